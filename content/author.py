@@ -1,0 +1,103 @@
+"""Read an author's folder: `course.toml` plus one Markdown file per lesson.
+
+The folder format is described in docs/authoring.md.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from content.blobs import hash_file
+from content.errors import ContentError
+from content.model import FORMAT_NAME, FORMAT_VERSION, Manifest, parse_manifest
+from content.paths import media_type_for, safe_file
+
+_LESSON_FILE = re.compile(r"^(?:\d+[-_])?(?P<id>[a-z0-9][a-z0-9-]*)\.md$")
+_COURSE_FILE_FIELDS = {"cover"}
+
+
+@dataclass(frozen=True)
+class AuthorCourse:
+    """A validated course read from an author's folder, with the files it needs."""
+
+    manifest: Manifest
+    files: dict[str, Path]  # sha256 -> file on disk
+
+
+def split_front_matter(text: str, where: str) -> tuple[dict[str, Any], str]:
+    """Split `+++` TOML front matter from the Markdown body."""
+    text = text.lstrip("\ufeff")
+    if not text.startswith("+++"):
+        raise ContentError(f"{where}: a lesson must start with front matter between '+++' lines")
+    end = re.search(r"^\+\+\+[ \t]*$", text[3:], flags=re.MULTILINE)
+    if not end:
+        raise ContentError(f"{where}: the front matter has no closing '+++' line")
+    raw = text[3 : 3 + end.start()]
+    body = text[3 + end.end() :].lstrip("\r\n")
+    try:
+        return tomllib.loads(raw), body
+    except tomllib.TOMLDecodeError as error:
+        raise ContentError(f"{where}: the front matter is not valid TOML ({error})") from None
+
+
+class _FileCollector:
+    """Turns paths written by the author into file references, remembering where they are."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.files: dict[str, Path] = {}
+
+    def ref(self, name: object, where: str) -> dict[str, Any]:
+        if not isinstance(name, str):
+            raise ContentError(f"{where}: a file must be given as a path, not {name!r}")
+        try:
+            path = safe_file(self.root, name)
+        except ContentError as error:
+            raise ContentError(f"{where}: {error}") from None
+        sha256, size = hash_file(path)
+        self.files[sha256] = path
+        return {"sha256": sha256, "size": size, "media_type": media_type_for(name), "name": path.name}
+
+
+def _lesson_entry(path: Path, files: _FileCollector) -> dict[str, Any]:
+    where = path.name
+    match = _LESSON_FILE.match(path.name)
+    if not match:
+        raise ContentError(f"{where}: lesson file names look like '01-my-lesson.md'")
+    meta, body = split_front_matter(path.read_text(encoding="utf-8"), where)
+    entry: dict[str, Any] = {**meta, "id": match["id"], "text": body}
+    media = meta.get("media", [])
+    entry["media"] = [files.ref(m, where) for m in ([media] if isinstance(media, str) else media)]
+    if "poster" in meta:
+        entry["poster"] = files.ref(meta["poster"], where)
+    entry["captions"] = [{**c, "file": files.ref(c.get("file"), where)} for c in meta.get("captions", [])]
+    entry["images"] = [{**i, "file": files.ref(i.get("file"), where)} for i in meta.get("images", [])]
+    return entry
+
+
+def read_author_folder(root: Path) -> AuthorCourse:
+    """Read and validate an author's course folder."""
+    if not root.is_dir():
+        raise ContentError(f"{root} is not a folder")
+    course_file = root / "course.toml"
+    if not course_file.is_file():
+        raise ContentError(f"{root} has no course.toml")
+    try:
+        course = tomllib.loads(course_file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ContentError(f"course.toml is not valid TOML ({error})") from None
+    files = _FileCollector(root)
+    for field in _COURSE_FILE_FIELDS & course.keys():
+        course[field] = files.ref(course[field], "course.toml")
+    lesson_paths = sorted(p for p in root.glob("*.md") if p.name.lower() != "readme.md")
+    if not lesson_paths:
+        raise ContentError(f"{root} has no lesson files (*.md)")
+    lessons = [_lesson_entry(p, files) for p in lesson_paths]
+    manifest = parse_manifest(
+        {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, "course": course, "lessons": lessons}
+    )
+    return AuthorCourse(manifest=manifest, files=files.files)

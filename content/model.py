@@ -1,0 +1,184 @@
+"""The course / lesson model: what a package manifest holds.
+
+Pydantic models at the edge of the content library: a manifest read from disk is
+validated here, and every error names the field that is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from content.errors import ContentError
+
+FORMAT_NAME = "commons-hub-package"
+FORMAT_VERSION = 1
+
+ID_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$"
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$"
+
+LessonKind = Literal["article", "video", "audio", "pdf", "images", "quiz"]
+LESSON_KINDS: tuple[str, ...] = LessonKind.__args__  # type: ignore[attr-defined]
+MEDIA_KINDS = frozenset({"video", "audio", "pdf"})
+TEXT_ALTERNATIVE_KINDS = frozenset({"video", "audio", "pdf"})
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FileRef(_Strict):
+    """A file a lesson uses, named by its content hash."""
+
+    sha256: Annotated[str, Field(pattern=SHA256_PATTERN)]
+    size: Annotated[int, Field(ge=0)]
+    media_type: Annotated[str, Field(min_length=3, max_length=100)]
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Caption(_Strict):
+    file: FileRef
+    language: Annotated[str, Field(pattern=LANGUAGE_PATTERN)]
+    label: Annotated[str, Field(min_length=1, max_length=80)]
+
+
+class Image(_Strict):
+    file: FileRef
+    alt: Annotated[str, Field(min_length=1, max_length=1000)]
+    caption: str = ""
+
+
+class Question(_Strict):
+    type: Literal["single", "multiple", "truefalse", "numeric"]
+    prompt: Annotated[str, Field(min_length=1, max_length=2000)]
+    explanation: Annotated[str, Field(min_length=1, max_length=4000)]
+    choices: list[Annotated[str, Field(min_length=1, max_length=500)]] = []
+    answer: bool | int | float | list[int]
+    tolerance: Annotated[float, Field(ge=0)] = 0
+    unit: str = ""
+
+    @model_validator(mode="after")
+    def _answer_fits_type(self) -> Question:
+        kind, answer, n = self.type, self.answer, len(self.choices)
+        if kind in ("single", "multiple") and n < 2:
+            raise ValueError(f"a {kind}-choice question needs at least 2 choices")
+        if kind in ("truefalse", "numeric") and n:
+            raise ValueError(f"a {kind} question has no choices")
+        if kind == "single" and not (type(answer) is int and 0 <= answer < n):
+            raise ValueError(f"answer must be the index of one choice (0 to {n - 1})")
+        if kind == "multiple" and not (
+            isinstance(answer, list) and answer and all(0 <= i < n for i in answer)
+        ):
+            raise ValueError(f"answer must be a list of choice indexes (0 to {n - 1})")
+        if kind == "truefalse" and type(answer) is not bool:
+            raise ValueError("answer must be true or false")
+        if kind == "numeric" and type(answer) not in (int, float):
+            raise ValueError("answer must be a number")
+        return self
+
+
+class Lesson(_Strict):
+    id: Annotated[str, Field(pattern=ID_PATTERN)]
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    kind: LessonKind
+    minutes: Annotated[int, Field(ge=0, le=600)] = 0
+    text: str = ""
+    media: list[FileRef] = []
+    poster: FileRef | None = None
+    captions: list[Caption] = []
+    images: list[Image] = []
+    questions: list[Question] = []
+    pass_mark: Annotated[float, Field(ge=0, le=1)] = 0.6
+
+    @model_validator(mode="after")
+    def _has_what_its_kind_needs(self) -> Lesson:
+        kind = self.kind
+        if kind in MEDIA_KINDS and not self.media:
+            raise ValueError(f"a {kind} lesson needs at least one media file")
+        if kind not in MEDIA_KINDS and self.media:
+            raise ValueError(f"a {kind} lesson has no media files")
+        if kind in TEXT_ALTERNATIVE_KINDS and not self.text.strip():
+            raise ValueError(f"a {kind} lesson needs a text alternative (its Markdown body)")
+        if kind == "images" and not self.images:
+            raise ValueError("an images lesson needs at least one image")
+        if kind == "quiz" and not self.questions:
+            raise ValueError("a quiz lesson needs at least one question")
+        if kind != "quiz" and self.questions:
+            raise ValueError(f"a {kind} lesson has no questions")
+        return self
+
+    def files(self) -> list[FileRef]:
+        """Every file this lesson needs, in a stable order."""
+        refs = [*self.media, *(c.file for c in self.captions), *(i.file for i in self.images)]
+        if self.poster:
+            refs.append(self.poster)
+        return refs
+
+
+class Course(_Strict):
+    id: Annotated[str, Field(pattern=ID_PATTERN)]
+    version: Annotated[int, Field(ge=1)]
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    summary: Annotated[str, Field(max_length=2000)] = ""
+    language: Annotated[str, Field(pattern=LANGUAGE_PATTERN)]
+    topics: list[Annotated[str, Field(pattern=ID_PATTERN)]] = []
+    audience: str = ""
+    level: Literal["beginner", "intermediate", "advanced"] = "beginner"
+    license: str = ""
+    publisher: Annotated[str, Field(min_length=1, max_length=200)]
+    sources: list[str] = []
+    translations: list[Annotated[str, Field(pattern=ID_PATTERN)]] = []
+    cover: FileRef | None = None
+
+
+class Manifest(_Strict):
+    format: Literal["commons-hub-package"]
+    format_version: Literal[1]
+    course: Course
+    lessons: Annotated[list[Lesson], Field(min_length=1)]
+
+    @field_validator("lessons")
+    @classmethod
+    def _lesson_ids_unique(cls, lessons: list[Lesson]) -> list[Lesson]:
+        seen: set[str] = set()
+        for lesson in lessons:
+            if lesson.id in seen:
+                raise ValueError(f"lesson id {lesson.id!r} appears twice")
+            seen.add(lesson.id)
+        return lessons
+
+    def files(self) -> dict[str, FileRef]:
+        """Every file the package must hold, by hash."""
+        refs = [f for lesson in self.lessons for f in lesson.files()]
+        if self.course.cover:
+            refs.append(self.course.cover)
+        return {ref.sha256: ref for ref in refs}
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """Turn Pydantic's report into one line per problem, each naming where it is."""
+    lines = []
+    for problem in error.errors():
+        where = ".".join(str(part) for part in problem["loc"]) or "manifest"
+        message = re.sub(r"^Value error, ", "", problem["msg"])
+        lines.append(f"{where}: {message}")
+    return "; ".join(lines)
+
+
+def parse_manifest(data: object) -> Manifest:
+    """Validate a decoded manifest, raising ContentError that names each problem."""
+    if isinstance(data, dict):
+        if data.get("format") != FORMAT_NAME:
+            raise ContentError("this is not a Commons Hub package (manifest 'format' is wrong)")
+        if data.get("format_version") != FORMAT_VERSION:
+            raise ContentError(
+                f"package format version {data.get('format_version')!r} is not supported "
+                f"(this hub reads version {FORMAT_VERSION})"
+            )
+    try:
+        return Manifest.model_validate(data)
+    except ValidationError as error:
+        raise ContentError(f"the manifest is not valid: {describe_validation_error(error)}") from None

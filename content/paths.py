@@ -1,0 +1,54 @@
+"""Path checks shared by every reader: nothing may point outside the folder it came with."""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path, PurePosixPath
+
+from content.errors import ContentError
+
+_MEDIA_TYPES = {
+    ".vtt": "text/vtt",
+    ".webm": "video/webm",
+    ".mp4": "video/mp4",
+    ".ogg": "audio/ogg",
+    ".oga": "audio/ogg",
+    ".opus": "audio/ogg",
+    ".mp3": "audio/mpeg",
+    ".m4a": "audio/mp4",
+    ".pdf": "application/pdf",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+    ".gif": "image/gif",
+    ".txt": "text/plain",
+}
+
+
+def media_type_for(name: str) -> str:
+    suffix = PurePosixPath(name).suffix.lower()
+    return _MEDIA_TYPES.get(suffix) or mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+def check_relative(name: str) -> PurePosixPath:
+    """A path written inside a package or author folder: relative, forward, no `..`."""
+    if not name or "\\" in name or "\x00" in name:
+        raise ContentError(f"path {name!r} is not allowed")
+    path = PurePosixPath(name)
+    if path.is_absolute() or ".." in path.parts:
+        raise ContentError(f"path {name!r} points outside the package")
+    return path
+
+
+def safe_file(root: Path, name: str) -> Path:
+    """The real file `name` below `root`, refusing escapes and symbolic links."""
+    relative = check_relative(name)
+    current = root
+    for part in relative.parts:
+        current = current / part
+        if current.is_symlink():
+            raise ContentError(f"{name!r} is a symbolic link, which is not allowed")
+    if not current.is_file():
+        raise ContentError(f"file {name!r} is missing")
+    return current

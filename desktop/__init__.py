@@ -1,0 +1,1 @@
+"""The pywebview launcher for a laptop. Grows with the desktop issue."""

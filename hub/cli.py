@@ -1,0 +1,165 @@
+"""The `hub` command: serve, set up, and manage content and plugins."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from content.errors import ContentError
+from content.package import build_package
+from hub import library
+from hub.home import Hub, default_home
+from hub.plugins import ENABLED_SETTING, default_enabled, installed_plugins
+
+app = typer.Typer(help="Commons Hub: an offline learning hub for your community.", no_args_is_help=True)
+content_app = typer.Typer(help="Build, import and list courses.", no_args_is_help=True)
+plugins_app = typer.Typer(help="See, enable and disable plugins.", no_args_is_help=True)
+app.add_typer(content_app, name="content")
+app.add_typer(plugins_app, name="plugins")
+console = Console()
+
+HomeOption = Annotated[
+    Path | None,
+    typer.Option("--home", help="The hub's data folder (default: $HUB_HOME or your data folder)."),
+]
+
+
+def open_hub(home: Path | None) -> Hub:
+    return Hub(home or default_home())
+
+
+def fail(message: str) -> typer.Exit:
+    console.print(f"[bold red]Error:[/] {message}")
+    return typer.Exit(code=1)
+
+
+def import_starter(hub: Hub) -> None:
+    with console.status("Importing the starter courses…") as status:
+        count = hub.import_starter(lambda name: status.update(f"Importing starter course {name}…"))
+    if count:
+        console.print(f"Imported {count} starter courses.")
+
+
+def lan_address() -> str:
+    """This machine's address on the local network (no packet is sent to find it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: only picks the outgoing interface
+            return probe.getsockname()[0]
+        except OSError:
+            return "127.0.0.1"
+
+
+@app.command()
+def init(home: HomeOption = None) -> None:
+    """Create the hub's data folder and import the starter courses."""
+    hub = open_hub(home)
+    import_starter(hub)
+    console.print(f"The hub is ready in {hub.home}")
+
+
+@app.command()
+def serve(
+    home: HomeOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on; 0.0.0.0 means every network.")] = "0.0.0.0",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+) -> None:
+    """Start the hub. Phones on the same Wi-Fi open the address it prints."""
+    import uvicorn
+
+    from hub.app import create_app
+
+    hub = open_hub(home)
+    import_starter(hub)
+    web = create_app(hub)
+    shown = lan_address() if host in ("0.0.0.0", "::") else host
+    console.print(
+        f"[bold green]Commons Hub is running.[/] On a phone on this Wi-Fi, open: [bold]http://{shown}:{port}/[/]"
+    )
+    console.print(f"Data folder: {hub.home}. Press Ctrl+C to stop.")
+    uvicorn.run(web, host=host, port=port, log_level="warning", access_log=False)
+
+
+@content_app.command("list")
+def content_list(home: HomeOption = None) -> None:
+    """List the courses on this hub."""
+    hub = open_hub(home)
+    table = Table("id", "version", "language", "lessons", "title", "origin")
+    for course in hub.courses():
+        table.add_row(course.id, str(course.version), course.language, str(course.lesson_count),
+                      course.title, course.origin)  # fmt: skip
+    console.print(table)
+
+
+@content_app.command("build")
+def content_build(
+    source: Annotated[Path, typer.Argument(help="An author folder with course.toml.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Package to write: a folder, or a .zip file.")],
+) -> None:
+    """Build a package from an author's folder."""
+    try:
+        manifest = build_package(source, out)
+    except ContentError as error:
+        raise fail(str(error)) from None
+    console.print(f"Built {manifest.course.id} v{manifest.course.version} "
+                  f"({len(manifest.lessons)} lessons) into {out}")  # fmt: skip
+
+
+@content_app.command("import")
+def content_import(
+    path: Annotated[Path, typer.Argument(help="A package (.zip or folder) or an author folder.")],
+    home: HomeOption = None,
+) -> None:
+    """Import a course. Nothing changes on the hub unless all of it is valid."""
+    hub = open_hub(home)
+    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task(f"Importing {path.name}", total=None)
+        try:
+            result = library.import_package(
+                hub.db, hub.blobs, path,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )  # fmt: skip
+        except ContentError as error:
+            raise fail(f"{path.name} was not imported: {error}") from None
+    was = f" (replacing version {result.replaced_version})" if result.replaced_version else ""
+    console.print(f"Imported {result.course_id} v{result.version}: {result.title}{was}")
+
+
+@plugins_app.command("list")
+def plugins_list(home: HomeOption = None) -> None:
+    """List installed plugins and whether each is enabled."""
+    hub = open_hub(home)
+    enabled = set(hub.setting(ENABLED_SETTING) or default_enabled())
+    table = Table("plugin", "enabled", "module")
+    for name, plugin in installed_plugins().items():
+        table.add_row(name, "yes" if name in enabled else "no", getattr(plugin, "__name__", "?"))
+    console.print(table)
+
+
+def _set_plugin(home: Path | None, name: str, on: bool) -> None:
+    hub = open_hub(home)
+    if name not in installed_plugins():
+        raise fail(f"no plugin called {name!r} is installed (see `hub plugins list`)")
+    enabled = set(hub.setting(ENABLED_SETTING) or default_enabled())
+    enabled = enabled | {name} if on else enabled - {name}
+    hub.set_setting(ENABLED_SETTING, sorted(enabled))
+    console.print(f"Plugin {name} {'enabled' if on else 'disabled'}. Restart the hub to apply.")
+
+
+@plugins_app.command("enable")
+def plugins_enable(name: str, home: HomeOption = None) -> None:
+    """Enable an installed plugin."""
+    _set_plugin(home, name, True)
+
+
+@plugins_app.command("disable")
+def plugins_disable(name: str, home: HomeOption = None) -> None:
+    """Disable a plugin (it stays installed)."""
+    _set_plugin(home, name, False)

@@ -1,0 +1,110 @@
+"""SQLite, the hub's source of truth: connections in WAL mode and numbered migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlite_utils import Database
+
+# Each entry is one migration; its number is its position + 1 (kept in PRAGMA user_version).
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE courses (
+        id TEXT PRIMARY KEY,
+        version INTEGER NOT NULL,
+        title TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        language TEXT NOT NULL,
+        topics TEXT NOT NULL,
+        publisher TEXT NOT NULL,
+        cover_sha256 TEXT,
+        lesson_count INTEGER NOT NULL,
+        manifest TEXT NOT NULL,
+        manifest_sha256 TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        imported_at TEXT NOT NULL
+    );
+    CREATE TABLE lessons (
+        course_id TEXT NOT NULL REFERENCES courses(id) ON DELETE CASCADE,
+        id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        title TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (course_id, id)
+    );
+    CREATE TABLE files (
+        sha256 TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        media_type TEXT NOT NULL,
+        name TEXT NOT NULL
+    );
+    CREATE TABLE learners (
+        id TEXT PRIMARY KEY,
+        name TEXT,
+        name_key TEXT UNIQUE,
+        pin_hash TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        learner_id TEXT NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE progress (
+        learner_id TEXT NOT NULL,
+        course_id TEXT NOT NULL,
+        lesson_id TEXT NOT NULL,
+        progress REAL NOT NULL,
+        completed_at TEXT,
+        last_opened_at TEXT NOT NULL,
+        PRIMARY KEY (learner_id, course_id, lesson_id)
+    );
+    CREATE INDEX progress_recent ON progress (learner_id, last_opened_at);
+    CREATE TABLE quiz_attempts (
+        id TEXT PRIMARY KEY,
+        learner_id TEXT NOT NULL,
+        course_id TEXT NOT NULL,
+        lesson_id TEXT NOT NULL,
+        score INTEGER NOT NULL,
+        total INTEGER NOT NULL,
+        passed INTEGER NOT NULL,
+        answers TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX quiz_attempts_learner ON quiz_attempts (learner_id, course_id, lesson_id);
+    """,
+)
+
+
+def connect(path: Path) -> Database:
+    """Open the hub database: WAL, foreign keys on, patient with a busy writer."""
+    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    return Database(conn)
+
+
+def migrate(db: Database) -> int:
+    """Apply the migrations not yet applied, each in its own transaction; return the version."""
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        db.conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+    return len(MIGRATIONS)
+
+
+@contextmanager
+def transaction(db: Database) -> Iterator[Database]:
+    """One write transaction: everything inside becomes visible at once, or not at all."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")

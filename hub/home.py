@@ -1,0 +1,92 @@
+"""The hub's data directory (HUB_HOME) and the one object that knows where everything is.
+
+hub.db        SQLite in WAL mode, the source of truth
+blobs/        content-addressed files shared by all courses
+index/        the search index (a cache, rebuildable from hub.db)
+keys/         this hub's signing key and trusted publisher keys
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from platformdirs import user_data_dir
+from sqlite_utils import Database
+
+from content import starter
+from content.blobs import BlobStore
+from hub import library
+from hub.db import connect, migrate
+
+STARTER_IMPORTED = "starter_imported"
+
+
+def default_home() -> Path:
+    """HUB_HOME if set, else the platform's per-user data folder."""
+    return Path(os.environ.get("HUB_HOME") or user_data_dir("commons-hub", appauthor=False))
+
+
+class Hub:
+    """A hub's data directory, with a database connection per thread and a course cache."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home.resolve()
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.blobs = BlobStore(self.home)
+        self.db_path = self.home / "hub.db"
+        self._local = threading.local()
+        migrate(self.db)
+        self._courses_cache: tuple[int, list[library.CourseCard]] = (-1, [])
+        self._detail_cache: dict[str, tuple[int, library.CourseDetail]] = {}
+
+    @property
+    def db(self) -> Database:
+        """This thread's connection (SQLite connections are not shared between threads)."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = connect(self.db_path)
+        return db
+
+    def setting(self, key: str, default: object = None) -> object:
+        row = self.db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def set_setting(self, key: str, value: object) -> None:
+        self.db.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?)"
+            " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [key, json.dumps(value)],
+        )
+
+    def courses(self) -> list[library.CourseCard]:
+        """Every course, cached until the next import."""
+        generation = library.library_generation(self.db)
+        if self._courses_cache[0] != generation:
+            self._courses_cache = (generation, library.list_courses(self.db))
+        return self._courses_cache[1]
+
+    def course(self, course_id: str) -> library.CourseDetail | None:
+        generation = library.library_generation(self.db)
+        cached = self._detail_cache.get(course_id)
+        if cached and cached[0] == generation:
+            return cached[1]
+        detail = library.get_course(self.db, course_id)
+        if detail is not None:
+            self._detail_cache[course_id] = (generation, detail)
+        return detail
+
+    def import_starter(self, on_course: Callable[[str], None] | None = None) -> int:
+        """Import the starter packs once, on the first start; return how many were imported."""
+        if self.setting(STARTER_IMPORTED):
+            return 0
+        folders = starter.course_folders()
+        for folder in folders:
+            if on_course:
+                on_course(folder.name)
+            library.import_package(self.db, self.blobs, folder, origin="starter")
+        self.set_setting(STARTER_IMPORTED, True)
+        return len(folders)

@@ -1,0 +1,36 @@
+"""The hooks a plugin may implement. Each docstring is the contract."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter, Request
+
+    from hub.home import Hub
+    from hub.nav import NavItem
+
+hookspec = pluggy.HookspecMarker("hub")
+hookimpl = pluggy.HookimplMarker("hub")
+
+
+@hookspec
+def hub_routers(hub: Hub) -> list[APIRouter]:
+    """Return the routers this plugin adds to the web app."""
+
+
+@hookspec
+def hub_nav_items(request: Request) -> list[NavItem]:
+    """Return the links this plugin adds to the main navigation for this request."""
+
+
+@hookspec
+def hub_lesson_viewers() -> dict[str, str]:
+    """Return the template that shows each lesson kind this plugin can display, by kind."""
+
+
+@hookspec
+def hub_startup(hub: Hub) -> None:
+    """Do work needed once when the hub starts (it runs before the first request)."""

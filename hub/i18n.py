@@ -1,0 +1,106 @@
+"""Interface languages: gettext catalogs (Babel .po files) and the current request's locale.
+
+The locale of the request being served lives in a context variable set by
+`LocaleMiddleware`, so templates and Python code translate with the same `gettext`.
+"""
+
+from __future__ import annotations
+
+import gettext as gettext_module
+from contextvars import ContextVar
+from functools import cache
+from io import BytesIO
+from pathlib import Path
+
+from babel import Locale, negotiate_locale
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+TRANSLATIONS_DIR = Path(__file__).parent / "translations"
+SOURCE_LANGUAGE = "en"
+LANGUAGE_COOKIE = "hub_lang"
+RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "ckb", "dv", "yi"})
+
+current_locale: ContextVar[str] = ContextVar("current_locale", default=SOURCE_LANGUAGE)
+
+
+def available_languages() -> tuple[str, ...]:
+    """The source language and every language with a catalog."""
+    found = sorted(p.parent.parent.name for p in TRANSLATIONS_DIR.glob("*/LC_MESSAGES/messages.po"))
+    return (SOURCE_LANGUAGE, *found)
+
+
+@cache
+def _catalog(language: str) -> gettext_module.NullTranslations:
+    po = TRANSLATIONS_DIR / language / "LC_MESSAGES" / "messages.po"
+    if not po.is_file():
+        return gettext_module.NullTranslations()
+    with po.open("rb") as handle:
+        catalog = read_po(handle, locale=language)
+    buffer = BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return gettext_module.GNUTranslations(buffer)
+
+
+def gettext(message: str) -> str:
+    return _catalog(current_locale.get()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return _catalog(current_locale.get()).ngettext(singular, plural, n)
+
+
+_ = gettext
+
+
+def N_(message: str) -> str:
+    """Mark a string for translation where it is defined; translate it where it is shown."""
+    return message
+
+
+def text_direction(language: str) -> str:
+    return "rtl" if language.split("-")[0] in RTL_LANGUAGES else "ltr"
+
+
+@cache
+def language_name(code: str) -> str:
+    """A language's name in that language ("Français", "العربية"), for pickers."""
+    try:
+        name = Locale.parse(code.replace("-", "_")).get_display_name(code.replace("-", "_"))
+    except (ValueError, TypeError):
+        return code
+    return (name or code)[:1].upper() + (name or code)[1:]
+
+
+def choose_language(cookie: str | None, accept_language: str, offered: tuple[str, ...]) -> str:
+    """The cookie's choice if offered, else the browser's best match, else the first offered."""
+    if cookie in offered:
+        return cookie
+    wanted = [part.split(";")[0].strip().replace("-", "_") for part in accept_language.split(",")]
+    match = negotiate_locale([w for w in wanted if w], list(offered), sep="_")
+    if match is None:
+        match = negotiate_locale([w.split("_")[0] for w in wanted if w], list(offered), sep="_")
+    return match or offered[0]
+
+
+class LocaleMiddleware:
+    """Sets `current_locale` for each HTTP request (pure ASGI: no per-request task overhead)."""
+
+    def __init__(self, app: ASGIApp, offered: tuple[str, ...]) -> None:
+        self.app = app
+        self.offered = offered
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            connection = HTTPConnection(scope)
+            language = choose_language(
+                connection.cookies.get(LANGUAGE_COOKIE),
+                connection.headers.get("accept-language", ""),
+                self.offered,
+            )
+            scope.setdefault("state", {})["language"] = language
+            current_locale.set(language)
+        await self.app(scope, receive, send)

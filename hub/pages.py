@@ -1,0 +1,53 @@
+"""Server-rendered pages: one Jinja2 environment for all plugins, translated per request."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pluggy
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from hub import i18n
+from hub.plugins import plugin_folder
+
+CORE_TEMPLATES = Path(__file__).parent / "templates"
+
+
+def build_environment(manager: pluggy.PluginManager) -> jinja2.Environment:
+    folders = [plugin_folder(p, "templates") for p in manager.get_plugins()]
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([*(f for f in folders if f), CORE_TEMPLATES]),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+        auto_reload=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    environment.globals["language_name"] = i18n.language_name
+    environment.globals["text_direction"] = i18n.text_direction
+    return environment
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """Render a page with what every page needs: language, direction, navigation, learner."""
+    app = request.app
+    language = request.scope.get("state", {}).get("language", i18n.SOURCE_LANGUAGE)
+    nav = sorted(
+        (item for items in app.state.plugins.hook.hub_nav_items(request=request) for item in items),
+        key=lambda item: item.order,
+    )
+    html = app.state.templates.get_template(template).render(
+        request=request,
+        language=language,
+        direction=i18n.text_direction(language),
+        languages=app.state.languages,
+        nav=nav,
+        hub_name=app.state.hub_name,
+        learner=getattr(request.state, "learner", None),
+        **context,
+    )
+    return HTMLResponse(html, status_code=status_code)

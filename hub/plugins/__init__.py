@@ -1,0 +1,55 @@
+"""The plugin manager. Built-in features are plugins too, listed in BUILTIN_PLUGINS.
+
+Installed is not enabled: the hub keeps the set of enabled plugin names in its settings
+(`hub plugins list|enable|disable`). Third-party plugins come from the entry-point
+group "hub".
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import entry_points
+from pathlib import Path
+from types import ModuleType
+
+import pluggy
+
+from hub import hookspecs
+
+BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
+    ("resident", "hub.plugins.resident"),
+    ("api", "hub.plugins.api"),
+    ("media", "hub.plugins.media"),
+)
+ENABLED_SETTING = "plugins_enabled"
+
+
+def installed_plugins(load_entry_points: bool = True) -> dict[str, ModuleType]:
+    """Every plugin this installation could run, by name."""
+    found = {name: importlib.import_module(module) for name, module in BUILTIN_PLUGINS}
+    if load_entry_points:
+        for entry in entry_points(group="hub"):
+            found.setdefault(entry.name, entry.load())
+    return found
+
+
+def default_enabled() -> list[str]:
+    return [name for name, _ in BUILTIN_PLUGINS]
+
+
+def build_manager(plugins: dict[str, object]) -> pluggy.PluginManager:
+    """A manager with the hook specs and exactly these plugins registered."""
+    manager = pluggy.PluginManager("hub")
+    manager.add_hookspecs(hookspecs)
+    for name, plugin in plugins.items():
+        manager.register(plugin, name=name)
+    return manager
+
+
+def plugin_folder(plugin: object, folder: str) -> Path | None:
+    """A plugin's `templates` or `static` folder, found beside its module by convention."""
+    source = getattr(plugin, "__file__", None)
+    if source is None:
+        return None
+    path = Path(source).parent / folder
+    return path if Path(source).name == "__init__.py" and path.is_dir() else None

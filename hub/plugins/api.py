@@ -1,0 +1,228 @@
+"""Built-in plugin: the JSON API under /api/v1, described at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, Field
+
+from content.markdown import render_markdown
+from content.model import FileRef, Lesson
+from content.quiz import grade
+from hub import progress
+from hub.deps import CurrentLearner, HubDep, WritingLearner
+from hub.home import Hub
+from hub.hookspecs import hookimpl
+from hub.library import CourseDetail
+from hub.plugins.resident.learning import media_url
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+
+
+class CourseSummary(BaseModel):
+    id: str
+    version: int
+    title: str
+    summary: str
+    language: str
+    topics: list[str]
+    publisher: str
+    lesson_count: int
+    url: str
+
+
+class LessonSummary(BaseModel):
+    id: str
+    title: str
+    kind: str
+    minutes: int
+
+
+class CourseOut(CourseSummary):
+    license: str
+    level: str
+    audience: str
+    sources: list[str]
+    translations: list[str]
+    lessons: list[LessonSummary]
+
+
+class FileOut(BaseModel):
+    url: str
+    media_type: str
+    size: int
+    name: str
+
+
+class CaptionOut(FileOut):
+    language: str
+    label: str
+
+
+class ImageOut(FileOut):
+    alt: str
+    caption: str
+
+
+class QuestionOut(BaseModel):
+    """A quiz question without its answer: answers come back from grading."""
+
+    type: str
+    prompt: str
+    choices: list[str]
+    unit: str
+
+
+class LessonOut(LessonSummary):
+    course_id: str
+    html: str
+    media: list[FileOut]
+    captions: list[CaptionOut]
+    images: list[ImageOut]
+    questions: list[QuestionOut]
+    pass_mark: float
+
+
+class ProgressIn(BaseModel):
+    course_id: str
+    lesson_id: str
+    progress: Annotated[float, Field(ge=0, le=1)]
+
+
+class ProgressOut(BaseModel):
+    course_id: str
+    lesson_id: str
+    progress: float
+    completed_at: str | None
+    last_opened_at: str
+
+
+class QuizAnswers(BaseModel):
+    answers: dict[int, list[str]]
+
+
+class QuestionResultOut(BaseModel):
+    correct: bool
+    explanation: str
+
+
+class QuizResultOut(BaseModel):
+    score: int
+    total: int
+    passed: bool
+    results: list[QuestionResultOut]
+
+
+def _file(ref: FileRef) -> dict[str, object]:
+    return {"url": media_url(ref.sha256, ref.name), "media_type": ref.media_type,
+            "size": ref.size, "name": ref.name}  # fmt: skip
+
+
+def _lesson_out(course_id: str, lesson: Lesson) -> LessonOut:
+    return LessonOut(
+        id=lesson.id,
+        title=lesson.title,
+        kind=lesson.kind,
+        minutes=lesson.minutes,
+        course_id=course_id,
+        html=render_markdown(lesson.text),
+        media=[FileOut(**_file(f)) for f in lesson.media],
+        captions=[CaptionOut(**_file(c.file), language=c.language, label=c.label) for c in lesson.captions],
+        images=[ImageOut(**_file(i.file), alt=i.alt, caption=i.caption) for i in lesson.images],
+        questions=[
+            QuestionOut(type=q.type, prompt=q.prompt, choices=q.choices, unit=q.unit)
+            for q in lesson.questions
+        ],
+        pass_mark=lesson.pass_mark,
+    )
+
+
+def _course_or_404(hub: Hub, course_id: str) -> CourseDetail:
+    detail = hub.course(course_id)
+    if detail is None:
+        raise HTTPException(404, f"There is no course {course_id!r} on this hub.")
+    return detail
+
+
+def _lesson_or_404(hub: Hub, course_id: str, lesson_id: str) -> Lesson:
+    lesson = _course_or_404(hub, course_id).lesson(lesson_id)
+    if lesson is None:
+        raise HTTPException(404, f"Course {course_id!r} has no lesson {lesson_id!r}.")
+    return lesson
+
+
+@router.get("/courses")
+def list_courses(hub: HubDep, lang: str = "", topic: str = "") -> list[CourseSummary]:
+    """Every course on the hub, optionally only one language or topic."""
+    return [
+        CourseSummary(**{**c.__dict__, "url": f"/api/v1/courses/{c.id}"})
+        for c in hub.courses()
+        if (not lang or c.language.split("-")[0] == lang) and (not topic or topic in c.topics)
+    ]
+
+
+@router.get("/courses/{course_id}")
+def get_course(course_id: str, hub: HubDep) -> CourseOut:
+    detail = _course_or_404(hub, course_id)
+    course = detail.course
+    return CourseOut(
+        **course.model_dump(exclude={"cover"}),
+        lesson_count=len(detail.lessons),
+        url=f"/api/v1/courses/{course.id}",
+        lessons=[
+            LessonSummary(id=ls.id, title=ls.title, kind=ls.kind, minutes=ls.minutes) for ls in detail.lessons
+        ],
+    )
+
+
+@router.get("/courses/{course_id}/lessons/{lesson_id}")
+def get_lesson(course_id: str, lesson_id: str, hub: HubDep) -> LessonOut:
+    return _lesson_out(course_id, _lesson_or_404(hub, course_id, lesson_id))
+
+
+@router.post("/courses/{course_id}/lessons/{lesson_id}/quiz")
+def grade_quiz(
+    course_id: str, lesson_id: str, answers: QuizAnswers, hub: HubDep, learner: WritingLearner
+) -> QuizResultOut:
+    """Grade a quiz attempt for the current learner and keep it."""
+    lesson = _lesson_or_404(hub, course_id, lesson_id)
+    if lesson.kind != "quiz":
+        raise HTTPException(422, "This lesson is not a quiz.")
+    result = grade(lesson, answers.answers)
+    progress.record_quiz(hub.db, learner.id, course_id, lesson_id, result)
+    return QuizResultOut(
+        score=result.score,
+        total=result.total,
+        passed=result.passed,
+        results=[
+            QuestionResultOut(correct=r.correct, explanation=r.question.explanation) for r in result.results
+        ],
+    )
+
+
+@router.get("/progress")
+def my_progress(hub: HubDep, learner: CurrentLearner, course_id: str = "") -> list[ProgressOut]:
+    """The current learner's progress (empty for someone who has not started)."""
+    if learner is None:
+        return []
+    course_ids = (
+        [course_id] if course_id else [a.course_id for a in progress.recent_courses(hub.db, learner.id)]
+    )
+    return [
+        ProgressOut(course_id=cid, lesson_id=lid, **state.__dict__)
+        for cid in course_ids
+        for lid, state in progress.for_course(hub.db, learner.id, cid).items()
+    ]
+
+
+@router.post("/progress", status_code=204)
+def save_progress(body: ProgressIn, hub: HubDep, learner: WritingLearner) -> None:
+    """Record progress in a lesson (the highest value ever sent is kept)."""
+    _lesson_or_404(hub, body.course_id, body.lesson_id)
+    progress.record(hub.db, learner.id, body.course_id, body.lesson_id, body.progress)
+
+
+@hookimpl
+def hub_routers(hub: Hub) -> list[APIRouter]:
+    return [router]

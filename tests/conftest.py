@@ -1,0 +1,119 @@
+"""Shared fixtures: a hub in a temporary folder, its app without entry-point plugins, a client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from hub.app import create_app, manager_for
+from hub.home import Hub
+
+SAMPLE_COURSE = {
+    "course.toml": """
+id = "sample-course"
+version = 1
+title = "Sample course"
+summary = "A small course for tests."
+language = "en"
+topics = ["health", "hygiene"]
+publisher = "Test team"
+license = "CC BY 4.0"
+sources = ["A source"]
+""",
+    "01-read-me.md": """+++
+title = "Read me"
+kind = "article"
++++
+# Hello
+
+Some **text** about soap.
+""",
+    "02-watch.md": """+++
+title = "Watch"
+kind = "video"
+media = "media/clip.mp4"
+
+[[captions]]
+file = "media/clip.en.vtt"
+language = "en"
+label = "English"
++++
+A text alternative.
+""",
+    "03-check.md": """+++
+title = "Check"
+kind = "quiz"
+pass_mark = 0.5
+
+[[questions]]
+type = "single"
+prompt = "Pick B"
+choices = ["A", "B"]
+answer = 1
+explanation = "B is right."
+
+[[questions]]
+type = "multiple"
+prompt = "Pick A and C"
+choices = ["A", "B", "C"]
+answer = [0, 2]
+explanation = "A and C."
+
+[[questions]]
+type = "truefalse"
+prompt = "True?"
+answer = true
+explanation = "Yes."
+
+[[questions]]
+type = "numeric"
+prompt = "How many seconds?"
+answer = 20
+tolerance = 1
+explanation = "Twenty."
++++
+""",
+    "media/clip.mp4": b"\x00\x00\x00\x18ftypmp42 not really a video",
+    "media/clip.en.vtt": "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nHello\n",
+}
+
+
+def write_course(root: Path, files: dict[str, str | bytes] | None = None, **overrides: str | bytes) -> Path:
+    """Write the sample author folder (with any files replaced) and return its path."""
+    root.mkdir(parents=True, exist_ok=True)
+    for name, data in {**(files or SAMPLE_COURSE), **overrides}.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, bytes):
+            path.write_bytes(data)
+        else:
+            path.write_text(data, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def course_folder(tmp_path: Path) -> Path:
+    return write_course(tmp_path / "author" / "sample-course")
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> Hub:
+    return Hub(tmp_path / "home")
+
+
+@pytest.fixture
+def app(hub: Hub, course_folder: Path) -> FastAPI:
+    from hub.library import import_package
+
+    import_package(hub.db, hub.blobs, course_folder)
+    return create_app(hub, manager_for(hub, load_entry_points=False))
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, base_url="http://hub.test") as test_client:
+        yield test_client
