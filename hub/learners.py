@@ -17,6 +17,7 @@ from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlite_utils import Database
 
 from hub.db import transaction
+from hub.i18n import N_
 from hub.library import now
 
 _hasher = PasswordHasher()
@@ -80,7 +81,7 @@ def end_session(db: Database, token: str) -> None:
 def _check_name(name: str) -> str:
     name = " ".join(name.split())
     if not 1 <= len(name) <= 40:
-        raise LearnerError("Please give a name of 1 to 40 characters.")
+        raise LearnerError(N_("Please give a name of 1 to 40 characters."))
     return name
 
 
@@ -88,13 +89,13 @@ def create_profile(db: Database, learner_id: str, name: str, pin: str) -> Learne
     """Give a guest a name and an optional 4-digit PIN, keeping all their progress."""
     name = _check_name(name)
     if pin and not PIN_PATTERN.match(pin):
-        raise LearnerError("A PIN is exactly 4 digits, or leave it empty.")
+        raise LearnerError(N_("A PIN is exactly 4 digits, or leave it empty."))
     taken = db.execute(
         "SELECT 1 FROM learners WHERE name_key = ? AND id != ?", [_name_key(name), learner_id]
     ).fetchone()
     if taken:
         raise LearnerError(
-            "Someone on this hub already uses that name. Add something to it, such as an initial."
+            N_("Someone on this hub already uses that name. Add something to it, such as an initial.")
         )
     db.execute(
         "UPDATE learners SET name = ?, name_key = ?, pin_hash = ? WHERE id = ?",
@@ -108,7 +109,7 @@ def check_sign_in(db: Database, name: str, pin: str) -> Learner:
     row = db.execute(
         "SELECT id, name, pin_hash FROM learners WHERE name_key = ?", [_name_key(name)]
     ).fetchone()
-    wrong = LearnerError("That name and PIN do not match. Please try again.")
+    wrong = LearnerError(N_("That name and PIN do not match. Please try again."))
     if row is None:
         raise wrong
     learner_id, real_name, pin_hash = row
