@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from content.markdown import render_markdown
@@ -15,6 +16,7 @@ from hub.deps import CurrentLearner, HubDep, WritingLearner
 from hub.home import Hub
 from hub.hookspecs import hookimpl
 from hub.library import CourseDetail
+from hub.pages import render
 from hub.plugins.resident.learning import media_url
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
@@ -223,6 +225,16 @@ def save_progress(body: ProgressIn, hub: HubDep, learner: WritingLearner) -> Non
     progress.record(hub.db, learner.id, body.course_id, body.lesson_id, body.progress)
 
 
+docs_router = APIRouter(tags=["api"])
+
+
+@docs_router.get("/api/docs", response_class=HTMLResponse, include_in_schema=False)
+def api_docs(request: Request) -> HTMLResponse:
+    """The API described from its OpenAPI schema, as a page that needs no CDN or script."""
+    schema = request.app.openapi()
+    return render(request, "api_docs.html", schema=schema, paths=schema["paths"])
+
+
 @hookimpl
 def hub_routers(hub: Hub) -> list[APIRouter]:
-    return [router]
+    return [router, docs_router]

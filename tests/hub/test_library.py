@@ -31,7 +31,9 @@ def test_import_from_zip_and_reimport_are_idempotent(hub: Hub, course_folder: Pa
 
 def test_new_version_replaces_and_older_version_is_refused(hub: Hub, tmp_path: Path):
     v1 = write_course(tmp_path / "v1")
-    v2 = write_course(tmp_path / "v2", **{"course.toml": SAMPLE_COURSE["course.toml"].replace("version = 1", "version = 2")})
+    v2 = write_course(
+        tmp_path / "v2", **{"course.toml": SAMPLE_COURSE["course.toml"].replace("version = 1", "version = 2")}
+    )
     import_package(hub.db, hub.blobs, v2)
     with pytest.raises(ContentError, match="already has version 2"):
         import_package(hub.db, hub.blobs, v1)
@@ -56,7 +58,10 @@ def damaged_copies(good: Path, tmp_path: Path) -> dict[str, Path]:
         "hash mismatch": {**members, blob_name: members[blob_name][:-1] + b"!"},
         "path escape": {**members, "../../etc/evil": b"x"},
         "malformed manifest": {**members, MANIFEST: b'{"format": "commons-hub-package"'},
-        "unknown lesson kind": {**members, MANIFEST: members[MANIFEST].replace(b'"kind":"quiz"', b'"kind":"game"')},
+        "unknown lesson kind": {
+            **members,
+            MANIFEST: members[MANIFEST].replace(b'"kind":"quiz"', b'"kind":"game"'),
+        },
     }
     paths = {}
     for problem, content in variants.items():
@@ -78,9 +83,7 @@ def damaged_copies(good: Path, tmp_path: Path) -> dict[str, Path]:
         ("unknown lesson kind", "kind"),
     ],
 )
-def test_bad_packages_leave_existing_content_untouched(
-    hub: Hub, tmp_path: Path, problem: str, message: str
-):
+def test_bad_packages_leave_existing_content_untouched(hub: Hub, tmp_path: Path, problem: str, message: str):
     original = write_course(tmp_path / "orig")
     import_package(hub.db, hub.blobs, original)
     before = hub.db.execute("SELECT id, version, manifest_sha256 FROM courses").fetchall()

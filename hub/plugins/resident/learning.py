@@ -20,7 +20,7 @@ from hub.pages import render
 from hub.progress import LessonProgress
 from hub.topics import kind_label, topic_label
 
-router = APIRouter(tags=["resident pages"])
+router = APIRouter(tags=["resident pages"], include_in_schema=False)
 
 
 def not_found(request: Request, message: str) -> HTMLResponse:

@@ -21,7 +21,7 @@ from hub.learners import LearnerError
 from hub.pages import render
 from hub.plugins.resident.learning import continue_items
 
-router = APIRouter(tags=["resident pages"])
+router = APIRouter(tags=["resident pages"], include_in_schema=False)
 
 
 def local_path(target: str) -> str:

@@ -1,0 +1,80 @@
+"""The `hub` command, run in a subprocess as an admin or tutor would."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hub", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+    )
+
+
+def hub(*args: str | Path, home: Path) -> subprocess.CompletedProcess[str]:
+    return run(*args, "--home", home)
+
+
+@pytest.fixture(scope="module")
+def initialised(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("cli-home")
+    result = hub("init", home=home)
+    assert result.returncode == 0, result.stderr
+    assert "Imported" in result.stdout
+    return home
+
+
+def test_init_imports_starter_courses_once(initialised: Path):
+    again = hub("init", home=initialised)
+    assert again.returncode == 0
+    assert "Imported" not in again.stdout
+    listing = hub("content", "list", home=initialised)
+    for course_id in ("hand-hygiene-en", "hand-hygiene-ar", "first-aid-fr", "climate-at-home-en"):
+        assert course_id in listing.stdout
+
+
+def test_build_then_import(course_folder: Path, tmp_path: Path):
+    out = tmp_path / "sample.zip"
+    built = run("content", "build", course_folder, "-o", out)
+    assert built.returncode == 0, built.stdout
+    assert "Built sample-course v1 (3 lessons)" in built.stdout
+    home = tmp_path / "home"
+    imported = hub("content", "import", out, home=home)
+    assert imported.returncode == 0, imported.stdout
+    assert "Imported sample-course v1" in imported.stdout
+    assert "sample-course" in hub("content", "list", home=home).stdout
+
+
+def test_bad_package_is_refused_with_a_clear_message(tmp_path: Path):
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(b"PK\x03\x04 truncated")
+    result = hub("content", "import", broken, home=tmp_path / "home")
+    assert result.returncode == 1
+    assert "broken.zip was not imported" in result.stdout
+    assert "not a readable zip" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_build_refuses_a_bad_folder(tmp_path: Path):
+    result = run("content", "build", tmp_path, "-o", tmp_path / "x.zip")
+    assert result.returncode == 1
+    assert "has no course.toml" in result.stdout
+
+
+def test_plugins_can_be_disabled_and_enabled(tmp_path: Path):
+    home = tmp_path / "home"
+    assert "resident" in hub("plugins", "list", home=home).stdout
+    disabled = hub("plugins", "disable", "resident", home=home)
+    assert "Plugin resident disabled" in disabled.stdout
+    assert "resident │ no" in hub("plugins", "list", home=home).stdout
+    hub("plugins", "enable", "resident", home=home)
+    assert "resident │ yes" in hub("plugins", "list", home=home).stdout
+    unknown = hub("plugins", "enable", "nope", home=home)
+    assert unknown.returncode == 1
+    assert "no plugin called 'nope'" in unknown.stdout

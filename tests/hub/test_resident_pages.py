@@ -1,0 +1,148 @@
+"""The resident's pages, through TestClient, as a browser without JavaScript uses them."""
+
+import re
+
+from fastapi.testclient import TestClient
+
+
+def test_home_lists_courses_and_sets_no_cookie_for_a_visitor(client: TestClient):
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "Sample course" in page.text
+    assert "set-cookie" not in page.headers
+    assert "Continue learning" not in page.text
+
+
+def test_browse_filters_by_topic_and_language(client: TestClient):
+    assert "Sample course" in client.get("/courses?topic=hygiene").text
+    assert "Sample course" not in client.get("/courses?topic=climate").text
+    assert "Sample course" not in client.get("/courses?lang=fr").text
+
+
+def test_course_page_lists_lessons_and_publisher(client: TestClient):
+    page = client.get("/courses/sample-course")
+    assert page.status_code == 200
+    for title in ("Read me", "Watch", "Check"):
+        assert title in page.text
+    assert "Test team" in page.text
+    assert "made locally, not verified" in page.text
+    assert "0 of 3 lessons done" in page.text
+
+
+def test_opening_a_lesson_starts_the_course_and_shows_continue_learning(client: TestClient):
+    lesson = client.get("/courses/sample-course/read-me")
+    assert lesson.status_code == 200
+    assert "<h1>Hello</h1>" in lesson.text
+    assert "hub_session=" in lesson.headers["set-cookie"]
+    assert "HttpOnly" in lesson.headers["set-cookie"]
+    home = client.get("/")
+    assert "Continue learning" in home.text
+    assert "/courses/sample-course/read-me" in home.text
+
+
+def test_done_moves_to_the_next_lesson_and_counts(client: TestClient):
+    done = client.post("/courses/sample-course/read-me/done", follow_redirects=False)
+    assert done.status_code == 303
+    assert done.headers["location"] == "/courses/sample-course/watch"
+    assert "1 of 3 lessons done" in client.get("/courses/sample-course").text
+
+
+def test_video_lesson_has_sources_captions_and_text_alternative(client: TestClient):
+    page = client.get("/courses/sample-course/watch").text
+    assert re.search(r'<source src="/media/[0-9a-f]{64}/clip.mp4" type="video/mp4">', page)
+    track = re.search(r'<track kind="captions" src="(/media/[0-9a-f]{64}/clip.en.vtt)" srclang="en"', page)
+    assert track
+    assert client.get(track.group(1)).headers["content-type"].startswith("text/vtt")
+    assert "A text alternative." in page
+
+
+def test_quiz_pass_shows_score_and_explanations_and_completes_the_course(client: TestClient):
+    client.post("/courses/sample-course/read-me/done")
+    client.post("/courses/sample-course/watch/done")
+    answers = {"q0": "1", "q1": ["0", "2"], "q2": "true", "q3": "20"}
+    result = client.post("/courses/sample-course/check/quiz", data=answers)
+    assert result.status_code == 200
+    assert "Your score: 4 out of 4" in result.text
+    for explanation in ("B is right.", "A and C.", "Yes.", "Twenty."):
+        assert explanation in result.text
+    assert "Try again" in result.text
+    course = client.get("/courses/sample-course").text
+    assert "3 of 3 lessons done" in course
+    assert "You have finished this course" in course
+    assert "Continue learning" not in client.get("/").text
+    assert "Finished" in client.get("/me").text
+
+
+def test_quiz_fail_shows_explanations_and_allows_retry(client: TestClient):
+    result = client.post("/courses/sample-course/check/quiz", data={"q0": "0"})
+    assert "Your score: 0 out of 4" in result.text
+    assert "Not yet" in result.text
+    retry = client.get("/courses/sample-course/check")
+    assert "Your best score so far: 0 out of 4" in retry.text
+    assert 'name="q3"' in retry.text
+
+
+def test_unknown_course_and_lesson_are_friendly_404s(client: TestClient):
+    for url in ("/courses/nope", "/courses/sample-course/nope", "/courses/nope/read-me"):
+        page = client.get(url)
+        assert page.status_code == 404
+        assert "Go to the home page" in page.text
+    assert client.post("/courses/sample-course/read-me/quiz").status_code == 404
+
+
+def test_language_choice_sets_cookie_and_rtl(client: TestClient):
+    chosen = client.get("/language/ar?next=/courses", follow_redirects=False)
+    assert chosen.headers["location"] == "/courses"
+    page = client.get("/")
+    assert '<html lang="ar" dir="rtl">' in page.text
+
+
+def test_language_redirect_stays_on_this_hub(client: TestClient):
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+        response = client.get(f"/language/fr?next={target}", follow_redirects=False)
+        assert response.headers["location"] == "/"
+
+
+def test_browser_language_is_used_until_one_is_chosen(client: TestClient):
+    page = client.get("/", headers={"accept-language": "es-MX,es;q=0.9,en;q=0.5"})
+    assert '<html lang="es"' in page.text
+    unknown = client.get("/", headers={"accept-language": "xx"})
+    assert '<html lang="en"' in unknown.text
+
+
+def test_profile_carries_progress_to_another_device(client: TestClient, app):
+    client.post("/courses/sample-course/read-me/done")
+    made = client.post("/me/profile", data={"name": "Amina", "pin": "1234"}, follow_redirects=False)
+    assert made.status_code == 303
+    assert "signed in as Amina" in client.get("/me").text
+
+    with TestClient(app, base_url="http://hub.test") as phone:
+        phone.get("/courses/sample-course/watch")  # some guest progress on the second device
+        wrong = phone.post("/signin", data={"name": "Amina", "pin": "0000"})
+        assert wrong.status_code == 400
+        assert "do not match" in wrong.text
+        phone.post("/signin", data={"name": "amina", "pin": "1234"})
+        assert "1 of 3 lessons done" in phone.get("/courses/sample-course").text
+        assert "Started" in phone.get("/courses/sample-course").text
+
+
+def test_bad_profile_shows_the_problem_and_keeps_the_guest(client: TestClient):
+    page = client.post("/me/profile", data={"name": "Ana", "pin": "12"})
+    assert page.status_code == 400
+    assert "exactly 4 digits" in page.text
+    assert "Keep your progress" in page.text
+
+
+def test_sign_out_forgets_the_learner_on_this_device(client: TestClient):
+    client.post("/courses/sample-course/read-me/done")
+    client.post("/me/profile", data={"name": "Bo", "pin": ""})
+    out = client.post("/signout", follow_redirects=False)
+    assert out.status_code == 303
+    client.cookies.clear()
+    assert "You have not started a course yet" in client.get("/me").text
+
+
+def test_stylesheet_is_served(client: TestClient):
+    css = client.get("/static/hub/style.css")
+    assert css.status_code == 200
+    assert css.headers["content-type"].startswith("text/css")
