@@ -15,7 +15,7 @@ from content.errors import ContentError
 from content.package import build_package
 from hub import library
 from hub.home import Hub, default_home
-from hub.plugins import ENABLED_SETTING, default_enabled, installed_plugins
+from hub.plugins import ENABLED_SETTING, build_manager, default_enabled, installed_plugins
 
 app = typer.Typer(help="Commons Hub: an offline learning hub for your community.", no_args_is_help=True)
 content_app = typer.Typer(help="Build, import and list courses.", no_args_is_help=True)
@@ -23,6 +23,11 @@ plugins_app = typer.Typer(help="See, enable and disable plugins.", no_args_is_he
 app.add_typer(content_app, name="content")
 app.add_typer(plugins_app, name="plugins")
 console = Console()
+
+
+def add_plugin_commands() -> None:
+    """Let every installed plugin add its commands (enabled or not: the CLI manages plugins)."""
+    build_manager(installed_plugins()).hook.hub_commands(cli=app)
 
 HomeOption = Annotated[
     Path | None,
@@ -163,3 +168,6 @@ def plugins_enable(name: str, home: HomeOption = None) -> None:
 def plugins_disable(name: str, home: HomeOption = None) -> None:
     """Disable a plugin (it stays installed)."""
     _set_plugin(home, name, False)
+
+
+add_plugin_commands()

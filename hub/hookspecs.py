@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    import typer
     from fastapi import APIRouter, Request
 
     from hub.home import Hub
@@ -34,3 +35,8 @@ def hub_lesson_viewers() -> dict[str, str]:
 @hookspec
 def hub_startup(hub: Hub) -> None:
     """Do work needed once when the hub starts (it runs before the first request)."""
+
+
+@hookspec
+def hub_commands(cli: typer.Typer) -> None:
+    """Add commands (or command groups) to the `hub` command line."""
