@@ -7,13 +7,16 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pluggy
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from hub import __version__, i18n
-from hub.deps import NewSessionCookieMiddleware
+from hub.access import AccessDenied
+from hub.deps import ResponseHeadersMiddleware
 from hub.home import Hub
-from hub.pages import build_environment
+from hub.learners import count_admins
+from hub.pages import build_environment, render
 from hub.plugins import (
     ENABLED_SETTING,
     build_manager,
@@ -21,6 +24,7 @@ from hub.plugins import (
     installed_plugins,
     plugin_folder,
 )
+from hub.settings import HubSettings, load_settings
 
 CORE_STATIC = Path(__file__).parent / "static"
 
@@ -30,6 +34,24 @@ def manager_for(hub: Hub, load_entry_points: bool = True) -> pluggy.PluginManage
     enabled = set(hub.setting(ENABLED_SETTING) or default_enabled())
     installed = installed_plugins(load_entry_points)
     return build_manager({name: p for name, p in installed.items() if name in enabled})
+
+
+def apply_settings(app: FastAPI, settings: HubSettings) -> None:
+    """Make saved settings take effect for the next request."""
+    app.state.settings = settings
+    app.state.languages = settings.offered_languages()
+    app.state.hub_name = settings.hub_name
+
+
+def access_denied(request: Request, error: Exception) -> Response:
+    """401/403 as JSON for the API, as a page (with a way to sign in) for people."""
+    assert isinstance(error, AccessDenied)
+    message = i18n.gettext(error.message)
+    if error.sign_in and request.url.path.startswith("/admin") and not count_admins(request.app.state.hub.db):
+        return RedirectResponse("/admin/setup", status_code=303)
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"detail": message}, status_code=error.status)
+    return render(request, "denied.html", status_code=error.status, message=message, sign_in=error.sign_in)
 
 
 def create_app(hub: Hub, plugins: pluggy.PluginManager | None = None) -> FastAPI:
@@ -48,25 +70,24 @@ def create_app(hub: Hub, plugins: pluggy.PluginManager | None = None) -> FastAPI
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
     )
-    languages = i18n.available_languages()
     app.state.hub = hub
     app.state.plugins = manager
     app.state.templates = build_environment(manager)
-    app.state.languages = languages
-    app.state.hub_name = hub.setting("hub_name", "Commons Hub")
+    apply_settings(app, load_settings(hub))
     app.state.lesson_viewers = {
         kind: template
         for viewers in reversed(manager.hook.hub_lesson_viewers())
         for kind, template in viewers.items()
     }
-    for routers in manager.hook.hub_routers(hub=hub):
-        for router in routers:
-            app.include_router(router)
+    app.state.routers = [router for routers in manager.hook.hub_routers(hub=hub) for router in routers]
+    for router in app.state.routers:
+        app.include_router(router)
     app.mount("/static/hub", StaticFiles(directory=CORE_STATIC), name="static")
     for name, plugin in manager.list_name_plugin():
         folder = plugin_folder(plugin, "static")
         if folder:
             app.mount(f"/static/{name}", StaticFiles(directory=folder), name=f"static-{name}")
-    app.add_middleware(NewSessionCookieMiddleware)
-    app.add_middleware(i18n.LocaleMiddleware, offered=languages)
+    app.add_middleware(ResponseHeadersMiddleware)
+    app.add_exception_handler(AccessDenied, access_denied)
+    app.add_middleware(i18n.LocaleMiddleware)
     return app

@@ -78,6 +78,18 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX quiz_attempts_learner ON quiz_attempts (learner_id, course_id, lesson_id);
     """,
+    # 2: roles (learner, tutor, admin), disabled accounts, session expiry, sign-in lockout.
+    """
+    ALTER TABLE learners ADD COLUMN role TEXT NOT NULL DEFAULT 'learner';
+    ALTER TABLE learners ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE learners ADD COLUMN last_active_at TEXT;
+    ALTER TABLE sessions ADD COLUMN expires_at TEXT;
+    CREATE TABLE sign_in_failures (
+        key TEXT PRIMARY KEY,
+        failures INTEGER NOT NULL,
+        locked_until TEXT
+    );
+    """,
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
@@ -13,6 +14,7 @@ from hub.home import Hub
 from hub.learners import Learner
 
 SESSION_COOKIE = "hub_session"
+CSRF_COOKIE = "hub_csrf"
 SESSION_MAX_AGE = 400 * 24 * 3600  # browsers cap cookies at about 400 days
 
 
@@ -41,38 +43,58 @@ def current_learner(request: Request, db: Db) -> Learner | None:
 CurrentLearner = Annotated[Learner | None, Depends(current_learner)]
 
 
-def remember_session(request: Request, response: Response, token: str) -> None:
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=SESSION_MAX_AGE,
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https",
+def queue_cookie(
+    request: Request, name: str, value: str, *, httponly: bool = True, max_age: int = SESSION_MAX_AGE
+) -> None:
+    """Set a cookie on whatever response this request ends with (see ResponseHeadersMiddleware)."""
+    carrier = Response()
+    carrier.set_cookie(
+        name, value, max_age=max_age, httponly=httponly, samesite="lax", secure=request.url.scheme == "https"
     )
+    request.state.pending_cookies = [
+        *getattr(request.state, "pending_cookies", []),
+        carrier.headers["set-cookie"],
+    ]
+
+
+def csrf_token(request: Request) -> str:
+    """This browser's CSRF token, creating it (and its cookie, readable by scripts) on first use."""
+    token = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "csrf_token", None)
+    if token is None:
+        token = request.state.csrf_token = secrets.token_urlsafe(24)
+        queue_cookie(request, CSRF_COOKIE, token, httponly=False)
+    return token
+
+
+def remember_session(request: Request, token: str) -> None:
+    """Hold a session in this browser, with the CSRF token its next form or call must echo."""
+    queue_cookie(request, SESSION_COOKIE, token)
+    csrf_token(request)
 
 
 def learner_for_write(request: Request, db: Db, learner: CurrentLearner) -> Learner:
-    """The current learner, or a new guest for someone saving progress.
-
-    The new guest's cookie is added to whatever response the route returns by
-    `NewSessionCookieMiddleware`, so routes returning their own Response keep it too.
-    """
+    """The current learner, or a new guest for someone saving progress."""
     if learner is not None:
         return learner
     learner, token = learners.create_guest(db)
-    cookie = Response()
-    remember_session(request, cookie, token)
-    request.state.new_session_cookie = cookie.headers["set-cookie"]
+    remember_session(request, token)
     request.state.learner = learner
     return learner
 
 
 WritingLearner = Annotated[Learner, Depends(learner_for_write)]
 
+SECURITY_HEADERS = [
+    (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; media-src 'self'; "
+     b"object-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"SAMEORIGIN"),
+    (b"referrer-policy", b"same-origin"),
+]  # fmt: skip
 
-class NewSessionCookieMiddleware:
-    """Adds the Set-Cookie of a guest created during the request to its response."""
+
+class ResponseHeadersMiddleware:
+    """Adds security headers and the cookies a request queued to every HTTP response."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -82,10 +104,14 @@ class NewSessionCookieMiddleware:
             await self.app(scope, receive, send)
             return
 
-        async def send_with_cookie(message: Message) -> None:
-            cookie = scope.get("state", {}).get("new_session_cookie")
-            if message["type"] == "http.response.start" and cookie:
-                message["headers"] = [*message.get("headers", []), (b"set-cookie", cookie.encode())]
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                cookies = scope.get("state", {}).get("pending_cookies", [])
+                message["headers"] = [
+                    *message.get("headers", []),
+                    *SECURITY_HEADERS,
+                    *((b"set-cookie", cookie.encode()) for cookie in cookies),
+                ]
             await send(message)
 
-        await self.app(scope, receive, send_with_cookie)
+        await self.app(scope, receive, send_with_headers)

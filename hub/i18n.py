@@ -87,11 +87,10 @@ def choose_language(cookie: str | None, accept_language: str, offered: tuple[str
 
 
 class LocaleMiddleware:
-    """Sets `current_locale` for each HTTP request (pure ASGI: no per-request task overhead)."""
+    """Sets `current_locale` for each HTTP request from the languages the hub offers now."""
 
-    def __init__(self, app: ASGIApp, offered: tuple[str, ...]) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.offered = offered
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -99,7 +98,7 @@ class LocaleMiddleware:
             language = choose_language(
                 connection.cookies.get(LANGUAGE_COOKIE),
                 connection.headers.get("accept-language", ""),
-                self.offered,
+                scope["app"].state.languages,
             )
             scope.setdefault("state", {})["language"] = language
             current_locale.set(language)

@@ -1,7 +1,9 @@
-"""Learners: anonymous guests held by a cookie, and optional profiles (name + PIN).
+"""Accounts and sessions: anonymous guests, learners (name + optional PIN), tutors and admins.
 
-A session cookie carries an opaque random token; only its hash is stored, so reading
-the database does not let anyone act as a learner.
+A guest is an account with no name, held by a session cookie. A session cookie carries an
+opaque random token; only its hash is stored, so reading the database does not let anyone
+act as someone else. PINs and passwords are hashed with argon2, and guessing is slowed by a
+lockout with back-off per account name and per client address.
 """
 
 from __future__ import annotations
@@ -10,22 +12,62 @@ import hashlib
 import re
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlite_utils import Database
 
 from hub.db import transaction
-from hub.i18n import N_
+from hub.i18n import N_, gettext
 from hub.library import now
+from hub.privacy import delete_learner
 
 _hasher = PasswordHasher()
 PIN_PATTERN = re.compile(r"^\d{4}$")
+MIN_PASSWORD = 8
+STAFF_SESSION = timedelta(days=30)
+FREE_FAILURES = 5
+MAX_LOCK_SECONDS = 3600
+
+
+class Role(StrEnum):
+    GUEST = "guest"
+    LEARNER = "learner"
+    TUTOR = "tutor"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+
+STAFF_ROLES = (Role.TUTOR, Role.ADMIN)
+ROLE_LABELS = {
+    Role.GUEST: N_("Guest"),
+    Role.LEARNER: N_("Learner"),
+    Role.TUTOR: N_("Tutor"),
+    Role.ADMIN: N_("Admin"),
+}
+
+
+def role_label(role: Role) -> str:
+    return gettext(ROLE_LABELS[role])
 
 
 class LearnerError(Exception):
-    """A profile request a person must correct; the message says how."""
+    """A request a person must correct; the message (translatable) says how."""
+
+    def __init__(self, message: str, **params: object) -> None:
+        super().__init__(message % params if params else message)
+        self.message = message
+        self.params = params
+
+    def translated(self) -> str:
+        text = gettext(self.message)
+        return text % self.params if self.params else text
 
 
 @dataclass(frozen=True)
@@ -33,25 +75,42 @@ class Learner:
     id: str
     name: str | None
     has_pin: bool
+    role: Role = field(default=Role.LEARNER)
+    disabled: bool = False
 
     @property
     def is_guest(self) -> bool:
         return self.name is None
+
+    @property
+    def effective_role(self) -> Role:
+        return Role.GUEST if self.is_guest else self.role
+
+
+_COLUMNS = "l.id, l.name, l.pin_hash IS NOT NULL, l.role, l.disabled"
+
+
+def _from_row(row: tuple) -> Learner:
+    return Learner(row[0], row[1], bool(row[2]), Role(row[3]), bool(row[4]))
 
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _name_key(name: str) -> str:
+def name_key(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
-def start_session(db: Database, learner_id: str) -> str:
+def _later(delta: timedelta) -> str:
+    return (datetime.now(UTC) + delta).isoformat(timespec="seconds")
+
+
+def start_session(db: Database, learner_id: str, lifetime: timedelta | None = None) -> str:
     token = secrets.token_urlsafe(32)
     db.execute(
-        "INSERT INTO sessions (token_hash, learner_id, created_at) VALUES (?, ?, ?)",
-        [_token_hash(token), learner_id, now()],
+        "INSERT INTO sessions (token_hash, learner_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+        [_token_hash(token), learner_id, now(), _later(lifetime) if lifetime else None],
     )
     return token
 
@@ -60,22 +119,31 @@ def create_guest(db: Database) -> tuple[Learner, str]:
     """A new anonymous learner and the session token that holds it."""
     learner_id = str(uuid.uuid4())
     with transaction(db):
-        db.execute("INSERT INTO learners (id, created_at) VALUES (?, ?)", [learner_id, now()])
+        db.execute(
+            "INSERT INTO learners (id, created_at, last_active_at) VALUES (?, ?, ?)",
+            [learner_id, now(), now()],
+        )
         token = start_session(db, learner_id)
     return Learner(learner_id, None, False), token
 
 
 def learner_for_token(db: Database, token: str) -> Learner | None:
+    """The account a session token holds, unless the session expired or the account is disabled."""
     row = db.execute(
-        "SELECT l.id, l.name, l.pin_hash IS NOT NULL FROM sessions s"
-        " JOIN learners l ON l.id = s.learner_id WHERE s.token_hash = ?",
-        [_token_hash(token)],
+        f"SELECT {_COLUMNS} FROM sessions s JOIN learners l ON l.id = s.learner_id"
+        " WHERE s.token_hash = ? AND (s.expires_at IS NULL OR s.expires_at > ?) AND NOT l.disabled",
+        [_token_hash(token), now()],
     ).fetchone()
-    return Learner(row[0], row[1], bool(row[2])) if row else None
+    return _from_row(row) if row else None
 
 
 def end_session(db: Database, token: str) -> None:
     db.execute("DELETE FROM sessions WHERE token_hash = ?", [_token_hash(token)])
+
+
+def touch(db: Database, learner_id: str) -> None:
+    """Note activity, so retention counts from the last time a guest learned."""
+    db.execute("UPDATE learners SET last_active_at = ? WHERE id = ?", [now(), learner_id])
 
 
 def _check_name(name: str) -> str:
@@ -85,37 +153,161 @@ def _check_name(name: str) -> str:
     return name
 
 
-def create_profile(db: Database, learner_id: str, name: str, pin: str) -> Learner:
-    """Give a guest a name and an optional 4-digit PIN, keeping all their progress."""
-    name = _check_name(name)
-    if pin and not PIN_PATTERN.match(pin):
+def check_secret(role: Role, secret: str) -> None:
+    """A learner's PIN is 4 digits or empty; a tutor's or admin's password is long enough."""
+    if role in STAFF_ROLES:
+        if len(secret) < MIN_PASSWORD:
+            raise LearnerError(N_("A password needs at least %(count)d characters."), count=MIN_PASSWORD)
+    elif secret and not PIN_PATTERN.match(secret):
         raise LearnerError(N_("A PIN is exactly 4 digits, or leave it empty."))
+
+
+def _check_name_free(db: Database, name: str, learner_id: str) -> None:
     taken = db.execute(
-        "SELECT 1 FROM learners WHERE name_key = ? AND id != ?", [_name_key(name), learner_id]
+        "SELECT 1 FROM learners WHERE name_key = ? AND id != ?", [name_key(name), learner_id]
     ).fetchone()
     if taken:
         raise LearnerError(
             N_("Someone on this hub already uses that name. Add something to it, such as an initial.")
         )
+
+
+def create_profile(db: Database, learner_id: str, name: str, pin: str) -> Learner:
+    """Give a guest a name and an optional 4-digit PIN, keeping all their progress."""
+    name = _check_name(name)
+    check_secret(Role.LEARNER, pin)
+    _check_name_free(db, name, learner_id)
     db.execute(
         "UPDATE learners SET name = ?, name_key = ?, pin_hash = ? WHERE id = ?",
-        [name, _name_key(name), _hasher.hash(pin) if pin else None, learner_id],
+        [name, name_key(name), _hasher.hash(pin) if pin else None, learner_id],
     )
     return Learner(learner_id, name, bool(pin))
 
 
-def check_sign_in(db: Database, name: str, pin: str) -> Learner:
-    """The profile with this name, if the PIN matches (or the profile has none)."""
+def create_account(db: Database, name: str, role: Role, secret: str) -> Learner:
+    """A named account made by an admin (or by first-run setup)."""
+    if role == Role.GUEST:
+        raise LearnerError(N_("Choose a role: learner, tutor or admin."))
+    name = _check_name(name)
+    check_secret(role, secret)
+    learner_id = str(uuid.uuid4())
+    _check_name_free(db, name, learner_id)
+    db.execute(
+        "INSERT INTO learners (id, name, name_key, pin_hash, created_at, role) VALUES (?, ?, ?, ?, ?, ?)",
+        [learner_id, name, name_key(name), _hasher.hash(secret) if secret else None, now(), role.value],
+    )
+    return Learner(learner_id, name, bool(secret), role)
+
+
+def _lock_remaining(db: Database, key: str) -> int:
+    row = db.execute("SELECT locked_until FROM sign_in_failures WHERE key = ?", [key]).fetchone()
+    if not row or not row[0]:
+        return 0
+    remaining = datetime.fromisoformat(row[0]) - datetime.now(UTC)
+    return max(0, int(remaining.total_seconds()) + 1)
+
+
+def _note_failure(db: Database, key: str) -> None:
+    row = db.execute("SELECT failures FROM sign_in_failures WHERE key = ?", [key]).fetchone()
+    failures = (row[0] if row else 0) + 1
+    locked_until = None
+    if failures >= FREE_FAILURES:
+        seconds = min(30 * 2 ** (failures - FREE_FAILURES), MAX_LOCK_SECONDS)
+        locked_until = _later(timedelta(seconds=seconds))
+    db.execute(
+        "INSERT OR REPLACE INTO sign_in_failures (key, failures, locked_until) VALUES (?, ?, ?)",
+        [key, failures, locked_until],
+    )
+
+
+def check_sign_in(db: Database, name: str, secret: str, client: str = "") -> Learner:
+    """The account with this name, if its PIN or password matches (a learner may have none)."""
+    keys = [f"name:{name_key(name)}", f"address:{client}"]
+    wait = max(_lock_remaining(db, key) for key in keys)
+    if wait:
+        raise LearnerError(
+            N_("Too many wrong tries. Please wait %(minutes)d minute(s) and try again."),
+            minutes=max(1, (wait + 59) // 60),
+        )
     row = db.execute(
-        "SELECT id, name, pin_hash FROM learners WHERE name_key = ?", [_name_key(name)]
+        f"SELECT {_COLUMNS}, l.pin_hash FROM learners l WHERE l.name_key = ?", [name_key(name)]
     ).fetchone()
-    wrong = LearnerError(N_("That name and PIN do not match. Please try again."))
-    if row is None:
-        raise wrong
-    learner_id, real_name, pin_hash = row
-    if pin_hash:
-        try:
-            _hasher.verify(pin_hash, pin)
-        except (VerifyMismatchError, InvalidHashError):
-            raise wrong from None
-    return Learner(learner_id, real_name, bool(pin_hash))
+    try:
+        if row is None or (row[5] is None and row[3] in STAFF_ROLES):
+            raise VerifyMismatchError
+        if row[5]:
+            _hasher.verify(row[5], secret)
+    except (VerifyMismatchError, InvalidHashError):
+        for key in keys:
+            _note_failure(db, key)
+        raise LearnerError(N_("That name and PIN do not match. Please try again.")) from None
+    db.execute("DELETE FROM sign_in_failures WHERE key = ?", [keys[0]])
+    learner = _from_row(row[:5])
+    if learner.disabled:
+        raise LearnerError(N_("This account is switched off. Please ask the hub's admin."))
+    return learner
+
+
+def list_accounts(db: Database) -> list[Learner]:
+    """Every named account, staff first."""
+    rows = db.execute(
+        f"SELECT {_COLUMNS} FROM learners l WHERE l.name IS NOT NULL"
+        " ORDER BY CASE l.role WHEN 'admin' THEN 0 WHEN 'tutor' THEN 1 ELSE 2 END, l.name_key"
+    ).fetchall()
+    return [_from_row(row) for row in rows]
+
+
+def get_account(db: Database, learner_id: str) -> Learner | None:
+    row = db.execute(f"SELECT {_COLUMNS} FROM learners l WHERE l.id = ?", [learner_id]).fetchone()
+    return _from_row(row) if row else None
+
+
+def count_admins(db: Database) -> int:
+    return db.execute("SELECT count(*) FROM learners WHERE role = 'admin' AND NOT disabled").fetchone()[0]
+
+
+def _refuse_losing_last_admin(db: Database, account: Learner) -> None:
+    if account.role == Role.ADMIN and not account.disabled and count_admins(db) <= 1:
+        raise LearnerError(N_("This is the hub's last admin. Make another admin first."))
+
+
+def update_account(db: Database, learner_id: str, role: Role, disabled: bool) -> None:
+    """Change an account's role or switch it off; the last working admin always stays."""
+    account = get_account(db, learner_id)
+    if account is None or account.is_guest:
+        raise LearnerError(N_("There is no such account."))
+    if role == Role.GUEST:
+        raise LearnerError(N_("Choose a role: learner, tutor or admin."))
+    if role != Role.ADMIN or disabled:
+        _refuse_losing_last_admin(db, account)
+    if role in STAFF_ROLES and account.role not in STAFF_ROLES:
+        raise LearnerError(N_("Give this account a password first: reset it, then change the role."))
+    with transaction(db):
+        db.execute(
+            "UPDATE learners SET role = ?, disabled = ? WHERE id = ?", [role.value, int(disabled), learner_id]
+        )
+        if disabled:
+            db.execute("DELETE FROM sessions WHERE learner_id = ?", [learner_id])
+
+
+def reset_secret(db: Database, learner_id: str, secret: str, role: Role | None = None) -> None:
+    """Set a new PIN (learner) or password (tutor, admin), signing the account out everywhere."""
+    account = get_account(db, learner_id)
+    if account is None or account.is_guest:
+        raise LearnerError(N_("There is no such account."))
+    new_role = role or account.role
+    check_secret(new_role, secret)
+    with transaction(db):
+        db.execute(
+            "UPDATE learners SET pin_hash = ?, role = ? WHERE id = ?",
+            [_hasher.hash(secret) if secret else None, new_role.value, learner_id],
+        )
+        db.execute("DELETE FROM sessions WHERE learner_id = ?", [learner_id])
+
+
+def delete_account(db: Database, learner_id: str) -> None:
+    account = get_account(db, learner_id)
+    if account is None:
+        raise LearnerError(N_("There is no such account."))
+    _refuse_losing_last_admin(db, account)
+    delete_learner(db, learner_id)

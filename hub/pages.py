@@ -11,6 +11,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from hub import i18n
+from hub.deps import csrf_token
+from hub.learners import role_label
 from hub.plugins import plugin_folder
 
 CORE_TEMPLATES = Path(__file__).parent / "templates"
@@ -29,6 +31,7 @@ def build_environment(manager: pluggy.PluginManager) -> jinja2.Environment:
     environment.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     environment.globals["language_name"] = i18n.language_name
     environment.globals["text_direction"] = i18n.text_direction
+    environment.globals["role_label"] = role_label
     return environment
 
 
@@ -48,6 +51,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         nav=nav,
         hub_name=app.state.hub_name,
         learner=getattr(request.state, "learner", None),
+        csrf_token=lambda: csrf_token(request),
         **context,
     )
     return HTMLResponse(html, status_code=status_code)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -113,7 +114,19 @@ def app(hub: Hub, course_folder: Path) -> FastAPI:
     return create_app(hub, manager_for(hub, load_entry_points=False))
 
 
+class BrowserClient(TestClient):
+    """A client that sends the CSRF token with every state-changing request, as the hub's
+    own forms (hidden field) and scripts (header) do. CSRF refusals are tested with a plain
+    TestClient."""
+
+    def request(self, method: str, url: object, **kwargs: Any) -> Any:  # type: ignore[override]
+        token = self.cookies.get("hub_csrf")
+        if method.upper() not in ("GET", "HEAD", "OPTIONS") and token:
+            kwargs["headers"] = {"X-CSRF-Token": token, **(kwargs.get("headers") or {})}
+        return super().request(method, url, **kwargs)
+
+
 @pytest.fixture
 def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app, base_url="http://hub.test") as test_client:
+    with BrowserClient(app, base_url="http://hub.test") as test_client:
         yield test_client

@@ -20,6 +20,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("resident", "hub.plugins.resident"),
     ("api", "hub.plugins.api"),
     ("media", "hub.plugins.media"),
+    ("admin", "hub.plugins.admin"),
 )
 ENABLED_SETTING = "plugins_enabled"
 

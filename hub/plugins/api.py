@@ -12,6 +12,7 @@ from content.markdown import render_markdown
 from content.model import FileRef, Lesson
 from content.quiz import grade
 from hub import progress
+from hub.access import ANYONE, LEARNING
 from hub.deps import CurrentLearner, HubDep, WritingLearner
 from hub.home import Hub
 from hub.hookspecs import hookimpl
@@ -154,7 +155,7 @@ def _lesson_or_404(hub: Hub, course_id: str, lesson_id: str) -> Lesson:
     return lesson
 
 
-@router.get("/courses")
+@router.get("/courses", dependencies=[ANYONE])
 def list_courses(hub: HubDep, lang: str = "", topic: str = "") -> list[CourseSummary]:
     """Every course on the hub, optionally only one language or topic."""
     return [
@@ -164,7 +165,7 @@ def list_courses(hub: HubDep, lang: str = "", topic: str = "") -> list[CourseSum
     ]
 
 
-@router.get("/courses/{course_id}")
+@router.get("/courses/{course_id}", dependencies=[ANYONE])
 def get_course(course_id: str, hub: HubDep) -> CourseOut:
     detail = _course_or_404(hub, course_id)
     course = detail.course
@@ -178,12 +179,12 @@ def get_course(course_id: str, hub: HubDep) -> CourseOut:
     )
 
 
-@router.get("/courses/{course_id}/lessons/{lesson_id}")
+@router.get("/courses/{course_id}/lessons/{lesson_id}", dependencies=[ANYONE])
 def get_lesson(course_id: str, lesson_id: str, hub: HubDep) -> LessonOut:
     return _lesson_out(course_id, _lesson_or_404(hub, course_id, lesson_id))
 
 
-@router.post("/courses/{course_id}/lessons/{lesson_id}/quiz")
+@router.post("/courses/{course_id}/lessons/{lesson_id}/quiz", dependencies=[LEARNING])
 def grade_quiz(
     course_id: str, lesson_id: str, answers: QuizAnswers, hub: HubDep, learner: WritingLearner
 ) -> QuizResultOut:
@@ -203,7 +204,7 @@ def grade_quiz(
     )
 
 
-@router.get("/progress")
+@router.get("/progress", dependencies=[ANYONE])
 def my_progress(hub: HubDep, learner: CurrentLearner, course_id: str = "") -> list[ProgressOut]:
     """The current learner's progress (empty for someone who has not started)."""
     if learner is None:
@@ -218,7 +219,7 @@ def my_progress(hub: HubDep, learner: CurrentLearner, course_id: str = "") -> li
     ]
 
 
-@router.post("/progress", status_code=204)
+@router.post("/progress", status_code=204, dependencies=[LEARNING])
 def save_progress(body: ProgressIn, hub: HubDep, learner: WritingLearner) -> None:
     """Record progress in a lesson (the highest value ever sent is kept)."""
     _lesson_or_404(hub, body.course_id, body.lesson_id)
@@ -228,7 +229,7 @@ def save_progress(body: ProgressIn, hub: HubDep, learner: WritingLearner) -> Non
 docs_router = APIRouter(tags=["api"])
 
 
-@docs_router.get("/api/docs", response_class=HTMLResponse, include_in_schema=False)
+@docs_router.get("/api/docs", response_class=HTMLResponse, include_in_schema=False, dependencies=[ANYONE])
 def api_docs(request: Request) -> HTMLResponse:
     """The API described from its OpenAPI schema, as a page that needs no CDN or script."""
     schema = request.app.openapi()

@@ -11,6 +11,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, Response
 
+from hub.access import ANYONE
 from hub.deps import HubDep
 from hub.home import Hub
 from hub.hookspecs import hookimpl
@@ -21,7 +22,7 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 
-@router.get("/media/{sha256}/{name}")
+@router.get("/media/{sha256}/{name}", dependencies=[ANYONE])
 def media(request: Request, sha256: str, name: str, hub: HubDep, download: bool = False) -> Response:
     info = file_info(hub.db, sha256) if _SHA256.match(sha256) else None
     if info is None or not hub.blobs.has(sha256):

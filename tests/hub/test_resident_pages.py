@@ -4,6 +4,8 @@ import re
 
 from fastapi.testclient import TestClient
 
+from tests.conftest import BrowserClient
+
 
 def test_home_lists_courses_and_sets_no_cookie_for_a_visitor(client: TestClient):
     page = client.get("/")
@@ -116,7 +118,7 @@ def test_profile_carries_progress_to_another_device(client: TestClient, app):
     assert made.status_code == 303
     assert "signed in as Amina" in client.get("/me").text
 
-    with TestClient(app, base_url="http://hub.test") as phone:
+    with BrowserClient(app, base_url="http://hub.test") as phone:
         phone.get("/courses/sample-course/watch")  # some guest progress on the second device
         wrong = phone.post("/signin", data={"name": "Amina", "pin": "0000"})
         assert wrong.status_code == 400

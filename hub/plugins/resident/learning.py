@@ -12,6 +12,7 @@ from content.markdown import render_markdown
 from content.model import Lesson
 from content.quiz import grade
 from hub import progress
+from hub.access import ANYONE, LEARNING
 from hub.deps import CurrentLearner, Db, HubDep, WritingLearner
 from hub.home import Hub
 from hub.i18n import gettext
@@ -53,7 +54,7 @@ def continue_items(hub: Hub, learner_id: str) -> list[ContinueItem]:
     return items
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.get("/", response_class=HTMLResponse, dependencies=[ANYONE])
 def home(request: Request, hub: HubDep, learner: CurrentLearner) -> HTMLResponse:
     language = request.state.language
     courses = hub.courses()
@@ -70,7 +71,7 @@ def home(request: Request, hub: HubDep, learner: CurrentLearner) -> HTMLResponse
     )
 
 
-@router.get("/courses", response_class=HTMLResponse)
+@router.get("/courses", response_class=HTMLResponse, dependencies=[ANYONE])
 def browse(request: Request, hub: HubDep, topic: str = "", lang: str = "") -> HTMLResponse:
     courses = hub.courses()
     chosen = [
@@ -90,7 +91,7 @@ def browse(request: Request, hub: HubDep, topic: str = "", lang: str = "") -> HT
     )
 
 
-@router.get("/courses/{course_id}", response_class=HTMLResponse)
+@router.get("/courses/{course_id}", response_class=HTMLResponse, dependencies=[ANYONE])
 def course_page(request: Request, course_id: str, hub: HubDep, learner: CurrentLearner) -> HTMLResponse:
     detail = hub.course(course_id)
     if detail is None:
@@ -130,7 +131,7 @@ def media_url(sha256: str, name: str) -> str:
     return f"/media/{sha256}/{quote(name)}"
 
 
-@router.get("/courses/{course_id}/{lesson_id}", response_class=HTMLResponse)
+@router.get("/courses/{course_id}/{lesson_id}", response_class=HTMLResponse, dependencies=[LEARNING])
 def lesson_page(
     request: Request, course_id: str, lesson_id: str, hub: HubDep, learner: WritingLearner
 ) -> HTMLResponse:
@@ -152,7 +153,7 @@ def lesson_page(
     )
 
 
-@router.post("/courses/{course_id}/{lesson_id}/done")
+@router.post("/courses/{course_id}/{lesson_id}/done", dependencies=[LEARNING])
 def mark_done(
     request: Request, course_id: str, lesson_id: str, hub: HubDep, learner: WritingLearner
 ) -> Response:
@@ -166,7 +167,7 @@ def mark_done(
     return RedirectResponse(target, status_code=303)
 
 
-@router.post("/courses/{course_id}/{lesson_id}/quiz", response_class=HTMLResponse)
+@router.post("/courses/{course_id}/{lesson_id}/quiz", response_class=HTMLResponse, dependencies=[LEARNING])
 async def submit_quiz(
     request: Request, course_id: str, lesson_id: str, hub: HubDep, db: Db, learner: WritingLearner
 ) -> HTMLResponse:

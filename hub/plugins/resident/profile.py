@@ -1,23 +1,18 @@
-"""Language choice, "my learning", and turning guest progress into a named profile."""
+"""Language choice, "my learning", profiles, signing in and out, and "my data"."""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from hub import learners, progress
-from hub.deps import (
-    SESSION_COOKIE,
-    CurrentLearner,
-    Db,
-    HubDep,
-    WritingLearner,
-    remember_session,
-)
-from hub.i18n import LANGUAGE_COOKIE, gettext
-from hub.learners import LearnerError
+from hub import learners, privacy, progress
+from hub.access import ANYONE, AccessDenied
+from hub.deps import SESSION_COOKIE, CurrentLearner, Db, HubDep, WritingLearner, remember_session
+from hub.i18n import LANGUAGE_COOKIE, N_
+from hub.learners import STAFF_ROLES, STAFF_SESSION, LearnerError, Role
 from hub.pages import render
 from hub.plugins.resident.learning import continue_items
 
@@ -31,12 +26,12 @@ def local_path(target: str) -> str:
     return target
 
 
-@router.get("/language", response_class=HTMLResponse)
+@router.get("/language", response_class=HTMLResponse, dependencies=[ANYONE])
 def language_picker(request: Request, next: str = "/") -> HTMLResponse:
     return render(request, "language.html", next=local_path(next))
 
 
-@router.get("/language/{code}")
+@router.get("/language/{code}", dependencies=[ANYONE])
 def choose_language(request: Request, code: str, next: str = "/") -> Response:
     response = RedirectResponse(local_path(next), status_code=303)
     if code in request.app.state.languages:
@@ -44,19 +39,27 @@ def choose_language(request: Request, code: str, next: str = "/") -> Response:
     return response
 
 
-@router.get("/me", response_class=HTMLResponse)
-def my_learning(request: Request, hub: HubDep, learner: CurrentLearner) -> HTMLResponse:
+def my_learning_page(
+    request: Request, hub: HubDep, learner: learners.Learner | None, status_code: int = 200, **extra: object
+) -> HTMLResponse:
     items = continue_items(hub, learner.id) if learner else []
     return render(
         request,
         "me.html",
+        status_code=status_code,
         in_progress=[i for i in items if i.next_lesson is not None],
         completed=[i for i in items if i.next_lesson is None],
-        error=None,
+        may_create_profile=request.app.state.settings.learners_may_create_profile,
+        **{"error": None, "name": "", **extra},
     )
 
 
-@router.post("/me/profile", response_class=HTMLResponse)
+@router.get("/me", response_class=HTMLResponse, dependencies=[ANYONE])
+def my_learning(request: Request, hub: HubDep, learner: CurrentLearner) -> HTMLResponse:
+    return my_learning_page(request, hub, learner)
+
+
+@router.post("/me/profile", response_class=HTMLResponse, dependencies=[ANYONE])
 def make_profile(
     request: Request,
     hub: HubDep,
@@ -65,53 +68,90 @@ def make_profile(
     pin: Annotated[str, Form()] = "",
 ) -> Response:
     try:
+        if not request.app.state.settings.learners_may_create_profile:
+            raise LearnerError(N_("On this hub, profiles are made by a tutor or an admin."))
+        if not learner.is_guest:
+            raise LearnerError(N_("You already have a profile."))
         learners.create_profile(hub.db, learner.id, name, pin.strip())
     except LearnerError as error:
-        items = continue_items(hub, learner.id)
-        return render(
-            request,
-            "me.html",
-            status_code=400,
-            in_progress=[i for i in items if i.next_lesson is not None],
-            completed=[i for i in items if i.next_lesson is None],
-            error=gettext(str(error)),
-            name=name,
-        )
+        return my_learning_page(request, hub, learner, 400, error=error.translated(), name=name)
     return RedirectResponse("/me", status_code=303)
 
 
-@router.get("/signin", response_class=HTMLResponse)
-def sign_in_page(request: Request, learner: CurrentLearner) -> HTMLResponse:
-    return render(request, "signin.html", error=None, name="")
+@router.get("/signin", response_class=HTMLResponse, dependencies=[ANYONE])
+def sign_in_page(request: Request, next: str = "/me") -> HTMLResponse:
+    return render(request, "signin.html", error=None, name="", next=local_path(next))
 
 
-@router.post("/signin", response_class=HTMLResponse)
+@router.post("/signin", response_class=HTMLResponse, dependencies=[ANYONE])
 def sign_in(
     request: Request,
     db: Db,
     learner: CurrentLearner,
     name: Annotated[str, Form()] = "",
     pin: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/me",
 ) -> Response:
+    client = request.client.host if request.client else ""
     try:
-        profile = learners.check_sign_in(db, name, pin.strip())
+        account = learners.check_sign_in(db, name, pin.strip(), client)
     except LearnerError as error:
-        return render(request, "signin.html", status_code=400, error=gettext(str(error)), name=name)
+        return render(
+            request,
+            "signin.html",
+            status_code=400,
+            error=error.translated(),
+            name=name,
+            next=local_path(next),
+        )
     old_token = request.cookies.get(SESSION_COOKIE)
-    if learner is not None and learner.is_guest and learner.id != profile.id:
-        progress.move_progress(db, learner.id, profile.id)
+    if learner is not None and learner.is_guest and account.role == Role.LEARNER:
+        progress.move_progress(db, learner.id, account.id)
     if old_token:
         learners.end_session(db, old_token)
-    response = RedirectResponse("/me", status_code=303)
-    remember_session(request, response, learners.start_session(db, profile.id))
-    return response
+    lifetime = STAFF_SESSION if account.role in STAFF_ROLES else None
+    remember_session(request, learners.start_session(db, account.id, lifetime))
+    return RedirectResponse(local_path(next), status_code=303)
 
 
-@router.post("/signout")
+@router.post("/signout", dependencies=[ANYONE])
 def sign_out(request: Request, db: Db) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         learners.end_session(db, token)
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+def _own_data(db: Db, learner: learners.Learner | None) -> dict[str, object]:
+    if learner is None:
+        raise AccessDenied(401, N_("This device has no progress stored on the hub."), sign_in=True)
+    return privacy.export(db, learner.id)
+
+
+@router.get("/me/data", response_class=HTMLResponse, dependencies=[ANYONE])
+def my_data(request: Request, db: Db, learner: CurrentLearner) -> HTMLResponse:
+    return render(request, "my_data.html", data=_own_data(db, learner))
+
+
+@router.get("/me/data.json", dependencies=[ANYONE])
+def my_data_json(db: Db, learner: CurrentLearner) -> Response:
+    body = json.dumps(_own_data(db, learner), ensure_ascii=False, indent=2)
+    return Response(
+        body,
+        media_type="application/json",
+        headers={"Content-Disposition": 'attachment; filename="my-data.json"'},
+    )
+
+
+@router.post("/me/delete", dependencies=[ANYONE])
+def delete_my_data(request: Request, db: Db, learner: CurrentLearner) -> Response:
+    if learner is None:
+        return RedirectResponse("/", status_code=303)
+    if learner.role in STAFF_ROLES:
+        raise AccessDenied(403, N_("Staff accounts are removed by an admin in the admin area."))
+    privacy.delete_learner(db, learner.id)
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response

@@ -1,0 +1,102 @@
+"""Who may call each route, and CSRF protection for everything that changes state.
+
+Every route declares one of ANYONE, LEARNER, TUTOR or ADMIN in its `dependencies`; a test
+walks the app and fails for a route without one, and `hub routes` prints the table.
+A state-changing request from a browser (one that sends cookies) must echo the CSRF
+cookie in a form field or an `X-CSRF-Token` header (the double-submit pattern).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from fastapi import Depends, Request
+from fastapi.routing import APIRoute
+
+from hub.deps import CSRF_COOKIE, SESSION_COOKIE, CurrentLearner
+from hub.i18n import N_
+from hub.learners import Role
+
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class AccessDenied(Exception):
+    """A request refused for who is asking (401/403) or a missing CSRF token (403)."""
+
+    def __init__(self, status: int, message: str, sign_in: bool = False) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.sign_in = sign_in
+
+
+async def check_csrf(request: Request) -> None:
+    expected = request.cookies.get(CSRF_COOKIE)
+    if not request.cookies:
+        return  # no cookie, no session to ride on: not a browser request to forge
+    given = request.headers.get(CSRF_HEADER)
+    if given is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        given = (await request.form()).get(CSRF_FIELD)
+    if not expected or not isinstance(given, str) or not secrets.compare_digest(given, expected):
+        raise AccessDenied(
+            403,
+            N_("This form has expired or did not come from this hub. Please go back, reload and try again."),
+        )
+
+
+ONLY_FOR = {
+    Role.LEARNER: N_("This page is for learners with a profile on this hub."),
+    Role.TUTOR: N_("This page is only for the hub's tutors."),
+    Role.ADMIN: N_("This page is only for the hub's admins."),
+}
+
+
+def allow(role: Role, unless_setting: str = "", then: Role = Role.GUEST) -> Any:
+    """A route dependency: at least `role` may call the route.
+
+    With `unless_setting`, the hub setting of that name being off raises the bar to `then`
+    (guests learn only while the admin lets them).
+    """
+
+    async def check(request: Request, who: CurrentLearner) -> None:
+        if request.method not in SAFE_METHODS:
+            await check_csrf(request)
+        needed = role
+        if unless_setting and not getattr(request.app.state.settings, unless_setting):
+            needed = then
+        have = who.effective_role if who else Role.GUEST
+        if have.rank >= needed.rank:
+            return
+        if have == Role.GUEST:
+            message = (
+                N_("Your session has ended or is not valid. Please sign in again.")
+                if request.cookies.get(SESSION_COOKIE) and who is None
+                else N_("Please sign in to see this page.")
+            )
+            raise AccessDenied(401, message, sign_in=True)
+        raise AccessDenied(403, ONLY_FOR[needed])
+
+    check.required_role = role  # type: ignore[attr-defined]
+    check.stricter_role = then if unless_setting else role  # type: ignore[attr-defined]
+    return Depends(check)
+
+
+ANYONE = allow(Role.GUEST)
+LEARNER = allow(Role.LEARNER)
+LEARNING = allow(Role.GUEST, unless_setting="guests_may_learn", then=Role.LEARNER)
+TUTOR = allow(Role.TUTOR)
+ADMIN = allow(Role.ADMIN)
+
+
+def required_role(route: APIRoute) -> Role | None:
+    """The role a route declares, or None when it declares none (a bug a test catches)."""
+    for dependency in route.dependant.dependencies:
+        role = getattr(dependency.call, "required_role", None)
+        if role is not None:
+            return role
+    return None

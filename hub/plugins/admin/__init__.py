@@ -1,0 +1,55 @@
+"""Built-in plugin: first-run setup, the admin area, the tutor overview and account commands."""
+
+from __future__ import annotations
+
+import threading
+
+import typer
+from fastapi import APIRouter, Request
+
+from hub import privacy
+from hub.home import Hub
+from hub.hookspecs import hookimpl
+from hub.i18n import gettext
+from hub.learners import Learner, Role
+from hub.nav import NavItem
+from hub.plugins.admin import commands, routes
+from hub.settings import load_settings
+
+RETENTION_CHECK_SECONDS = 3600
+
+
+@hookimpl
+def hub_routers(hub: Hub) -> list[APIRouter]:
+    return [routes.router]
+
+
+@hookimpl
+def hub_nav_items(request: Request) -> list[NavItem]:
+    learner: Learner | None = getattr(request.state, "learner", None)
+    role = learner.effective_role if learner else Role.GUEST
+    items = []
+    if role.rank >= Role.TUTOR.rank:
+        items.append(NavItem("/tutor", gettext("Tutor"), 40))
+    if role == Role.ADMIN:
+        items.append(NavItem("/admin", gettext("Admin"), 50))
+    return items
+
+
+def _forget_old_guests_regularly(hub: Hub, stop: threading.Event) -> None:
+    while True:
+        privacy.forget_old_guests(hub.db, load_settings(hub).guest_retention_days)
+        if stop.wait(RETENTION_CHECK_SECONDS):
+            return
+
+
+@hookimpl
+def hub_startup(hub: Hub) -> None:
+    threading.Thread(
+        target=_forget_old_guests_regularly, args=(hub, threading.Event()), daemon=True, name="retention"
+    ).start()
+
+
+@hookimpl
+def hub_commands(cli: typer.Typer) -> None:
+    commands.register(cli)

@@ -1,0 +1,218 @@
+"""The admin area (/admin), first-run setup, and the tutor overview (/tutor)."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from hub import __version__, learners
+from hub.access import ADMIN, ANYONE, TUTOR
+from hub.app import apply_settings
+from hub.deps import Db, HubDep, remember_session
+from hub.home import Hub
+from hub.i18n import N_, available_languages
+from hub.learners import STAFF_ROLES, STAFF_SESSION, LearnerError, Role
+from hub.pages import render
+from hub.settings import load_settings, save_settings
+
+router = APIRouter(tags=["admin pages"], include_in_schema=False)
+
+
+def hub_state(hub: Hub) -> dict[str, object]:
+    """What an admin sees at a glance."""
+    db = hub.db
+    content_bytes = db.execute("SELECT coalesce(sum(size), 0) FROM files").fetchone()[0]
+    return {
+        "courses": db.execute("SELECT count(*) FROM courses").fetchone()[0],
+        "lessons": db.execute("SELECT count(*) FROM lessons").fetchone()[0],
+        "content_mb": content_bytes / 1024**2,
+        "free_gb": shutil.disk_usage(hub.home).free / 1024**3,
+        "learners": db.execute("SELECT count(*) FROM learners WHERE role = 'learner'").fetchone()[0],
+        "guests": db.execute("SELECT count(*) FROM learners WHERE name IS NULL").fetchone()[0],
+        "last_sync": hub.setting("last_sync_at"),
+        "version": __version__,
+        "home": str(hub.home),
+    }
+
+
+@router.get("/admin/setup", response_class=HTMLResponse, dependencies=[ANYONE])
+def setup_page(request: Request, db: Db) -> Response:
+    if learners.count_admins(db):
+        return RedirectResponse("/admin", status_code=303)
+    return render(request, "setup.html", error=None, form={}, all_languages=available_languages())
+
+
+@router.post("/admin/setup", response_class=HTMLResponse, dependencies=[ANYONE])
+def run_setup(
+    request: Request,
+    hub: HubDep,
+    hub_name: Annotated[str, Form()] = "",
+    default_language: Annotated[str, Form()] = "en",
+    name: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+) -> Response:
+    """First run: whoever opens a hub with no admin yet names it and becomes its admin."""
+    if learners.count_admins(hub.db):
+        return RedirectResponse("/admin", status_code=303)
+    form = {"hub_name": hub_name, "default_language": default_language, "name": name}
+    try:
+        if not hub_name.strip() or len(hub_name) > 60:
+            raise LearnerError(N_("Please give the hub a name of 1 to 60 characters."))
+        if default_language not in available_languages():
+            raise LearnerError(N_("Please choose one of the languages offered."))
+        admin = learners.create_account(hub.db, name, Role.ADMIN, password)
+    except LearnerError as error:
+        return render(
+            request, "setup.html", status_code=400, error=error.translated(), form=form,
+            all_languages=available_languages(),
+        )  # fmt: skip
+    settings = replace(load_settings(hub), hub_name=hub_name.strip(), default_language=default_language)
+    save_settings(hub, settings)
+    apply_settings(request.app, settings)
+    remember_session(request, learners.start_session(hub.db, admin.id, STAFF_SESSION))
+    return RedirectResponse("/admin", status_code=303)
+
+
+@router.get("/admin", response_class=HTMLResponse, dependencies=[ADMIN])
+def dashboard(request: Request, hub: HubDep) -> HTMLResponse:
+    return render(request, "admin.html", state=hub_state(hub))
+
+
+def users_page(request: Request, db: Db, status_code: int = 200, **extra: object) -> HTMLResponse:
+    context = {"error": None, "message": None, "form": {}, **extra}
+    return render(
+        request, "users.html", status_code=status_code, accounts=learners.list_accounts(db),
+        roles=[r for r in Role if r != Role.GUEST], **context,
+    )  # fmt: skip
+
+
+@router.get("/admin/users", response_class=HTMLResponse, dependencies=[ADMIN])
+def users(request: Request, db: Db) -> HTMLResponse:
+    return users_page(request, db)
+
+
+def _role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise LearnerError(N_("Choose a role: learner, tutor or admin.")) from None
+
+
+@router.post("/admin/users", response_class=HTMLResponse, dependencies=[ADMIN])
+def add_user(
+    request: Request,
+    db: Db,
+    name: Annotated[str, Form()] = "",
+    role: Annotated[str, Form()] = "learner",
+    secret: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    try:
+        account = learners.create_account(db, name, _role(role), secret.strip())
+    except LearnerError as error:
+        form = {"name": name, "role": role}
+        return users_page(request, db, 400, error=error.translated(), form=form)
+    return users_page(request, db, message=account.name)
+
+
+def _change(request: Request, db: Db, action: str, learner_id: str, **form: str) -> HTMLResponse:
+    """Run one account change and show the list with its outcome."""
+    try:
+        if action == "update":
+            learners.update_account(db, learner_id, _role(form["role"]), form["disabled"] == "on")
+        elif action == "reset":
+            role = _role(form["role"]) if form.get("role") else None
+            learners.reset_secret(db, learner_id, form["secret"].strip(), role)
+        else:
+            learners.delete_account(db, learner_id)
+    except LearnerError as error:
+        return users_page(request, db, 400, error=error.translated())
+    return users_page(request, db, changed=True)
+
+
+@router.post("/admin/users/{learner_id}", response_class=HTMLResponse, dependencies=[ADMIN])
+def update_user(
+    request: Request,
+    db: Db,
+    learner_id: str,
+    role: Annotated[str, Form()] = "learner",
+    disabled: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    return _change(request, db, "update", learner_id, role=role, disabled=disabled)
+
+
+@router.post("/admin/users/{learner_id}/reset", response_class=HTMLResponse, dependencies=[ADMIN])
+def reset_user(
+    request: Request,
+    db: Db,
+    learner_id: str,
+    secret: Annotated[str, Form()] = "",
+    role: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    return _change(request, db, "reset", learner_id, secret=secret, role=role)
+
+
+@router.post("/admin/users/{learner_id}/delete", response_class=HTMLResponse, dependencies=[ADMIN])
+def delete_user(request: Request, db: Db, learner_id: str) -> HTMLResponse:
+    return _change(request, db, "delete", learner_id)
+
+
+@router.get("/admin/settings", response_class=HTMLResponse, dependencies=[ADMIN])
+def settings_page(request: Request) -> HTMLResponse:
+    return render(request, "settings.html", all_languages=available_languages(), error=None, saved=False)
+
+
+@router.post("/admin/settings", response_class=HTMLResponse, dependencies=[ADMIN])
+async def save_settings_page(request: Request, hub: HubDep) -> HTMLResponse:
+    form = await request.form()
+    languages = tuple(code for code in form.getlist("languages") if code in available_languages())
+    try:
+        retention = int(str(form.get("guest_retention_days") or 0))
+        hub_name = str(form.get("hub_name") or "").strip()
+        default_language = str(form.get("default_language") or "en")
+        if not hub_name or len(hub_name) > 60:
+            raise LearnerError(N_("Please give the hub a name of 1 to 60 characters."))
+        if not 0 <= retention <= 3650:
+            raise ValueError
+        if default_language not in (languages or available_languages()):
+            raise LearnerError(N_("The default language must be one of the languages offered."))
+    except ValueError:
+        error = LearnerError(N_("Keep guest progress for a whole number of days from 0 to 3650."))
+    except LearnerError as problem:
+        error = problem
+    else:
+        settings = replace(
+            load_settings(hub),
+            hub_name=hub_name,
+            default_language=default_language,
+            languages=languages,
+            guests_may_learn=form.get("guests_may_learn") == "on",
+            learners_may_create_profile=form.get("learners_may_create_profile") == "on",
+            guest_retention_days=retention,
+        )
+        save_settings(hub, settings)
+        apply_settings(request.app, settings)
+        return render(request, "settings.html", all_languages=available_languages(), error=None, saved=True)
+    return render(
+        request, "settings.html", status_code=400, all_languages=available_languages(),
+        error=error.translated(), saved=False,
+    )  # fmt: skip
+
+
+@router.get("/tutor", response_class=HTMLResponse, dependencies=[TUTOR])
+def tutor_overview(request: Request, hub: HubDep) -> HTMLResponse:
+    """How learners are doing, per course: started, finished, quiz passes."""
+    rows = hub.db.execute(
+        """
+        SELECT c.id, c.title, c.language, c.lesson_count,
+          (SELECT count(DISTINCT learner_id) FROM progress p WHERE p.course_id = c.id),
+          (SELECT count(*) FROM (SELECT learner_id FROM progress p WHERE p.course_id = c.id
+             AND p.completed_at IS NOT NULL GROUP BY learner_id HAVING count(*) >= c.lesson_count)),
+          (SELECT count(*) FROM quiz_attempts q WHERE q.course_id = c.id AND q.passed)
+        FROM courses c ORDER BY c.title COLLATE NOCASE
+        """
+    ).fetchall()
+    return render(request, "tutor.html", rows=rows, staff_roles=STAFF_ROLES)

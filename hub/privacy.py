@@ -1,0 +1,67 @@
+"""What the hub stores about a learner: export it, delete it, and forget old guests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlite_utils import Database
+
+from hub.db import transaction
+
+
+def export(db: Database, learner_id: str) -> dict[str, object]:
+    """Everything stored about one learner, as plain data."""
+    account = db.execute(
+        "SELECT id, name, role, created_at, last_active_at, pin_hash IS NOT NULL FROM learners WHERE id = ?",
+        [learner_id],
+    ).fetchone()
+    progress = db.query(
+        "SELECT course_id, lesson_id, progress, completed_at, last_opened_at FROM progress"
+        " WHERE learner_id = ? ORDER BY course_id, lesson_id",
+        [learner_id],
+    )
+    attempts = db.query(
+        "SELECT course_id, lesson_id, score, total, passed, answers, created_at FROM quiz_attempts"
+        " WHERE learner_id = ? ORDER BY created_at",
+        [learner_id],
+    )
+    sessions = db.execute("SELECT count(*) FROM sessions WHERE learner_id = ?", [learner_id]).fetchone()[0]
+    return {
+        "account": {
+            "id": account[0],
+            "name": account[1],
+            "role": account[2],
+            "created_at": account[3],
+            "last_active_at": account[4],
+            "has_pin_or_password": bool(account[5]),
+        },
+        "signed_in_devices": sessions,
+        "progress": list(progress),
+        "quiz_attempts": list(attempts),
+    }
+
+
+def delete_learner(db: Database, learner_id: str) -> None:
+    """Remove a learner and everything stored about them."""
+    with transaction(db):
+        db.execute("DELETE FROM progress WHERE learner_id = ?", [learner_id])
+        db.execute("DELETE FROM quiz_attempts WHERE learner_id = ?", [learner_id])
+        db.execute("DELETE FROM sessions WHERE learner_id = ?", [learner_id])
+        db.execute("DELETE FROM learners WHERE id = ?", [learner_id])
+
+
+def forget_old_guests(db: Database, days: int) -> int:
+    """Delete guests (no name) inactive for more than `days`; 0 keeps them. Return how many."""
+    if days <= 0:
+        return 0
+    cutoff = (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="seconds")
+    old = [
+        row[0]
+        for row in db.execute(
+            "SELECT id FROM learners WHERE name IS NULL AND coalesce(last_active_at, created_at) < ?",
+            [cutoff],
+        ).fetchall()
+    ]
+    for learner_id in old:
+        delete_learner(db, learner_id)
+    return len(old)

@@ -1,0 +1,41 @@
+"""The settings an admin changes in the admin area, stored in the hub's settings table."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+from hub.home import Hub
+from hub.i18n import available_languages
+
+
+@dataclass(frozen=True)
+class HubSettings:
+    hub_name: str = "Commons Hub"
+    default_language: str = "en"
+    languages: tuple[str, ...] = ()  # empty: every language with a catalog
+    guests_may_learn: bool = True
+    learners_may_create_profile: bool = True
+    guest_retention_days: int = 0  # 0: keep guest progress until the guest deletes it
+
+    def offered_languages(self) -> tuple[str, ...]:
+        """The interface languages offered, the default first."""
+        offered = [
+            code for code in (self.languages or available_languages()) if code in available_languages()
+        ]
+        if self.default_language in offered:
+            offered.remove(self.default_language)
+            offered.insert(0, self.default_language)
+        return tuple(offered) or available_languages()
+
+
+def load_settings(hub: Hub) -> HubSettings:
+    values = {f.name: hub.setting(f.name) for f in fields(HubSettings)}
+    present = {name: value for name, value in values.items() if value is not None}
+    if "languages" in present:
+        present["languages"] = tuple(present["languages"])
+    return HubSettings(**present)
+
+
+def save_settings(hub: Hub, settings: HubSettings) -> None:
+    for name, value in asdict(settings).items():
+        hub.set_setting(name, list(value) if isinstance(value, tuple) else value)
