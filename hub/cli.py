@@ -29,6 +29,7 @@ def add_plugin_commands() -> None:
     """Let every installed plugin add its commands (enabled or not: the CLI manages plugins)."""
     build_manager(installed_plugins()).hook.hub_commands(cli=app)
 
+
 HomeOption = Annotated[
     Path | None,
     typer.Option("--home", help="The hub's data folder (default: $HUB_HOME or your data folder)."),

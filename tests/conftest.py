@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -94,6 +96,19 @@ def write_course(root: Path, files: dict[str, str | bytes] | None = None, **over
         else:
             path.write_text(data, encoding="utf-8")
     return root
+
+
+def run_hub(*args: str | Path, home: Path | None = None, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """Run the `hub` command in a subprocess, as a person at a terminal would."""
+    extra = ["--home", str(home)] if home else []
+    return subprocess.run(
+        [sys.executable, "-m", "hub", *map(str, args), *extra],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+    )
 
 
 @pytest.fixture

@@ -1,24 +1,19 @@
 """The `hub` command, run in a subprocess as an admin or tutor would."""
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import run_hub
+
 
 def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "hub", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
-    )
+    return run_hub(*args)
 
 
 def hub(*args: str | Path, home: Path) -> subprocess.CompletedProcess[str]:
-    return run(*args, "--home", home)
+    return run_hub(*args, home=home)
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from hub import learners, privacy, progress
-from hub.access import ANYONE, AccessDenied
+from hub.access import ANYONE
 from hub.deps import SESSION_COOKIE, CurrentLearner, Db, HubDep, WritingLearner, remember_session
 from hub.i18n import LANGUAGE_COOKIE, N_
 from hub.learners import STAFF_ROLES, STAFF_SESSION, LearnerError, Role
@@ -125,14 +125,15 @@ def sign_out(request: Request, db: Db) -> Response:
 
 
 def _own_data(db: Db, learner: learners.Learner | None) -> dict[str, object]:
+    """Everything stored about whoever this browser holds (nothing, for a first visit)."""
     if learner is None:
-        raise AccessDenied(401, N_("This device has no progress stored on the hub."), sign_in=True)
+        return {"account": None, "signed_in_devices": 0, "progress": [], "quiz_attempts": []}
     return privacy.export(db, learner.id)
 
 
 @router.get("/me/data", response_class=HTMLResponse, dependencies=[ANYONE])
 def my_data(request: Request, db: Db, learner: CurrentLearner) -> HTMLResponse:
-    return render(request, "my_data.html", data=_own_data(db, learner))
+    return render(request, "my_data.html", data=_own_data(db, learner), error=None)
 
 
 @router.get("/me/data.json", dependencies=[ANYONE])
@@ -149,9 +150,12 @@ def my_data_json(db: Db, learner: CurrentLearner) -> Response:
 def delete_my_data(request: Request, db: Db, learner: CurrentLearner) -> Response:
     if learner is None:
         return RedirectResponse("/", status_code=303)
-    if learner.role in STAFF_ROLES:
-        raise AccessDenied(403, N_("Staff accounts are removed by an admin in the admin area."))
-    privacy.delete_learner(db, learner.id)
+    try:
+        learners.delete_account(db, learner.id)
+    except LearnerError as error:
+        return render(
+            request, "my_data.html", status_code=400, data=_own_data(db, learner), error=error.translated()
+        )
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
