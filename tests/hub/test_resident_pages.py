@@ -148,3 +148,21 @@ def test_stylesheet_is_served(client: TestClient):
     css = client.get("/static/hub/style.css")
     assert css.status_code == 200
     assert css.headers["content-type"].startswith("text/css")
+
+
+def test_security_headers_on_pages_api_and_media(client: TestClient):
+    for url in ("/", "/api/v1/courses", "/courses/nope"):
+        headers = client.get(url).headers
+        assert "script-src" not in headers["content-security-policy"]  # default-src 'self': no inline script
+        assert "default-src 'self'" in headers["content-security-policy"]
+        assert "frame-ancestors 'self'" in headers["content-security-policy"]
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["x-frame-options"] == "SAMEORIGIN"
+
+
+def test_no_page_has_inline_script_or_external_assets(client: TestClient):
+    client.get("/courses/sample-course/read-me")
+    for url in ("/", "/courses", "/courses/sample-course", "/courses/sample-course/watch", "/me", "/signin"):
+        page = client.get(url).text
+        assert "<script" not in page
+        assert "http://" not in page.replace("http://hub.test", "") and "https://" not in page
