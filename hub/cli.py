@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -77,19 +79,13 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
 ) -> None:
     """Start the hub. Phones on the same Wi-Fi open the address it prints."""
-    import uvicorn
-
-    from hub.app import create_app
-
     hub = open_hub(home)
     import_starter(hub)
-    web = create_app(hub)
     shown = lan_address() if host in ("0.0.0.0", "::") else host
-    console.print(
-        f"[bold green]Commons Hub is running.[/] On a phone on this Wi-Fi, open: [bold]http://{shown}:{port}/[/]"
-    )
+    console.print(f"[bold green]Commons Hub is running.[/] On a phone on this Wi-Fi, open: [bold]http://{shown}:{port}/[/]")
     console.print(f"Data folder: {hub.home}. Press Ctrl+C to stop.")
-    uvicorn.run(web, host=host, port=port, log_level="warning", access_log=False)
+    sys.stdout.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "hub.server", str(hub.home), host, str(port)])
 
 
 @content_app.command("list")

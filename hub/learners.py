@@ -15,9 +15,9 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import cache
+from typing import TYPE_CHECKING
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlite_utils import Database
 
 from hub.db import transaction
@@ -25,7 +25,26 @@ from hub.i18n import N_, gettext
 from hub.library import now
 from hub.privacy import delete_learner
 
-_hasher = PasswordHasher()
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
+
+
+@cache
+def _hasher() -> PasswordHasher:
+    """Argon2, loaded on the first sign-in rather than at start (it costs memory on a Pi)."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
+
+
+def _verify(secret_hash: str, secret: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerifyMismatchError
+
+    try:
+        return _hasher().verify(secret_hash, secret)
+    except (VerifyMismatchError, InvalidHashError):
+        return False
 PIN_PATTERN = re.compile(r"^\d{4}$")
 MIN_PASSWORD = 8
 STAFF_SESSION = timedelta(days=30)
@@ -179,7 +198,7 @@ def create_profile(db: Database, learner_id: str, name: str, pin: str) -> Learne
     _check_name_free(db, name, learner_id)
     db.execute(
         "UPDATE learners SET name = ?, name_key = ?, pin_hash = ? WHERE id = ?",
-        [name, name_key(name), _hasher.hash(pin) if pin else None, learner_id],
+        [name, name_key(name), _hasher().hash(pin) if pin else None, learner_id],
     )
     return Learner(learner_id, name, bool(pin))
 
@@ -194,7 +213,7 @@ def create_account(db: Database, name: str, role: Role, secret: str) -> Learner:
     _check_name_free(db, name, learner_id)
     db.execute(
         "INSERT INTO learners (id, name, name_key, pin_hash, created_at, role) VALUES (?, ?, ?, ?, ?, ?)",
-        [learner_id, name, name_key(name), _hasher.hash(secret) if secret else None, now(), role.value],
+        [learner_id, name, name_key(name), _hasher().hash(secret) if secret else None, now(), role.value],
     )
     return Learner(learner_id, name, bool(secret), role)
 
@@ -232,15 +251,11 @@ def check_sign_in(db: Database, name: str, secret: str, client: str = "") -> Lea
     row = db.execute(
         f"SELECT {_COLUMNS}, l.pin_hash FROM learners l WHERE l.name_key = ?", [name_key(name)]
     ).fetchone()
-    try:
-        if row is None or (row[5] is None and row[3] in STAFF_ROLES):
-            raise VerifyMismatchError
-        if row[5]:
-            _hasher.verify(row[5], secret)
-    except (VerifyMismatchError, InvalidHashError):
+    matches = row is not None and (_verify(row[5], secret) if row[5] else row[3] not in STAFF_ROLES)
+    if not matches:
         for key in keys:
             _note_failure(db, key)
-        raise LearnerError(N_("That name and PIN do not match. Please try again.")) from None
+        raise LearnerError(N_("That name and PIN do not match. Please try again."))
     db.execute("DELETE FROM sign_in_failures WHERE key = ?", [keys[0]])
     learner = _from_row(row[:5])
     if learner.disabled:
@@ -300,7 +315,7 @@ def reset_secret(db: Database, learner_id: str, secret: str, role: Role | None =
     with transaction(db):
         db.execute(
             "UPDATE learners SET pin_hash = ?, role = ? WHERE id = ?",
-            [_hasher.hash(secret) if secret else None, new_role.value, learner_id],
+            [_hasher().hash(secret) if secret else None, new_role.value, learner_id],
         )
         db.execute("DELETE FROM sessions WHERE learner_id = ?", [learner_id])
 

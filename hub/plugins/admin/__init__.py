@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
-import typer
 from fastapi import APIRouter, Request
 
 from hub import privacy
@@ -13,8 +13,11 @@ from hub.hookspecs import hookimpl
 from hub.i18n import gettext
 from hub.learners import Learner, Role
 from hub.nav import NavItem
-from hub.plugins.admin import commands, routes
+from hub.plugins.admin import routes
 from hub.settings import load_settings
+
+if TYPE_CHECKING:
+    import typer
 
 RETENTION_CHECK_SECONDS = 3600
 
@@ -52,4 +55,6 @@ def hub_startup(hub: Hub) -> None:
 
 @hookimpl
 def hub_commands(cli: typer.Typer) -> None:
+    from hub.plugins.admin import commands
+
     commands.register(cli)
