@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jinja2
 import pluggy
@@ -35,6 +36,21 @@ def build_environment(manager: pluggy.PluginManager) -> jinja2.Environment:
     return environment
 
 
+def page_to_return_to(request: Request) -> str:
+    """The address to come back to after choosing a language or signing in.
+
+    A page shown in answer to a form (a quiz result) cannot be fetched again with GET, so
+    the page the form was on is used instead.
+    """
+    if request.method == "GET":
+        query = request.url.query
+        return request.url.path + (f"?{query}" if query else "")
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc == request.url.netloc and referer.path.startswith("/"):
+        return referer.path + (f"?{referer.query}" if referer.query else "")
+    return "/"
+
+
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """Render a page with what every page needs: language, direction, navigation, learner."""
     app = request.app
@@ -52,6 +68,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         hub_name=app.state.hub_name,
         learner=getattr(request.state, "learner", None),
         csrf_token=lambda: csrf_token(request),
+        here=page_to_return_to(request),
         **context,
     )
     return HTMLResponse(html, status_code=status_code)

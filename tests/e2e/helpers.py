@@ -1,0 +1,81 @@
+"""What the browser tests share: the starter courses as authored, and steps a resident takes."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from functools import cache
+from pathlib import Path
+
+from playwright.sync_api import Locator, Page, expect
+
+from content.author import read_author_folder
+from content.model import Manifest, Question
+
+STARTER = Path(__file__).resolve().parents[2] / "content" / "starter"
+
+
+@cache
+def starter(course_id: str) -> Manifest:
+    """A starter course as its author wrote it (the tests' source of truth)."""
+    return read_author_folder(STARTER / course_id).manifest
+
+
+def starter_ids_in(language: str) -> set[str]:
+    """The ids of the starter courses written in a language."""
+    found = set()
+    for toml in STARTER.glob("*/course.toml"):
+        course = tomllib.loads(toml.read_text(encoding="utf-8"))
+        if course["language"].split("-")[0] == language:
+            found.add(course["id"])
+    return found
+
+
+def first_paragraph(markdown: str) -> str:
+    """The first plain paragraph line of a lesson's Markdown, without emphasis marks."""
+    for line in markdown.splitlines():
+        line = line.strip()
+        if line and not line.startswith(("#", "-", ">", "*", "|")) and not re.match(r"\d+\.", line):
+            return line.replace("**", "")
+    raise AssertionError("the lesson has no plain paragraph")
+
+
+def headings(markdown: str) -> list[str]:
+    return re.findall(r"^## (.+?)\s*$", markdown, flags=re.MULTILINE)
+
+
+def main_nav(page: Page, label: str) -> Locator:
+    return page.get_by_role("navigation", name="Main").get_by_role("link", name=label, exact=True)
+
+
+def yours(page: Page) -> Locator:
+    """The home page's "Courses in <your language>" section."""
+    return page.locator('section[aria-labelledby="yours"]')
+
+
+def choose_language(page: Page, code: str) -> None:
+    """Use the header's language button and the picker page, as a resident does."""
+    page.locator("header a.lang").click()
+    expect(page).to_have_url(re.compile(r"/language\?next="))
+    page.locator(f'ul.languages a[lang="{code}"]').click()
+    expect(page.locator("html")).to_have_attribute("lang", code)
+
+
+def course_links(section: Locator) -> list[str]:
+    return [link.get_attribute("href") or "" for link in section.locator("li.card h3 a").all()]
+
+
+def fill_correct_answers(page: Page, questions: list[Question]) -> None:
+    """Answer each question right; fields are q0, q1, … as the quiz form names them."""
+    form = page.locator("form.quiz")
+    for index, question in enumerate(questions):
+        field = f'input[name="q{index}"]'
+        if question.type == "single":
+            form.locator(f'{field}[value="{question.answer}"]').check()
+        elif question.type == "multiple":
+            for choice in question.answer:  # type: ignore[union-attr]
+                form.locator(f'{field}[value="{choice}"]').check()
+        elif question.type == "truefalse":
+            form.locator(f'{field}[value="{"true" if question.answer else "false"}"]').check()
+        else:
+            form.locator(field).fill(f"{question.answer:g}")
