@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +15,7 @@ from rich.table import Table
 from content.errors import ContentError
 from content.package import build_package
 from hub import library
+from hub.address import hub_url, qr_text
 from hub.home import Hub, default_home
 from hub.plugins import ENABLED_SETTING, build_manager, default_enabled, installed_plugins
 
@@ -54,16 +54,6 @@ def import_starter(hub: Hub) -> None:
         console.print(f"Imported {count} starter courses.")
 
 
-def lan_address() -> str:
-    """This machine's address on the local network (no packet is sent to find it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: only picks the outgoing interface
-            return probe.getsockname()[0]
-        except OSError:
-            return "127.0.0.1"
-
-
 @app.command()
 def init(home: HomeOption = None) -> None:
     """Create the hub's data folder and import the starter courses."""
@@ -81,8 +71,10 @@ def serve(
     """Start the hub. Phones on the same Wi-Fi open the address it prints."""
     hub = open_hub(home)
     import_starter(hub)
-    shown = lan_address() if host in ("0.0.0.0", "::") else host
-    console.print(f"[bold green]Commons Hub is running.[/] On a phone on this Wi-Fi, open: [bold]http://{shown}:{port}/[/]")
+    url = hub_url(host, port)
+    console.print(f"[bold green]Commons Hub is running.[/] On a phone on this Wi-Fi, open: [bold]{url}[/]")
+    print(qr_text(url), end="")
+    console.print(f"Or scan the code above. A page to show residents: {url}join")
     console.print(f"Data folder: {hub.home}. Press Ctrl+C to stop.")
     sys.stdout.flush()
     os.execv(sys.executable, [sys.executable, "-m", "hub.server", str(hub.home), host, str(port)])

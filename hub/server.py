@@ -18,7 +18,9 @@ def run(home: Path, host: str, port: int) -> None:
     from hub.app import create_app
     from hub.home import Hub
 
-    uvicorn.run(create_app(Hub(home)), host=host, port=port, log_level="warning", access_log=False)
+    app = create_app(Hub(home))
+    app.state.listen = (host, port)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("api", "hub.plugins.api"),
     ("media", "hub.plugins.media"),
     ("admin", "hub.plugins.admin"),
+    ("join", "hub.plugins.join"),
 )
 ENABLED_SETTING = "plugins_enabled"
 

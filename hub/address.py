@@ -1,0 +1,45 @@
+"""The address phones on the local network use to reach this hub, and its QR code."""
+
+from __future__ import annotations
+
+import socket
+
+import segno
+
+ALL_INTERFACES = ("0.0.0.0", "::", "")
+
+
+def lan_address() -> str:
+    """This machine's address on the local network (no packet is sent to find it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: only picks the outgoing interface
+            return probe.getsockname()[0]
+        except OSError:
+            return "127.0.0.1"
+
+
+def hub_url(host: str, port: int) -> str:
+    """The URL to give residents for a server listening on host:port."""
+    shown = lan_address() if host in ALL_INTERFACES else host
+    return f"http://{shown}/" if port == 80 else f"http://{shown}:{port}/"
+
+
+def qr_svg(url: str) -> str:
+    """An inline SVG QR code (no script, no external file), large enough to scan from a screen."""
+    return segno.make(url, error="m").svg_inline(scale=8, dark="#1b1b1b", light="#ffffff")
+
+
+def qr_text(url: str) -> str:
+    """The QR code drawn with block characters, for a terminal."""
+    lines: list[str] = []
+    segno.make(url, error="m").terminal(out=_LineSink(lines), compact=True)
+    return "".join(lines)
+
+
+class _LineSink:
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+
+    def write(self, text: str) -> None:
+        self.lines.append(text)
