@@ -1,13 +1,17 @@
 """The content-addressed blob store: blobs/sha256/ab/<hash>, shared by every course.
 
-A blob is written as <hash>.part, flushed to disk, then renamed into place, so a
-power cut never leaves a half-written file under a real name.
+A blob is written as <hash>.<random>.part, flushed to disk, then renamed into place (and
+the folder flushed too), so a power cut never leaves a half-written file under a real name.
+Each writer has its own part file: two imports of packages that share a blob must not
+write into one file, or the first rename could publish the second writer's half-written copy.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import secrets
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
@@ -32,6 +36,20 @@ def hash_file(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+PART_SUFFIX = ".part"
+
+
+def _fsync_dir(path: Path) -> None:
+    """Flush a folder's entries (a new name, a rename) to disk; POSIX only."""
+    if os.name != "posix":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class BlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -47,11 +65,13 @@ class BlobStore:
         target = self.path(sha256)
         if target.is_file():
             return target
-        target.parent.mkdir(parents=True, exist_ok=True)
-        part = target.with_name(target.name + ".part")
+        if not target.parent.is_dir():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _fsync_dir(target.parent.parent)
+        part = target.with_name(f"{target.name}.{secrets.token_hex(6)}{PART_SUFFIX}")
         digest, written = hashlib.sha256(), 0
         try:
-            with part.open("wb") as out:
+            with part.open("xb") as out:
                 for chunk in chunks:
                     written += len(chunk)
                     if written > size:
@@ -65,9 +85,26 @@ class BlobStore:
             if digest.hexdigest() != sha256:
                 raise ContentError(f"file for {sha256[:12]}… does not match its hash (damaged?)")
             os.replace(part, target)
+            _fsync_dir(target.parent)
         finally:
             part.unlink(missing_ok=True)
         return target
 
     def put_file(self, handle: BinaryIO, sha256: str, size: int) -> Path:
         return self.put_stream(iter(lambda: handle.read(CHUNK), b""), sha256, size)
+
+    def remove_stale_parts(self, older_than: float = 3600.0) -> int:
+        """Delete part files a killed writer left behind (a crash or power cut mid-copy).
+
+        Only parts untouched for `older_than` seconds go, so a copy still running elsewhere
+        (another import, a sync) keeps its file. Returns how many were removed.
+        """
+        cutoff, removed = time.time() - older_than, 0
+        for part in (self.root / "blobs" / "sha256").glob(f"*/*{PART_SUFFIX}"):
+            try:
+                if part.stat().st_mtime < cutoff:
+                    part.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        return removed

@@ -16,7 +16,12 @@ def lan_address() -> str:
             probe.connect(("192.0.2.1", 9))  # TEST-NET-1: only picks the outgoing interface
             return probe.getsockname()[0]
         except OSError:
-            return "127.0.0.1"
+            pass  # no default route: a Pi that is its own hotspot
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)}
+    except OSError:
+        addresses = set()
+    return min((a for a in addresses if not a.startswith("127.")), default="127.0.0.1")
 
 
 def hub_url(host: str, port: int) -> str:

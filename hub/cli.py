@@ -18,12 +18,14 @@ from hub import library
 from hub.address import hub_url, qr_text
 from hub.home import Hub, default_home
 from hub.plugins import ENABLED_SETTING, build_manager, default_enabled, installed_plugins
+from hub.service import service_app
 
 app = typer.Typer(help="Commons Hub: an offline learning hub for your community.", no_args_is_help=True)
 content_app = typer.Typer(help="Build, import and list courses.", no_args_is_help=True)
 plugins_app = typer.Typer(help="See, enable and disable plugins.", no_args_is_help=True)
 app.add_typer(content_app, name="content")
 app.add_typer(plugins_app, name="plugins")
+app.add_typer(service_app, name="service")
 console = Console()
 
 
@@ -160,3 +162,4 @@ def plugins_disable(name: str, home: HomeOption = None) -> None:
 
 
 add_plugin_commands()
+__import__("desktop.cli").cli.register(app)  # `hub desktop` (desktop → hub; its GUI imports are lazy)

@@ -94,10 +94,16 @@ MIGRATIONS: tuple[str, ...] = (
 
 
 def connect(path: Path) -> Database:
-    """Open the hub database: WAL, foreign keys on, patient with a busy writer."""
+    """Open the hub database: WAL, foreign keys on, patient with a busy writer.
+
+    synchronous=FULL flushes the WAL at every commit, so a write the hub has acknowledged
+    survives a power cut, not only a crash of the process (NORMAL may lose the last commits
+    when the power goes). It costs one fsync per commit: about 0.15 ms on an SSD, a few ms on
+    an SD card, which progress saves and imports do not notice.
+    """
     conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
     conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
     return Database(conn)
 

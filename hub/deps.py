@@ -10,7 +10,7 @@ from sqlite_utils import Database
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub import learners
-from hub.home import Hub
+from hub.home import Hub, ThreadDatabase
 from hub.learners import Learner
 
 SESSION_COOKIE = "hub_session"
@@ -26,7 +26,7 @@ HubDep = Annotated[Hub, Depends(get_hub)]
 
 
 def get_db(hub: HubDep) -> Database:
-    return hub.db
+    return ThreadDatabase(hub)  # type: ignore[return-value]
 
 
 Db = Annotated[Database, Depends(get_db)]

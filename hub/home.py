@@ -13,6 +13,7 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from platformdirs import user_data_dir
 from sqlite_utils import Database
@@ -30,6 +31,21 @@ def default_home() -> Path:
     return Path(os.environ.get("HUB_HOME") or user_data_dir("commons-hub", appauthor=False))
 
 
+class ThreadDatabase:
+    """The hub database as seen from whichever thread touches it.
+
+    FastAPI resolves each sync dependency in a worker thread of its own, so a connection
+    fetched in a dependency would be used by the endpoint's thread too; this stand-in looks
+    up the calling thread's connection on every use instead.
+    """
+
+    def __init__(self, hub: Hub) -> None:
+        self._hub = hub
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._hub.db, name)
+
+
 class Hub:
     """A hub's data directory, with a database connection per thread and a course cache."""
 
@@ -40,6 +56,7 @@ class Hub:
         self.db_path = self.home / "hub.db"
         self._local = threading.local()
         migrate(self.db)
+        self.blobs.remove_stale_parts()
         self._courses_cache: tuple[int, list[library.CourseCard]] = (-1, [])
         self._detail_cache: dict[str, tuple[int, library.CourseDetail]] = {}
 

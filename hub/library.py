@@ -81,20 +81,29 @@ def import_package(
     with open_package(path) as package:
         manifest = package.manifest
         course = manifest.course
-        existing = db.execute("SELECT version FROM courses WHERE id = ?", [course.id]).fetchone()
-        if existing and existing[0] > course.version:
-            raise ContentError(
-                f"the hub already has version {existing[0]} of {course.id!r}, "
-                f"newer than this package's version {course.version}"
-            )
+        _refuse_older(db, manifest)
         _copy_blobs(package, blobs, progress)
-        _store_course(db, manifest, package.manifest_raw, origin)
-    return ImportResult(course.id, course.version, course.title, existing[0] if existing else None)
+        replaced = _store_course(db, manifest, package.manifest_raw, origin)
+    return ImportResult(course.id, course.version, course.title, replaced)
 
 
-def _store_course(db: Database, manifest: Manifest, raw: bytes, origin: str) -> None:
+def _refuse_older(db: Database, manifest: Manifest) -> int | None:
+    """The version the hub has now, refusing a package older than it."""
+    course = manifest.course
+    existing = db.execute("SELECT version FROM courses WHERE id = ?", [course.id]).fetchone()
+    if existing and existing[0] > course.version:
+        raise ContentError(
+            f"the hub already has version {existing[0]} of {course.id!r}, "
+            f"newer than this package's version {course.version}"
+        )
+    return existing[0] if existing else None
+
+
+def _store_course(db: Database, manifest: Manifest, raw: bytes, origin: str) -> int | None:
+    """Make the course version visible in one transaction; return the version it replaced."""
     course = manifest.course
     with transaction(db):
+        replaced = _refuse_older(db, manifest)  # again: another import may have committed meanwhile
         db.execute("DELETE FROM lessons WHERE course_id = ?", [course.id])
         db.execute(
             "INSERT OR REPLACE INTO courses (id, version, title, summary, language, topics,"
@@ -123,6 +132,7 @@ def _store_course(db: Database, manifest: Manifest, raw: bytes, origin: str) -> 
             " DO UPDATE SET value = CAST(value AS INTEGER) + 1",
             [LIBRARY_GENERATION],
         )
+    return replaced
 
 
 def library_generation(db: Database) -> int:
