@@ -16,7 +16,9 @@ def test_join_page_shows_the_address_and_a_scannable_code(client: TestClient, ap
     assert "http://10.1.2.3:8080/" in page.text
     assert '<svg width="264" height="264" class="segno">' in page.text
     assert "<script" not in page.text
-    expected = segno.make("http://10.1.2.3:8080/", error="m").svg_inline(scale=8, dark="#1b1b1b", light="#ffffff")
+    expected = segno.make("http://10.1.2.3:8080/", error="m").svg_inline(
+        scale=8, dark="#1b1b1b", light="#ffffff"
+    )
     assert expected in page.text
 
 
