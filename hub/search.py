@@ -1,52 +1,84 @@
 """Full-text search over the library: the only module that talks to Whoosh.
 
-Design
-------
-* **One document per lesson and one per course.** A lesson document holds the lesson's title and
-  every text a resident could be looking for: the Markdown body (an article, or the transcript of
-  an audio lesson, or the text alternative of a video or PDF), the WebVTT captions of a video,
-  the questions, choices and explanations of a quiz, and the alt text and captions of pictures.
-  A course document holds the course title, summary, audience and lesson titles, the SHA-256 of
-  the manifest it was built from (how the index knows it is up to date), and the course's
-  vocabulary for spelling suggestions.
-* **One field per analysis language.** Whoosh chooses an analyzer per field, not per document, so
-  text is indexed into ``title_<L>`` / ``text_<L>`` where L is the language of that text: the
-  course's language, or a caption's own language (a French video may carry Arabic captions).
-  L is one of en, fr, es, ar, pt, de, each analyzed as: tokenize (keeping combining marks inside
-  words) -> lowercase -> fold accents and Arabic variants (``CharsetFilter`` with Whoosh's
-  ``accent_map`` plus alef/ya/ta-marbuta normalisation, harakat and tatweel removed) -> drop stop
-  words (folded too) -> stem (Snowball; ISRI for Arabic). Folding comes *before* stemming so
-  "brulure" and "brûlure" stem alike. Any other language goes to ``*_xx``, folded but not stemmed.
-  A query is analyzed once per language present in the index and the terms are OR-ed, so a
-  resident can search in any language without choosing it first; the reader's interface
-  language gets a small boost.
-* **Spelling on a separate, unstemmed field.** ``words`` (on course documents) holds each distinct
-  folded word of the course. A query word that matches nothing in any language field is looked
-  up there: words within one edit (two for long words), or with two letters swapped, become
-  extra alternatives in the query (fuzzy matching) and the best one, chosen by how often it
-  appears with the other query words, becomes "did you mean ...?".
-* **Plain words only.** User text is never given to a query parser: it is cut to
-  ``MAX_QUERY_CHARS``, split into at most ``MAX_QUERY_WORDS`` words with the same tokenizer as the
-  index, and turned into ``Term`` queries, so quotes, ``*``, ``~``, ``(``, ``AND``, ``OR``, ``NOT`` and
-  ``:`` are just characters. Documents matching every (non stop) word get a bonus.
-* **Facets** (language, topic, kind) are counted from the posting lists of the query terms and a
-  per-segment cache of each document's facet values; a chosen facet's own counts ignore that
-  facet, so the other values stay visible to switch to.
-* **Threads.** Whoosh allows one writer per index. Each ``SearchIndex`` runs one writer thread fed
-  by a queue; it also polls SQLite (``library_generation``, then ``courses.manifest_sha256``) so
-  imports made by any process are indexed within a couple of seconds. Writers from other
-  processes (``hub search rebuild``) wait for the lock; ``LockError`` never reaches a resident.
-  Whoosh readers are not safe to share between threads, so each request thread keeps its own
-  searcher, reused across requests and refreshed (re-using unchanged segments) after a commit.
-* **The index is a cache** in ``<HUB_HOME>/index/``: missing, corrupt or from another schema
-  version, it is rebuilt from SQLite (in the background when the hub starts; searches meanwhile
-  return what exists and say that search is being prepared).
+The interface: ``SearchIndex(path)`` with ``start(hub)`` (writer thread), ``rebuild(hub, progress)``,
+``update_course(course)``, ``remove_course(course_id)``, ``sync(hub)`` and ``search(text, language=,
+topic=, kind=, prefer=, page=)`` returning ``SearchResults`` (hits with escaped, highlighted HTML,
+facet counts, a "did you mean" suggestion, and whether the index is still being prepared).
+``index_for(hub)`` gives the one started index of a hub in this process.
+
+Documents
+    One per lesson, one per course, and one "spelling" document per course. A lesson document
+    holds its title and everything a resident could be looking for: the Markdown body (an
+    article, the transcript of an audio lesson, the text alternative of a video or PDF), the
+    WebVTT captions of a video, a quiz's questions, choices and explanations, and the alt text
+    and captions of pictures. PDF files themselves are not read (no PDF library): the lesson's
+    body, which describes the document, is. A course document holds the title, summary,
+    audience and lesson titles, and the SHA-256 of the manifest it was built from.
+
+One field per analysis language
+    Whoosh picks an analyzer per field, not per document, so a text goes into ``text_<L>`` for
+    its own language L: the course's, or a caption's (a French video may carry Arabic captions).
+    L is en, fr, es, ar, pt or de, analyzed like Whoosh's ``LanguageAnalyzer`` with accent
+    folding put before stemming: tokenize (combining marks stay inside words) -> lowercase ->
+    ``CharsetFilter`` with Whoosh's ``accent_map`` plus Arabic normalisation (harakat and
+    tatweel dropped, alef/ya/ta marbuta unified) -> stop words (folded too) -> Snowball stem
+    (ISRI for Arabic). So "brulure" finds "brûlure" and "وضعيه" finds "وضعية". Other languages
+    use ``text_xx``: folded, not stemmed. A title enters its field with weight ``TITLE_BOOST``.
+    A query is analyzed once per language present and the alternatives OR-ed: residents search
+    in any language without choosing one; the reader's interface language gets a small boost.
+
+Spelling on a separate, unstemmed field
+    ``words`` holds folded, unstemmed words; each word is indexed once, by the spelling document
+    of the first course that brought it. A query word found in no text (after analysis) is looked
+    up there: known words one edit away (two for words of 7+ letters) or with two letters
+    swapped become extra alternatives for that word (fuzzy matching), and the candidate that
+    shares the most lessons with the other query words becomes "did you mean ...?". Candidates
+    are checked against the real text, so a word whose lessons were removed is never suggested.
+
+Plain words only
+    User text never reaches a query parser: it is cut to ``MAX_QUERY_CHARS``, split by the
+    index's own tokenizer into at most ``MAX_QUERY_WORDS`` words, and looked up term by term, so
+    ``"``, ``*``, ``~``, ``(``, ``:``, ``AND``, ``OR`` and ``NOT`` are just characters or words.
+
+Scoring, facets, highlights
+    Whoosh's BM25F formula, computed term at a time over posting blocks (Whoosh's matcher tree
+    costs ~10 µs per matching document in Python; a common word matches thousands). A document
+    with every (non stop) word gets a bonus. The same pass yields every match, and facet counts
+    (language, topic, kind) come from a per-segment cache of each document's values; a chosen
+    facet's own counts ignore that choice, so the other values stay visible. Snippets are the
+    220-character window with the most distinct matches, marked ``<b class="match">`` with
+    everything else HTML-escaped (``mark_words``; Whoosh's highlighter gave the same marks but
+    took most of a query's time).
+
+Threads and processes
+    Whoosh allows one writer per index. Each ``SearchIndex`` has one writer thread fed by a
+    queue; between jobs it polls SQLite (``library_generation``, and every 30 s the
+    ``courses.manifest_sha256`` column) and reindexes what changed, so an import made by any
+    process is searchable within about two seconds. Another process writing (``hub search
+    rebuild``) holds the lock; the thread waits and retries, and a search never sees
+    ``LockError``. Whoosh readers are not thread-safe, so each request thread keeps its own
+    searcher, reused until a commit. Files are read, not memory-mapped: a segment truncated
+    under a running hub then raises an error (and a rebuild) instead of killing the process
+    with SIGBUS.
+
+The index is a cache
+    In ``<HUB_HOME>/index/``. Missing, unreadable, or from another ``SCHEMA_VERSION``, it is
+    rebuilt from SQLite: in the background when the hub starts (searches meanwhile say that
+    search is being prepared), or by ``hub search rebuild``. A rebuild commits every
+    ``CHUNK_DOCUMENTS`` documents, so results appear while it runs and memory stays bounded.
+
+Speed (see bench/search/README.md)
+    ``HubCodec`` stores short posting lists inline and does not zlib every block; documents are
+    analyzed by ``index_terms``, the analyzer chain's output computed without Token objects
+    (a test checks they agree); stems are cached in C (``functools.lru_cache``).
 """
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import functools
+import heapq
 import html
 import json
 import logging
@@ -58,7 +90,7 @@ import time
 import unicodedata
 import weakref
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from itertools import chain
@@ -66,16 +98,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
-from whoosh import fields, highlight, index
-from whoosh import query as wq
+from whoosh import fields, index
 from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
-from whoosh.codec.whoosh3 import W3Codec, W3PostingsWriter
+from whoosh.automata.fsa import find_all_matches
+from whoosh.automata.lev import levenshtein_automaton
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3PostingsWriter, _lenfield
 from whoosh.columns import VarBytesColumn
 from whoosh.filedb.filestore import FileStorage
 from whoosh.lang import has_stemmer, stemmer_for_language, stopwords_for_language
 from whoosh.lang.isri import ISRIStemmer
 from whoosh.support.charset import accent_map
+from whoosh.system import pack_uint
+from whoosh.util.numeric import byte_to_length
 from whoosh.util.text import utf8decode
+from whoosh.writing import CLEAR
 
 from content.markdown import plain_text
 from content.model import Lesson
@@ -93,14 +129,18 @@ MAX_QUERY_CHARS = 200
 MAX_QUERY_WORDS = 8
 MAX_TEXT_CHARS = 20_000  # per text part kept for snippets
 HIGHLIGHT_CHARS = 6_000  # how much of a part is scanned for a snippet
-PAGE_SIZE = 20
+CHUNK_DOCUMENTS = 6_000  # documents per commit in a rebuild (see SearchIndex._write_all)
+PAGE_SIZE = 10
+SNIPPET_CHARS = 220
 TITLE_BOOST = 3.0
-PREFERRED_BOOST = 1.25
+PREFERRED_BOOST = 1.5
 ALL_WORDS_BONUS = 1.0
+BM25_B, BM25_K1 = 0.75, 1.2  # Whoosh's BM25F defaults
 FACETS = ("lang", "topic", "kind")
 COURSE_KIND = "course"
 VOCABULARY_KIND = "vocabulary"
 VERSION_FILE = "schema-version"
+REPAIR_INTERVAL = 600.0  # seconds between rebuilds caused by failing searches
 INDEX_NAME = "MAIN"
 
 
@@ -108,16 +148,37 @@ class _PostingsWriter(W3PostingsWriter):
     """Whoosh's postings writer, with inlining of short posting lists working.
 
     (whoosh-reloaded 2.7.5 calls ``terminfo.set_inline``, which does not exist, when inlining is on.)
+    It also skips the per-posting type assertions, a sixth of the time spent writing postings.
     """
+
+    def add_posting(self, id_: int, weight: float, vbytes: bytes, length: int | None = None) -> None:
+        if len(self._ids) >= self._blocklimit:
+            self._write_block()
+        self._ids.append(id_)
+        self._weights.append(weight)
+        if weight > self._maxweight:
+            self._maxweight = weight
+        if vbytes:
+            self._values.append(vbytes)
+        if length:
+            if self._minlength is None or length < self._minlength:
+                self._minlength = length
+            if length > self._maxlength:
+                self._maxlength = length
 
     def finish_postings(self) -> Any:
         terminfo = self._terminfo
-        if not self.written() and len(self) < self._inlinelimit:
+        # Only postings that all carry a value are inlined: an inlined posting without one reads
+        # back as "" (not b""), which Whoosh's merge then refuses (ID fields have no values).
+        if not self.written() and len(self) < self._inlinelimit and len(self._values) == len(self._ids):
             terminfo.add_block(self)
             terminfo.set_inlined(self._ids, self._weights, self._values)
-            self._terminfo = None
-            return terminfo
-        return super().finish_postings()
+        else:
+            if self._ids:
+                self._write_block(last=True)
+            terminfo.set_extent(self._startoffset, self._postfile.tell() - self._startoffset)
+        self._terminfo = None
+        return terminfo
 
 
 class HubCodec(W3Codec):
@@ -126,7 +187,11 @@ class HubCodec(W3Codec):
     Posting lists of fewer than ``inlinelimit`` documents live in the term table (most words are
     rare: the spelling field's words have exactly one), and blocks are not zlib-compressed
     (compressing each tiny block cost a tenth of the build, and decompressing slowed queries).
+    Blocks carry no field-length statistics (``length_stats``): gathering them read a column for
+    every posting. Scores do not change; Whoosh only skips blocks a little less eagerly.
     """
+
+    length_stats = False
 
     def __init__(self) -> None:
         super().__init__(blocklimit=128, compression=0, inlinelimit=8)
@@ -211,14 +276,22 @@ class FoldFilter(CharsetFilter):
     __hash__ = CharsetFilter.__hash__
 
 
+@functools.cache
+def _stemmer(language: str) -> Callable[[str], str] | None:
+    """One cached stemmer per language, shared by every index in the process."""
+    if language == FALLBACK or not has_stemmer(language):
+        return None
+    return functools.lru_cache(maxsize=200_000)(stemmer_for_language(language))
+
+
 class CachedStemFilter(StemFilter):
-    """``StemFilter`` with the standard library's C-level LRU cache (Whoosh's own is pure Python)."""
+    """``StemFilter`` using the shared C-level LRU cache (Whoosh's own cache is pure Python)."""
 
     def clear(self) -> None:
-        stem = stemmer_for_language(self.lang) if self.lang else self.stemfn
-        self._stem = functools.lru_cache(maxsize=self.cachesize)(stem)
+        self._stem = _stemmer(self.lang) if self.lang else functools.lru_cache(maxsize=10_000)(self.stemfn)
 
 
+@functools.cache
 def _stop_words(language: str) -> frozenset[str]:
     if language == "ar":
         words: Iterable[str] = ISRIStemmer().stop_words
@@ -232,15 +305,75 @@ def _stop_words(language: str) -> frozenset[str]:
 
 def analyzer_for(language: str) -> Any:
     """The analyzer chain for one analysis language (see the module docstring)."""
-    chain_ = RegexTokenizer(WORD_PATTERN) | LowercaseFilter() | FoldFilter()
-    if language == FALLBACK:
-        return chain_
-    stops = _stop_words(language)
-    if stops:
-        chain_ = chain_ | StopFilter(stoplist=stops, minsize=1)
-    if has_stemmer(language):
+    chain_ = (
+        RegexTokenizer(WORD_PATTERN)
+        | LowercaseFilter()
+        | FoldFilter()
+        | StopFilter(stoplist=_stop_words(language), minsize=1)
+    )
+    if _stemmer(language):
         chain_ = chain_ | CachedStemFilter(lang=language, cachesize=200_000)
     return chain_
+
+
+def index_terms(language: str, text: str) -> list[str]:
+    """The terms ``analyzer_for(language)`` gives for a text, computed without Token objects.
+
+    Indexing is where the time goes, so documents take this path; queries and highlighting use
+    the analyzer chain. (Folding maps word characters to word characters or to nothing, so folding
+    the whole text before splitting it gives the same words as splitting first.)
+    """
+    stops, stem = _stop_words(language), _stemmer(language)
+    words = _WORD.findall(text.lower().translate(FOLDING))
+    if stem is None:
+        return [w for w in words if w and w not in stops]
+    return [stem(w) for w in words if w and w not in stops]
+
+
+def clear_caches() -> None:
+    """Forget every cached stem (the benchmark measures builds from cold)."""
+    for language in LANGUAGES:
+        stem = _stemmer(language)
+        if stem is not None:
+            stem.cache_clear()  # type: ignore[attr-defined]
+
+
+class LanguageText(fields.TEXT):
+    """A TEXT field analyzed by one language's chain, indexed through ``index_terms``.
+
+    Its value is a text, or a list of (text, weight) pairs: a lesson's title goes in with weight
+    ``TITLE_BOOST`` and its body with weight 1, so a title word scores like three body words
+    (one field per language instead of two halves the terms each query looks up).
+    """
+
+    def __init__(self, language: str) -> None:
+        super().__init__(analyzer=analyzer_for(language), phrase=False)
+        self.language = language
+
+    def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
+        parts = [(value, 1.0)] if isinstance(value, str) else value
+        freqs: Counter[str] = Counter()
+        extra: dict[str, float] = {}
+        for text, weight in parts:
+            terms = index_terms(self.language, text)
+            freqs.update(terms)
+            if weight != 1.0:
+                for term in terms:
+                    extra[term] = extra.get(term, 0.0) + weight - 1.0
+        for term, freq in freqs.items():
+            yield term.encode("utf-8"), freq, freq + extra.get(term, 0.0), pack_uint(freq)
+
+
+class SpellingWords(fields.KEYWORD):
+    """The unstemmed spelling field: space-separated folded words, each indexed once."""
+
+    def __init__(self) -> None:
+        super().__init__(scorable=False)
+
+    def index(self, value: str, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
+        one = pack_uint(1)
+        for word in set(value.split()):
+            yield word.encode("utf-8"), 1, 1.0, one
 
 
 def analysis_language(code: str) -> str:
@@ -250,12 +383,12 @@ def analysis_language(code: str) -> str:
 
 
 def build_schema() -> fields.Schema:
-    analyzers = {language: analyzer_for(language) for language in ANALYZED}
     schema = fields.Schema(
         key=fields.STORED(),
         course=fields.ID(stored=True),
         lesson=fields.STORED(),
         title=fields.STORED(),
+        course_title=fields.STORED(),
         kind=fields.ID(stored=True),
         lang=fields.STORED(),
         topics=fields.STORED(),
@@ -264,12 +397,10 @@ def build_schema() -> fields.Schema:
         vocabulary=fields.ID(),  # on spelling documents: the course that owns them
         owned=fields.STORED(),
         facets=fields.COLUMN(VarBytesColumn()),
-        # scorable only so Whoosh writes its lengths column: without one it stats a file per posting
-        words=fields.KEYWORD(scorable=True),
+        words=SpellingWords(),
     )
-    for language, analyzer in analyzers.items():
-        schema.add(f"title_{language}", fields.TEXT(analyzer=analyzer, phrase=False, field_boost=TITLE_BOOST))
-        schema.add(f"text_{language}", fields.TEXT(analyzer=analyzer, phrase=False))
+    for language in ANALYZED:
+        schema.add(f"text_{language}", LanguageText(language))
     return schema
 
 
@@ -409,8 +540,10 @@ def course_documents(course: CourseText) -> Iterator[dict[str, Any]]:
         "parts": [(course.language, course.summary)] if course.summary else [],
         "sha": course.sha256,
         "facets": _facet_bytes(language, COURSE_KIND, course.topics),
-        f"title_{analysis}": course.title,
-        f"text_{analysis}": f"{course.summary}\n{course.audience}\n{lesson_titles}",
+        f"text_{analysis}": [
+            (course.title, TITLE_BOOST),
+            (f"{course.summary}\n{course.audience}\n{lesson_titles}", 1.0),
+        ],
     }
     for lesson in course.lessons:
         document: dict[str, Any] = {
@@ -418,17 +551,17 @@ def course_documents(course: CourseText) -> Iterator[dict[str, Any]]:
             "course": course.id,
             "lesson": lesson.id,
             "title": lesson.title,
+            "course_title": course.title,
             "kind": lesson.kind,
             "lang": language,
             "topics": list(course.topics),
             "parts": lesson.parts,
             "facets": _facet_bytes(language, lesson.kind, course.topics),
-            f"title_{analysis}": lesson.title,
         }
-        by_language: dict[str, list[str]] = {}
+        by_language: dict[str, list[tuple[str, float]]] = {f"text_{analysis}": [(lesson.title, TITLE_BOOST)]}
         for tag, text in lesson.parts:
-            by_language.setdefault(f"text_{analysis_language(tag)}", []).append(text)
-        document.update({name: "\n".join(texts) for name, texts in by_language.items()})
+            by_language.setdefault(f"text_{analysis_language(tag)}", []).append((text, 1.0))
+        document.update(by_language)
         yield document
 
 
@@ -440,6 +573,7 @@ class SearchHit:
     course_id: str
     lesson_id: str | None  # None: the hit is the course itself
     title: str
+    course_title: str
     title_html: Markup  # the title with matching words marked, HTML-escaped
     snippet_html: Markup  # a fragment of the text with matching words marked, HTML-escaped
     kind: str
@@ -480,18 +614,6 @@ def empty_results(query: str, preparing: bool, words: list[str] | None = None) -
     return SearchResults(query, words or [], [], 0, {f: [] for f in FACETS}, None, preparing)
 
 
-class Marks(highlight.Formatter):
-    """Matching words in ``<b class="match">``; every other character HTML-escaped."""
-
-    between = " … "
-
-    def _text(self, text: str) -> str:
-        return html.escape(text)
-
-    def format_token(self, text: str, token: Any, replace: bool = False) -> str:
-        return f'<b class="match">{html.escape(highlight.get_text(text, token, replace))}</b>'
-
-
 class _CountingFile:
     """A file being written that keeps its own position: Whoosh asks for it after every block,
     and each ``tell()`` on a real file is a system call."""
@@ -517,6 +639,9 @@ class _CountingFile:
 
 
 class _Storage(FileStorage):
+    def __init__(self, path: str) -> None:
+        super().__init__(path, supports_mmap=False)
+
     def create_file(self, name: str, excl: bool = False, mode: str = "wb", **kwargs: Any) -> Any:
         structfile = super().create_file(name, excl=excl, mode=mode, **kwargs)
         if mode == "wb":
@@ -537,8 +662,9 @@ class IndexUnavailable(Exception):
 
 @dataclass
 class _Plan:
-    query: wq.Query
-    terms: dict[str, set[str]]  # field -> analyzed terms, for highlighting and facets
+    words: list[list[tuple[str, str, float]]]  # per query word: (field, term, boost) alternatives
+    required: list[int]  # the words (not stop words anywhere) a document gets a bonus for having all of
+    terms: dict[str, set[str]]  # field -> analyzed terms, for highlighting
     suggestion: str | None
 
 
@@ -549,6 +675,14 @@ class _Segment:
     langs: list[str]
     kinds: list[str]
     topics: list[tuple[str, ...]]
+    lengths: dict[str, list[int]] = field(default_factory=dict)
+    words: list[str] | None = None
+
+    def spelling(self, leaf: Any) -> list[str]:
+        """The segment's spelling words, sorted (read once)."""
+        if self.words is None:
+            self.words = sorted(term.decode("utf-8") for term in leaf.lexicon("words"))
+        return self.words
 
 
 @dataclass
@@ -565,10 +699,9 @@ class SearchIndex:
     calling thread (the command line).
     """
 
-    def __init__(self, path: Path, *, poll_interval: float = 1.0, procs: int = 1, limitmb: int = 256) -> None:
+    def __init__(self, path: Path, *, poll_interval: float = 1.0, limitmb: int = 256) -> None:
         self.path = Path(path)
         self.poll_interval = poll_interval
-        self.procs = procs
         self.limitmb = limitmb
         self.schema = build_schema()
         self._analyzers = {language: self.schema[f"text_{language}"].analyzer for language in ANALYZED}
@@ -586,6 +719,9 @@ class SearchIndex:
         self._seen_index_generation = -2
         self._seen_library_generation: int | None = None
         self._last_full_check = 0.0
+        self._suspect = False
+        self._last_repair = float("-inf")
+        self._logged: dict[str, float] = {}
 
     # Opening ---------------------------------------------------------------------------------
 
@@ -598,14 +734,19 @@ class SearchIndex:
                 raise IndexUnavailable("missing or from another version")
             ix = storage.open_index(INDEX_NAME, schema=self.schema)
             with ix.searcher() as searcher:
-                reader = searcher.reader()
-                for leaf, _ in reader.leaf_readers():
-                    for docnum in range(leaf.doc_count_all()):
+                # Opening each segment reads the directory at the end of its file, so a truncated
+                # or missing segment fails here; then a little of everything is read back.
+                for leaf, _ in searcher.reader().leaf_readers():
+                    count = leaf.doc_count_all()
+                    for docnum in {0, count // 2, count - 1} if count else ():
                         leaf.stored_fields(docnum)
-                    list(leaf.column_reader("facets"))
-                    for name in ("key", "words", *(f"text_{lang}" for lang in ANALYZED)):
-                        for _ in leaf.lexicon(name):
-                            pass
+                    self._segment(leaf)
+                    for name in ("course", "kind"):
+                        list(leaf.lexicon(name))
+                    for name in ("words", *(f"text_{lang}" for lang in ANALYZED)):
+                        for term in leaf.lexicon(name):
+                            _postings(leaf, name, term.decode("utf-8"))
+                            break
                 indexed = {
                     d["course"]: d["sha"] for d in searcher.documents(kind=COURSE_KIND) if d.get("sha")
                 }
@@ -616,12 +757,13 @@ class SearchIndex:
         self._indexed = indexed
         self._seen_index_generation = ix.latest_generation()
         self._changed()
+        self._ready.set()
         return True
 
     def _create(self) -> None:
         """An empty index, replacing whatever is in the folder."""
         shutil.rmtree(self.path, ignore_errors=True)
-        self.path.mkdir(parents=True, exist_ok=True)
+        self.path.mkdir(exist_ok=True)  # not its parents: a hub folder that was deleted stays deleted
         self._ix = _Storage(str(self.path)).create_index(self.schema, indexname=INDEX_NAME)
         (self.path / VERSION_FILE).write_text(f"{SCHEMA_VERSION}\n")
         self._indexed = {}
@@ -637,17 +779,12 @@ class SearchIndex:
 
     # Writing ---------------------------------------------------------------------------------
 
-    def _writer(self, *, timeout: float = 60.0, bulk: bool = False) -> Any:
+    def _writer(self, *, timeout: float = 60.0) -> Any:
+        """A writer for a small update, waiting for the lock if another writer holds it."""
         deadline = time.monotonic() + timeout
         while True:
             try:
-                if bulk and self.procs > 1:
-                    return self._ix.writer(
-                        procs=self.procs, limitmb=self.limitmb, multisegment=True, timeout=1.0, codec=CODEC
-                    )
-                return self._ix.writer(
-                    limitmb=self.limitmb if bulk else 64, timeout=1.0, delay=0.02, codec=CODEC
-                )
+                return self._ix.writer(limitmb=64, timeout=1.0, delay=0.02, codec=CODEC)
             except index.LockError:
                 if time.monotonic() > deadline:
                     raise SearchBusy("another program is writing to the search index") from None
@@ -670,29 +807,15 @@ class SearchIndex:
             courses, total = source, 0
         else:
             hub = source
-            total = hub.db.execute("SELECT COUNT(*) + (SELECT COUNT(*) FROM lessons) FROM courses").fetchone()[0]
-            courses = (c for c in map(lambda cid: read_course(hub, cid), library_state(hub)) if c)
+            total = hub.db.execute("SELECT (SELECT COUNT(*) FROM courses) + (SELECT COUNT(*) FROM lessons)")
+            total = total.fetchone()[0]
+            courses = self._read_courses(hub, list(library_state(hub)))
         self._building = True
         try:
             if self._ix is None or not self._usable():
                 self._create()
-            writer = self._writer(bulk=True)
-            done, indexed, spelled = 0, {}, set()
-            try:
-                for course in courses:
-                    for document in course_documents(course):
-                        writer.add_document(**document)
-                        done += 1
-                    new_words = course_vocabulary(course) - spelled
-                    spelled |= new_words
-                    writer.add_document(**vocabulary_document(course.id, new_words))
-                    indexed[course.id] = course.sha256
-                    if progress:
-                        progress(done, max(total, done))
-            except BaseException:
-                writer.cancel()
-                raise
-            writer.commit(mergetype=_clear_merge())
+            with self._write_lock():
+                done, indexed = self._write_all(courses, total, progress)
             self._indexed = indexed
             self._seen_index_generation = self._ix.latest_generation()
             self._changed()
@@ -700,6 +823,62 @@ class SearchIndex:
             return done
         finally:
             self._building = False
+
+    @contextlib.contextmanager
+    def _write_lock(self, timeout: float = 60.0) -> Iterator[None]:
+        """Whoosh's write lock, held across several commits (other writers wait, then retry)."""
+        lock = self._ix.lock("WRITELOCK")
+        deadline = time.monotonic() + timeout
+        while not lock.acquire(blocking=False):
+            if time.monotonic() > deadline:
+                raise SearchBusy("another program is writing to the search index")
+            time.sleep(0.05)
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def _bulk_writer(self) -> Any:
+        """A writer for a rebuild (the caller holds the lock).
+
+        One process: Whoosh's multiprocessing writer forks, which a threaded web server should
+        not do, and with chunked commits it was slower here than one process anyway.
+        """
+        return self._ix.writer(limitmb=self.limitmb, _lk=False, codec=CODEC)
+
+    def _write_all(
+        self, courses: Iterable[CourseText], total: int, progress: Progress | None
+    ) -> tuple[int, dict[str, str]]:
+        """Index every course, committing every ``CHUNK_DOCUMENTS`` documents.
+
+        The first commit drops everything that was in the index. Committing in chunks keeps
+        Whoosh's in-memory posting pool under ``limitmb``: once it spills to disk, merging the
+        runs back doubles the build time. Each chunk becomes a segment, searchable at once.
+        """
+        done, pending, first, indexed, spelled = 0, 0, True, {}, set()
+        writer = self._bulk_writer()
+        try:
+            for course in courses:
+                for document in course_documents(course):
+                    writer.add_document(**document)
+                    done += 1
+                    pending += 1
+                new_words = course_vocabulary(course) - spelled
+                spelled |= new_words
+                writer.add_document(**vocabulary_document(course.id, new_words))
+                indexed[course.id] = course.sha256
+                if progress:
+                    progress(done, max(total, done))
+                if pending >= CHUNK_DOCUMENTS:
+                    writer.commit(**_chunk_commit(first))
+                    first, pending = False, 0
+                    self._changed()
+                    writer = self._bulk_writer()
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit(**_chunk_commit(first))
+        return done, indexed
 
     def _usable(self) -> bool:
         try:
@@ -723,9 +902,12 @@ class SearchIndex:
         if self._ix is None:
             raise IndexUnavailable("the index is not open")
         writer = self._writer()
-        added = 0
+        added, wanted = 0, courses
         try:
             with self._ix.searcher() as searcher:
+                # Another writer may have indexed some of these while this one waited for the lock.
+                current = {c.id: searcher.document(course=c.id, kind=COURSE_KIND) for c in courses}
+                courses = [c for c in courses if (current[c.id] or {}).get("sha") != c.sha256]
                 vocabularies = self._vocabularies(searcher, courses)
             for course_id in [*remove, *(c.id for c in courses)]:
                 writer.delete_by_term("course", course_id)
@@ -742,7 +924,7 @@ class SearchIndex:
         indexed = dict(self._indexed or {})
         for course_id in remove:
             indexed.pop(course_id, None)
-        indexed.update({c.id: c.sha256 for c in courses})
+        indexed.update({c.id: c.sha256 for c in wanted})
         self._indexed = indexed
         self._seen_index_generation = self._ix.latest_generation()
         self._changed()
@@ -781,10 +963,11 @@ class SearchIndex:
         have = self._indexed
         changed = [cid for cid, sha in wanted.items() if have.get(cid) != sha]
         removed = [cid for cid in have if cid not in wanted]
-        if not changed and not removed:
-            return 0
-        courses = [c for c in (read_course(hub, cid) for cid in changed) if c]
-        return self._update(courses, removed)
+        count = 0
+        if changed or removed:
+            count = self._update(list(self._read_courses(hub, changed)), removed)
+        self._ready.set()
+        return count
 
     def _read_indexed(self) -> dict[str, str]:
         with self._ix.searcher() as searcher:
@@ -806,11 +989,16 @@ class SearchIndex:
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Stop the writer thread (writes asked for after this run in the caller's thread)."""
         self._stopping = True
         self._queue.put(None)
         if self._thread and self._thread is not threading.current_thread():
             self._thread.join(timeout)
         self._thread = None
+        while not self._queue.empty():
+            job = self._queue.get_nowait()
+            if job is not None:
+                job.future.set_exception(IndexUnavailable("the search index was stopped"))
 
     def wait_ready(self, timeout: float = 30.0) -> bool:
         """Wait until the index is open and in step with the library (for tests and the CLI)."""
@@ -821,7 +1009,6 @@ class SearchIndex:
             self._create()
             self._rebuild(hub, None)
         self._sync(hub)
-        self._ready.set()
 
     def _poll(self, hub: Hub) -> None:
         """Cheap checks, about once a second: did the library or the index change under us?"""
@@ -832,6 +1019,10 @@ class SearchIndex:
             self._create()
             self._rebuild(hub, None)
             return
+        if self._suspect and time.monotonic() - self._last_repair > REPAIR_INTERVAL:
+            self._suspect = False
+            self._last_repair = time.monotonic()
+            raise IndexUnavailable("a search failed: the index may be damaged")
         generation = self._ix.latest_generation()
         if generation != self._seen_index_generation:  # another process wrote (e.g. a rebuild)
             self._seen_index_generation = generation
@@ -842,37 +1033,75 @@ class SearchIndex:
             self._last_full_check = now
             self._sync(hub)
 
+    def _warm(self) -> None:
+        """Read each new segment's facet values and spelling words in the writer thread, so that
+        no resident's search waits for them (the spelling list of 20,000 lessons takes ~0.1 s)."""
+        if self._ix is None:
+            return
+        with contextlib.suppress(Exception), self._ix.searcher() as searcher:
+            for leaf, _ in searcher.reader().leaf_readers():
+                self._segment(leaf).spelling(leaf)
+
     def _recover(self, hub: Hub, error: BaseException) -> None:
+        """After an unexpected error in the writer thread: rebuild if the index is damaged.
+
+        A failing search (``IndexUnavailable``) always rebuilds; anything else rebuilds only if the
+        index no longer opens cleanly, so a passing problem (say, SQLite busy) costs nothing.
+        """
+        if not isinstance(error, IndexUnavailable) and self.open():
+            self._log_once(f"search index writer: {type(error).__name__}: {error}")
+            return
         log.warning("search index problem (%s: %s); rebuilding it", type(error).__name__, error)
         try:
             self._ix = None
             self._create()
             self._rebuild(hub, None)
-            self._ready.set()
         except SearchBusy:
             pass  # someone else is writing (probably rebuilding): look again at the next poll
         except Exception:
             log.exception("could not rebuild the search index at %s", self.path)
 
+    def _log_once(self, message: str) -> None:
+        """Log a problem once every REPAIR_INTERVAL, not at every poll."""
+        now = time.monotonic()
+        if self._logged.get(message, float("-inf")) + REPAIR_INTERVAL < now:
+            self._logged[message] = now
+            log.exception(message)
+
+    def _read_courses(self, hub: Hub, course_ids: Iterable[str]) -> Iterator[CourseText]:
+        """The courses' searchable text; a course that cannot be read is skipped (and logged)."""
+        for course_id in course_ids:
+            try:
+                course = read_course(hub, course_id)
+            except Exception:
+                self._log_once(f"search: cannot read course {course_id!r} for indexing")
+                continue
+            if course is not None:
+                yield course
+
     # Reading ---------------------------------------------------------------------------------
 
     def _searcher(self) -> Any:
-        """This thread's searcher, refreshed when the index changed (None if nothing is open)."""
+        """This thread's searcher, reopened when the index changed (None if nothing is open).
+
+        Whoosh readers are not safe to share between threads, so each thread keeps its own.
+        (``Searcher.refresh()`` is not used: in whoosh-reloaded 2.7.5 it keeps segments that a
+        merge replaced, so documents would appear twice; a new searcher costs a few
+        milliseconds, once per thread after each commit.)
+        """
         ix = self._ix
         if ix is None:
             return None
         local = self._local
         cached = getattr(local, "cached", None)
-        if cached is not None and cached[0] is ix:
-            searcher = cached[2]
-            if cached[1] != self._generation:
-                searcher = searcher.refresh()
-        else:
-            if cached is not None:
-                with contextlib.suppress(Exception):
-                    cached[2].close()
-            searcher = ix.searcher()
-        local.cached = (ix, self._generation, searcher)
+        if cached is not None and cached[0] is ix and cached[1] == self._generation:
+            return cached[2]
+        generation = self._generation
+        searcher = ix.searcher()
+        local.cached = (ix, generation, searcher)
+        if cached is not None:
+            with contextlib.suppress(Exception):
+                cached[2].close()
         return searcher
 
     def search(
@@ -899,6 +1128,7 @@ class SearchIndex:
         except Exception:
             log.exception("search failed for %r", text)
             self._local.cached = None
+            self._suspect = True  # the writer thread rebuilds the index (at most every few minutes)
             return empty_results(text, True, words)
 
     def _search(
@@ -917,18 +1147,11 @@ class SearchIndex:
         if plan is None:
             return empty_results(text, self.preparing, words)
         chosen = {"lang": language or None, "topic": topic or None, "kind": kind or None}
-        matched = self._matching_docs(searcher, plan)
-        facets, allowed = self._facets(searcher, matched, chosen)
+        scored = self._score(searcher, plan)
+        facets, allowed = self._facets(scored, chosen)
         total = len(allowed)
-        hits: list[SearchHit] = []
-        if total:
-            found = searcher.search(
-                plan.query,
-                limit=page * limit,
-                filter=allowed if any(chosen.values()) else None,
-            )
-            for hit in list(found)[(page - 1) * limit :]:
-                hits.append(self._hit(hit, plan))
+        best = heapq.nlargest(page * limit, allowed)
+        hits = [self._hit(searcher, -docnum, score, plan) for score, docnum in best[(page - 1) * limit :]]
         return SearchResults(
             query=text,
             words=words,
@@ -945,18 +1168,19 @@ class SearchIndex:
 
     def _present_languages(self, searcher: Any) -> list[str]:
         reader = searcher.reader()
-        return [lang for lang in ANALYZED if reader.field_length(f"text_{lang}") or reader.field_length(f"title_{lang}")]
+        return [lang for lang in ANALYZED if reader.field_length(f"text_{lang}")]
 
     def _analyze(self, language: str, word: str) -> list[str]:
         return [t.text for t in self._analyzers[language](word)]
 
     def _plan(self, searcher: Any, words: list[str], prefer: str | None) -> _Plan | None:
+        """Turn the words into alternatives per word: each analyzed per language, plus corrections."""
         reader = searcher.reader()
         languages = self._present_languages(searcher)
         preferred = analysis_language(prefer) if prefer else None
         terms: dict[str, set[str]] = {}
-        clauses: list[wq.Query] = []
-        required: list[wq.Query] = []
+        planned: list[list[tuple[str, str, float]]] = []
+        required: list[int] = []
         corrected: list[str] = []
         known = [w for w in words if self._word_found(reader, languages, w)]
         for word in words:
@@ -967,33 +1191,27 @@ class SearchIndex:
                 corrected.append(suggestions[0] if suggestions else word)
             else:
                 corrected.append(word)
-            subqueries: list[wq.Query] = []
+            alternatives: dict[tuple[str, str], float] = {}
             stop_somewhere = False
             for language in languages:
+                name = f"text_{language}"
                 boost = PREFERRED_BOOST if language == preferred else 1.0
                 for variant in variants:
                     analyzed = self._analyze(language, variant)
                     if not analyzed and variant == word:
                         stop_somewhere = True
                     for term in analyzed:
-                        for name in (f"title_{language}", f"text_{language}"):
-                            if (name, term) in reader:
-                                terms.setdefault(name, set()).add(term)
-                                subqueries.append(wq.Term(name, term, boost=boost))
-            if not subqueries:
-                continue
-            clause = subqueries[0] if len(subqueries) == 1 else wq.Or(subqueries)
-            clauses.append(clause)
-            if not stop_somewhere:
-                required.append(clause)
-        if not clauses:
-            suggestion = " ".join(corrected) if corrected != words else None
-            return _Plan(wq.NullQuery, {}, suggestion) if suggestion else None
-        query: wq.Query = clauses[0] if len(clauses) == 1 else wq.Or(clauses)
-        if len(required) > 1:
-            query = wq.Or([query, wq.And(required, boost=ALL_WORDS_BONUS)])
+                        if _live(reader, name, term):
+                            terms.setdefault(name, set()).add(term)
+                            alternatives[(name, term)] = boost
+            if alternatives:
+                if not stop_somewhere:
+                    required.append(len(planned))
+                planned.append([(name, term, boost) for (name, term), boost in alternatives.items()])
         suggestion = " ".join(corrected) if corrected != words else None
-        return _Plan(query, terms, suggestion)
+        if not planned and not suggestion:
+            return None
+        return _Plan(planned, required if len(required) > 1 else [], terms, suggestion)
 
     def _word_found(self, reader: Any, languages: list[str], word: str) -> bool:
         """True if the word (once analyzed) is in some title or text; a stop word counts as found."""
@@ -1002,7 +1220,7 @@ class SearchIndex:
             if not analyzed:
                 return True
             for term in analyzed:
-                if (f"text_{language}", term) in reader or (f"title_{language}", term) in reader:
+                if _live(reader, f"text_{language}", term):
                     return True
         return False
 
@@ -1042,19 +1260,28 @@ class SearchIndex:
 
         return sorted((c for c in docs if candidates[c] == nearest), key=rank, reverse=True)[:3]
 
-    @staticmethod
-    def _terms_within(reader: Any, word: str, distance: int) -> set[str]:
+    def _terms_within(self, reader: Any, word: str, distance: int) -> set[str]:
+        """Spelling words within `distance` edits of `word` (same first letter if it is long).
+
+        Whoosh's Levenshtein automaton, run over each segment's spelling words held in memory:
+        walking the on-disk term table instead took about 100 ms for a long word.
+        """
+        dfa = levenshtein_automaton(word, distance, 1 if len(word) > 3 else 0).to_dfa()
         found: set[str] = set()
-        prefix = 1 if len(word) > 3 else 0
         for leaf, _ in reader.leaf_readers():
-            found.update(leaf.terms_within("words", word, distance, prefix=prefix))
+            words = self._segment(leaf).spelling(leaf)
+
+            def first_at_or_after(text: str, words: list[str] = words) -> str | None:
+                position = bisect.bisect_left(words, text)
+                return words[position] if position < len(words) else None
+
+            found.update(find_all_matches(dfa, first_at_or_after))
         return found
 
     def _word_docs(self, searcher: Any, languages: list[str], word: str) -> set[int]:
         """The documents whose title or text holds this word (analyzed as each language would)."""
         docs: set[int] = set()
-        terms = {(f"{part}_{lang}", term) for lang in languages for term in self._analyze(lang, word)
-                 for part in ("title", "text")}  # fmt: skip
+        terms = {(f"text_{lang}", term) for lang in languages for term in self._analyze(lang, word)}
         for leaf, offset in searcher.reader().leaf_readers():
             for name, term in terms:
                 if (name, term) in leaf:
@@ -1064,6 +1291,9 @@ class SearchIndex:
     # Facets ----------------------------------------------------------------------------------
 
     def _segment(self, leaf: Any) -> _Segment:
+        """The cached per-segment values of a segment reader (nothing for an empty index)."""
+        if leaf.segment() is None:  # Whoosh's EmptyReader
+            return _Segment([], [], [], words=[])
         segment_id = leaf.segment().segment_id()
         cached = self._segments.get(segment_id)
         if cached is not None:
@@ -1081,104 +1311,189 @@ class SearchIndex:
             self._segments[segment_id] = segment
         return segment
 
-    def _matching_docs(self, searcher: Any, plan: _Plan) -> list[tuple[_Segment, int, list[int]]]:
-        """Every document matching some query term: (segment facets, docnum offset, local docnums)."""
+    def _lengths(self, leaf: Any, segment: _Segment, field_name: str) -> list[int]:
+        """Each document's length in a field (as Whoosh stores it: one byte, log-scaled)."""
+        lengths = segment.lengths.get(field_name)
+        if lengths is None:
+            lengths = _field_lengths(leaf, field_name)
+            segment.lengths[field_name] = lengths
+        return lengths
+
+    def _score(self, searcher: Any, plan: _Plan) -> list[tuple[_Segment, int, dict[int, float]]]:
+        """BM25 scores of every matching document, per segment: (facets, docnum offset, scores).
+
+        The same formula as Whoosh's BM25F (B=0.75, K1=1.2, global idf and average length), but
+        computed a posting block at a time instead of through a tree of matchers: a query whose
+        words occur in thousands of lessons is scored in milliseconds, and the same pass gives
+        the whole match set for the facet counts. A document holding every (non stop) word gets
+        their scores again as a bonus.
+        """
+        k1b = BM25_K1 * (1 - BM25_B)
+        names = {name for words in plan.words for name, _, _ in words}
+        stats = {name: BM25_K1 * BM25_B / (searcher.avg_field_length(name) or 1) for name in names}
         result = []
         for leaf, offset in searcher.reader().leaf_readers():
-            docs: set[int] = set()
-            for name, terms in plan.terms.items():
-                for term in terms:
-                    if (name, term) in leaf:
-                        docs.update(_posting_ids(leaf, name, term))
-            if docs:
-                result.append((self._segment(leaf), offset, sorted(docs)))
+            segment = self._segment(leaf)
+            per_word: list[dict[int, float]] = []
+            for words in plan.words:
+                acc: dict[int, float] = {}
+                get = acc.get
+                for name, term, boost in words:
+                    if (name, term) not in leaf:
+                        continue
+                    ids, weights = _postings(leaf, name, term)
+                    lengths = self._lengths(leaf, segment, name)
+                    idfb = searcher.idf(name, term) * boost * (BM25_K1 + 1)
+                    kb = stats[name]
+                    for docnum, weight in zip(ids, weights, strict=True):
+                        acc[docnum] = get(docnum, 0.0) + idfb * weight / (weight + k1b + kb * lengths[docnum])
+                per_word.append(acc)
+            scores = dict(per_word[0]) if per_word else {}
+            get = scores.get
+            for acc in per_word[1:]:
+                for docnum, score in acc.items():
+                    scores[docnum] = get(docnum, 0.0) + score
+            if plan.required:
+                required = [per_word[i] for i in plan.required]
+                for docnum in set(required[0]).intersection(*required[1:]):
+                    scores[docnum] += ALL_WORDS_BONUS * sum(acc[docnum] for acc in required)
+            if scores:
+                result.append((segment, offset, scores))
         return result
 
+    @staticmethod
     def _facets(
-        self, searcher: Any, matched: list[tuple[_Segment, int, list[int]]], chosen: dict[str, str | None]
-    ) -> tuple[dict[str, list[FacetValue]], set[int]]:
-        """Counts per facet value (each ignoring its own choice), and the documents all choices allow."""
-        counts = {name: Counter() for name in FACETS}
-        allowed: set[int] = set()
+        scored: list[tuple[_Segment, int, dict[int, float]]], chosen: dict[str, str | None]
+    ) -> tuple[dict[str, list[FacetValue]], list[tuple[float, int]]]:
+        """Counts per facet value (each ignoring its own choice), and the allowed hits as
+        (score, -docnum): tuples that sort best first with ties in index order, compared in C."""
+        counts: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
+        allowed: list[tuple[float, int]] = []
         want_lang, want_topic, want_kind = chosen["lang"], chosen["topic"], chosen["kind"]
-        for segment, offset, docs in matched:
+        for segment, offset, scores in scored:
             langs, kinds, topics = segment.langs, segment.kinds, segment.topics
+            docs = list(scores)
+            if not (want_lang or want_kind or want_topic):
+                counts["lang"].update(map(langs.__getitem__, docs))
+                counts["kind"].update(map(kinds.__getitem__, docs))
+                counts["topic"].update(chain.from_iterable(map(topics.__getitem__, docs)))
+                allowed.extend(zip(scores.values(), [-offset - d for d in docs], strict=True))
+                continue
             ok_lang = [not want_lang or langs[d] == want_lang for d in docs]
             ok_kind = [not want_kind or kinds[d] == want_kind for d in docs]
             ok_topic = [not want_topic or want_topic in topics[d] for d in docs]
-            counts["lang"].update(langs[d] for d, k, t in zip(docs, ok_kind, ok_topic, strict=True) if k and t)
-            counts["kind"].update(kinds[d] for d, la, t in zip(docs, ok_lang, ok_topic, strict=True) if la and t)
-            counts["topic"].update(
-                chain.from_iterable(
-                    topics[d] for d, la, k in zip(docs, ok_lang, ok_kind, strict=True) if la and k
-                )
-            )
-            allowed.update(
-                offset + d
-                for d, la, k, t in zip(docs, ok_lang, ok_kind, ok_topic, strict=True)
-                if la and k and t
-            )
+            oks = list(zip(docs, ok_lang, ok_kind, ok_topic, strict=True))
+            counts["lang"].update(langs[d] for d, _, k, t in oks if k and t)
+            counts["kind"].update(kinds[d] for d, la, _, t in oks if la and t)
+            counts["topic"].update(chain.from_iterable(topics[d] for d, la, k, _ in oks if la and k))
+            allowed.extend((scores[d], -offset - d) for d, la, k, t in oks if la and k and t)
         facets = {}
         for name in FACETS:
             values = counts[name]
-            if chosen[name] and chosen[name] not in values:
-                values[chosen[name]] = 0
+            value = chosen[name]
+            if value and value not in values:
+                values[value] = 0
             facets[name] = [
-                FacetValue(value, count, value == chosen[name])
-                for value, count in sorted(values.items(), key=lambda item: (-item[1], item[0]))
-                if value
+                FacetValue(v, count, v == value)
+                for v, count in sorted(values.items(), key=lambda item: (-item[1], item[0]))
+                if v
             ]
         return facets, allowed
 
     # Hits ------------------------------------------------------------------------------------
 
-    def _hit(self, hit: Any, plan: _Plan) -> SearchHit:
-        stored = hit.fields()
+    def _hit(self, searcher: Any, docnum: int, score: float, plan: _Plan) -> SearchHit:
+        stored = searcher.stored_fields(docnum)
         title = stored.get("title", "")
         language = stored.get("lang", "")
         analysis = analysis_language(language)
-        title_terms = plan.terms.get(f"title_{analysis}", set())
-        title_html = _highlight(title, title_terms, self._analyzers[analysis], whole=True)
+        title_html = mark_words(title, plan.terms.get(f"text_{analysis}", set()), analysis, whole=True)
         snippet = ""
         for tag, text in stored.get("parts") or []:
             part_language = analysis_language(tag)
-            part_terms = plan.terms.get(f"text_{part_language}", set())
-            snippet = _highlight(text[:HIGHLIGHT_CHARS], part_terms, self._analyzers[part_language])
+            snippet = mark_words(text, plan.terms.get(f"text_{part_language}", set()), part_language)
             if snippet:
                 break
         if not snippet:
             first = next((text for _, text in stored.get("parts") or [] if text), "")
-            snippet = html.escape(_shorten(first, 200))
+            snippet = html.escape(_shorten(first, SNIPPET_CHARS))
         return SearchHit(
             course_id=stored.get("course", ""),
             lesson_id=stored.get("lesson") or None,
             title=title,
+            course_title=stored.get("course_title") or title,
             title_html=Markup(title_html or html.escape(title)),
             snippet_html=Markup(snippet),
             kind=stored.get("kind", ""),
             language=language,
             topics=list(stored.get("topics") or []),
-            score=float(hit.score or 0.0),
+            score=score,
         )
 
 
-def _clear_merge() -> Any:
-    from whoosh.writing import CLEAR
-
-    return CLEAR
-
-
-_FRAGMENTER = highlight.ContextFragmenter(maxchars=220, surround=60)
-_WHOLE = highlight.WholeFragmenter()
-_MARKS_FORMATTER = Marks()
+def _chunk_commit(first: bool) -> dict[str, Any]:
+    """Commit options for one chunk of a rebuild: the first drops the old index, none merge."""
+    return {"mergetype": CLEAR} if first else {"merge": False}
 
 
-def _highlight(text: str, terms: set[str], analyzer: Any, whole: bool = False) -> str:
+def mark_words(text: str, terms: set[str], language: str, whole: bool = False) -> str:
+    """HTML of a fragment of `text` (all of it if `whole`) with the words matching `terms` in
+    ``<b class="match">``, or "" if none matches. Everything else is HTML-escaped.
+
+    Words are analyzed exactly as the index analyzes them (``index_terms``), so "brulures" marks
+    "brûlure". The fragment is the ``SNIPPET_CHARS`` window holding the most distinct matches.
+    Whoosh's own highlighter gives the same marks but took most of a query's time.
+    """
     if not text or not terms:
         return ""
-    return highlight.highlight(
-        text, terms, analyzer, _WHOLE if whole else _FRAGMENTER, _MARKS_FORMATTER, top=2
-    )
+    stops, stem = _stop_words(language), _stemmer(language)
+    found: list[tuple[int, int, str]] = []
+    for match in _WORD.finditer(text, 0, HIGHLIGHT_CHARS):
+        word = match.group().lower().translate(FOLDING)
+        if not word or word in stops:
+            continue
+        term = stem(word) if stem else word
+        if term in terms:
+            found.append((match.start(), match.end(), term))
+    if not found:
+        return ""
+    if whole:
+        start, end = 0, len(text)
+    else:
+        start, end = _window(text, found)
+        found = [m for m in found if m[0] >= start and m[1] <= end]
+    pieces = ["… "] if start > 0 else []
+    position = start
+    for begin, finish, _ in found:
+        pieces.append(html.escape(text[position:begin]))
+        pieces.append(f'<b class="match">{html.escape(text[begin:finish])}</b>')
+        position = finish
+    pieces.append(html.escape(text[position:end]))
+    if end < len(text):
+        pieces.append(" …")
+    return " ".join("".join(pieces).split())
+
+
+def _window(text: str, found: list[tuple[int, int, str]]) -> tuple[int, int]:
+    """The span of about SNIPPET_CHARS around the run of matches with the most distinct words."""
+    best, best_count = 0, 0
+    j = 0
+    for i in range(len(found)):
+        j = max(j, i)
+        while j + 1 < len(found) and found[j + 1][1] - found[i][0] <= SNIPPET_CHARS - 60:
+            j += 1
+        count = len({m[2] for m in found[i : j + 1]})
+        if count > best_count:
+            best, best_count = i, count
+    start = max(0, found[best][0] - 60)
+    if start > 0:
+        space = text.find(" ", start, found[best][0])
+        start = space + 1 if space >= 0 else start
+    end = min(len(text), start + SNIPPET_CHARS)
+    if end < len(text):
+        space = text.rfind(" ", max(found[best][1], start), end)
+        end = space if space > 0 else end
+    return start, end
 
 
 def _shorten(text: str, limit: int) -> str:
@@ -1189,21 +1504,59 @@ def _shorten(text: str, limit: int) -> str:
     return cut + " …"
 
 
-def _posting_ids(leaf: Any, name: str, term: str) -> Iterable[int]:
-    """The document numbers of one term in one segment, read a block at a time when possible."""
+def _postings(leaf: Any, name: str, term: str) -> tuple[Sequence[int], Sequence[float]]:
+    """The document numbers and weights of one term in one segment, a block at a time if possible."""
     matcher = leaf.postings(name, term)
-    excluded: frozenset[int] | set[int] = frozenset()
+    excluded: frozenset[int] = frozenset()
     if type(matcher).__name__ == "FilterMatcher":  # the segment has deleted documents
-        excluded = matcher._ids
+        excluded = frozenset(matcher._ids)
         matcher = matcher.child
-    if not hasattr(matcher, "_read_ids"):
-        return [d for d in matcher.all_ids() if d not in excluded]
     ids: list[int] = []
-    while matcher.is_active():
-        matcher._read_ids()
-        ids.extend(matcher._ids)
-        matcher._next_block()
-    return [d for d in ids if d not in excluded] if excluded else ids
+    weights: list[float] = []
+    if hasattr(matcher, "_read_ids") and hasattr(matcher, "_read_weights"):
+        while matcher.is_active():
+            matcher._read_ids()
+            matcher._read_weights()
+            ids.extend(matcher._ids)
+            weights.extend(matcher._weights)
+            matcher._next_block()
+    else:
+        while matcher.is_active():
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
+            matcher.next()
+    if excluded:
+        kept = [(d, w) for d, w in zip(ids, weights, strict=True) if d not in excluded]
+        return [d for d, _ in kept], [w for _, w in kept]
+    return ids, weights
+
+
+def _live(reader: Any, name: str, term: str) -> bool:
+    """True if some document that is not deleted holds the term (Whoosh keeps the terms of
+    deleted documents in their segment until it is merged away)."""
+    for leaf, _ in reader.leaf_readers():
+        # With deletions, the postings matcher skips deleted documents: active means one is left.
+        if (name, term) in leaf and (not leaf.has_deletions() or leaf.postings(name, term).is_active()):
+            return True
+    return False
+
+
+def _posting_ids(leaf: Any, name: str, term: str) -> Sequence[int]:
+    return _postings(leaf, name, term)[0]
+
+
+def _field_lengths(leaf: Any, name: str) -> list[int]:
+    """Every document's length in a field of one segment, read in one go when possible."""
+    count = leaf.doc_count_all()
+    try:
+        column = leaf._perdoc._cached_reader(_lenfield(name), LENGTHS_COLUMN)
+        if column is None:
+            return [1] * count
+        raw = column._dbfile.get(column._basepos, column._count)
+        lengths = [byte_to_length(b) or 1 for b in raw]
+        return lengths + [1] * (count - len(lengths))
+    except AttributeError:  # another codec: ask document by document
+        return [leaf.doc_field_length(d, name, 1) or 1 for d in range(count)]
 
 
 # --- The writer thread and the registry --------------------------------------------------------
@@ -1215,7 +1568,7 @@ def _writer_loop(index_ref: weakref.ref[SearchIndex], hub_ref: weakref.ref[Hub])
     Only weak references are held between steps, so a hub that is thrown away (tests make many)
     takes its writer thread with it.
     """
-    started = False
+    started, warmed = False, -1
     while True:
         search_index, hub = index_ref(), hub_ref()
         if search_index is None or hub is None or search_index._stopping:
@@ -1223,6 +1576,9 @@ def _writer_loop(index_ref: weakref.ref[SearchIndex], hub_ref: weakref.ref[Hub])
         if not hub.home.is_dir():
             return
         try:
+            if search_index._generation != warmed:
+                warmed = search_index._generation
+                search_index._warm()
             if not started:
                 started = True
                 search_index._first_steps(hub)
@@ -1265,4 +1621,3 @@ def index_for(hub: Hub, *, start: bool = True) -> SearchIndex:
     if start:
         search_index.start(hub)
     return search_index
-

@@ -22,6 +22,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("media", "hub.plugins.media"),
     ("admin", "hub.plugins.admin"),
     ("join", "hub.plugins.join"),
+    ("search", "hub.plugins.search"),
 )
 ENABLED_SETTING = "plugins_enabled"
 

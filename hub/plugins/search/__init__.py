@@ -1,0 +1,39 @@
+"""Built-in plugin: search every course and lesson, in every language (see hub/search.py).
+
+Adds a search box to every page's header, the page ``/search`` (works without JavaScript),
+``GET /api/v1/search``, and the commands ``hub search "words"`` and ``hub search rebuild``.
+When the hub starts, the index is opened (or rebuilt in the background) and a writer thread
+keeps it in step with the library, including imports made from another terminal.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from hub.home import Hub
+from hub.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    import typer
+    from fastapi import APIRouter
+
+
+@hookimpl
+def hub_startup(hub: Hub) -> None:
+    from hub.search import index_for
+
+    index_for(hub)  # opens or rebuilds the index in its writer thread; the hub keeps serving
+
+
+@hookimpl
+def hub_routers(hub: Hub) -> list[APIRouter]:
+    from hub.plugins.search import routes
+
+    return [routes.router, routes.api_router]
+
+
+@hookimpl
+def hub_commands(cli: typer.Typer) -> None:
+    from hub.plugins.search import commands
+
+    cli.add_typer(commands.search_app, name="search")
