@@ -115,6 +115,7 @@ from whoosh.writing import CLEAR
 
 from content.markdown import plain_text
 from content.model import Lesson
+from content.text import pdf_text
 
 if TYPE_CHECKING:
     from hub.home import Hub
@@ -456,6 +457,10 @@ def lesson_text(lesson: Lesson, language: str, read_file: Callable[[str], bytes 
         main += [question.prompt, *question.choices, question.explanation, question.unit]
     for image in lesson.images:
         main += [image.alt, image.caption]
+    for ref in lesson.media:
+        data = read_file(ref.sha256) if ref.media_type == "application/pdf" else None
+        if data:
+            main.append(pdf_text(data, max_chars=MAX_TEXT_CHARS))
     parts = [(language, "\n".join(t for t in main if t)[:MAX_TEXT_CHARS])]
     for caption in lesson.captions:
         data = read_file(caption.file.sha256)

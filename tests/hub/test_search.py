@@ -22,7 +22,7 @@ from hub.search import (
     query_words,
     vtt_text,
 )
-from tests.conftest import write_course
+from tests.conftest import tiny_pdf, write_course
 
 
 @pytest.fixture(scope="module")
@@ -280,7 +280,7 @@ explanation = "Un ornithorynque le sait."
     "media/clip.fr.vtt": "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nLe zanzibar et la marmelade\n",
     "media/clip.ar.vtt": "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nالزعفران في المطبخ\n",
     "media/talk.mp3": b"ID3 not really audio",
-    "media/leaflet.pdf": b"%PDF-1.4 not really a pdf",
+    "media/leaflet.pdf": tiny_pdf("Le pangolin vit en Afrique"),
 }
 
 
@@ -300,7 +300,8 @@ def searchable_index(tmp_path_factory: pytest.TempPathFactory) -> SearchIndex:
         ("zanzibar marmelade", "video"),  # French captions
         ("الزعفران", "video"),  # Arabic captions of the same video, analyzed as Arabic
         ("quokka", "listen"),  # an audio lesson's transcript
-        ("narval", "leaflet"),  # a PDF lesson's text
+        ("narval", "leaflet"),  # a PDF lesson's text alternative
+        ("pangolin", "leaflet"),  # the words inside the PDF file itself
         ("xylophone", "check"),  # a quiz question
         ("kumquat", "check"),  # a choice
         ("ornithorynque", "check"),  # an explanation

@@ -1,0 +1,34 @@
+"""Plain text out of files, for search and for importers: PDF pages today.
+
+Extraction is best effort and bounded: a broken or hostile PDF gives less text (or none),
+never an exception, and never more than `max_chars` characters or `max_pages` pages of work.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+
+from pypdf import PdfReader
+from pypdf.errors import PyPdfError
+
+logging.getLogger("pypdf").setLevel(logging.ERROR)  # malformed PDFs are common; their warnings are noise
+
+
+def pdf_text(data: bytes, *, max_chars: int = 20_000, max_pages: int = 200) -> str:
+    """The text of a PDF's pages, in reading order, or "" if none can be read."""
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            return ""
+        pages: list[str] = []
+        total = 0
+        for page in reader.pages[:max_pages]:
+            text = page.extract_text() or ""
+            pages.append(text)
+            total += len(text)
+            if total >= max_chars:
+                break
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError, OSError):
+        return ""
+    return "\n".join(pages)[:max_chars]
