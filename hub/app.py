@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from hub import __version__, i18n
+from hub import __version__, i18n, jobs
 from hub.access import AccessDenied
 from hub.deps import ResponseHeadersMiddleware
 from hub.home import Hub
@@ -60,7 +60,11 @@ def create_app(hub: Hub, plugins: pluggy.PluginManager | None = None) -> FastAPI
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         manager.hook.hub_startup(hub=hub)
+        functions = jobs.job_functions(manager)
+        runner = jobs.start_runner(hub, functions) if functions else None
         yield
+        if runner:
+            runner.stop()
 
     app = FastAPI(
         title="Commons Hub",

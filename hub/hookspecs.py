@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from fastapi import APIRouter, Request
 
     from hub.home import Hub
+    from hub.jobs import JobFunction
     from hub.nav import NavItem
 
 hookspec = pluggy.HookspecMarker("hub")
@@ -40,3 +41,8 @@ def hub_startup(hub: Hub) -> None:
 @hookspec
 def hub_commands(cli: typer.Typer) -> None:
     """Add commands (or command groups) to the `hub` command line."""
+
+
+@hookspec
+def hub_job_kinds() -> dict[str, JobFunction]:
+    """Return the background job kinds this plugin runs, by name; each must be safe to run twice."""
