@@ -9,14 +9,16 @@ from __future__ import annotations
 import io
 import logging
 
-from pypdf import PdfReader
-from pypdf.errors import PyPdfError
-
 logging.getLogger("pypdf").setLevel(logging.ERROR)  # malformed PDFs are common; their warnings are noise
 
 
 def pdf_text(data: bytes, *, max_chars: int = 20_000, max_pages: int = 200) -> str:
     """The text of a PDF's pages, in reading order, or "" if none can be read."""
+    # Imported here: pypdf pulls in Pillow and cryptography (about 20 MB) that a serving hub
+    # only needs while it indexes a PDF.
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:

@@ -12,7 +12,7 @@ import typer
 
 
 def register(cli: typer.Typer) -> None:
-    from hub.cli import HomeOption, console, fail, import_starter, open_hub
+    from hub.cli import HomeOption, console, fail, open_hub, prepare
 
     @cli.command()
     def desktop(
@@ -37,7 +37,7 @@ def register(cli: typer.Typer) -> None:
         from desktop.server import HubServer, ServerError
 
         hub = open_hub(home)
-        import_starter(hub)
+        prepare(hub)
 
         def ready(server: HubServer) -> None:
             console.print(f"[bold green]Commons Hub is running.[/] On a phone on this Wi-Fi, open: "

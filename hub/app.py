@@ -17,23 +17,10 @@ from hub.deps import ResponseHeadersMiddleware
 from hub.home import Hub
 from hub.learners import count_admins
 from hub.pages import build_environment, render
-from hub.plugins import (
-    ENABLED_SETTING,
-    build_manager,
-    default_enabled,
-    installed_plugins,
-    plugin_folder,
-)
+from hub.plugins import manager_for, plugin_folder
 from hub.settings import HubSettings, load_settings
 
 CORE_STATIC = Path(__file__).parent / "static"
-
-
-def manager_for(hub: Hub, load_entry_points: bool = True) -> pluggy.PluginManager:
-    """The plugin manager holding the plugins this hub has enabled."""
-    enabled = set(hub.setting(ENABLED_SETTING) or default_enabled())
-    installed = installed_plugins(load_entry_points)
-    return build_manager({name: p for name, p in installed.items() if name in enabled})
 
 
 def apply_settings(app: FastAPI, settings: HubSettings) -> None:

@@ -17,7 +17,7 @@ from content.package import build_package
 from hub import library
 from hub.address import hub_url, qr_text
 from hub.home import Hub, default_home
-from hub.plugins import ENABLED_SETTING, build_manager, default_enabled, installed_plugins
+from hub.plugins import ENABLED_SETTING, build_manager, default_enabled, installed_plugins, manager_for
 from hub.service import service_app
 
 app = typer.Typer(help="Commons Hub: an offline learning hub for your community.", no_args_is_help=True)
@@ -49,18 +49,20 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
-def import_starter(hub: Hub) -> None:
+def prepare(hub: Hub) -> None:
+    """Import the starter courses on the first run, then let plugins do their one-time work."""
     with console.status("Importing the starter courses…") as status:
         count = hub.import_starter(lambda name: status.update(f"Importing starter course {name}…"))
     if count:
         console.print(f"Imported {count} starter courses.")
+    manager_for(hub).hook.hub_prepare(hub=hub)
 
 
 @app.command()
 def init(home: HomeOption = None) -> None:
     """Create the hub's data folder and import the starter courses."""
     hub = open_hub(home)
-    import_starter(hub)
+    prepare(hub)
     console.print(f"The hub is ready in {hub.home}")
 
 
@@ -72,7 +74,7 @@ def serve(
 ) -> None:
     """Start the hub. Phones on the same Wi-Fi open the address it prints."""
     hub = open_hub(home)
-    import_starter(hub)
+    prepare(hub)
     url = hub_url(host, port)
     console.print(f"[bold green]Commons Hub is running.[/] On a phone on this Wi-Fi, open: [bold]{url}[/]")
     print(qr_text(url), end="")

@@ -39,6 +39,11 @@ def hub_startup(hub: Hub) -> None:
 
 
 @hookspec
+def hub_prepare(hub: Hub) -> None:
+    """Do slow one-time work in `hub init` or `hub serve` before the server starts (may print)."""
+
+
+@hookspec
 def hub_commands(cli: typer.Typer) -> None:
     """Add commands (or command groups) to the `hub` command line."""
 

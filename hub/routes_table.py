@@ -34,8 +34,9 @@ def route_roles(app: FastAPI) -> list[tuple[str, str, Role | None, Role | None]]
 
 
 def markdown_table() -> str:
-    from hub.app import create_app, manager_for
+    from hub.app import create_app
     from hub.home import Hub
+    from hub.plugins import manager_for
 
     with tempfile.TemporaryDirectory() as home:
         hub = Hub(Path(home))

@@ -11,10 +11,14 @@ import importlib
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import pluggy
 
 from hub import hookspecs
+
+if TYPE_CHECKING:
+    from hub.home import Hub
 
 BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("resident", "hub.plugins.resident"),
@@ -47,6 +51,13 @@ def build_manager(plugins: dict[str, object]) -> pluggy.PluginManager:
     for name, plugin in plugins.items():
         manager.register(plugin, name=name)
     return manager
+
+
+def manager_for(hub: Hub, load_entry_points: bool = True) -> pluggy.PluginManager:
+    """The plugin manager holding the plugins this hub has enabled."""
+    enabled = set(hub.setting(ENABLED_SETTING) or default_enabled())
+    installed = installed_plugins(load_entry_points)
+    return build_manager({name: p for name, p in installed.items() if name in enabled})
 
 
 def plugin_folder(plugin: object, folder: str) -> Path | None:

@@ -14,10 +14,11 @@ from fastapi.testclient import TestClient
 
 from hub import learners
 from hub.access import required_role
-from hub.app import create_app, manager_for
+from hub.app import create_app
 from hub.home import Hub
 from hub.learners import Role
 from hub.library import import_package
+from hub.plugins import manager_for
 from hub.routes_table import markdown_table, route_roles
 from tests.conftest import BrowserClient, write_course
 

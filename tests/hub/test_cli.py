@@ -25,6 +25,12 @@ def initialised(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return home
 
 
+def test_init_builds_the_search_index_so_the_server_starts_with_search_ready(initialised: Path):
+    assert (initialised / "index" / "schema-version").is_file()
+    found = hub("search", "lavage des mains", home=initialised)
+    assert found.returncode == 0 and "hand-hygiene-fr" in found.stdout
+
+
 def test_init_imports_starter_courses_once(initialised: Path):
     again = hub("init", home=initialised)
     assert again.returncode == 0

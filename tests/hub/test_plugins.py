@@ -7,12 +7,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 from fastapi.testclient import TestClient
 
-from hub.app import create_app, manager_for
+from hub.app import create_app
 from hub.home import Hub
 from hub.hookspecs import hookimpl
 from hub.library import import_package
 from hub.nav import NavItem
-from hub.plugins import BUILTIN_PLUGINS, ENABLED_SETTING, build_manager, installed_plugins
+from hub.plugins import BUILTIN_PLUGINS, ENABLED_SETTING, build_manager, installed_plugins, manager_for
 
 
 class GreetingPlugin:

@@ -26,6 +26,18 @@ def hub_startup(hub: Hub) -> None:
 
 
 @hookimpl
+def hub_prepare(hub: Hub) -> None:
+    """Build a missing index here, so the server starts with search ready and without the
+    PDF-reading libraries indexing needs (about 20 MB the serving process would keep)."""
+    from hub.plugins.search import commands
+    from hub.search import index_for
+
+    index = index_for(hub, start=False)
+    if not index.open():
+        commands.rebuild_with_progress(index, hub)
+
+
+@hookimpl
 def hub_routers(hub: Hub) -> list[APIRouter]:
     from hub.plugins.search import routes
 

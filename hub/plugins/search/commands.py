@@ -46,7 +46,7 @@ def _open_hub(home: Path | None) -> Hub:
     return Hub(home or default_home())
 
 
-def _rebuild(index: SearchIndex, hub: Hub) -> int:
+def rebuild_with_progress(index: SearchIndex, hub: Hub) -> int:
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console) as bar:
         task = bar.add_task("Indexing courses and lessons", total=None)
@@ -80,7 +80,7 @@ def find(
     if not index.open():
         console.print("The search index is missing or damaged; building it first.")
         try:
-            _rebuild(index, hub)
+            rebuild_with_progress(index, hub)
         except SearchBusy as error:
             console.print(f"[bold red]Error:[/] {error}. Try again in a moment.")
             raise typer.Exit(code=1) from None
@@ -108,7 +108,7 @@ def rebuild(home: HomeOption = None) -> None:
     index.open()
     started = time.perf_counter()
     try:
-        documents = _rebuild(index, hub)
+        documents = rebuild_with_progress(index, hub)
     except SearchBusy as error:
         console.print(f"[bold red]Error:[/] {error}. Try again in a moment.")
         raise typer.Exit(code=1) from None
