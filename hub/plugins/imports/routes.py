@@ -80,7 +80,7 @@ def _chosen(hub: Hub, root: int | None, path: str, upload: str) -> Path:
     try:
         return imports.resolve_source(imports.source_roots(hub), root, path)
     except ContentError as error:
-        raise ImportRefused(gettext("This cannot be imported: %(reason)s", reason=str(error))) from None
+        raise ImportRefused(gettext("This cannot be imported: %(reason)s") % {"reason": str(error)}) from None
 
 
 def _import_page(
@@ -134,7 +134,10 @@ def preview(request: Request, hub: HubDep, pick: str = "", upload: str = "") -> 
         checked = imports.preview_import(hub, source)
     except ContentError as error:
         _forget(hub, upload)
-        message = gettext("%(name)s cannot be imported: %(reason)s", name=source.name, reason=str(error))
+        message = gettext("%(name)s cannot be imported: %(reason)s") % {
+            "name": source.name,
+            "reason": str(error),
+        }
         return _import_page(request, hub, 400, message)
     return render(
         request, "import_preview.html", checked=checked, preview=checked.preview, name=source.name,
@@ -164,7 +167,7 @@ def start(
         return _import_page(request, hub, 400, str(error))
     except ContentError as error:
         return _import_page(
-            request, hub, 400, gettext("This cannot be imported: %(reason)s", reason=str(error))
+            request, hub, 400, gettext("This cannot be imported: %(reason)s") % {"reason": str(error)}
         )
     params = {"path": str(source), "name": source.name, "upload": upload if upload else ""}
     jobs.submit(hub.db, "import", params, created_by=learner.id if learner else None)

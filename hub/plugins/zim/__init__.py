@@ -42,15 +42,23 @@ def zim_entry(hub: Hub, sha256: str, entry_path: str) -> ZimEntry | None:
     return read_entry(hub.blobs.path(sha256), entry_path)
 
 
-def lesson_article(request: Request, lesson: Lesson) -> Markup:
-    """A zim lesson's article as safe HTML for its lesson page."""
+def lesson_html(hub: Hub, lesson: Lesson) -> str | None:
+    """A zim lesson's article as safe HTML (following one redirect), or None if it is not there."""
     sha256 = lesson.media[0].sha256
-    entry = zim_entry(request.app.state.hub, sha256, lesson.entry)
+    entry = zim_entry(hub, sha256, lesson.entry)
     if entry is not None and entry.redirect_to:
-        entry = zim_entry(request.app.state.hub, sha256, entry.redirect_to)
+        entry = zim_entry(hub, sha256, entry.redirect_to)
     if entry is None or not entry.mimetype.startswith("text/html"):
+        return None
+    return article_html(entry.content, entry.path, zim_prefix(sha256))
+
+
+def lesson_article(request: Request, lesson: Lesson) -> Markup:
+    """The article for a zim lesson's page."""
+    html = lesson_html(request.app.state.hub, lesson)
+    if html is None:
         return Markup("<p>{}</p>").format(gettext("This article cannot be found in its ZIM file."))
-    return Markup(article_html(entry.content, entry.path, zim_prefix(sha256)))
+    return Markup(html)
 
 
 @router.get("/zim/{sha256}/{entry_path:path}", dependencies=[LEARNING])
