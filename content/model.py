@@ -9,7 +9,16 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from content.errors import ContentError
 
@@ -20,10 +29,10 @@ ID_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$"
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$"
 
-LessonKind = Literal["article", "video", "audio", "pdf", "images", "quiz"]
+LessonKind = Literal["article", "video", "audio", "pdf", "images", "quiz", "zim"]
 LESSON_KINDS: tuple[str, ...] = LessonKind.__args__  # type: ignore[attr-defined]
-MEDIA_KINDS = frozenset({"video", "audio", "pdf"})
-TEXT_ALTERNATIVE_KINDS = frozenset({"video", "audio", "pdf"})
+MEDIA_KINDS = frozenset({"video", "audio", "pdf", "zim"})
+TEXT_ALTERNATIVE_KINDS = frozenset({"video", "audio", "pdf", "zim"})
 
 
 class _Strict(BaseModel):
@@ -92,6 +101,7 @@ class Lesson(_Strict):
     images: list[Image] = []
     questions: list[Question] = []
     pass_mark: Annotated[float, Field(ge=0, le=1)] = 0.6
+    entry: Annotated[str, Field(max_length=1000)] = ""  # a zim lesson's article path inside its ZIM file
 
     @model_validator(mode="after")
     def _has_what_its_kind_needs(self) -> Lesson:
@@ -108,7 +118,19 @@ class Lesson(_Strict):
             raise ValueError("a quiz lesson needs at least one question")
         if kind != "quiz" and self.questions:
             raise ValueError(f"a {kind} lesson has no questions")
+        if kind == "zim" and (len(self.media) != 1 or not self.entry.strip() or "\x00" in self.entry):
+            raise ValueError("a zim lesson needs one ZIM file and the path of its article (entry)")
+        if kind != "zim" and self.entry:
+            raise ValueError(f"a {kind} lesson has no entry")
         return self
+
+    @model_serializer(mode="wrap")
+    def _omit_empty_entry(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        """Only zim lessons carry `entry`, so every other manifest keeps its exact bytes."""
+        data = handler(self)
+        if not self.entry:
+            data.pop("entry", None)
+        return data
 
     def files(self) -> list[FileRef]:
         """Every file this lesson needs, in a stable order."""

@@ -103,7 +103,7 @@ def _check_stream(handle: BinaryIO, sha256: str, size: int, name: str) -> None:
         raise ContentError(f"file {name!r} ({sha256[:12]}…) does not match the manifest: damaged")
 
 
-def _check_zip_members(archive: zipfile.ZipFile) -> None:
+def check_zip_members(archive: zipfile.ZipFile) -> None:
     total = 0
     for info in archive.infolist():
         check_relative(info.filename.rstrip("/"))
@@ -142,7 +142,7 @@ def open_package(path: Path) -> Iterator[Package]:
     except (zipfile.BadZipFile, OSError) as error:
         raise ContentError(f"{path.name} is not a readable zip file ({error})") from None
     with archive:
-        _check_zip_members(archive)
+        check_zip_members(archive)
         try:
             raw = archive.read(MANIFEST)
             names = set(archive.namelist())

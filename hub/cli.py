@@ -14,7 +14,7 @@ from rich.table import Table
 
 from content.errors import ContentError
 from content.package import build_package
-from hub import library
+from hub import imports
 from hub.address import hub_url, qr_text
 from hub.home import Hub, default_home
 from hub.plugins import ENABLED_SETTING, build_manager, default_enabled, installed_plugins, manager_for
@@ -109,25 +109,54 @@ def content_build(
                   f"({len(manifest.lessons)} lessons) into {out}")  # fmt: skip
 
 
+def show_preview(checked: imports.HubPreview) -> None:
+    preview = checked.preview
+    table = Table("course", "language", "lessons", "size", title=f"{preview.source.name}: {preview.format}")
+    for course in preview.courses:
+        replaces = checked.replaces.get(course.id)
+        title = course.title + (f" (replaces version {replaces})" if replaces else "")
+        table.add_row(title, course.language, str(course.lessons), f"{course.bytes / 1024**2:,.1f} MB")
+    console.print(table)
+    signer = preview.signer or ("signed, checked while importing" if preview.signed else "not signed (local)")
+    console.print(f"Signed by: {signer}. Free disk: {checked.free_bytes / 1024**3:,.1f} GB.")
+    for note in preview.notes:
+        console.print(note)
+
+
 @content_app.command("import")
 def content_import(
-    path: Annotated[Path, typer.Argument(help="A package (.zip or folder) or an author folder.")],
+    path: Annotated[
+        Path,
+        typer.Argument(help="A package, an author folder, a ZIM, EPUB or PDF file, or a folder of PDFs."),
+    ],
     home: HomeOption = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Import without asking.")] = False,
 ) -> None:
-    """Import a course. Nothing changes on the hub unless all of it is valid."""
+    """Import courses. Shows what comes in first; nothing changes unless all of it is valid."""
     hub = open_hub(home)
+    try:
+        checked = imports.preview_import(hub, path)
+        show_preview(checked)
+        imports.check_fits(checked)
+    except ContentError as error:
+        raise fail(f"{path.name} was not imported: {error}") from None
+    if not yes and sys.stdin.isatty() and not typer.confirm("Import it?", default=True):
+        console.print("Nothing was imported.")
+        raise typer.Exit(code=1)
     columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console) as bar:
         task = bar.add_task(f"Importing {path.name}", total=None)
+
+        def report(done: int, total: int, message: str) -> None:
+            bar.update(task, completed=done, total=total, description=message)
+
         try:
-            result = library.import_package(
-                hub.db, hub.blobs, path,
-                progress=lambda done, total: bar.update(task, completed=done, total=total),
-            )  # fmt: skip
+            results = imports.run_import(hub, path, report, checked)
         except ContentError as error:
             raise fail(f"{path.name} was not imported: {error}") from None
-    was = f" (replacing version {result.replaced_version})" if result.replaced_version else ""
-    console.print(f"Imported {result.course_id} v{result.version}: {result.title}{was}")
+    for result in results:
+        was = f" (replacing version {result.replaced_version})" if result.replaced_version else ""
+        console.print(f"Imported {result.course_id} v{result.version}: {result.title}{was}")
 
 
 @plugins_app.command("list")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -31,6 +32,11 @@ def hub_nav_items(request: Request) -> list[NavItem]:
 @hookspec
 def hub_lesson_viewers() -> dict[str, str]:
     """Return the template that shows each lesson kind this plugin can display, by kind."""
+
+
+@hookspec
+def hub_template_globals() -> dict[str, Callable[..., Any]]:
+    """Return functions page templates may call (e.g. a lesson viewer's), by name."""
 
 
 @hookspec

@@ -16,6 +16,7 @@ class HubSettings:
     guests_may_learn: bool = True
     learners_may_create_profile: bool = True
     guest_retention_days: int = 0  # 0: keep guest progress until the guest deletes it
+    import_folders: tuple[str, ...] = ()  # folders tutors may import from, besides USB sticks
 
     def offered_languages(self) -> tuple[str, ...]:
         """The interface languages offered, the default first."""
@@ -31,8 +32,9 @@ class HubSettings:
 def load_settings(hub: Hub) -> HubSettings:
     values = {f.name: hub.setting(f.name) for f in fields(HubSettings)}
     present = {name: value for name, value in values.items() if value is not None}
-    if "languages" in present:
-        present["languages"] = tuple(present["languages"])
+    for name in ("languages", "import_folders"):
+        if name in present:
+            present[name] = tuple(present[name])
     return HubSettings(**present)
 
 

@@ -24,6 +24,7 @@ KIND_LABELS = {
     "pdf": N_("Document"),
     "images": N_("Pictures"),
     "quiz": N_("Quiz"),
+    "zim": N_("Reading"),
 }
 
 

@@ -27,6 +27,8 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("admin", "hub.plugins.admin"),
     ("join", "hub.plugins.join"),
     ("search", "hub.plugins.search"),
+    ("zim", "hub.plugins.zim"),
+    ("imports", "hub.plugins.imports"),
 )
 ENABLED_SETTING = "plugins_enabled"
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from content.markdown import render_markdown
 from content.model import FileRef, Lesson
 from content.quiz import grade
+from content.zim import entry_url
 from hub import progress
 from hub.access import ANYONE, LEARNING
 from hub.deps import CurrentLearner, HubDep, WritingLearner
@@ -19,6 +20,7 @@ from hub.hookspecs import hookimpl
 from hub.library import CourseDetail
 from hub.pages import render
 from hub.plugins.resident.learning import media_url
+from hub.plugins.zim import lesson_html, zim_prefix
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
@@ -85,6 +87,7 @@ class LessonOut(LessonSummary):
     images: list[ImageOut]
     questions: list[QuestionOut]
     pass_mark: float
+    article_url: str | None = None  # a zim lesson: its article as a page (with its links and images)
 
 
 class ProgressIn(BaseModel):
@@ -122,14 +125,21 @@ def _file(ref: FileRef) -> dict[str, object]:
             "size": ref.size, "name": ref.name}  # fmt: skip
 
 
-def _lesson_out(course_id: str, lesson: Lesson) -> LessonOut:
+def _lesson_html(hub: Hub, lesson: Lesson) -> str:
+    """A lesson's body as safe HTML: its Markdown, or for a zim lesson the article it names."""
+    if lesson.kind != "zim":
+        return render_markdown(lesson.text)
+    return lesson_html(hub, lesson) or ""
+
+
+def _lesson_out(hub: Hub, course_id: str, lesson: Lesson) -> LessonOut:
     return LessonOut(
         id=lesson.id,
         title=lesson.title,
         kind=lesson.kind,
         minutes=lesson.minutes,
         course_id=course_id,
-        html=render_markdown(lesson.text),
+        html=_lesson_html(hub, lesson),
         media=[FileOut(**_file(f)) for f in lesson.media],
         captions=[CaptionOut(**_file(c.file), language=c.language, label=c.label) for c in lesson.captions],
         images=[ImageOut(**_file(i.file), alt=i.alt, caption=i.caption) for i in lesson.images],
@@ -138,6 +148,9 @@ def _lesson_out(course_id: str, lesson: Lesson) -> LessonOut:
             for q in lesson.questions
         ],
         pass_mark=lesson.pass_mark,
+        article_url=entry_url(zim_prefix(lesson.media[0].sha256), lesson.entry)
+        if lesson.kind == "zim"
+        else None,
     )
 
 
@@ -181,7 +194,7 @@ def get_course(course_id: str, hub: HubDep) -> CourseOut:
 
 @router.get("/courses/{course_id}/lessons/{lesson_id}", dependencies=[ANYONE])
 def get_lesson(course_id: str, lesson_id: str, hub: HubDep) -> LessonOut:
-    return _lesson_out(course_id, _lesson_or_404(hub, course_id, lesson_id))
+    return _lesson_out(hub, course_id, _lesson_or_404(hub, course_id, lesson_id))
 
 
 @router.post("/courses/{course_id}/lessons/{lesson_id}/quiz", dependencies=[LEARNING])

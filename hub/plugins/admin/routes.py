@@ -179,6 +179,11 @@ async def save_settings_page(request: Request, hub: HubDep) -> HTMLResponse:
             raise ValueError
         if default_language not in (languages or available_languages()):
             raise LearnerError(N_("The default language must be one of the languages offered."))
+        import_folders = tuple(
+            line.strip() for line in str(form.get("import_folders") or "").splitlines() if line.strip()
+        )
+        if not all(folder.startswith("/") for folder in import_folders):
+            raise LearnerError(N_("Write each import folder as a full path starting with /."))
     except ValueError:
         error = LearnerError(N_("Keep guest progress for a whole number of days from 0 to 3650."))
     except LearnerError as problem:
@@ -192,6 +197,7 @@ async def save_settings_page(request: Request, hub: HubDep) -> HTMLResponse:
             guests_may_learn=form.get("guests_may_learn") == "on",
             learners_may_create_profile=form.get("learners_may_create_profile") == "on",
             guest_retention_days=retention,
+            import_folders=import_folders,
         )
         save_settings(hub, settings)
         apply_settings(request.app, settings)

@@ -1,0 +1,179 @@
+"""EPUB books: one course, each chapter of the reading order an article lesson in Markdown.
+
+An EPUB is a zip of XHTML files: the zip passes the package checks (no `..`, no links, no zip
+bomb), each chapter is read with a size cap and turned into Markdown (headings, paragraphs,
+lists, tables, emphasis); pictures and links between chapters are left out, their text kept.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+from xml.etree import ElementTree
+
+from bs4 import BeautifulSoup
+from markdownify import MarkdownConverter
+
+from content.errors import ContentError
+from content.importers.base import (
+    CoursePreview,
+    ImportOptions,
+    Preview,
+    Progress,
+    check_source,
+    slug,
+    unique_ids,
+)
+from content.importers.writer import PackageWriter
+from content.model import LANGUAGE_PATTERN
+from content.package import check_zip_members
+from content.paths import check_relative
+
+MAX_CHAPTER_BYTES = 4 * 1024**2
+MAX_CHAPTERS = 500
+_NS = {
+    "c": "urn:oasis:names:tc:opendocument:xmlns:container",
+    "opf": "http://www.idpf.org/2007/opf",
+    "dc": "http://purl.org/dc/elements/1.1/",
+}
+_HTML_TYPES = {"application/xhtml+xml", "text/html"}
+
+
+class _Book:
+    """An opened EPUB: its metadata and its chapters in reading order."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self.archive = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, OSError) as error:
+            raise ContentError(f"{path.name} is not a readable EPUB file ({error})") from None
+        try:
+            self._read_contents()
+        except BaseException:
+            self.archive.close()
+            raise
+
+    def _read_contents(self) -> None:
+        path = self.path
+        check_zip_members(self.archive)
+        container = self._xml("META-INF/container.xml")
+        rootfile = container.find(".//c:rootfile", _NS)
+        if rootfile is None or not rootfile.get("full-path"):
+            raise ContentError(f"{path.name} does not say where its contents are (no rootfile)")
+        opf_name = check_relative(rootfile.get("full-path", "")).as_posix()
+        opf = self._xml(opf_name)
+        self.metadata = opf.find("opf:metadata", _NS)
+        items = {
+            item.get("id"): item
+            for item in opf.iterfind("opf:manifest/opf:item", _NS)
+            if item.get("media-type") in _HTML_TYPES
+        }
+        folder = posixpath.dirname(opf_name)
+        self.chapters: list[str] = []
+        for ref in opf.iterfind("opf:spine/opf:itemref", _NS):
+            item = items.get(ref.get("idref"))
+            if item is not None and item.get("href"):
+                href = unquote(item.get("href", "").split("#")[0])
+                self.chapters.append(
+                    check_relative(posixpath.normpath(posixpath.join(folder, href))).as_posix()
+                )
+        if not self.chapters:
+            raise ContentError(f"{path.name} has no chapters in its reading order")
+
+    def __enter__(self) -> _Book:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.archive.close()
+
+    def _read(self, name: str, limit: int) -> bytes:
+        try:
+            info = self.archive.getinfo(name)
+            if info.file_size > limit:
+                raise ContentError(f"{name!r} in {self.path.name} is too large ({info.file_size} bytes)")
+            return self.archive.read(info)
+        except KeyError:
+            raise ContentError(f"{self.path.name} is incomplete: {name!r} is missing") from None
+        except (zipfile.BadZipFile, OSError, EOFError, zipfile.LargeZipFile) as error:
+            raise ContentError(f"{self.path.name} is damaged ({error})") from None
+
+    def _xml(self, name: str) -> ElementTree.Element:
+        try:
+            return ElementTree.fromstring(self._read(name, MAX_CHAPTER_BYTES))
+        except ElementTree.ParseError as error:
+            raise ContentError(f"{name!r} in {self.path.name} is not valid XML ({error})") from None
+
+    def meta(self, tag: str) -> str:
+        found = self.metadata.find(f"dc:{tag}", _NS) if self.metadata is not None else None
+        return (found.text or "").strip() if found is not None else ""
+
+    def chapter(self, name: str) -> tuple[str, str]:
+        """(title, Markdown) of one chapter."""
+        soup = BeautifulSoup(self._read(name, MAX_CHAPTER_BYTES), "html.parser")
+        for unwanted in soup(["script", "style", "img", "svg", "head"]):
+            unwanted.decompose()
+        heading = soup.find(["h1", "h2", "h3"])
+        title = heading.get_text(" ", strip=True) if heading else ""
+        body = soup.body or soup
+        text = MarkdownConverter(heading_style="ATX", strip=["a"]).convert_soup(body)
+        return title, re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def _course(book: _Book, options: ImportOptions) -> dict[str, Any]:
+    title = book.meta("title") or book.path.stem
+    language = book.meta("language").lower()
+    return {
+        "id": f"epub-{slug(title, max_length=70)}",
+        "version": 1,
+        "title": title[:200],
+        "summary": re.sub(r"<[^>]+>", "", book.meta("description"))[:2000],
+        "language": language if re.match(LANGUAGE_PATTERN, language) else options.language,
+        "publisher": (book.meta("publisher") or book.meta("creator") or options.publisher)[:200],
+        "license": book.meta("rights")[:200],
+        "sources": [book.path.name],
+    }
+
+
+class EpubImporter:
+    format = "EPUB"
+
+    def detect(self, path: Path) -> bool:
+        return path.is_file() and path.suffix.lower() == ".epub"
+
+    def preview(self, path: Path, options: ImportOptions) -> Preview:
+        size = check_source(path)
+        with _Book(path) as book:
+            course = _course(book, options)
+            chapters = min(len(book.chapters), MAX_CHAPTERS)
+        notes = ["Pictures in the book are left out; its text is kept."]
+        return Preview(self.format, path, [CoursePreview(course["id"], course["title"], course["language"],
+                                                         chapters, size)], size, notes=notes)  # fmt: skip
+
+    def convert(
+        self, path: Path, work: Path, options: ImportOptions, progress: Progress | None
+    ) -> list[Path]:
+        check_source(path)
+        parts = []
+        with _Book(path) as book:
+            course = _course(book, options)
+            names = book.chapters[:MAX_CHAPTERS]
+            for number, name in enumerate(names, start=1):
+                title, text = book.chapter(name)
+                if text:
+                    parts.append((title or f"Part {number}", text))
+                if progress:
+                    progress(number, len(names))
+        if not parts:
+            raise ContentError(f"{path.name} has no chapters with text")
+        lessons = [
+            {"id": lesson_id, "title": title[:200], "kind": "article", "text": text}
+            for lesson_id, (title, text) in zip(unique_ids([t for t, _ in parts]), parts, strict=True)
+        ]
+        writer = PackageWriter(work / "epub")
+        writer.finish(course, lessons)
+        return [writer.root]

@@ -1,0 +1,162 @@
+"""Reading ZIM files (the format Kiwix uses for offline Wikipedia and WikiMed) through libzim.
+
+The hub keeps an imported ZIM whole, as one blob: a WikiMed ZIM holds tens of thousands of
+articles and their images, and splitting it into lessons and files would multiply the work and
+the disk it takes. Articles are read from the blob when someone opens them, sanitised here
+(no script, style or event handler survives) with their links and images pointed back into the
+same ZIM, so a reader can follow links to articles that did not become lessons too.
+"""
+
+from __future__ import annotations
+
+import html
+import posixpath
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit
+
+import nh3
+from libzim.reader import Archive  # type: ignore[import-untyped]
+
+from content.errors import ContentError
+
+ZIM_MEDIA_TYPE = "application/x-zim"
+MAX_ENTRY_BYTES = 16 * 1024**2  # an article or image bigger than this is not served
+
+_ARTICLE_TAGS = {
+    "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "b", "i", "u", "s", "small",
+    "sub", "sup", "code", "pre", "blockquote", "ul", "ol", "li", "dl", "dt", "dd", "a", "img", "figure",
+    "figcaption", "table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td", "div", "span",
+    "section", "abbr",
+}  # fmt: skip
+_ARTICLE_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan"},
+    "ol": {"start"},
+}
+_DROPPED_WITH_CONTENT = {"script", "style", "head", "title", "noscript", "template"}
+
+
+@dataclass(frozen=True)
+class ZimEntry:
+    """One entry read from a ZIM: an article (text/html), an image, or a redirect to another path."""
+
+    path: str
+    title: str
+    mimetype: str
+    content: bytes
+    redirect_to: str | None = None
+
+
+def open_archive(path: Path) -> Archive:
+    """Open a ZIM file, refusing one libzim cannot read with a message a person understands."""
+    try:
+        return Archive(str(path))
+    except (RuntimeError, OSError, ValueError) as error:
+        raise ContentError(f"{path.name} is not a readable ZIM file ({error})") from None
+
+
+@lru_cache(maxsize=8)
+def _shared_archive(path: str) -> Archive:
+    return open_archive(Path(path))
+
+
+_archive_lock = threading.Lock()
+
+
+def read_entry(zim_path: Path, entry_path: str) -> ZimEntry | None:
+    """The entry at `entry_path` in a stored ZIM (kept open between calls), or None."""
+    with _archive_lock:
+        archive = _shared_archive(str(zim_path))
+    try:
+        if not archive.has_entry_by_path(entry_path):
+            return None
+        entry = archive.get_entry_by_path(entry_path)
+        if entry.is_redirect:
+            return ZimEntry(entry.path, entry.title, "", b"", entry.get_redirect_entry().path)
+        item = entry.get_item()
+        if item.size > MAX_ENTRY_BYTES:
+            return None
+        return ZimEntry(item.path, item.title, item.mimetype, bytes(item.content))
+    except RuntimeError:
+        return None
+
+
+def main_path(archive: Archive) -> str | None:
+    """The path of the ZIM's home page, following redirects, or None."""
+    if not archive.has_main_entry:
+        return None
+    entry = archive.main_entry
+    return entry.get_redirect_entry().path if entry.is_redirect else entry.path
+
+
+def articles(archive: Archive) -> Iterator[tuple[str, str]]:
+    """(path, title) of each article (an HTML entry that is not a redirect), home page first."""
+    home = main_path(archive)
+    if home:
+        yield home, archive.get_entry_by_path(home).title
+    for index in range(archive.entry_count):
+        entry = archive._get_entry_by_id(index)
+        if entry.is_redirect or entry.path == home:
+            continue
+        if entry.get_item().mimetype.split(";")[0].strip() == "text/html":
+            yield entry.path, entry.title
+
+
+def metadata(archive: Archive, key: str) -> str:
+    try:
+        return bytes(archive.get_metadata(key)).decode("utf-8", errors="replace").strip()
+    except RuntimeError:
+        return ""
+
+
+def entry_url(prefix: str, entry_path: str) -> str:
+    return f"{prefix}/{quote(entry_path)}"
+
+
+def _link_rewriter(entry_path: str, prefix: str):  # type: ignore[no-untyped-def]
+    """An nh3 attribute filter pointing relative links and images back into the same ZIM."""
+    folder = posixpath.dirname(entry_path)
+
+    def rewrite(tag: str, attribute: str, value: str) -> str | None:
+        if (tag, attribute) not in (("a", "href"), ("img", "src")):
+            return value
+        if value.startswith("#"):
+            return value
+        parts = urlsplit(value)
+        if parts.scheme or parts.netloc:
+            return value if tag == "a" and parts.scheme in ("http", "https") else None
+        if not parts.path:
+            return None
+        target = posixpath.normpath(posixpath.join(folder, unquote(parts.path)))
+        if target.startswith("../") or target in ("..", ".") or target.startswith("/"):
+            return None
+        return entry_url(prefix, target) + (f"#{parts.fragment}" if parts.fragment else "")
+
+    return rewrite
+
+
+def article_html(content: bytes, entry_path: str, prefix: str) -> str:
+    """An article's body as safe HTML, its links and images served from `prefix/<entry path>`."""
+    return nh3.clean(
+        content.decode("utf-8", errors="replace"),
+        tags=_ARTICLE_TAGS,
+        attributes=_ARTICLE_ATTRIBUTES,
+        clean_content_tags=_DROPPED_WITH_CONTENT,
+        url_schemes={"http", "https"},
+        attribute_filter=_link_rewriter(entry_path, prefix),
+        link_rel="noopener noreferrer",
+    )
+
+
+def article_text(content: bytes, max_chars: int) -> str:
+    """An article's words without markup, for search (cut at `max_chars`)."""
+    spaced = content.decode("utf-8", errors="replace").replace("<", " <")  # keep words of two blocks apart
+    words = nh3.clean(spaced, tags=set(), clean_content_tags=_DROPPED_WITH_CONTENT)
+    return re.sub(r"\s+", " ", html.unescape(words)).strip()[:max_chars]

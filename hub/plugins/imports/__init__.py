@@ -1,0 +1,69 @@
+"""Built-in plugin: the tutor's import screen (/tutor/import), the "import" job and the jobs page."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter
+
+from content.errors import ContentError
+from hub import imports
+from hub.home import Hub
+from hub.hookspecs import hookimpl
+from hub.jobs import JobError, JobFunction, Report
+from hub.plugins.imports import routes
+
+STALE_UPLOAD_SECONDS = 24 * 3600
+
+
+def _forget_upload(hub: Hub, params: dict[str, Any]) -> None:
+    if params.get("upload"):
+        shutil.rmtree(imports.upload_folder(hub) / params["upload"], ignore_errors=True)
+
+
+def import_job(hub: Hub, params: dict[str, Any], report: Report) -> dict[str, Any]:
+    """Import one source; safe to run twice (a course version replaces itself, work folders are fresh)."""
+    try:
+        results = imports.run_import(hub, Path(params["path"]), report)
+    except ContentError as error:
+        _forget_upload(hub, params)
+        raise JobError(f"{params['name']} was not imported: {error}") from None
+    _forget_upload(hub, params)
+    return {"courses": [{"id": r.course_id, "title": r.title, "version": r.version} for r in results]}
+
+
+def clear_stale_uploads(hub: Hub) -> int:
+    """Remove day-old uploads no waiting or running job needs (a preview nobody confirmed)."""
+    folder = imports.upload_folder(hub)
+    if not folder.is_dir():
+        return 0
+    wanted = {
+        row[0]
+        for row in hub.db.execute(
+            "SELECT json_extract(params, '$.upload') FROM jobs WHERE state IN ('queued', 'running')"
+        ).fetchall()
+    }
+    cutoff, removed = time.time() - STALE_UPLOAD_SECONDS, 0
+    for upload in folder.iterdir():
+        if upload.name not in wanted and upload.stat().st_mtime < cutoff:
+            shutil.rmtree(upload, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+@hookimpl
+def hub_routers(hub: Hub) -> list[APIRouter]:
+    return [routes.router]
+
+
+@hookimpl
+def hub_job_kinds() -> dict[str, JobFunction]:
+    return {"import": import_job}
+
+
+@hookimpl
+def hub_startup(hub: Hub) -> None:
+    clear_stale_uploads(hub)

@@ -1,0 +1,105 @@
+"""Sources for importer tests, made in the test: a real ZIM (libzim's writer), an EPUB, PDFs."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from libzim.writer import Creator, Hint, Item, StringProvider  # type: ignore[import-untyped]
+
+from tests.conftest import tiny_pdf
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c63000100000500010d0a2db40000000049454e44ae426082"
+)
+
+ZIM_ARTICLES = {
+    "Home": ("Health library", "<h1>Health library</h1><p>Start with <a href='Malaria'>malaria</a>.</p>"),
+    "Malaria": (
+        "Malaria",
+        "<h1>Malaria</h1><script>alert('x')</script><p onclick='steal()'>Sleep under a mosquito net"
+        " treated with insecticide.</p><img src='I/net.png' alt='A bed net'>"
+        "<p><a href='Dengue#signs'>Dengue</a> <a href='../../etc/passwd'>out</a>"
+        " <a href='javascript:alert(1)'>js</a></p>",
+    ),
+    "Dengue": ("Dengue fever", "<h1>Dengue</h1><p id='signs'>High fever, headache, joint pain.</p>"),
+}
+
+
+class _Entry(Item):  # type: ignore[misc]
+    def __init__(self, path: str, title: str, mimetype: str, content: str | bytes) -> None:
+        super().__init__()
+        self.path, self.title, self.mimetype, self.content = path, title, mimetype, content
+
+    def get_path(self) -> str:
+        return self.path
+
+    def get_title(self) -> str:
+        return self.title
+
+    def get_mimetype(self) -> str:
+        return self.mimetype
+
+    def get_contentprovider(self) -> StringProvider:
+        return StringProvider(self.content)
+
+    def get_hints(self) -> dict[Hint, bool]:
+        return {Hint.FRONT_ARTICLE: self.mimetype == "text/html"}
+
+
+def make_zim(
+    path: Path, articles: dict[str, tuple[str, str]] | None = None, title: str = "Test WikiMed"
+) -> Path:
+    with Creator(str(path)).config_indexing(False, "eng") as creator:
+        creator.set_mainpath("Home")
+        for entry_path, (entry_title, body) in (articles or ZIM_ARTICLES).items():
+            html = f"<html><head><title>{entry_title}</title></head><body>{body}</body></html>"
+            creator.add_item(_Entry(entry_path, entry_title, "text/html", html))
+        creator.add_item(_Entry("I/net.png", "", "image/png", PNG))
+        creator.add_metadata("Title", title)
+        creator.add_metadata("Name", "test_wikimed")
+        creator.add_metadata("Language", "eng")
+        creator.add_metadata("Publisher", "Kiwix test")
+        creator.add_metadata("Description", "A tiny medical wiki")
+    return path
+
+
+def make_epub(path: Path, chapters: list[tuple[str, str]] | None = None) -> Path:
+    chapters = chapters or [
+        ("Clean water", "<h1>Clean water</h1><p>Boil drinking water for one minute to kill germs.</p>"),
+        ("Storing food", "<h1>Storing food</h1><ul><li>Keep raw meat apart.</li><li>Cool it fast.</li></ul>"),
+    ]
+    items = "".join(
+        f'<item id="c{n}" href="text/ch{n}.xhtml" media-type="application/xhtml+xml"/>'
+        for n in range(len(chapters))
+    )
+    spine = "".join(f'<itemref idref="c{n}"/>' for n in range(len(chapters)))
+    opf = f"""<?xml version="1.0"?>
+<package xmlns="http://www.idpf.org/2007/opf" version="3.0">
+<metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>Healthy Home</dc:title>
+<dc:language>en</dc:language><dc:creator>Community Nurses</dc:creator></metadata>
+<manifest>{items}</manifest><spine>{spine}</spine></package>"""
+    container = """<?xml version="1.0"?>
+<container xmlns="urn:oasis:names:tc:opendocument:xmlns:container" version="1.0">
+<rootfiles><rootfile full-path="OEBPS/book.opf" media-type="application/oebps-package+xml"/></rootfiles>
+</container>"""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", "application/epub+zip", compress_type=zipfile.ZIP_STORED)
+        archive.writestr("META-INF/container.xml", container)
+        archive.writestr("OEBPS/book.opf", opf)
+        for n, (title, body) in enumerate(chapters):
+            archive.writestr(
+                f"OEBPS/text/ch{n}.xhtml",
+                f'<html xmlns="http://www.w3.org/1999/xhtml"><head><title>{title}</title></head>'
+                f"<body>{body}<img src='../img/x.png'/></body></html>",
+            )
+    return path
+
+
+def make_pdf_folder(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "01-oral-rehydration.pdf").write_bytes(tiny_pdf("Mix salt and sugar in clean water"))
+    (folder / "02-bandages.pdf").write_bytes(tiny_pdf("Press on the wound with a clean cloth"))
+    (folder / "notes.txt").write_text("not a PDF")
+    return folder
