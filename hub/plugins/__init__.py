@@ -23,6 +23,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("admin", "hub.plugins.admin"),
     ("join", "hub.plugins.join"),
     ("search", "hub.plugins.search"),
+    ("studio", "hub.plugins.studio"),
 )
 ENABLED_SETTING = "plugins_enabled"
 
