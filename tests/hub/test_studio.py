@@ -277,8 +277,9 @@ def test_pathways_are_made_by_tutors_and_shown_on_home_with_progress(tutor, resi
 def make_video(path: Path, size: str = "640x480", seconds: int = 2) -> Path:
     subprocess.run(
         ["ffmpeg", "-v", "error", "-y",
-         "-f", "lavfi", "-i", f"testsrc=size={size}:rate=15:duration={seconds}", "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}", "-c:v", "mpeg4", "-c:a", "aac",
-         "-shortest", str(path)],
+         "-f", "lavfi", "-i", f"testsrc=size={size}:rate=15:duration={seconds}",
+         "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}",
+         "-c:v", "mpeg4", "-c:a", "aac", "-shortest", str(path)],
         check=True, timeout=60,
     )  # fmt: skip
     return path
