@@ -8,12 +8,23 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from content.blobs import hash_file
 from content.errors import ContentError
-from content.model import FORMAT_NAME, FORMAT_VERSION, Manifest, parse_manifest
+from content.model import (
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    Course,
+    Lesson,
+    Manifest,
+    describe_validation_error,
+    parse_manifest,
+)
 from content.paths import media_type_for, safe_file
 
 _LESSON_FILE = re.compile(r"^(?:\d+[-_])?(?P<id>[a-z0-9][a-z0-9-]*)\.md$")
@@ -44,6 +55,12 @@ def split_front_matter(text: str, where: str) -> tuple[dict[str, Any], str]:
         raise ContentError(f"{where}: the front matter is not valid TOML ({error})") from None
 
 
+@lru_cache(maxsize=512)
+def _hash(path: Path, size: int, mtime_ns: int) -> tuple[str, int]:
+    """hash_file, remembered while a file keeps its size and time (an editor re-checks often)."""
+    return hash_file(path)
+
+
 class _FileCollector:
     """Turns paths written by the author into file references, remembering where they are."""
 
@@ -58,18 +75,24 @@ class _FileCollector:
             path = safe_file(self.root, name)
         except ContentError as error:
             raise ContentError(f"{where}: {error}") from None
-        sha256, size = hash_file(path)
+        stat = path.stat()
+        sha256, size = _hash(path, stat.st_size, stat.st_mtime_ns)
         self.files[sha256] = path
         return {"sha256": sha256, "size": size, "media_type": media_type_for(name), "name": path.name}
 
 
-def _lesson_entry(path: Path, files: _FileCollector) -> dict[str, Any]:
-    where = path.name
-    match = _LESSON_FILE.match(path.name)
+def lesson_id_for(file_name: str) -> str:
+    """The lesson id a lesson file name gives: `01-wash-hands.md` -> `wash-hands`."""
+    match = _LESSON_FILE.match(file_name)
     if not match:
-        raise ContentError(f"{where}: lesson file names look like '01-my-lesson.md'")
-    meta, body = split_front_matter(path.read_text(encoding="utf-8"), where)
-    entry: dict[str, Any] = {**meta, "id": match["id"], "text": body}
+        raise ContentError(f"{file_name}: lesson file names look like '01-my-lesson.md'")
+    return match["id"]
+
+
+def _lesson_entry(where: str, text: str, files: _FileCollector) -> dict[str, Any]:
+    lesson_id = lesson_id_for(where)
+    meta, body = split_front_matter(text, where)
+    entry: dict[str, Any] = {**meta, "id": lesson_id, "text": body}
     media = meta.get("media", [])
     entry["media"] = [files.ref(m, where) for m in ([media] if isinstance(media, str) else media)]
     if "poster" in meta:
@@ -77,6 +100,30 @@ def _lesson_entry(path: Path, files: _FileCollector) -> dict[str, Any]:
     entry["captions"] = [{**c, "file": files.ref(c.get("file"), where)} for c in meta.get("captions", [])]
     entry["images"] = [{**i, "file": files.ref(i.get("file"), where)} for i in meta.get("images", [])]
     return entry
+
+
+def _validated(model: type[Lesson] | type[Course], data: dict[str, Any], where: str) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise ContentError(f"{where}: {describe_validation_error(error)}") from None
+
+
+def check_lesson(root: Path, file_name: str, text: str) -> tuple[Lesson, dict[str, Path]]:
+    """Validate one lesson file's text exactly as the folder reader would, without writing it.
+
+    Returns the lesson and the files it uses (sha256 -> file on disk).
+    """
+    files = _FileCollector(root)
+    return _validated(Lesson, _lesson_entry(file_name, text, files), file_name), files.files
+
+
+def check_course(root: Path, course: dict[str, Any]) -> Course:
+    """Validate what course.toml would hold (its `cover` a path in `root`), without writing it."""
+    files, course = _FileCollector(root), dict(course)
+    for field in _COURSE_FILE_FIELDS & course.keys():
+        course[field] = files.ref(course[field], "course.toml")
+    return _validated(Course, course, "course.toml")
 
 
 def read_author_folder(root: Path) -> AuthorCourse:
@@ -96,7 +143,7 @@ def read_author_folder(root: Path) -> AuthorCourse:
     lesson_paths = sorted(p for p in root.glob("*.md") if p.name.lower() != "readme.md")
     if not lesson_paths:
         raise ContentError(f"{root} has no lesson files (*.md)")
-    lessons = [_lesson_entry(p, files) for p in lesson_paths]
+    lessons = [_lesson_entry(p.name, p.read_text(encoding="utf-8"), files) for p in lesson_paths]
     manifest = parse_manifest(
         {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, "course": course, "lessons": lessons}
     )

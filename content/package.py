@@ -175,5 +175,6 @@ def build_package(source: Path, out: Path) -> Manifest:
         shutil.copyfile(path, target)
         if hash_file(target)[0] != sha256:
             raise ContentError(f"{path} changed while the package was being built")
+    out.mkdir(parents=True, exist_ok=True)  # a course without media files has no blobs/ to make it
     (out / MANIFEST).write_bytes(raw)
     return course.manifest

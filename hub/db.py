@@ -109,6 +109,20 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX jobs_state ON jobs (state, id);
     """,
+    # learning pathways: ordered series of published courses (see hub/pathways.py).
+    """
+    CREATE TABLE pathways (
+        id INTEGER PRIMARY KEY,
+        title TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE pathway_courses (
+        pathway_id INTEGER NOT NULL REFERENCES pathways(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        course_id TEXT NOT NULL,
+        PRIMARY KEY (pathway_id, course_id)
+    );
+    """,
 )
 
 

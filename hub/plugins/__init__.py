@@ -29,6 +29,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("search", "hub.plugins.search"),
     ("zim", "hub.plugins.zim"),
     ("imports", "hub.plugins.imports"),
+    ("studio", "hub.plugins.studio"),
 )
 ENABLED_SETTING = "plugins_enabled"
 

@@ -83,9 +83,15 @@ def http_status(url: str) -> int | None:
 
 
 @pytest.fixture(scope="package")
-def hub_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def hub_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The data folder of the hub the browser tests drive (for `hub … --home` commands)."""
+    return tmp_path_factory.mktemp("hub-home")
+
+
+@pytest.fixture(scope="package")
+def hub_url(tmp_path_factory: pytest.TempPathFactory, hub_home: Path) -> Iterator[str]:
     """A real hub (`python -m hub serve`) in a fresh data folder, on a free loopback port."""
-    home = tmp_path_factory.mktemp("hub-home")
+    home = hub_home
     log_path = tmp_path_factory.getbasetemp() / "hub-serve.log"
     port = free_port()
     url = f"http://127.0.0.1:{port}"

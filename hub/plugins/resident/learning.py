@@ -18,6 +18,7 @@ from hub.home import Hub
 from hub.i18n import gettext
 from hub.library import CourseCard, CourseDetail
 from hub.pages import render
+from hub.pathways import Pathway, list_pathways
 from hub.progress import LessonProgress
 from hub.topics import kind_label, topic_label
 
@@ -54,6 +55,30 @@ def continue_items(hub: Hub, learner_id: str) -> list[ContinueItem]:
     return items
 
 
+@dataclass(frozen=True)
+class PathwayStep:
+    course: CourseCard
+    lessons_done: int
+
+
+def pathway_steps(hub: Hub, learner_id: str | None) -> list[tuple[Pathway, list[PathwayStep]]]:
+    """Each pathway with its courses (those on the hub) and the learner's lessons done in each."""
+    cards = {c.id: c for c in hub.courses()}
+    shown = []
+    for pathway in list_pathways(hub.db):
+        steps = []
+        for course_id in (c for c in pathway.course_ids if c in cards):
+            detail = hub.course(course_id)
+            done = progress.for_course(hub.db, learner_id, course_id) if learner_id and detail else {}
+            finished = sum(
+                1 for ls in (detail.lessons if detail else []) if ls.id in done and done[ls.id].done
+            )
+            steps.append(PathwayStep(cards[course_id], finished))
+        if steps:
+            shown.append((pathway, steps))
+    return shown
+
+
 @router.get("/", response_class=HTMLResponse, dependencies=[ANYONE])
 def home(request: Request, hub: HubDep, learner: CurrentLearner) -> HTMLResponse:
     language = request.state.language
@@ -64,6 +89,7 @@ def home(request: Request, hub: HubDep, learner: CurrentLearner) -> HTMLResponse
         request,
         "home.html",
         continuing=[i for i in items if i.next_lesson is not None][:3],
+        pathways=pathway_steps(hub, learner.id if learner else None),
         mine=[c for c in courses if c.language.split("-")[0] == language],
         others=[c for c in courses if c.language.split("-")[0] != language],
         topics=topics,

@@ -1,0 +1,55 @@
+"""Publishing a draft: build a package with the next version, import it in one transaction.
+
+Residents keep seeing the previous version until the import commits; lesson ids come from the
+draft's file names, which a draft started from a published course keeps, so learners' progress
+carries over to the new version.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+
+from content.errors import ContentError
+from content.package import build_package
+from hub.home import Hub
+from hub.i18n import N_
+from hub.library import ImportResult, import_package
+from hub.plugins.studio import transcode
+from hub.plugins.studio.drafts import (
+    Draft,
+    DraftProblem,
+    StudioError,
+    discard,
+    drafts_home,
+    lesson_problem,
+    save_course,
+)
+
+PUBLISH_ORIGIN = "local"  # unsigned content made on this hub
+
+
+def publish(hub: Hub, draft: Draft) -> ImportResult:
+    """Publish a draft as the course's next version, then remove the draft.
+
+    The one step that turns a draft into a package: signing belongs between the build and
+    the import.
+    """
+    if not draft.lessons:
+        raise StudioError(N_("Add at least one lesson before publishing."))
+    if any(lesson_problem(draft, lesson) for lesson in draft.lessons):
+        raise StudioError(N_("Some lessons are not complete yet: see the notes next to them."))
+    if transcode.unfinished_jobs(hub.db, draft.course_id):
+        raise StudioError(N_("A video is still being prepared for phones. Publish when it is ready."))
+    current = hub.db.execute("SELECT version FROM courses WHERE id = ?", [draft.course_id]).fetchone()
+    save_course(draft, {"version": (current[0] if current else 0) + 1})
+    package = drafts_home(hub) / f".publish-{draft.course_id}-{secrets.token_hex(4)}"
+    try:
+        build_package(draft.root, package)
+        result = import_package(hub.db, hub.blobs, package, origin=PUBLISH_ORIGIN)
+    except ContentError as error:
+        raise DraftProblem(str(error)) from None
+    finally:
+        shutil.rmtree(package, ignore_errors=True)
+    discard(draft)
+    return result
