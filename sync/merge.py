@@ -139,3 +139,35 @@ def as_state(change: dict[str, Any], device_id: str) -> State:
 
 def apply(state: State, change: dict[str, Any], device_id: str) -> State:
     return merge(state, as_state(change, device_id))
+
+
+_TEXT, _NUMBER, _COUNT = (str,), (int, float), (int,)
+_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
+    "lesson": {"learner": _TEXT, "course": _TEXT, "lesson": _TEXT, "progress": _NUMBER,
+               "completed_at": (str, type(None)), "opened_at": _TEXT},
+    "attempt": {"id": _TEXT, "learner_id": _TEXT, "course_id": _TEXT, "lesson_id": _TEXT, "score": _COUNT,
+                "total": _COUNT, "passed": (bool,), "answers": _TEXT, "created_at": _TEXT},
+    "forget": {"learner": _TEXT},
+}  # fmt: skip
+
+
+def is_change(change: object) -> bool:
+    """Whether `change` is a well-formed change this version understands (from a peer, say)."""
+    if not isinstance(change, dict) or change.get("kind") not in _FIELDS:
+        return False
+    fields = _FIELDS[change["kind"]]
+    optional = {"seconds"} if change["kind"] == "lesson" else set()
+    if not set(fields) <= change.keys() <= set(fields) | optional | {"kind"}:
+        return False
+    if not all(isinstance(change[k], t) and not (isinstance(change[k], bool) and bool not in t)
+               for k, t in fields.items()):  # fmt: skip
+        return False
+    if change["kind"] == "lesson":
+        seconds = change.get("seconds", 0)
+        return (
+            0 <= change["progress"] <= 1
+            and isinstance(seconds, int)
+            and not isinstance(seconds, bool)
+            and seconds >= 0
+        )
+    return True

@@ -23,6 +23,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("admin", "hub.plugins.admin"),
     ("join", "hub.plugins.join"),
     ("search", "hub.plugins.search"),
+    ("bundles", "hub.plugins.bundles"),
 )
 ENABLED_SETTING = "plugins_enabled"
 

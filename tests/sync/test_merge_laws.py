@@ -15,6 +15,7 @@ from hub.home import Hub
 from sync import store
 from sync.merge import Attempt, State, apply, attempt_change, forget_change, lesson_change, merge
 from sync.merge import LessonState as Lesson
+from tests.sync.states import stored_state
 
 stamps = st.sampled_from(["2026-01-01T00:00:00", "2026-02-01T00:00:00", "2026-03-01T00:00:00"])
 learners = st.sampled_from(["ana", "bo", "chi"])
@@ -94,24 +95,6 @@ def test_any_interleaving_and_duplication_of_batches_ends_in_the_same_state(batc
     assert _replay(delivered) == _replay(batches)
 
 
-def _stored_state(hub: Hub) -> State:
-    db = hub.db
-    seconds: dict[tuple, list] = {}
-    for *key, device, value in db.execute(
-        "SELECT learner_id, course_id, lesson_id, device_id, seconds FROM progress_time ORDER BY device_id"
-    ):
-        seconds.setdefault(tuple(key), []).append((device, value))
-    lessons = {
-        tuple(r[:3]): Lesson(r[3], r[4], r[5], tuple(seconds.get(tuple(r[:3]), ())))
-        for r in db.execute("SELECT * FROM progress")
-    }
-    rows = db.execute("SELECT id, learner_id, course_id, lesson_id, score, total, passed, answers, created_at"
-                      " FROM quiz_attempts").fetchall()  # fmt: skip
-    found = {r[0]: Attempt(*r[:6], bool(r[6]), *r[7:]) for r in rows}
-    gone = frozenset(r[0] for r in db.execute("SELECT learner_id FROM forgotten_learners"))
-    return State(lessons, found, gone)
-
-
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(batches, st.randoms(use_true_random=False))
 def test_the_stored_tables_follow_the_model(tmp_path_factory, batches, rnd: random.Random):
@@ -126,4 +109,4 @@ def test_the_stored_tables_follow_the_model(tmp_path_factory, batches, rnd: rand
         for device, counter, change in delivered:
             store.receive(hub.db, device, counter, change, "unchecked here")
     expected = _replay(batches)
-    assert _stored_state(hub) == expected
+    assert stored_state(hub) == expected
