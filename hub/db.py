@@ -123,6 +123,42 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (pathway_id, course_id)
     );
     """,
+    # progress that merges everywhere (sync/merge.py): time spent per device, forgotten learners
+    # (tombstones), this hub's change log with the knowledge vector, peers' devices and acks.
+    """
+    CREATE TABLE progress_time (
+        learner_id TEXT NOT NULL,
+        course_id TEXT NOT NULL,
+        lesson_id TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        seconds INTEGER NOT NULL,
+        PRIMARY KEY (learner_id, course_id, lesson_id, device_id)
+    );
+    CREATE TABLE forgotten_learners (learner_id TEXT PRIMARY KEY);
+    CREATE TABLE changes (
+        device_id TEXT NOT NULL,
+        counter INTEGER NOT NULL,
+        learner_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        body TEXT NOT NULL,
+        signature TEXT,
+        PRIMARY KEY (device_id, counter)
+    );
+    CREATE INDEX changes_learner ON changes (learner_id);
+    CREATE TABLE knowledge (device_id TEXT PRIMARY KEY, counter INTEGER NOT NULL);
+    CREATE TABLE devices (
+        id TEXT PRIMARY KEY,
+        public_key TEXT NOT NULL,
+        introduced_by TEXT,
+        added_at TEXT NOT NULL
+    );
+    CREATE TABLE peer_knowledge (
+        peer_id TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        counter INTEGER NOT NULL,
+        PRIMARY KEY (peer_id, device_id)
+    );
+    """,
 )
 
 

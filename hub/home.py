@@ -21,7 +21,9 @@ from sqlite_utils import Database
 from content import starter
 from content.blobs import BlobStore
 from hub import library
-from hub.db import connect, migrate
+from hub.db import connect, migrate, transaction
+from sync.device import load_or_create
+from sync.store import adopt_device
 
 STARTER_IMPORTED = "starter_imported"
 
@@ -56,6 +58,9 @@ class Hub:
         self.db_path = self.home / "hub.db"
         self._local = threading.local()
         migrate(self.db)
+        self.device = load_or_create(self.home / "keys")
+        with transaction(self.db):
+            adopt_device(self.db, self.device.id)
         self.blobs.remove_stale_parts()
         self._courses_cache: tuple[int, list[library.CourseCard]] = (-1, [])
         self._detail_cache: dict[str, tuple[int, library.CourseDetail]] = {}

@@ -6,7 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlite_utils import Database
 
+from hub import progress
 from hub.db import transaction
+
+
+def nothing_stored() -> dict[str, object]:
+    """What `export` gives for someone the hub knows nothing about."""
+    return {"account": None, "signed_in_devices": 0, "progress": [], "time_spent": [], "quiz_attempts": []}
 
 
 def export(db: Database, learner_id: str) -> dict[str, object]:
@@ -15,9 +21,14 @@ def export(db: Database, learner_id: str) -> dict[str, object]:
         "SELECT id, name, role, created_at, last_active_at, pin_hash IS NOT NULL FROM learners WHERE id = ?",
         [learner_id],
     ).fetchone()
-    progress = db.query(
+    lessons = db.query(
         "SELECT course_id, lesson_id, progress, completed_at, last_opened_at FROM progress"
         " WHERE learner_id = ? ORDER BY course_id, lesson_id",
+        [learner_id],
+    )
+    time_spent = db.query(
+        "SELECT course_id, lesson_id, device_id, seconds FROM progress_time"
+        " WHERE learner_id = ? ORDER BY course_id, lesson_id, device_id",
         [learner_id],
     )
     attempts = db.query(
@@ -36,16 +47,16 @@ def export(db: Database, learner_id: str) -> dict[str, object]:
             "has_pin_or_password": bool(account[5]),
         },
         "signed_in_devices": sessions,
-        "progress": list(progress),
+        "progress": list(lessons),
+        "time_spent": list(time_spent),
         "quiz_attempts": list(attempts),
     }
 
 
 def delete_learner(db: Database, learner_id: str) -> None:
-    """Remove a learner and everything stored about them."""
+    """Remove a learner and everything stored about them, here and (through sync) on peers."""
     with transaction(db):
-        db.execute("DELETE FROM progress WHERE learner_id = ?", [learner_id])
-        db.execute("DELETE FROM quiz_attempts WHERE learner_id = ?", [learner_id])
+        progress.forget(db, learner_id)
         db.execute("DELETE FROM sessions WHERE learner_id = ?", [learner_id])
         db.execute("DELETE FROM learners WHERE id = ?", [learner_id])
 

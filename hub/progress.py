@@ -1,8 +1,7 @@
-"""Progress per (learner, lesson), with merge rules that make every order of writes agree.
+"""Progress per (learner, lesson), kept by the merge rules of sync/merge.py.
 
-progress is the maximum ever seen, completed_at the earliest, last_opened_at the latest:
-each merge is commutative, associative and idempotent, so repeats and sync order never
-change the result.
+Every write is a change of this device (sync/store.py), so what a learner does here
+reaches other hubs and the centre, and any order of merges gives one result.
 """
 
 from __future__ import annotations
@@ -16,6 +15,10 @@ from sqlite_utils import Database
 from content.quiz import QuizResult
 from hub.db import transaction
 from hub.library import now
+from sync import store
+from sync.merge import Attempt, LessonState, attempt_change, forget_change, lesson_change
+
+MAX_SECONDS_PER_REPORT = 4 * 3600  # one report of time spent; more is a broken client, not a learner
 
 
 @dataclass(frozen=True)
@@ -23,55 +26,60 @@ class LessonProgress:
     progress: float
     completed_at: str | None
     last_opened_at: str
+    seconds: int = 0
 
     @property
     def done(self) -> bool:
         return self.completed_at is not None
 
 
-def _earliest(a: str | None, b: str | None) -> str | None:
-    return min(x for x in (a, b) if x is not None) if (a or b) else None
+# Time spent in a lesson of `progress p`, summed over every device's counter.
+_TOTAL_SECONDS = """(SELECT coalesce(sum(seconds), 0) FROM progress_time t WHERE t.learner_id = p.learner_id
+    AND t.course_id = p.course_id AND t.lesson_id = p.lesson_id)"""
 
 
-def merge(a: LessonProgress, b: LessonProgress) -> LessonProgress:
-    """Combine two views of the same lesson's progress."""
-    return LessonProgress(
-        max(a.progress, b.progress),
-        _earliest(a.completed_at, b.completed_at),
-        max(a.last_opened_at, b.last_opened_at),
-    )
+def _time_after(
+    db: Database, own: str, key: tuple[str, str, str], seconds: int
+) -> tuple[tuple[str, int], ...]:
+    """This device's time counter for a lesson after adding `seconds` (nothing if none are added)."""
+    if seconds <= 0:
+        return ()
+    row = db.execute(
+        "SELECT seconds FROM progress_time WHERE learner_id = ? AND course_id = ? AND lesson_id = ?"
+        " AND device_id = ?",
+        [*key, own],
+    ).fetchone()
+    return ((own, (row[0] if row else 0) + seconds),)
 
 
-_UPSERT = """
-INSERT INTO progress (learner_id, course_id, lesson_id, progress, completed_at, last_opened_at)
-VALUES (?, ?, ?, ?, ?, ?)
-ON CONFLICT (learner_id, course_id, lesson_id) DO UPDATE SET
-    progress = max(progress, excluded.progress),
-    completed_at = CASE
-        WHEN completed_at IS NULL THEN excluded.completed_at
-        WHEN excluded.completed_at IS NULL THEN completed_at
-        ELSE min(completed_at, excluded.completed_at) END,
-    last_opened_at = max(last_opened_at, excluded.last_opened_at)
-"""
-
-
-def record(db: Database, learner_id: str, course_id: str, lesson_id: str, progress: float) -> None:
-    """Note that a learner reached `progress` (0..1) in a lesson; 1 means completed."""
+def _record(
+    db: Database, learner_id: str, course_id: str, lesson_id: str, progress: float, seconds: int
+) -> None:
+    key = (learner_id, course_id, lesson_id)
+    own = store.device_id(db)
     progress = min(max(progress, 0.0), 1.0)
     stamp = now()
-    db.execute(
-        _UPSERT,
-        [learner_id, course_id, lesson_id, progress, stamp if progress >= 1 else None, stamp],
-    )
+    spent = _time_after(db, own, key, min(seconds, MAX_SECONDS_PER_REPORT))
+    state = LessonState(progress, stamp if progress >= 1 else None, stamp, spent)
+    store.record(db, lesson_change(key, state, own))
+
+
+def record(
+    db: Database, learner_id: str, course_id: str, lesson_id: str, progress: float, seconds: int = 0
+) -> None:
+    """Note that a learner reached `progress` (0..1) in a lesson (1 means completed) and
+    spent `seconds` more in it on this hub."""
+    with transaction(db):
+        _record(db, learner_id, course_id, lesson_id, progress, seconds)
 
 
 def for_course(db: Database, learner_id: str, course_id: str) -> dict[str, LessonProgress]:
     rows = db.execute(
-        "SELECT lesson_id, progress, completed_at, last_opened_at FROM progress"
-        " WHERE learner_id = ? AND course_id = ?",
+        f"SELECT lesson_id, progress, completed_at, last_opened_at, {_TOTAL_SECONDS}"
+        " FROM progress p WHERE learner_id = ? AND course_id = ?",
         [learner_id, course_id],
     ).fetchall()
-    return {r[0]: LessonProgress(r[1], r[2], r[3]) for r in rows}
+    return {r[0]: LessonProgress(*r[1:]) for r in rows}
 
 
 @dataclass(frozen=True)
@@ -99,17 +107,13 @@ def recent_courses(db: Database, learner_id: str) -> list[CourseActivity]:
 
 def record_quiz(db: Database, learner_id: str, course_id: str, lesson_id: str, result: QuizResult) -> None:
     """Keep the attempt (an immutable row) and count the lesson done when it is passed."""
-    answers = [r.given for r in result.results]
+    attempt = Attempt(
+        str(uuid.uuid4()), learner_id, course_id, lesson_id, result.score, result.total, result.passed,
+        json.dumps([r.given for r in result.results]), now(),
+    )  # fmt: skip
     with transaction(db):
-        db.execute(
-            "INSERT INTO quiz_attempts (id, learner_id, course_id, lesson_id, score, total,"
-            " passed, answers, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                str(uuid.uuid4()), learner_id, course_id, lesson_id, result.score, result.total,
-                int(result.passed), json.dumps(answers), now(),
-            ],
-        )  # fmt: skip
-        record(db, learner_id, course_id, lesson_id, 1.0 if result.passed else result.fraction * 0.99)
+        store.record(db, attempt_change(attempt))
+        _record(db, learner_id, course_id, lesson_id, 1.0 if result.passed else result.fraction * 0.99, 0)
 
 
 def best_attempt(db: Database, learner_id: str, course_id: str, lesson_id: str) -> tuple[int, int] | None:
@@ -122,13 +126,38 @@ def best_attempt(db: Database, learner_id: str, course_id: str, lesson_id: str) 
 
 
 def move_progress(db: Database, from_learner: str, to_learner: str) -> None:
-    """Fold one learner's progress into another's (a guest signing into a profile)."""
-    rows = db.execute(
-        "SELECT course_id, lesson_id, progress, completed_at, last_opened_at FROM progress"
-        " WHERE learner_id = ?",
-        [from_learner],
-    ).fetchall()
+    """Fold a guest's progress into a profile (a guest signing in), then forget the guest.
+
+    The profile gets the guest's lesson states, its time (added to this device's counter,
+    the only counter this hub may raise) and copies of its quiz attempts under ids made from
+    the originals, so doing it twice, or on two hubs, makes the same rows.
+    """
     with transaction(db):
-        db.conn.executemany(_UPSERT, [(to_learner, *row) for row in rows])
-        db.execute("DELETE FROM progress WHERE learner_id = ?", [from_learner])
-        db.execute("UPDATE quiz_attempts SET learner_id = ? WHERE learner_id = ?", [to_learner, from_learner])
+        if store.is_forgotten(db, from_learner):
+            return
+        own = store.device_id(db)
+        for row in db.execute(
+            f"SELECT course_id, lesson_id, progress, completed_at, last_opened_at, {_TOTAL_SECONDS}"
+            " FROM progress p WHERE learner_id = ?",
+            [from_learner],
+        ).fetchall():
+            key = (to_learner, row[0], row[1])
+            state = LessonState(row[2], row[3], row[4], _time_after(db, own, key, row[5]))
+            store.record(db, lesson_change(key, state, own))
+        for row in db.execute(
+            "SELECT id, course_id, lesson_id, score, total, passed, answers, created_at FROM quiz_attempts"
+            " WHERE learner_id = ?",
+            [from_learner],
+        ).fetchall():
+            copy_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"commons-hub:attempt:{row[0]}:{to_learner}"))
+            attempt = Attempt(
+                copy_id, to_learner, row[1], row[2], row[3], row[4], bool(row[5]), row[6], row[7]
+            )
+            store.record(db, attempt_change(attempt))
+        forget(db, from_learner)
+
+
+def forget(db: Database, learner_id: str) -> None:
+    """Delete a learner's progress here and, through the change log, on every peer. Call in a transaction."""
+    if not store.is_forgotten(db, learner_id):
+        store.record(db, forget_change(learner_id))

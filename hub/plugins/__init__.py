@@ -30,6 +30,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("zim", "hub.plugins.zim"),
     ("imports", "hub.plugins.imports"),
     ("studio", "hub.plugins.studio"),
+    ("bundles", "hub.plugins.bundles"),
 )
 ENABLED_SETTING = "plugins_enabled"
 

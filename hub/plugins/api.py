@@ -94,6 +94,9 @@ class ProgressIn(BaseModel):
     course_id: str
     lesson_id: str
     progress: Annotated[float, Field(ge=0, le=1)]
+    seconds: Annotated[int, Field(ge=0, le=progress.MAX_SECONDS_PER_REPORT)] = Field(
+        0, description="Time spent in the lesson since the last report."
+    )
 
 
 class ProgressOut(BaseModel):
@@ -102,6 +105,7 @@ class ProgressOut(BaseModel):
     progress: float
     completed_at: str | None
     last_opened_at: str
+    seconds: int = Field(description="Time spent in the lesson, on every hub.")
 
 
 class QuizAnswers(BaseModel):
@@ -234,9 +238,9 @@ def my_progress(hub: HubDep, learner: CurrentLearner, course_id: str = "") -> li
 
 @router.post("/progress", status_code=204, dependencies=[LEARNING])
 def save_progress(body: ProgressIn, hub: HubDep, learner: WritingLearner) -> None:
-    """Record progress in a lesson (the highest value ever sent is kept)."""
+    """Record progress in a lesson (the highest value ever sent is kept) and time spent in it."""
     _lesson_or_404(hub, body.course_id, body.lesson_id)
-    progress.record(hub.db, learner.id, body.course_id, body.lesson_id, body.progress)
+    progress.record(hub.db, learner.id, body.course_id, body.lesson_id, body.progress, body.seconds)
 
 
 docs_router = APIRouter(tags=["api"])

@@ -49,6 +49,17 @@ def test_progress_rejects_bad_input(client: TestClient):
     assert client.post("/api/v1/progress", content=b"{broken").status_code == 422
 
 
+def test_time_spent_adds_up_and_bad_time_is_refused(client: TestClient):
+    lesson = {"course_id": "sample-course", "lesson_id": "watch", "progress": 0.3}
+    client.post("/api/v1/progress", json={**lesson, "seconds": 40})
+    client.post("/api/v1/progress", json={**lesson, "seconds": 25})
+    for bad in (-5, 10**7, "soon"):
+        refused = client.post("/api/v1/progress", json={**lesson, "seconds": bad})
+        assert refused.status_code == 422 and "seconds" in refused.text
+    [row] = client.get("/api/v1/progress").json()
+    assert (row["progress"], row["seconds"]) == (0.3, 65)
+
+
 def test_quiz_grading(client: TestClient):
     result = client.post(
         "/api/v1/courses/sample-course/lessons/check/quiz",

@@ -1,32 +1,6 @@
-from hypothesis import given
-from hypothesis import strategies as st
-
 from hub import progress
 from hub.home import Hub
-from hub.progress import LessonProgress, merge
-
-stamps = st.sampled_from(["2026-01-01T00:00:00", "2026-02-01T00:00:00", "2026-03-01T00:00:00"])
-states = st.builds(
-    LessonProgress,
-    progress=st.floats(0, 1),
-    completed_at=st.none() | stamps,
-    last_opened_at=stamps,
-)
-
-
-@given(states, states)
-def test_merge_is_commutative(a: LessonProgress, b: LessonProgress):
-    assert merge(a, b) == merge(b, a)
-
-
-@given(states, states, states)
-def test_merge_is_associative(a: LessonProgress, b: LessonProgress, c: LessonProgress):
-    assert merge(merge(a, b), c) == merge(a, merge(b, c))
-
-
-@given(states)
-def test_merge_is_idempotent(a: LessonProgress):
-    assert merge(a, a) == a
+from sync.merge import LessonState, merge_lesson
 
 
 def test_progress_only_grows_and_completion_keeps_its_first_time(hub: Hub):
@@ -40,11 +14,18 @@ def test_progress_only_grows_and_completion_keeps_its_first_time(hub: Hub):
 
 
 def test_sql_upsert_agrees_with_merge(hub: Hub):
-    progress.record(hub.db, "L", "c", "l", 0.4)
+    progress.record(hub.db, "L", "c", "l", 0.4, seconds=30)
     a = progress.for_course(hub.db, "L", "c")["l"]
-    progress.record(hub.db, "L", "c", "l", 0.7)
+    progress.record(hub.db, "L", "c", "l", 0.7, seconds=15)
     b = progress.for_course(hub.db, "L", "c")["l"]
-    assert b == merge(a, LessonProgress(0.7, None, b.last_opened_at))
+    own = hub.device.id
+    expected = merge_lesson(
+        LessonState(a.progress, a.completed_at, a.last_opened_at, ((own, 30),)),
+        LessonState(0.7, None, b.last_opened_at, ((own, 45),)),
+    )
+    assert b == progress.LessonProgress(
+        expected.progress, expected.completed_at, expected.last_opened_at, expected.total_seconds
+    )
 
 
 def test_progress_is_clamped(hub: Hub):

@@ -127,7 +127,7 @@ def sign_out(request: Request, db: Db) -> Response:
 def _own_data(db: Db, learner: learners.Learner | None) -> dict[str, object]:
     """Everything stored about whoever this browser holds (nothing, for a first visit)."""
     if learner is None:
-        return {"account": None, "signed_in_devices": 0, "progress": [], "quiz_attempts": []}
+        return privacy.nothing_stored()
     return privacy.export(db, learner.id)
 
 

@@ -1,0 +1,103 @@
+"""`hub bundle export|import DIR` and `hub device show`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from hub.cli import HomeOption, console, fail, open_hub
+from hub.db import transaction
+from hub.home import Hub
+from sync import bundle, store
+
+bundle_app = typer.Typer(help="Carry progress between hubs on a USB stick.", no_args_is_help=True)
+device_app = typer.Typer(help="This hub's identity as a device.", no_args_is_help=True)
+
+StickArgument = Annotated[Path, typer.Argument(help="The USB stick (or any folder), e.g. /media/stick.")]
+
+
+@contextmanager
+def _bar(title: str) -> Iterator[bundle.Progress]:
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(title, total=None)
+        yield lambda done, total, message: bar.update(
+            task, completed=done, total=total or None, description=f"{title}: {escape(message)}"
+        )
+
+
+def _export(hub: Hub, stick: Path) -> bundle.ExportResult:
+    with transaction(hub.db):
+        store.sign_pending(hub.db, hub.device)
+    with _bar("Writing onto the stick") as progress:
+        try:
+            return bundle.export(hub.db, hub.device, stick, progress)
+        except OSError as error:
+            raise fail(f"could not write onto {stick}: {error.strerror or error}") from None
+
+
+def _say_exported(result: bundle.ExportResult) -> None:
+    dropped = (
+        f"; removed {result.files_dropped} files every known hub already holds"
+        if result.files_dropped
+        else ""
+    )
+    console.print(
+        f"Wrote {result.changes_written} new progress changes in {result.files_written} files"
+        f" to {escape(str(result.folder))}{dropped}."
+    )
+
+
+@bundle_app.command("export")
+def bundle_export(stick: StickArgument, home: HomeOption = None) -> None:
+    """Put this hub's new progress (and what it acknowledges) on a stick. Only what is new is written."""
+    hub = open_hub(home)
+    _say_exported(_export(hub, stick))
+
+
+@bundle_app.command("import")
+def bundle_import(
+    stick: StickArgument,
+    trust_device: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trust-device",
+            help="Introduce the hub with this device id (check it with `hub device show` on that hub).",
+        ),
+    ] = None,
+    write_back: Annotated[
+        bool, typer.Option(help="Afterwards write this hub's acknowledgements and progress onto the stick.")
+    ] = True,
+    home: HomeOption = None,
+) -> None:
+    """Take in the progress other hubs put on a stick. Nothing changes unless all of it checks out."""
+    hub = open_hub(home)
+    with _bar("Checking the stick") as progress:
+        try:
+            incoming = bundle.read_stick(hub.db, hub.device.id, stick, set(trust_device or ()), progress)
+        except bundle.BundleError as error:
+            raise fail(escape(str(error))) from None
+    with transaction(hub.db):
+        result = bundle.apply(hub.db, incoming)
+    for note in incoming.skipped + result.waiting:
+        console.print(f"[yellow]Note:[/] {escape(note)}")
+    console.print(
+        f"Imported {result.new_changes} new progress changes from {len(incoming.peers)} hubs"
+        f" ({incoming.change_count - result.new_changes} were already here)."
+    )
+    if write_back:
+        _say_exported(_export(hub, stick))
+
+
+@device_app.command("show")
+def device_show(home: HomeOption = None) -> None:
+    """Print this hub's device id: another hub's admin compares it before trusting this hub's sticks."""
+    hub = open_hub(home)
+    console.print(f"Device id: [bold]{hub.device.id}[/]")
+    console.print(f"Public key: {hub.device.public_key}")

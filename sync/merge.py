@@ -1,0 +1,173 @@
+"""The progress merge model (DESIGN §7): state that every hub can merge in any order.
+
+A hub's progress is a join-semilattice: merging two states takes, per (learner, course,
+lesson), the highest progress fraction, the earliest completion, the latest opening and,
+per device, the highest time-spent counter (each device only ever raises its own counter,
+so the sum over devices is the time spent everywhere). Quiz attempts are immutable rows
+with unique ids, kept as a grow-only set. A forgotten learner (deleted for privacy) is a
+grow-only set of tombstones that wins over everything stored about them, so no peer can
+bring deleted progress back.
+
+Every change a device writes is a small state of its own (a delta), so applying a change
+is merging it in: batches of changes can arrive repeated, interleaved or out of order and
+still give one result. These functions are pure; hub and sync storage follow them in SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+LessonKey = tuple[str, str, str]  # (learner_id, course_id, lesson_id)
+
+
+def _earliest(a: str | None, b: str | None) -> str | None:
+    return min(x for x in (a, b) if x is not None) if (a or b) else None
+
+
+@dataclass(frozen=True)
+class LessonState:
+    """One learner's progress in one lesson; `seconds` maps device id → time spent there."""
+
+    progress: float
+    completed_at: str | None
+    last_opened_at: str
+    seconds: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def total_seconds(self) -> int:
+        return sum(s for _, s in self.seconds)
+
+
+def merge_lesson(a: LessonState, b: LessonState) -> LessonState:
+    counters = dict(a.seconds)
+    for device, seconds in b.seconds:
+        counters[device] = max(counters.get(device, 0), seconds)
+    return LessonState(
+        max(a.progress, b.progress),
+        _earliest(a.completed_at, b.completed_at),
+        max(a.last_opened_at, b.last_opened_at),
+        tuple(sorted(counters.items())),
+    )
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A graded quiz attempt; never changed once written.
+
+    Its id is unique (a uuid the writing device makes, or one derived from another id), so
+    two attempts with one id are the same row and the set of attempts is a plain union.
+    """
+
+    id: str
+    learner_id: str
+    course_id: str
+    lesson_id: str
+    score: int
+    total: int
+    passed: bool
+    answers: str  # JSON list of the answers given, as stored
+    created_at: str
+
+
+@dataclass(frozen=True)
+class State:
+    lessons: dict[LessonKey, LessonState] = field(default_factory=dict)
+    attempts: dict[str, Attempt] = field(default_factory=dict)
+    forgotten: frozenset[str] = frozenset()
+
+
+def merge(a: State, b: State) -> State:
+    """The least state that holds everything `a` and `b` hold."""
+    forgotten = a.forgotten | b.forgotten
+    lessons = dict(a.lessons)
+    for key, lesson in b.lessons.items():
+        lessons[key] = merge_lesson(lessons[key], lesson) if key in lessons else lesson
+    attempts = {**b.attempts, **a.attempts}
+    return State(
+        {k: v for k, v in lessons.items() if k[0] not in forgotten},
+        {k: v for k, v in attempts.items() if v.learner_id not in forgotten},
+        forgotten,
+    )
+
+
+# Changes: what one device wrote, as plain JSON-able dicts (the lines of a change log).
+
+
+def lesson_change(key: LessonKey, state: LessonState, device_id: str) -> dict[str, Any]:
+    """A change a device writes about a lesson: its view, with its own time counter only."""
+    own = dict(state.seconds).get(device_id)
+    change = {
+        "kind": "lesson",
+        "learner": key[0],
+        "course": key[1],
+        "lesson": key[2],
+        "progress": state.progress,
+        "completed_at": state.completed_at,
+        "opened_at": state.last_opened_at,
+    }
+    return change | ({"seconds": own} if own is not None else {})
+
+
+def attempt_change(attempt: Attempt) -> dict[str, Any]:
+    return {"kind": "attempt", **attempt.__dict__}
+
+
+def forget_change(learner_id: str) -> dict[str, Any]:
+    return {"kind": "forget", "learner": learner_id}
+
+
+def change_learner(change: dict[str, Any]) -> str:
+    return change["learner_id"] if change["kind"] == "attempt" else change["learner"]
+
+
+def as_state(change: dict[str, Any], device_id: str) -> State:
+    """The state a change written by `device_id` stands for."""
+    kind = change["kind"]
+    if kind == "lesson":
+        key = (change["learner"], change["course"], change["lesson"])
+        seconds = ((device_id, change["seconds"]),) if "seconds" in change else ()
+        lesson = LessonState(change["progress"], change["completed_at"], change["opened_at"], seconds)
+        return State(lessons={key: lesson})
+    if kind == "attempt":
+        attempt = Attempt(**{k: v for k, v in change.items() if k != "kind"})
+        return State(attempts={attempt.id: attempt})
+    if kind == "forget":
+        return State(forgotten=frozenset({change["learner"]}))
+    raise ValueError(f"unknown change kind {kind!r}")
+
+
+def apply(state: State, change: dict[str, Any], device_id: str) -> State:
+    return merge(state, as_state(change, device_id))
+
+
+_TEXT, _NUMBER, _COUNT = (str,), (int, float), (int,)
+_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
+    "lesson": {"learner": _TEXT, "course": _TEXT, "lesson": _TEXT, "progress": _NUMBER,
+               "completed_at": (str, type(None)), "opened_at": _TEXT},
+    "attempt": {"id": _TEXT, "learner_id": _TEXT, "course_id": _TEXT, "lesson_id": _TEXT, "score": _COUNT,
+                "total": _COUNT, "passed": (bool,), "answers": _TEXT, "created_at": _TEXT},
+    "forget": {"learner": _TEXT},
+}  # fmt: skip
+
+
+def is_change(change: object) -> bool:
+    """Whether `change` is a well-formed change this version understands (from a peer, say)."""
+    if not isinstance(change, dict) or change.get("kind") not in _FIELDS:
+        return False
+    fields = _FIELDS[change["kind"]]
+    optional = {"seconds"} if change["kind"] == "lesson" else set()
+    if not set(fields) <= change.keys() <= set(fields) | optional | {"kind"}:
+        return False
+    if not all(isinstance(change[k], t) and not (isinstance(change[k], bool) and bool not in t)
+               for k, t in fields.items()):  # fmt: skip
+        return False
+    if change["kind"] == "lesson":
+        seconds = change.get("seconds", 0)
+        return (
+            0 <= change["progress"] <= 1
+            and isinstance(seconds, int)
+            and not isinstance(seconds, bool)
+            and seconds >= 0
+        )
+    return True

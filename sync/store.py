@@ -1,0 +1,196 @@
+"""Progress and its change log in SQLite, following the merge rules of sync/merge.py.
+
+Every progress write is a change: this device's counter goes up by one, the change is kept
+in `changes` under (device, counter), and it is merged into the progress tables. Changes
+from other devices arrive with their signatures and are merged the same way; `knowledge`
+holds the highest counter held per device (the knowledge vector), so a peer can be sent
+everything above its vector. Changes about a forgotten learner are dropped, except the
+forget itself, so a deletion travels and nothing deleted is kept.
+
+Writers here do not open transactions: callers wrap them in one (hub.db.transaction).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlite_utils import Database
+
+from content.package import canonical_json
+from sync.device import Device
+from sync.merge import Attempt, LessonState, attempt_change, change_learner, forget_change, lesson_change
+
+DEVICE_SETTING = "device_id"
+SIGNING_CONTEXT = b"commons-hub change v1\n"
+
+
+def signed_bytes(device_id: str, counter: int, change: dict[str, Any]) -> bytes:
+    """What a device signs for one change: its id, the counter and the change."""
+    return SIGNING_CONTEXT + canonical_json({"change": change, "counter": counter, "device": device_id})
+
+
+def device_id(db: Database) -> str:
+    row = db.execute("SELECT value FROM settings WHERE key = ?", [DEVICE_SETTING]).fetchone()
+    if row is None:
+        raise RuntimeError("this hub has no device id yet (the hub sets one when it opens its data)")
+    return json.loads(row[0])
+
+
+def adopt_device(db: Database, device_id: str) -> None:
+    """Make `device_id` this hub's writer; if the data was written under another id, log it anew.
+
+    A hub upgraded from before the change log, or whose key was lost and remade, holds
+    progress no change of this device describes: it is logged once under the current id,
+    so it reaches peers (who must be introduced to the new device). Call in a transaction.
+    """
+    row = db.execute("SELECT value FROM settings WHERE key = ?", [DEVICE_SETTING]).fetchone()
+    if row is not None and json.loads(row[0]) == device_id:
+        return
+    db.execute(
+        "INSERT INTO settings (key, value) VALUES (?, ?)"
+        " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [DEVICE_SETTING, json.dumps(device_id)],
+    )
+    _log_everything(db, device_id)
+
+
+def _log_everything(db: Database, own: str) -> None:
+    for (learner,) in db.execute("SELECT learner_id FROM forgotten_learners").fetchall():
+        record(db, forget_change(learner))
+    for row in db.execute(
+        "SELECT p.learner_id, p.course_id, p.lesson_id, progress, completed_at, last_opened_at, t.seconds"
+        " FROM progress p LEFT JOIN progress_time t ON t.learner_id = p.learner_id"
+        " AND t.course_id = p.course_id AND t.lesson_id = p.lesson_id AND t.device_id = ?",
+        [own],
+    ).fetchall():
+        seconds = ((own, row[6]),) if row[6] is not None else ()
+        record(db, lesson_change(row[:3], LessonState(row[3], row[4], row[5], seconds), own))
+    for row in db.execute(f"SELECT {_ATTEMPT_COLUMNS} FROM quiz_attempts").fetchall():
+        record(db, attempt_change(_attempt(row)))
+
+
+_ATTEMPT_COLUMNS = "id, learner_id, course_id, lesson_id, score, total, passed, answers, created_at"
+
+
+def _attempt(row: tuple[Any, ...]) -> Attempt:
+    return Attempt(*row[:6], bool(row[6]), *row[7:])
+
+
+def is_forgotten(db: Database, learner_id: str) -> bool:
+    return (
+        db.execute("SELECT 1 FROM forgotten_learners WHERE learner_id = ?", [learner_id]).fetchone()
+        is not None
+    )
+
+
+def record(db: Database, change: dict[str, Any]) -> int:
+    """Write a change of this device: next counter, kept in the log, merged in. Return the counter."""
+    own = device_id(db)
+    counter = knowledge(db).get(own, 0) + 1
+    _keep(db, own, counter, change, None)
+    return counter
+
+
+def receive(db: Database, device: str, counter: int, change: dict[str, Any], signature: str) -> bool:
+    """Merge a verified change of another device; False if this hub already held it."""
+    if db.execute("SELECT 1 FROM changes WHERE device_id = ? AND counter = ?", [device, counter]).fetchone():
+        return False
+    _keep(db, device, counter, change, signature)
+    return True
+
+
+def _keep(db: Database, device: str, counter: int, change: dict[str, Any], signature: str | None) -> None:
+    learner = change_learner(change)
+    db.execute(
+        "INSERT INTO knowledge (device_id, counter) VALUES (?, ?)"
+        " ON CONFLICT(device_id) DO UPDATE SET counter = max(counter, excluded.counter)",
+        [device, counter],
+    )
+    if change["kind"] != "forget" and is_forgotten(db, learner):
+        return
+    db.execute(
+        "INSERT INTO changes (device_id, counter, learner_id, kind, body, signature)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [device, counter, learner, change["kind"], canonical_json(change).decode(), signature],
+    )
+    _merge_into_tables(db, device, change)
+
+
+def _merge_into_tables(db: Database, device: str, change: dict[str, Any]) -> None:
+    kind = change["kind"]
+    if kind == "lesson":
+        key = [change["learner"], change["course"], change["lesson"]]
+        db.execute(_MERGE_LESSON, [*key, change["progress"], change["completed_at"], change["opened_at"]])
+        if "seconds" in change:
+            db.execute(_MERGE_TIME, [*key, device, change["seconds"]])
+    elif kind == "attempt":
+        db.execute(
+            f"INSERT INTO quiz_attempts ({_ATTEMPT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(id) DO NOTHING",
+            [change[c] for c in _ATTEMPT_COLUMNS.split(", ")],
+        )
+    elif kind == "forget":
+        learner = change["learner"]
+        db.execute("INSERT OR IGNORE INTO forgotten_learners (learner_id) VALUES (?)", [learner])
+        for table in ("progress", "progress_time", "quiz_attempts"):
+            db.execute(f"DELETE FROM {table} WHERE learner_id = ?", [learner])
+        db.execute("DELETE FROM changes WHERE learner_id = ? AND kind != 'forget'", [learner])
+
+
+_MERGE_LESSON = """
+INSERT INTO progress (learner_id, course_id, lesson_id, progress, completed_at, last_opened_at)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (learner_id, course_id, lesson_id) DO UPDATE SET
+    progress = max(progress, excluded.progress),
+    completed_at = CASE
+        WHEN completed_at IS NULL THEN excluded.completed_at
+        WHEN excluded.completed_at IS NULL THEN completed_at
+        ELSE min(completed_at, excluded.completed_at) END,
+    last_opened_at = max(last_opened_at, excluded.last_opened_at)
+"""
+
+_MERGE_TIME = """
+INSERT INTO progress_time (learner_id, course_id, lesson_id, device_id, seconds) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (learner_id, course_id, lesson_id, device_id) DO UPDATE SET
+    seconds = max(seconds, excluded.seconds)
+"""
+
+
+def knowledge(db: Database) -> dict[str, int]:
+    """The knowledge vector: per device, the highest change counter this hub holds."""
+    return dict(db.execute("SELECT device_id, counter FROM knowledge").fetchall())
+
+
+@dataclass(frozen=True)
+class LoggedChange:
+    device: str
+    counter: int
+    change: dict[str, Any]
+    signature: str | None
+
+
+def changes_above(db: Database, vector: dict[str, int], device: str | None = None) -> Iterator[LoggedChange]:
+    """Every change held above `vector` (of one device, or all), by device then counter."""
+    devices = [device] if device else [r[0] for r in db.execute("SELECT device_id FROM knowledge ORDER BY 1")]
+    for writer in devices:
+        for row in db.execute(
+            "SELECT counter, body, signature FROM changes"
+            " WHERE device_id = ? AND counter > ? ORDER BY counter",
+            [writer, vector.get(writer, 0)],
+        ):
+            yield LoggedChange(writer, row[0], json.loads(row[1]), row[2])
+
+
+def sign_pending(db: Database, device: Device) -> int:
+    """Sign this device's changes that have no signature yet; return how many were signed."""
+    rows = db.execute(
+        "SELECT counter, body FROM changes WHERE device_id = ? AND signature IS NULL", [device.id]
+    ).fetchall()
+    db.conn.executemany(
+        "UPDATE changes SET signature = ? WHERE device_id = ? AND counter = ?",
+        [(device.sign(signed_bytes(device.id, c, json.loads(body))), device.id, c) for c, body in rows],
+    )
+    return len(rows)

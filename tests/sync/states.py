@@ -1,0 +1,39 @@
+"""A hub's progress read back as the merge model's State, to compare hubs with the model."""
+
+from __future__ import annotations
+
+from functools import reduce
+
+from hub.home import Hub
+from sync import store
+from sync.merge import Attempt, LessonState, State, apply, merge
+
+
+def stored_state(hub: Hub) -> State:
+    """What the hub's tables hold."""
+    db = hub.db
+    seconds: dict[tuple, list] = {}
+    for *key, device, value in db.execute(
+        "SELECT learner_id, course_id, lesson_id, device_id, seconds FROM progress_time ORDER BY device_id"
+    ):
+        seconds.setdefault(tuple(key), []).append((device, value))
+    lessons = {
+        tuple(r[:3]): LessonState(r[3], r[4], r[5], tuple(seconds.get(tuple(r[:3]), ())))
+        for r in db.execute("SELECT * FROM progress")
+    }
+    rows = db.execute(
+        "SELECT id, learner_id, course_id, lesson_id, score, total, passed, answers, created_at"
+        " FROM quiz_attempts"
+    ).fetchall()
+    attempts = {r[0]: Attempt(*r[:6], bool(r[6]), *r[7:]) for r in rows}
+    gone = frozenset(r[0] for r in db.execute("SELECT learner_id FROM forgotten_learners"))
+    return State(lessons, attempts, gone)
+
+
+def logged_state(*hubs: Hub) -> State:
+    """The state the hubs' change logs stand for, merged directly by the model."""
+    states = [
+        reduce(lambda s, c: apply(s, c.change, c.device), store.changes_above(hub.db, {}), State())
+        for hub in hubs
+    ]
+    return reduce(merge, states, State())
