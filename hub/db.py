@@ -109,6 +109,35 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX jobs_state ON jobs (state, id);
     """,
+    # Verified sources (see hub/trust.py): the keys this hub trusts, and for each course the exact
+    # manifest bytes and signature it came with (so an export keeps them) and who signed it.
+    # signer_key is the public key the signature was checked against (NULL: not checked, the key
+    # was unknown). Any change to the trusted keys changes the library generation, so cached
+    # course lists and their "verified" marks follow at once.
+    """
+    CREATE TABLE trusted_keys (
+        key_id TEXT PRIMARY KEY,
+        public_key TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        added_at TEXT NOT NULL
+    );
+    ALTER TABLE courses ADD COLUMN package_manifest BLOB;
+    ALTER TABLE courses ADD COLUMN signature TEXT;
+    ALTER TABLE courses ADD COLUMN signer_key_id TEXT;
+    ALTER TABLE courses ADD COLUMN signer_key TEXT;
+    CREATE TRIGGER trusted_keys_added AFTER INSERT ON trusted_keys BEGIN
+        INSERT INTO settings (key, value) VALUES ('library_generation', '1')
+        ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1;
+    END;
+    CREATE TRIGGER trusted_keys_changed AFTER UPDATE ON trusted_keys BEGIN
+        INSERT INTO settings (key, value) VALUES ('library_generation', '1')
+        ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1;
+    END;
+    CREATE TRIGGER trusted_keys_removed AFTER DELETE ON trusted_keys BEGIN
+        INSERT INTO settings (key, value) VALUES ('library_generation', '1')
+        ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1;
+    END;
+    """,
 )
 
 
