@@ -13,15 +13,16 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from content.errors import ContentError
-from content.package import build_package
-from hub import library
+from content.package import build_package, write_package
+from content.signing import UnverifiedContent
+from hub import keys_cli, library
 from hub.address import hub_url, qr_text
 from hub.home import Hub, default_home
 from hub.plugins import ENABLED_SETTING, build_manager, default_enabled, installed_plugins
 from hub.service import service_app
 
 app = typer.Typer(help="Commons Hub: an offline learning hub for your community.", no_args_is_help=True)
-content_app = typer.Typer(help="Build, import and list courses.", no_args_is_help=True)
+content_app = typer.Typer(help="Build, import, export and list courses.", no_args_is_help=True)
 plugins_app = typer.Typer(help="See, enable and disable plugins.", no_args_is_help=True)
 app.add_typer(content_app, name="content")
 app.add_typer(plugins_app, name="plugins")
@@ -86,10 +87,10 @@ def serve(
 def content_list(home: HomeOption = None) -> None:
     """List the courses on this hub."""
     hub = open_hub(home)
-    table = Table("id", "version", "language", "lessons", "title", "origin")
+    table = Table("id", "version", "language", "lessons", "title", "source")
     for course in hub.courses():
         table.add_row(course.id, str(course.version), course.language, str(course.lesson_count),
-                      course.title, course.origin)  # fmt: skip
+                      course.title, course.source.label())  # fmt: skip
     console.print(table)
 
 
@@ -97,22 +98,57 @@ def content_list(home: HomeOption = None) -> None:
 def content_build(
     source: Annotated[Path, typer.Argument(help="An author folder with course.toml.")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Package to write: a folder, or a .zip file.")],
+    sign: Annotated[
+        Path | None, typer.Option("--sign", help="Sign it with this minisign secret key file.")
+    ] = None,
 ) -> None:
     """Build a package from an author's folder."""
     try:
-        manifest = build_package(source, out)
+        key = keys_cli.read_secret_key_file(sign) if sign else None
+        manifest = build_package(source, out, key)
     except ContentError as error:
         raise fail(str(error)) from None
+    signed = f", signed by key {key.public.id}" if key else ", not signed"
     console.print(f"Built {manifest.course.id} v{manifest.course.version} "
-                  f"({len(manifest.lessons)} lessons) into {out}")  # fmt: skip
+                  f"({len(manifest.lessons)} lessons) into {out}{signed}")  # fmt: skip
+
+
+@content_app.command("export")
+def content_export(
+    course_id: Annotated[str, typer.Argument(help="The course id (see `hub content list`).")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Package to write: a folder, or a .zip file.")],
+    home: HomeOption = None,
+) -> None:
+    """Export a course as a package, with the manifest and signature it came with."""
+    hub = open_hub(home)
+    stored = library.stored_package(hub.db, hub.blobs, course_id)
+    if stored is None:
+        raise fail(f"there is no course {course_id!r} on this hub (see `hub content list`)")
+    try:
+        write_package(out, stored.manifest_raw, stored.signature, stored.files)
+    except ContentError as error:
+        raise fail(f"{course_id} was not exported: {error}") from None
+    signed = "with its signature" if stored.signature else "not signed"
+    console.print(f"Exported {course_id} into {out} ({signed})")
 
 
 @content_app.command("import")
 def content_import(
     path: Annotated[Path, typer.Argument(help="A package (.zip or folder) or an author folder.")],
+    allow_unverified: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unverified",
+            help="Also take content that is unsigned or signed by a key this hub does not trust; "
+            "residents see it marked as not verified.",
+        ),
+    ] = False,
     home: HomeOption = None,
 ) -> None:
-    """Import a course. Nothing changes on the hub unless all of it is valid."""
+    """Import a course. Nothing changes on the hub unless all of it is valid.
+
+    Content must be signed by a trusted key (`hub keys trust`) unless --allow-unverified is given.
+    """
     hub = open_hub(home)
     columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console) as bar:
@@ -121,11 +157,16 @@ def content_import(
             result = library.import_package(
                 hub.db, hub.blobs, path,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
+                allow_unverified=allow_unverified,
             )  # fmt: skip
+        except UnverifiedContent as error:
+            raise fail(f"{path.name} was not imported: {error} (--allow-unverified)") from None
         except ContentError as error:
             raise fail(f"{path.name} was not imported: {error}") from None
     was = f" (replacing version {result.replaced_version})" if result.replaced_version else ""
     console.print(f"Imported {result.course_id} v{result.version}: {result.title}{was}")
+    card = next(c for c in hub.courses() if c.id == result.course_id)
+    console.print(card.source.label())
 
 
 @plugins_app.command("list")
@@ -161,5 +202,6 @@ def plugins_disable(name: str, home: HomeOption = None) -> None:
     _set_plugin(home, name, False)
 
 
+keys_cli.register(app)
 add_plugin_commands()
 __import__("desktop.cli").cli.register(app)  # `hub desktop` (desktop → hub; its GUI imports are lazy)
