@@ -49,17 +49,18 @@ class TrustError(LearnerError):
     """A key or name a person must correct; the message (translatable) says how."""
 
 
+NOT_A_KEY = N_(
+    "This is not a minisign public key. Paste the line that starts with “RW” from the "
+    "publisher's .pub file, or upload that file."
+)
+
+
 def read_public_key(text: str | bytes) -> PublicKey:
     """A public key a person pasted or uploaded, or a clear message saying what is wrong."""
     try:
         return parse_public_key(text)
     except SignatureError:
-        raise TrustError(
-            N_(
-                "This is not a minisign public key. Paste the line that starts with “RW” from the "
-                "publisher's .pub file, or upload that file."
-            )
-        ) from None
+        raise TrustError(NOT_A_KEY) from None
 
 
 def _check_name(name: str) -> str:
