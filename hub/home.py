@@ -3,7 +3,7 @@
 hub.db        SQLite in WAL mode, the source of truth
 blobs/        content-addressed files shared by all courses
 index/        the search index (a cache, rebuildable from hub.db)
-keys/         this hub's signing key and trusted publisher keys
+keys/         this hub's signing key (the keys it trusts are in hub.db: hub/trust.py)
 """
 
 from __future__ import annotations
