@@ -243,23 +243,28 @@ class _Sink:
         return data
 
 
-def _member(name: str, size: int) -> zipfile.ZipInfo:
+def _member(name: str, size: int, compress: bool) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))  # the same course, the same zip
     info.file_size = size
-    info.compress_type = zipfile.ZIP_DEFLATED
+    info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
     info.external_attr = 0o644 << 16
     return info
 
 
 def zip_chunks(raw: bytes, signature: bytes | None, files: Mapping[str, Path]) -> Iterator[bytes]:
-    """A package as a zip, produced piece by piece (to stream it), reading blobs in chunks."""
+    """A package as a zip, produced piece by piece (to stream it), reading blobs in chunks.
+
+    Blobs are stored, not deflated: the big ones (video, audio, images) are compressed
+    already, and deflating them would cost a Raspberry Pi most of its CPU for nothing.
+    """
     sink = _Sink()
     with zipfile.ZipFile(sink, "w") as archive:  # type: ignore[arg-type]
-        archive.writestr(_member(MANIFEST, len(raw)), raw)
+        archive.writestr(_member(MANIFEST, len(raw), compress=True), raw)
         if signature is not None:
-            archive.writestr(_member(SIGNATURE, len(signature)), signature)
+            archive.writestr(_member(SIGNATURE, len(signature), compress=False), signature)
         for sha256, path in sorted(files.items()):
-            with archive.open(_member(blob_relpath(sha256), path.stat().st_size), "w") as member:
+            member_info = _member(blob_relpath(sha256), path.stat().st_size, compress=False)
+            with archive.open(member_info, "w") as member:
                 for chunk in _read_checked(path, sha256):
                     member.write(chunk)
                     yield sink.take()
