@@ -14,24 +14,26 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import stat
+import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from content.author import read_author_folder
-from content.blobs import CHUNK, blob_relpath, hash_file
+from content.blobs import CHUNK, blob_relpath
 from content.errors import ContentError
 from content.model import Manifest, parse_manifest
 from content.paths import check_relative, safe_file
+from content.signing import PublicKey, SecretKey, SignatureError, parse_signature, sign, verify
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.json.minisig"
 MAX_MANIFEST_BYTES = 8 * 1024 * 1024
+MAX_SIGNATURE_BYTES = 16 * 1024
 MAX_PACKAGE_BYTES = 8 * 1024**3
 MAX_COMPRESSION_RATIO = 200
 _RATIO_FREE_BYTES = 1024 * 1024  # tiny members may compress as well as they like
@@ -56,6 +58,30 @@ def decode_manifest(raw: bytes) -> Manifest:
     return parse_manifest(data)
 
 
+@dataclass(frozen=True)
+class Signer:
+    """Who signed a package's manifest.
+
+    `verified_by` is the trusted key the signature was checked against; None when the key
+    is not among the trusted ones, so the signature could not be checked at all.
+    """
+
+    key_id: str
+    verified_by: PublicKey | None
+    trusted_comment: str
+
+
+def check_signature(raw: bytes, signature: bytes | None, trusted: Collection[PublicKey]) -> Signer | None:
+    """Who signed `raw`; refuses a garbled signature, or one a trusted key did not make."""
+    if signature is None:
+        return None
+    parsed = parse_signature(signature)
+    key = next((k for k in trusted if k.key_id == parsed.key_id), None)
+    if key is not None:
+        verify(raw, parsed, key)
+    return Signer(parsed.signer, key, parsed.trusted_comment)
+
+
 @dataclass
 class Package:
     """An opened package: its manifest, its signature, and access to its blobs."""
@@ -64,6 +90,7 @@ class Package:
     manifest: Manifest
     manifest_raw: bytes
     signature: bytes | None
+    signer: Signer | None
     _zip: zipfile.ZipFile | None = None
     _author_files: dict[str, Path] | None = None
 
@@ -118,22 +145,33 @@ def check_zip_members(archive: zipfile.ZipFile) -> None:
             raise ContentError(f"{info.filename!r} is compressed suspiciously well (a zip bomb?)")
 
 
+def _read_signature(size: int, read: Callable[[], bytes]) -> bytes:
+    if size > MAX_SIGNATURE_BYTES:
+        raise SignatureError(f"{SIGNATURE} is too large to be a signature (garbled?)")
+    return read()
+
+
 @contextmanager
-def open_package(path: Path) -> Iterator[Package]:
+def open_package(path: Path, trusted: Collection[PublicKey] = ()) -> Iterator[Package]:
     """Open a package (directory or zip) or an author folder, validating its manifest.
 
-    Blobs are checked as they are read: `check_blobs`, or a blob store's `put_file`.
+    A signature is checked against the `trusted` key it names; a garbled one, or one that
+    does not match, refuses the package. Blobs are checked as they are read: `check_blobs`,
+    or a blob store's `put_file`.
     """
     if (path / "course.toml").is_file():
         course = read_author_folder(path)
         raw = manifest_bytes(course.manifest)
-        yield Package(path, course.manifest, raw, None, _author_files=course.files)
+        yield Package(path, course.manifest, raw, None, None, _author_files=course.files)
         return
     if path.is_dir():
         raw = safe_file(path, MANIFEST).read_bytes()
-        sig_path = path / SIGNATURE
-        signature = safe_file(path, SIGNATURE).read_bytes() if sig_path.exists() else None
-        yield Package(path, decode_manifest(raw), raw, signature)
+        signature = None
+        if (path / SIGNATURE).exists() or (path / SIGNATURE).is_symlink():
+            sig_path = safe_file(path, SIGNATURE)
+            signature = _read_signature(sig_path.stat().st_size, sig_path.read_bytes)
+        manifest = decode_manifest(raw)
+        yield Package(path, manifest, raw, signature, check_signature(raw, signature, trusted))
         return
     if not path.is_file():
         raise ContentError(f"{path} does not exist")
@@ -146,35 +184,115 @@ def open_package(path: Path) -> Iterator[Package]:
         try:
             raw = archive.read(MANIFEST)
             names = set(archive.namelist())
-            signature = archive.read(SIGNATURE) if SIGNATURE in names else None
+            signature = None
+            if SIGNATURE in names:
+                info = archive.getinfo(SIGNATURE)
+                signature = _read_signature(info.file_size, lambda: archive.read(info))
         except KeyError:
             raise ContentError("the package has no manifest.json") from None
         except (zipfile.BadZipFile, OSError) as error:
             raise ContentError(f"the package is damaged ({error})") from None
-        yield Package(path, decode_manifest(raw), raw, signature, archive)
+        manifest = decode_manifest(raw)
+        yield Package(path, manifest, raw, signature, check_signature(raw, signature, trusted), archive)
 
 
-def build_package(source: Path, out: Path) -> Manifest:
-    """Build a package from an author folder into `out` (a directory, or a file ending .zip)."""
+def build_package(source: Path, out: Path, key: SecretKey | None = None) -> Manifest:
+    """Build a package from an author folder into `out` (a directory, or a file ending .zip).
+
+    With `key`, the manifest is signed (manifest.json.minisig).
+    """
     course = read_author_folder(source)
     raw = manifest_bytes(course.manifest)
+    signature = None
+    if key is not None:
+        about = course.manifest.course
+        stamp = f"timestamp:{int(time.time())}\tfile:{MANIFEST}\thashed"
+        comment = f"{stamp}\tcourse:{about.id}\tversion:{about.version}"
+        signature = sign(raw, key, comment).encode()
+    write_package(out, raw, signature, course.files)
+    return course.manifest
+
+
+def _read_checked(path: Path, sha256: str) -> Iterator[bytes]:
+    """The bytes of a file in chunks, refusing at the end if they do not hash to `sha256`."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+            yield chunk
+    if digest.hexdigest() != sha256:
+        raise ContentError(f"{path.name} changed or is damaged: it no longer matches its hash {sha256[:12]}…")
+
+
+class _Sink:
+    """A write-only stream that hands back what zipfile wrote since the last `take`."""
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self._parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def take(self) -> bytes:
+        data = b"".join(self._parts)
+        self._parts.clear()
+        return data
+
+
+def _member(name: str, size: int, compress: bool) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))  # the same course, the same zip
+    info.file_size = size
+    info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+    info.external_attr = 0o644 << 16
+    return info
+
+
+def zip_chunks(raw: bytes, signature: bytes | None, files: Mapping[str, Path]) -> Iterator[bytes]:
+    """A package as a zip, produced piece by piece (to stream it), reading blobs in chunks.
+
+    Blobs are stored, not deflated: the big ones (video, audio, images) are compressed
+    already, and deflating them would cost a Raspberry Pi most of its CPU for nothing.
+    """
+    sink = _Sink()
+    with zipfile.ZipFile(sink, "w") as archive:  # type: ignore[arg-type]
+        archive.writestr(_member(MANIFEST, len(raw), compress=True), raw)
+        if signature is not None:
+            archive.writestr(_member(SIGNATURE, len(signature), compress=False), signature)
+        for sha256, path in sorted(files.items()):
+            member_info = _member(blob_relpath(sha256), path.stat().st_size, compress=False)
+            with archive.open(member_info, "w") as member:
+                for chunk in _read_checked(path, sha256):
+                    member.write(chunk)
+                    yield sink.take()
+    yield sink.take()
+
+
+def write_package(out: Path, raw: bytes, signature: bytes | None, files: Mapping[str, Path]) -> None:
+    """Write a package into `out`: a new or empty folder, or a .zip file (written whole or not at all)."""
     if out.suffix.lower() == ".zip":
         out.parent.mkdir(parents=True, exist_ok=True)
         part = out.with_name(out.name + ".part")
-        with zipfile.ZipFile(part, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr(MANIFEST, raw)
-            for sha256, path in sorted(course.files.items()):
-                archive.write(path, blob_relpath(sha256))
-        part.replace(out)
-        return course.manifest
-    if out.exists() and any(out.iterdir()):
-        raise ContentError(f"{out} already exists and is not empty")
-    for sha256, path in course.files.items():
+        try:
+            with part.open("wb") as handle:
+                for chunk in zip_chunks(raw, signature, files):
+                    handle.write(chunk)
+            part.replace(out)
+        finally:
+            part.unlink(missing_ok=True)
+        return
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ContentError(f"{out} already exists and is not an empty folder")
+    for sha256, path in files.items():
         target = out / blob_relpath(sha256)
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, target)
-        if hash_file(target)[0] != sha256:
-            raise ContentError(f"{path} changed while the package was being built")
+        with target.open("wb") as handle:
+            for chunk in _read_checked(path, sha256):
+                handle.write(chunk)
     out.mkdir(parents=True, exist_ok=True)  # a course without media files has no blobs/ to make it
     (out / MANIFEST).write_bytes(raw)
-    return course.manifest
+    if signature is not None:
+        (out / SIGNATURE).write_bytes(signature)

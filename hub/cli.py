@@ -13,15 +13,16 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from content.errors import ContentError
-from content.package import build_package
-from hub import imports
+from content.package import build_package, write_package
+from content.signing import UnverifiedContent
+from hub import imports, keys_cli, library
 from hub.address import hub_url, qr_text
 from hub.home import Hub, default_home
 from hub.plugins import ENABLED_SETTING, build_manager, default_enabled, installed_plugins, manager_for
 from hub.service import service_app
 
 app = typer.Typer(help="Commons Hub: an offline learning hub for your community.", no_args_is_help=True)
-content_app = typer.Typer(help="Build, import and list courses.", no_args_is_help=True)
+content_app = typer.Typer(help="Build, import, export and list courses.", no_args_is_help=True)
 plugins_app = typer.Typer(help="See, enable and disable plugins.", no_args_is_help=True)
 app.add_typer(content_app, name="content")
 app.add_typer(plugins_app, name="plugins")
@@ -88,10 +89,10 @@ def serve(
 def content_list(home: HomeOption = None) -> None:
     """List the courses on this hub."""
     hub = open_hub(home)
-    table = Table("id", "version", "language", "lessons", "title", "origin")
+    table = Table("id", "version", "language", "lessons", "title", "source")
     for course in hub.courses():
         table.add_row(course.id, str(course.version), course.language, str(course.lesson_count),
-                      course.title, course.origin)  # fmt: skip
+                      course.title, course.source.label())  # fmt: skip
     console.print(table)
 
 
@@ -99,14 +100,38 @@ def content_list(home: HomeOption = None) -> None:
 def content_build(
     source: Annotated[Path, typer.Argument(help="An author folder with course.toml.")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Package to write: a folder, or a .zip file.")],
+    sign: Annotated[
+        Path | None, typer.Option("--sign", help="Sign it with this minisign secret key file.")
+    ] = None,
 ) -> None:
     """Build a package from an author's folder."""
     try:
-        manifest = build_package(source, out)
+        key = keys_cli.read_secret_key_file(sign) if sign else None
+        manifest = build_package(source, out, key)
     except ContentError as error:
         raise fail(str(error)) from None
+    signed = f", signed by key {key.public.id}" if key else ", not signed"
     console.print(f"Built {manifest.course.id} v{manifest.course.version} "
-                  f"({len(manifest.lessons)} lessons) into {out}")  # fmt: skip
+                  f"({len(manifest.lessons)} lessons) into {out}{signed}")  # fmt: skip
+
+
+@content_app.command("export")
+def content_export(
+    course_id: Annotated[str, typer.Argument(help="The course id (see `hub content list`).")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Package to write: a folder, or a .zip file.")],
+    home: HomeOption = None,
+) -> None:
+    """Export a course as a package, with the manifest and signature it came with."""
+    hub = open_hub(home)
+    stored = library.stored_package(hub.db, hub.blobs, course_id)
+    if stored is None:
+        raise fail(f"there is no course {course_id!r} on this hub (see `hub content list`)")
+    try:
+        write_package(out, stored.manifest_raw, stored.signature, stored.files)
+    except ContentError as error:
+        raise fail(f"{course_id} was not exported: {error}") from None
+    signed = "with its signature" if stored.signature else "not signed"
+    console.print(f"Exported {course_id} into {out} ({signed})")
 
 
 def show_preview(checked: imports.HubPreview) -> None:
@@ -117,7 +142,11 @@ def show_preview(checked: imports.HubPreview) -> None:
         title = course.title + (f" (replaces version {replaces})" if replaces else "")
         table.add_row(title, course.language, str(course.lessons), f"{course.bytes / 1024**2:,.1f} MB")
     console.print(table)
-    signer = preview.signer or ("signed, checked while importing" if preview.signed else "not signed (local)")
+    mark = checked.mark
+    signer = {
+        "verified": f"{mark.name} (key {mark.key_id}, trusted by this hub)",
+        "untrusted": f"key {mark.key_id}, which this hub does not trust",
+    }.get(mark.status, "nobody (not signed)")
     console.print(f"Signed by: {signer}. Free disk: {checked.free_bytes / 1024**3:,.1f} GB.")
     for note in preview.notes:
         console.print(note)
@@ -129,10 +158,19 @@ def content_import(
         Path,
         typer.Argument(help="A package, an author folder, a ZIM, EPUB or PDF file, or a folder of PDFs."),
     ],
+    allow_unverified: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unverified",
+            help="Also take content that is unsigned or signed by a key this hub does not trust; "
+            "residents see it marked as not verified.",
+        ),
+    ] = False,
     home: HomeOption = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Import without asking.")] = False,
 ) -> None:
-    """Import courses. Shows what comes in first; nothing changes unless all of it is valid."""
+    """Import courses. Shows what comes in and who signed it first; nothing changes unless all of it
+    is valid. Content must be signed by a trusted key (`hub keys trust`) unless --allow-unverified."""
     hub = open_hub(home)
     try:
         checked = imports.preview_import(hub, path)
@@ -151,12 +189,16 @@ def content_import(
             bar.update(task, completed=done, total=total, description=message)
 
         try:
-            results = imports.run_import(hub, path, report, checked)
+            results = imports.run_import(hub, path, report, checked, allow_unverified=allow_unverified)
+        except UnverifiedContent as error:
+            raise fail(f"{path.name} was not imported: {error} (--allow-unverified)") from None
         except ContentError as error:
             raise fail(f"{path.name} was not imported: {error}") from None
+    cards = {card.id: card for card in hub.courses()}
     for result in results:
         was = f" (replacing version {result.replaced_version})" if result.replaced_version else ""
         console.print(f"Imported {result.course_id} v{result.version}: {result.title}{was}")
+        console.print(cards[result.course_id].source.label())
 
 
 @plugins_app.command("list")
@@ -192,5 +234,6 @@ def plugins_disable(name: str, home: HomeOption = None) -> None:
     _set_plugin(home, name, False)
 
 
+keys_cli.register(app)
 add_plugin_commands()
 __import__("desktop.cli").cli.register(app)  # `hub desktop` (desktop → hub; its GUI imports are lazy)

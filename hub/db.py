@@ -109,7 +109,7 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX jobs_state ON jobs (state, id);
     """,
-    # learning pathways: ordered series of published courses (see hub/pathways.py).
+    # 4: learning pathways: ordered series of published courses (see hub/pathways.py).
     """
     CREATE TABLE pathways (
         id INTEGER PRIMARY KEY,
@@ -123,7 +123,7 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (pathway_id, course_id)
     );
     """,
-    # progress that merges everywhere (sync/merge.py): time spent per device, forgotten learners
+    # 5: progress that merges everywhere (sync/merge.py): time spent per device, forgotten learners
     # (tombstones), this hub's change log with the knowledge vector, peers' devices and acks.
     """
     CREATE TABLE progress_time (
@@ -158,6 +158,35 @@ MIGRATIONS: tuple[str, ...] = (
         counter INTEGER NOT NULL,
         PRIMARY KEY (peer_id, device_id)
     );
+    """,
+    # 6: verified sources (see hub/trust.py): the keys this hub trusts, and for each course the exact
+    # manifest bytes and signature it came with (so an export keeps them) and who signed it.
+    # signer_key is the public key the signature was checked against (NULL: not checked, the key
+    # was unknown). Any change to the trusted keys changes the library generation, so cached
+    # course lists and their "verified" marks follow at once.
+    """
+    CREATE TABLE trusted_keys (
+        key_id TEXT PRIMARY KEY,
+        public_key TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        added_at TEXT NOT NULL
+    );
+    ALTER TABLE courses ADD COLUMN package_manifest BLOB;
+    ALTER TABLE courses ADD COLUMN signature TEXT;
+    ALTER TABLE courses ADD COLUMN signer_key_id TEXT;
+    ALTER TABLE courses ADD COLUMN signer_key TEXT;
+    CREATE TRIGGER trusted_keys_added AFTER INSERT ON trusted_keys BEGIN
+        INSERT INTO settings (key, value) VALUES ('library_generation', '1')
+        ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1;
+    END;
+    CREATE TRIGGER trusted_keys_changed AFTER UPDATE ON trusted_keys BEGIN
+        INSERT INTO settings (key, value) VALUES ('library_generation', '1')
+        ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1;
+    END;
+    CREATE TRIGGER trusted_keys_removed AFTER DELETE ON trusted_keys BEGIN
+        INSERT INTO settings (key, value) VALUES ('library_generation', '1')
+        ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1;
+    END;
     """,
 )
 

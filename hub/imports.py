@@ -17,8 +17,9 @@ from pathlib import Path
 
 from content.errors import ContentError
 from content.importers import SOURCE_SUFFIXES, ImportOptions, Preview, importer_for
+from content.package import open_package
 from content.paths import check_relative
-from hub import library
+from hub import library, sources
 from hub.home import Hub
 from hub.settings import load_settings
 
@@ -51,10 +52,31 @@ class HubPreview:
     needed_bytes: int
     free_bytes: int
     replaces: dict[str, int] = field(default_factory=dict)  # course id -> version on the hub now
+    mark: sources.Source = field(default_factory=lambda: sources.Source(sources.LOCAL, "", None))
 
     @property
     def fits(self) -> bool:
         return self.needed_bytes <= self.free_bytes
+
+    @property
+    def verified(self) -> bool:
+        return self.mark.status == sources.VERIFIED
+
+
+def _mark(hub: Hub, path: Path, preview: Preview) -> sources.Source:
+    """Who signed a package, checked against the keys this hub trusts now (a bad signature raises)."""
+    unsigned = sources.Source(sources.LOCAL, "", None)
+    if not preview.signed:
+        return unsigned
+    trusted = sources.trusted_keys(hub.db)
+    with open_package(path, [key.key for key in trusted]) as package:
+        signer = package.signer
+    if signer is None:
+        return unsigned
+    if signer.verified_by is not None:
+        names = {key.key.id: key.name for key in trusted}
+        return sources.Source(sources.VERIFIED, names.get(signer.key_id, signer.key_id), signer.key_id)
+    return sources.Source(sources.UNTRUSTED, "", signer.key_id)
 
 
 def _megabytes(count: int) -> str:
@@ -70,7 +92,7 @@ def preview_import(hub: Hub, path: Path) -> HubPreview:
         row = hub.db.execute("SELECT version FROM courses WHERE id = ?", [course.id]).fetchone()
         if row:
             replaces[course.id] = row[0]
-    return HubPreview(preview, needed, free_bytes(hub.home), replaces)
+    return HubPreview(preview, needed, free_bytes(hub.home), replaces, _mark(hub, path, preview))
 
 
 def check_fits(checked: HubPreview) -> None:
@@ -94,11 +116,18 @@ def _clear_stale_work(root: Path) -> None:
 
 
 def run_import(
-    hub: Hub, path: Path, report: Report | None = None, checked: HubPreview | None = None
+    hub: Hub,
+    path: Path,
+    report: Report | None = None,
+    checked: HubPreview | None = None,
+    *,
+    allow_unverified: bool = False,
 ) -> list[library.ImportResult]:
     """Import `path` whole, or refuse it with a ContentError and leave the hub as it was.
 
     `checked` is a preview just made of the same path, to save reading the source again.
+    Unsigned content, or content signed by a key the hub does not trust, is refused
+    (`UnverifiedContent`) unless a person chose to take it anyway (`allow_unverified`).
     """
     check_fits(checked or preview_import(hub, path))
     importer = importer_for(path)
@@ -119,7 +148,11 @@ def run_import(
                 if report:
                     report(done, total, f"Checking and copying {path.name}")
 
-            results.append(library.import_package(hub.db, hub.blobs, package, progress=copying))
+            results.append(
+                library.import_package(
+                    hub.db, hub.blobs, package, progress=copying, allow_unverified=allow_unverified
+                )
+            )
         return results
     finally:
         shutil.rmtree(work, ignore_errors=True)

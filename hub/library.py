@@ -17,9 +17,11 @@ from sqlite_utils import Database
 
 from content.blobs import BlobStore
 from content.errors import ContentError
-from content.model import Course, Lesson, Manifest
-from content.package import Package, open_package
+from content.model import FORMAT_NAME, FORMAT_VERSION, Course, Lesson, Manifest
+from content.package import Package, Signer, decode_manifest, manifest_bytes, open_package
+from content.signing import UnknownSigner, UnverifiedContent
 from hub.db import transaction
+from hub.sources import Source, source_of, trusted_public_keys
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes total)
 
@@ -44,6 +46,7 @@ class CourseCard:
     cover_sha256: str | None
     lesson_count: int
     origin: str
+    source: Source
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class ImportResult:
     version: int
     title: str
     replaced_version: int | None
+    signer: Signer | None
 
 
 def _copy_blobs(package: Package, blobs: BlobStore, progress: Progress | None) -> None:
@@ -76,15 +80,34 @@ def import_package(
     *,
     origin: str = "local",
     progress: Progress | None = None,
+    allow_unverified: bool = False,
 ) -> ImportResult:
-    """Import a package file or directory; refuse it whole if anything is wrong."""
-    with open_package(path) as package:
+    """Import a package file or directory; refuse it whole if anything is wrong.
+
+    A package signed by a key this hub trusts comes in verified. One that is unsigned, or
+    signed by a key the hub does not know, is refused (UnverifiedContent) unless
+    `allow_unverified` says a person chose to take it anyway; it is then marked unverified.
+    A signature that is garbled or does not match is always refused.
+    """
+    with open_package(path, trusted_public_keys(db)) as package:
         manifest = package.manifest
         course = manifest.course
+        if not allow_unverified:
+            _refuse_unverified(package.signer)
         _refuse_older(db, manifest)
         _copy_blobs(package, blobs, progress)
-        replaced = _store_course(db, manifest, package.manifest_raw, origin)
-    return ImportResult(course.id, course.version, course.title, replaced)
+        replaced = _store_course(db, package, origin)
+    return ImportResult(course.id, course.version, course.title, replaced, package.signer)
+
+
+def _refuse_unverified(signer: Signer | None) -> None:
+    if signer is None:
+        raise UnverifiedContent(
+            "the package is not signed, so the hub cannot tell who made it; import it as unverified "
+            "content only if you know where it comes from"
+        )
+    if signer.verified_by is None:
+        raise UnknownSigner(signer.key_id)
 
 
 def _refuse_older(db: Database, manifest: Manifest) -> int | None:
@@ -99,21 +122,26 @@ def _refuse_older(db: Database, manifest: Manifest) -> int | None:
     return existing[0] if existing else None
 
 
-def _store_course(db: Database, manifest: Manifest, raw: bytes, origin: str) -> int | None:
+def _store_course(db: Database, package: Package, origin: str) -> int | None:
     """Make the course version visible in one transaction; return the version it replaced."""
+    manifest, raw, signer = package.manifest, package.manifest_raw, package.signer
     course = manifest.course
     with transaction(db):
         replaced = _refuse_older(db, manifest)  # again: another import may have committed meanwhile
         db.execute("DELETE FROM lessons WHERE course_id = ?", [course.id])
         db.execute(
             "INSERT OR REPLACE INTO courses (id, version, title, summary, language, topics,"
-            " publisher, cover_sha256, lesson_count, manifest, manifest_sha256, origin, imported_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " publisher, cover_sha256, lesson_count, manifest, manifest_sha256, origin, imported_at,"
+            " package_manifest, signature, signer_key_id, signer_key)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 course.id, course.version, course.title, course.summary, course.language,
                 json.dumps(course.topics), course.publisher,
                 course.cover.sha256 if course.cover else None, len(manifest.lessons),
                 course.model_dump_json(), hashlib.sha256(raw).hexdigest(), origin, now(),
+                raw, package.signature.decode() if package.signature else None,
+                signer.key_id if signer else None,
+                signer.verified_by.fingerprint if signer and signer.verified_by else None,
             ],
         )  # fmt: skip
         db.conn.executemany(
@@ -141,12 +169,23 @@ def library_generation(db: Database) -> int:
     return int(row[0]) if row else 0
 
 
+# A course is verified while the key its signature was checked against is still trusted.
+_WITH_SOURCE = (
+    " c.origin, c.publisher, c.signer_key_id, t.name FROM courses c LEFT JOIN trusted_keys t"
+    " ON t.key_id = c.signer_key_id AND t.public_key = c.signer_key"
+)
+
+
 def list_courses(db: Database) -> list[CourseCard]:
     rows = db.execute(
-        "SELECT id, version, title, summary, language, topics, publisher, cover_sha256,"
-        " lesson_count, origin FROM courses ORDER BY title COLLATE NOCASE"
+        "SELECT c.id, c.version, c.title, c.summary, c.language, c.topics, c.cover_sha256, c.lesson_count,"
+        + _WITH_SOURCE
+        + " ORDER BY c.title COLLATE NOCASE"
     ).fetchall()
-    return [CourseCard(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6], r[7], r[8], r[9]) for r in rows]
+    return [
+        CourseCard(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[9], r[6], r[7], r[8], source_of(*r[8:]))
+        for r in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -154,13 +193,14 @@ class CourseDetail:
     course: Course
     origin: str
     lessons: list[Lesson]
+    source: Source
 
     def lesson(self, lesson_id: str) -> Lesson | None:
         return next((lesson for lesson in self.lessons if lesson.id == lesson_id), None)
 
 
 def get_course(db: Database, course_id: str) -> CourseDetail | None:
-    row = db.execute("SELECT manifest, origin FROM courses WHERE id = ?", [course_id]).fetchone()
+    row = db.execute("SELECT c.manifest," + _WITH_SOURCE + " WHERE c.id = ?", [course_id]).fetchone()
     if row is None:
         return None
     lessons = db.execute(
@@ -170,7 +210,40 @@ def get_course(db: Database, course_id: str) -> CourseDetail | None:
         Course.model_validate_json(row[0]),
         row[1],
         [Lesson.model_validate_json(data) for (data,) in lessons],
+        source_of(*row[1:]),
     )
+
+
+@dataclass(frozen=True)
+class StoredPackage:
+    """A course as it came in: the exact manifest bytes, its signature, and its files."""
+
+    manifest_raw: bytes
+    signature: bytes | None
+    files: dict[str, Path]
+
+
+def stored_package(db: Database, blobs: BlobStore, course_id: str) -> StoredPackage | None:
+    """What an export writes, so the course imports elsewhere with the same bytes and signature.
+
+    A course imported before the hub kept manifests gets its manifest made again from its
+    rows (unsigned: a signature over other bytes would not match).
+    """
+    row = db.execute(
+        "SELECT package_manifest, signature, manifest FROM courses WHERE id = ?", [course_id]
+    ).fetchone()
+    if row is None:
+        return None
+    raw, signature = row[0], row[1]
+    if raw is None:
+        lessons = db.execute("SELECT data FROM lessons WHERE course_id = ? ORDER BY position", [course_id])
+        manifest = Manifest(
+            format=FORMAT_NAME, format_version=FORMAT_VERSION, course=Course.model_validate_json(row[2]),
+            lessons=[Lesson.model_validate_json(data) for (data,) in lessons.fetchall()],
+        )  # fmt: skip
+        raw, signature = manifest_bytes(manifest), None
+    files = {sha256: blobs.path(sha256) for sha256 in decode_manifest(raw).files()}
+    return StoredPackage(raw, signature.encode() if signature else None, files)
 
 
 def file_info(db: Database, sha256: str) -> tuple[int, str, str] | None:

@@ -72,7 +72,7 @@ def load_or_create(keys_dir: Path) -> Device:
     """This hub's device key, made on first use (owner-only file, written atomically)."""
     path = keys_dir / KEY_FILE
     if not path.exists():
-        keys_dir.mkdir(parents=True, exist_ok=True)
+        keys_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # secret keys: the owner only
         raw = Ed25519PrivateKey.generate().private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )

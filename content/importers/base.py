@@ -41,8 +41,7 @@ class Preview:
     courses: list[CoursePreview]
     total_bytes: int  # what the hub's blob store will hold
     work_bytes: int = 0  # what a conversion writes to the work folder on the way
-    signed: bool = False  # the source carries a signature (checked when it is imported)
-    signer: str | None = None  # who signed it, once the signature is verified
+    signed: bool = False  # the source carries a signature (checked against the hub's trusted keys)
     notes: list[str] = field(default_factory=list)
 
 

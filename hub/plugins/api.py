@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
@@ -21,8 +21,22 @@ from hub.library import CourseDetail
 from hub.pages import render
 from hub.plugins.resident.learning import media_url
 from hub.plugins.zim import lesson_html, zim_prefix
+from hub.sources import Source
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
+
+
+class SourceOut(BaseModel):
+    """Where the course comes from, worked out from the keys the hub trusts right now."""
+
+    status: Literal["verified", "untrusted", "starter", "local"]
+    name: str = Field(description="The trusted publisher when verified, else the publisher the course names")
+    key_id: str | None = Field(description="The id of the key that signed the course (minisign's form)")
+    label: str = Field(description="What residents read, in the request's language")
+
+
+def _source_out(source: Source) -> SourceOut:
+    return SourceOut(status=source.status, name=source.name, key_id=source.key_id, label=source.label())
 
 
 class CourseSummary(BaseModel):
@@ -35,6 +49,7 @@ class CourseSummary(BaseModel):
     publisher: str
     lesson_count: int
     url: str
+    source: SourceOut
 
 
 class LessonSummary(BaseModel):
@@ -176,7 +191,7 @@ def _lesson_or_404(hub: Hub, course_id: str, lesson_id: str) -> Lesson:
 def list_courses(hub: HubDep, lang: str = "", topic: str = "") -> list[CourseSummary]:
     """Every course on the hub, optionally only one language or topic."""
     return [
-        CourseSummary(**{**c.__dict__, "url": f"/api/v1/courses/{c.id}"})
+        CourseSummary(**{**c.__dict__, "url": f"/api/v1/courses/{c.id}", "source": _source_out(c.source)})
         for c in hub.courses()
         if (not lang or c.language.split("-")[0] == lang) and (not topic or topic in c.topics)
     ]
@@ -190,6 +205,7 @@ def get_course(course_id: str, hub: HubDep) -> CourseOut:
         **course.model_dump(exclude={"cover"}),
         lesson_count=len(detail.lessons),
         url=f"/api/v1/courses/{course.id}",
+        source=_source_out(detail.source),
         lessons=[
             LessonSummary(id=ls.id, title=ls.title, kind=ls.kind, minutes=ls.minutes) for ls in detail.lessons
         ],

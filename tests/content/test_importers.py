@@ -36,7 +36,7 @@ def test_a_package_zip_and_an_author_folder_are_previewed_and_imported_as_they_a
             3,
         )
         assert preview.total_bytes == preview.courses[0].bytes > 0
-        assert (preview.signed, preview.signer, preview.work_bytes) == (False, None, 0)
+        assert (preview.signed, preview.work_bytes) == (False, 0)
         assert importer.convert(path, tmp_path / "work", OPTIONS, None) == [path]
 
 

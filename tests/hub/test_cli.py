@@ -46,9 +46,13 @@ def test_build_then_import(course_folder: Path, tmp_path: Path):
     assert built.returncode == 0, built.stdout
     assert "Built sample-course v1 (3 lessons)" in built.stdout
     home = tmp_path / "home"
-    imported = hub("content", "import", out, home=home)
+    refused = hub("content", "import", out, home=home)
+    assert refused.returncode == 1
+    assert "not signed" in refused.stdout and "--allow-unverified" in refused.stdout
+    imported = hub("content", "import", out, "--allow-unverified", home=home)
     assert imported.returncode == 0, imported.stdout
     assert "Imported sample-course v1" in imported.stdout
+    assert "Made locally, not verified" in imported.stdout
     assert "sample-course" in hub("content", "list", home=home).stdout
 
 

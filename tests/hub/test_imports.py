@@ -29,7 +29,7 @@ CSRF = "test-csrf-token"
 @pytest.fixture
 def hub(tmp_path: Path) -> Hub:
     hub = Hub(tmp_path / "home")
-    import_package(hub.db, hub.blobs, write_course(tmp_path / "author"))
+    import_package(hub.db, hub.blobs, write_course(tmp_path / "author"), allow_unverified=True)
     return hub
 
 
@@ -60,7 +60,7 @@ def client_for(hub: Hub, role: Role | None) -> TestClient:
 
 def test_a_zim_imports_and_its_articles_are_searchable_and_readable(hub: Hub, tmp_path: Path):
     zim = make_zim(tmp_path / "wikimed.zim")
-    [result] = imports.run_import(hub, zim)
+    [result] = imports.run_import(hub, zim, allow_unverified=True)
     assert (result.course_id, result.title) == ("zim-test-wikimed", "Test WikiMed")
     assert searched(hub, "mosquito insecticide")[0] == "/courses/zim-test-wikimed/malaria"
     assert searched(hub, "headache joint pain")[0] == "/courses/zim-test-wikimed/dengue-fever"
@@ -95,8 +95,8 @@ def test_a_zim_imports_and_its_articles_are_searchable_and_readable(hub: Hub, tm
 
 
 def test_an_epub_and_a_folder_of_pdfs_import_readable_and_searchable(hub: Hub, tmp_path: Path):
-    [book] = imports.run_import(hub, make_epub(tmp_path / "book.epub"))
-    [leaflets] = imports.run_import(hub, make_pdf_folder(tmp_path / "leaflets"))
+    [book] = imports.run_import(hub, make_epub(tmp_path / "book.epub"), allow_unverified=True)
+    [leaflets] = imports.run_import(hub, make_pdf_folder(tmp_path / "leaflets"), allow_unverified=True)
     assert (book.course_id, leaflets.course_id) == ("epub-healthy-home", "pdf-leaflets")
     client = client_for(hub, None)
     chapter = client.get("/courses/epub-healthy-home/clean-water")
@@ -141,7 +141,7 @@ def test_bad_sources_are_refused_and_nothing_changes(hub: Hub, tmp_path: Path):
     blobs_before = sorted(p.name for p in (hub.home / "blobs").rglob("*"))
     for name, (path, message) in bad_sources(tmp_path).items():
         with pytest.raises(ContentError) as caught:
-            imports.run_import(hub, path)
+            imports.run_import(hub, path, allow_unverified=True)
         assert message in str(caught.value), name
     assert library_state(hub) == before
     assert sorted(p.name for p in (hub.home / "blobs").rglob("*")) == blobs_before
@@ -154,7 +154,7 @@ def test_a_package_over_the_size_cap_is_refused(hub: Hub, tmp_path: Path, monkey
     monkeypatch.setattr(package_module, "MAX_PACKAGE_BYTES", 100)
     before = library_state(hub)
     with pytest.raises(ContentError, match="unpacks to more than the size limit"):
-        imports.run_import(hub, package)
+        imports.run_import(hub, package, allow_unverified=True)
     assert library_state(hub) == before
 
 
@@ -179,7 +179,7 @@ def test_the_preview_shows_sizes_and_the_disk_check_refuses_what_does_not_fit(
     assert not imports.preview_import(hub, zim).fits
     before = library_state(hub)
     with pytest.raises(ContentError, match="there is not enough free disk space: this import needs about"):
-        imports.run_import(hub, zim)
+        imports.run_import(hub, zim, allow_unverified=True)
     assert library_state(hub) == before
     replacing = imports.preview_import(hub, write_course(tmp_path / "again"))
     assert replacing.replaces == {"sample-course": 1}
@@ -202,10 +202,17 @@ def test_the_tutor_uploads_sees_the_preview_confirms_and_the_job_imports(hub: Hu
     token = re.search(r"upload=([0-9a-f]{32})", sent.headers["location"])[1]
     preview = tutor.get(sent.headers["location"])
     assert preview.status_code == 200
-    assert "Healthy Home" in preview.text and "EPUB" in preview.text and "Not signed" in preview.text
+    assert (
+        "Healthy Home" in preview.text
+        and "EPUB" in preview.text
+        and "Nobody: it is not signed" in preview.text
+    )
+    assert "Import, marked as not verified" in preview.text
     assert 'action="/tutor/import/start"' in preview.text
     started = tutor.post(
-        "/tutor/import/start", data={"upload": token, "csrf_token": CSRF}, follow_redirects=False
+        "/tutor/import/start",
+        data={"upload": token, "allow_unverified": "1", "csrf_token": CSRF},
+        follow_redirects=False,
     )
     assert (started.status_code, started.headers["location"]) == (303, "/tutor/jobs")
     waiting = tutor.get("/tutor/jobs")
@@ -221,11 +228,20 @@ def test_the_tutor_uploads_sees_the_preview_confirms_and_the_job_imports(hub: Hu
 def test_an_import_job_run_twice_leaves_one_course(hub: Hub, tmp_path: Path):
     """A crash after the commit runs the job again: the same version replaces itself."""
     book = make_epub(tmp_path / "book.epub")
-    params = {"path": str(book), "name": book.name, "upload": ""}
+    params = {"path": str(book), "name": book.name, "upload": "", "allow_unverified": True}
     first = import_job(hub, params, lambda *args: None)
     state = library_state(hub)
     assert import_job(hub, params, lambda *args: None) == first
     assert library_state(hub) == state
+
+
+def test_unsigned_content_imports_only_when_the_tutor_chose_to_take_it(hub: Hub, tmp_path: Path):
+    book = make_epub(tmp_path / "book.epub")
+    job_id = jobs.submit(hub.db, "import", {"path": str(book), "name": book.name, "upload": ""})
+    jobs.run_queued(hub, {"import": import_job})
+    job = jobs.get_job(hub.db, job_id)
+    assert job.state == "failed" and "not signed" in job.message
+    assert "healthy-home" not in {card.id for card in hub.courses()}
 
 
 def test_a_failed_import_job_shows_its_reason_in_plain_words(hub: Hub, tmp_path: Path):
@@ -239,7 +255,9 @@ def test_a_failed_import_job_shows_its_reason_in_plain_words(hub: Hub, tmp_path:
     )
     assert refused.status_code == 400 and "broken.zim is not a readable ZIM file" in refused.text
     before = library_state(hub)
-    jobs.submit(hub.db, "import", {"path": str(corrupt), "name": corrupt.name, "upload": ""})
+    jobs.submit(
+        hub.db, "import", {"path": str(corrupt), "name": corrupt.name, "upload": "", "allow_unverified": True}
+    )
     jobs.run_queued(hub, {"import": import_job})
     page = tutor.get("/tutor/jobs").text
     assert "Failed" in page and "broken.zim was not imported: broken.zim is not a readable ZIM file" in page
@@ -270,7 +288,8 @@ def test_sources_come_from_usb_mounts_and_admin_folders_only(
         refused = tutor.get("/tutor/import/preview", params={"pick": pick})
         assert refused.status_code == 400 and "This cannot be imported" in refused.text, pick
     started = tutor.post(
-        "/tutor/import/start", data={"root": "0", "path": "user/STICK/leaflets", "csrf_token": CSRF}
+        "/tutor/import/start",
+        data={"root": "0", "path": "user/STICK/leaflets", "allow_unverified": "1", "csrf_token": CSRF},
     )
     assert started.status_code == 200  # followed to the jobs page
     jobs.run_queued(hub, {"import": import_job})
@@ -287,7 +306,9 @@ def test_the_disk_check_refuses_in_the_browser_too(hub: Hub, tmp_path: Path, mon
     monkeypatch.setattr(imports, "free_bytes", lambda path: 1024)
     preview = tutor.get(sent.headers["location"])
     assert "This does not fit" in preview.text and 'action="/tutor/import/start"' not in preview.text
-    started = tutor.post("/tutor/import/start", data={"upload": token, "csrf_token": CSRF})
+    started = tutor.post(
+        "/tutor/import/start", data={"upload": token, "allow_unverified": "1", "csrf_token": CSRF}
+    )
     assert started.status_code == 400 and "not enough free disk space" in started.text
     assert jobs.recent_jobs(hub.db) == []
     too_big = tutor.post("/tutor/import/upload", files={"file": (book.name, book.read_bytes())},
@@ -314,7 +335,7 @@ def test_uploads_are_capped_checked_for_kind_and_can_be_cancelled(
                       data={"csrf_token": CSRF}, follow_redirects=False)  # fmt: skip
     token = sent.headers["location"].rsplit("=", 1)[1]
     assert [p.name for p in (imports.upload_folder(hub) / token).iterdir()] == ["evil name.epub"]
-    tutor.post("/tutor/import/cancel", data={"upload": token, "csrf_token": CSRF})
+    tutor.post("/tutor/import/cancel", data={"upload": token, "allow_unverified": "1", "csrf_token": CSRF})
     assert not (imports.upload_folder(hub) / token).exists()
 
 
@@ -355,7 +376,7 @@ def test_other_kinds_of_jobs_show_on_the_jobs_page(hub: Hub):
 def test_the_command_line_shows_the_preview_and_imports(tmp_path: Path):
     home = tmp_path / "home"
     zim = make_zim(tmp_path / "wikimed.zim")
-    result = run_hub("content", "import", zim, "--yes", home=home)
+    result = run_hub("content", "import", zim, "--yes", "--allow-unverified", home=home)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "wikimed.zim: ZIM" in result.stdout and "Test WikiMed" in result.stdout
     assert "Imported zim-test-wikimed v1: Test WikiMed" in result.stdout

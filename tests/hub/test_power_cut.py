@@ -293,7 +293,17 @@ def power_cut_round(
             version = versions[max(ledger.started) + 1]
             ledger.started.add(version.number)
             importer = processes.start(
-                [sys.executable, "-m", "hub", "content", "import", str(version.package), "--home", str(home)],
+                [
+                    sys.executable,
+                    "-m",
+                    "hub",
+                    "content",
+                    "import",
+                    str(version.package),
+                    "--allow-unverified",
+                    "--home",
+                    str(home),
+                ],
                 log,
             )
         elif importer.poll() is not None:
@@ -407,7 +417,7 @@ def test_power_cuts_lose_nothing_acknowledged(tmp_path: Path, processes: Process
     home, log = tmp_path / "home", tmp_path / "hub.log"
     versions, ledger = Versions(tmp_path), Ledger()
     assert run_hub("init", home=home).returncode == 0
-    first = run_hub("content", "import", versions[1].package, home=home)
+    first = run_hub("content", "import", versions[1].package, "--allow-unverified", home=home)
     assert first.returncode == 0, first.stdout + first.stderr
 
     phones = [Phone(number) for number in range(PHONES)]
@@ -446,7 +456,7 @@ def test_writes_are_not_refused_during_an_import(tmp_path: Path, processes: Proc
     home, log = tmp_path / "home", tmp_path / "hub.log"
     versions, ledger = Versions(tmp_path), Ledger()
     assert run_hub("init", home=home).returncode == 0
-    assert run_hub("content", "import", versions[1].package, home=home).returncode == 0
+    assert run_hub("content", "import", versions[1].package, "--allow-unverified", home=home).returncode == 0
     server, base = start_hub(processes, home, log)
     phones = [Phone(number) for number in range(PHONES)]
     cut = threading.Event()
@@ -455,7 +465,7 @@ def test_writes_are_not_refused_during_an_import(tmp_path: Path, processes: Proc
         writer.start()
     try:
         for number in range(2, 5):
-            command = ["content", "import", versions[number].package]
+            command = ["content", "import", versions[number].package, "--allow-unverified"]
             assert run_hub(*command, home=home).returncode == 0
     finally:
         cut.set()

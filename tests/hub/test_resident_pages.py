@@ -27,7 +27,7 @@ def test_course_page_lists_lessons_and_publisher(client: TestClient):
     for title in ("Read me", "Watch", "Check"):
         assert title in page.text
     assert "Test team" in page.text
-    assert "made locally, not verified" in page.text
+    assert "Made locally, not verified" in page.text
     assert "0 of 3 lessons done" in page.text
 
 

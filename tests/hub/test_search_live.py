@@ -58,19 +58,26 @@ def test_an_import_from_another_process_is_searchable_within_seconds(
 ):
     assert found(running, "quetzal").total == 0
     other = Hub(hub.home)  # another process's connection: the index only sees SQLite change
-    import_package(other.db, other.blobs, write_course(tmp_path / "v1", course_with("quetzal")))
+    import_package(
+        other.db, other.blobs, write_course(tmp_path / "v1", course_with("quetzal")), allow_unverified=True
+    )
     took = wait_for(lambda: found(running, "quetzal").total > 0)
     assert took < 5
     assert found(running, "quetzal").hits[0].url == "/courses/sample-course/read-me"
 
-    import_package(other.db, other.blobs, write_course(tmp_path / "v2", course_with("axolotl", version=2)))
+    import_package(
+        other.db,
+        other.blobs,
+        write_course(tmp_path / "v2", course_with("axolotl", version=2)),
+        allow_unverified=True,
+    )
     wait_for(lambda: found(running, "axolotl").total > 0)
     assert found(running, "quetzal").total == 0  # the old version's words are gone
     assert found(running, "quetzl").suggestion is None  # a stale spelling word is never suggested
 
 
 def test_a_missing_index_is_rebuilt_on_start(hub: Hub, course_folder: Path):
-    import_package(hub.db, hub.blobs, course_folder)
+    import_package(hub.db, hub.blobs, course_folder, allow_unverified=True)
     path = index_path(hub)
     assert not path.exists()
     index = SearchIndex(path, poll_interval=0.1)
@@ -101,7 +108,7 @@ def break_index(path: Path, how: str) -> None:
     "how", ["deleted", "truncated segment", "garbage table of contents", "other schema version"]
 )
 def test_a_broken_index_is_rebuilt_on_start(hub: Hub, course_folder: Path, how: str):
-    import_package(hub.db, hub.blobs, course_folder)
+    import_package(hub.db, hub.blobs, course_folder, allow_unverified=True)
     first = SearchIndex(index_path(hub))
     first.rebuild(hub)
     expected = first.search("soap").total
@@ -118,7 +125,9 @@ def test_a_broken_index_is_rebuilt_on_start(hub: Hub, course_folder: Path, how: 
 
 
 def test_an_index_deleted_while_the_hub_runs_comes_back(hub: Hub, running: SearchIndex, tmp_path: Path):
-    import_package(hub.db, hub.blobs, write_course(tmp_path / "c", course_with("quetzal")))
+    import_package(
+        hub.db, hub.blobs, write_course(tmp_path / "c", course_with("quetzal")), allow_unverified=True
+    )
     wait_for(lambda: found(running, "quetzal").total > 0)
     break_index(index_path(hub), "deleted")
     wait_for(lambda: found(running, "quetzal").total > 0)
@@ -149,7 +158,7 @@ def test_concurrent_searches_while_an_import_is_indexing(hub: Hub, running: Sear
             folder = write_course(
                 tmp_path / f"v{version}", course_with(f"marmalade{version}", version=version)
             )
-            import_package(hub.db, hub.blobs, folder)
+            import_package(hub.db, hub.blobs, folder, allow_unverified=True)
             wait_for(lambda v=version: found(running, f"marmalade{v}").total > 0)
     finally:
         stop.set()
@@ -164,7 +173,9 @@ def test_a_write_lock_held_elsewhere_never_reaches_a_search(hub: Hub, running: S
     lock = running._ix.lock("WRITELOCK")  # as `hub search rebuild` in another terminal would hold it
     assert lock.acquire()
     try:
-        import_package(hub.db, hub.blobs, write_course(tmp_path / "c", course_with("quetzal")))
+        import_package(
+            hub.db, hub.blobs, write_course(tmp_path / "c", course_with("quetzal")), allow_unverified=True
+        )
         time.sleep(0.5)  # the writer thread is now waiting for the lock
         results = running.search("quetzal")
         assert results.total == 0 and not results.preparing  # the old index, no error
@@ -174,7 +185,7 @@ def test_a_write_lock_held_elsewhere_never_reaches_a_search(hub: Hub, running: S
 
 
 def test_rebuild_while_running_keeps_serving(hub: Hub, running: SearchIndex, course_folder: Path):
-    import_package(hub.db, hub.blobs, course_folder)
+    import_package(hub.db, hub.blobs, course_folder, allow_unverified=True)
     wait_for(lambda: found(running, "soap").total > 0)
     other = SearchIndex(index_path(hub))  # `hub search rebuild` from another process
     assert other.open()

@@ -18,6 +18,7 @@ from hub.app import create_app, manager_for
 from hub.home import Hub
 from hub.learners import Role
 from hub.plugins.studio import drafts, transcode
+from hub.trust import create_own_key
 from tests.conftest import BrowserClient
 
 STUDIO = "/tutor/studio"
@@ -217,6 +218,15 @@ def test_publish_makes_the_next_version_and_progress_survives_it(tutor, resident
     assert [ls.id for ls in detail.lessons] == ["new-first", "look-around", "check-yourself"]
     page = resident.get(f"/courses/{DRAFT}")
     assert "1 of 3 lessons done" in page.text
+    assert hub.course(DRAFT).source.status == "local" and "Made locally, not verified" in page.text
+
+
+def test_a_hub_with_its_own_key_signs_what_its_tutors_publish(tutor, resident, hub):
+    create_own_key(hub.home, hub.db, "Riverside library hub")
+    write_small_course(tutor)
+    assert tutor.post(f"{EDITOR}/publish", follow_redirects=False).status_code == 303
+    assert hub.course(DRAFT).source.status == "verified"
+    assert "Published by Riverside library hub" in resident.get(f"/courses/{DRAFT}").text
 
 
 def test_publish_refuses_an_incomplete_draft_and_keeps_it(tutor, hub):

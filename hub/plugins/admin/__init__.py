@@ -13,7 +13,7 @@ from hub.hookspecs import hookimpl
 from hub.i18n import gettext
 from hub.learners import Learner, Role
 from hub.nav import NavItem
-from hub.plugins.admin import routes
+from hub.plugins.admin import keys, routes
 from hub.settings import load_settings
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ RETENTION_CHECK_SECONDS = 3600
 
 @hookimpl
 def hub_routers(hub: Hub) -> list[APIRouter]:
-    return [routes.router]
+    return [routes.router, keys.router]
 
 
 @hookimpl

@@ -27,7 +27,9 @@ def _forget_upload(hub: Hub, params: dict[str, Any]) -> None:
 def import_job(hub: Hub, params: dict[str, Any], report: Report) -> dict[str, Any]:
     """Import one source; safe to run twice (a course version replaces itself, work folders are fresh)."""
     try:
-        results = imports.run_import(hub, Path(params["path"]), report)
+        results = imports.run_import(
+            hub, Path(params["path"]), report, allow_unverified=bool(params.get("allow_unverified"))
+        )
     except ContentError as error:
         _forget_upload(hub, params)
         raise JobError(f"{params['name']} was not imported: {error}") from None

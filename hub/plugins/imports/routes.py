@@ -158,8 +158,13 @@ def start(
     root: Annotated[str, Form()] = "",
     path: Annotated[str, Form()] = "",
     upload: Annotated[str, Form()] = "",
+    allow_unverified: Annotated[bool, Form()] = False,
 ) -> Response:
-    """Check once more (the disk may have filled), then queue the import as a background job."""
+    """Check once more (the disk may have filled), then queue the import as a background job.
+
+    Content nobody trusted signed goes ahead only when the tutor pressed the button that says
+    it will be marked as not verified (`allow_unverified`).
+    """
     try:
         source = _chosen(hub, int(root) if root.isdigit() else None, path, upload)
         imports.check_fits(imports.preview_import(hub, source))
@@ -169,7 +174,12 @@ def start(
         return _import_page(
             request, hub, 400, gettext("This cannot be imported: %(reason)s") % {"reason": str(error)}
         )
-    params = {"path": str(source), "name": source.name, "upload": upload if upload else ""}
+    params = {
+        "path": str(source),
+        "name": source.name,
+        "upload": upload if upload else "",
+        "allow_unverified": allow_unverified,
+    }
     jobs.submit(hub.db, "import", params, created_by=learner.id if learner else None)
     return RedirectResponse("/tutor/jobs", status_code=303)
 

@@ -16,6 +16,7 @@ from hub.access import ANYONE, LEARNING
 from hub.deps import CurrentLearner, Db, HubDep, WritingLearner
 from hub.home import Hub
 from hub.i18n import gettext
+from hub.learners import STAFF_ROLES
 from hub.library import CourseCard, CourseDetail
 from hub.pages import render
 from hub.pathways import Pathway, list_pathways
@@ -136,6 +137,7 @@ def course_page(request: Request, course_id: str, hub: HubDep, learner: CurrentL
         translations=translations,
         topic_label=topic_label,
         kind_label=kind_label,
+        can_export=learner is not None and learner.effective_role in STAFF_ROLES,
     )
 
 

@@ -27,6 +27,7 @@ from hub.pages import render
 from hub.plugins.resident.learning import lesson_context
 from hub.plugins.studio import drafts, publish, transcode
 from hub.plugins.studio.drafts import Draft, DraftLesson, DraftProblem, StudioError
+from hub.sources import source_of
 from hub.topics import TOPIC_LABELS, kind_label, topic_label
 
 router = APIRouter(tags=["studio pages"], include_in_schema=False)
@@ -513,7 +514,7 @@ def _preview_course(draft: Draft) -> tuple[CourseDetail, dict[str, Path]]:
             continue
         lessons.append(lesson)
         files.update(used)
-    return CourseDetail(course, "local", lessons), files
+    return CourseDetail(course, "local", lessons, source_of("local", course.publisher, None, None)), files
 
 
 def _preview_context(draft: Draft) -> dict[str, Any] | None:

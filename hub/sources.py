@@ -1,0 +1,60 @@
+"""Where a course comes from, as residents are told, and the keys the hub trusts.
+
+The mark is worked out when a course is shown, from the signer recorded at import and the
+keys trusted now (hub.library joins the two), so untrusting a key takes its mark away at
+once. Changing the trusted keys: hub/trust.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+from content.signing import PublicKey, parse_public_key
+from hub.i18n import N_, gettext
+
+VERIFIED, UNTRUSTED, STARTER, LOCAL = "verified", "untrusted", "starter", "local"
+SOURCE_LABELS = {
+    VERIFIED: N_("Published by %(name)s · verified source"),
+    UNTRUSTED: N_("Signed by a publisher this hub does not trust — not verified"),
+    STARTER: N_("Came with Commons Hub · not signed by a publisher"),
+    LOCAL: N_("Made locally, not verified"),
+}
+
+
+@dataclass(frozen=True)
+class TrustedKey:
+    key: PublicKey
+    name: str
+    added_at: str
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a course comes from, as residents are told: one of the four statuses above."""
+
+    status: str
+    name: str  # the trusted key's name when verified, else the publisher the course names
+    key_id: str | None
+
+    def label(self) -> str:
+        return gettext(SOURCE_LABELS[self.status]) % {"name": self.name}
+
+
+def source_of(origin: str, publisher: str, signer_key_id: str | None, trusted_name: str | None) -> Source:
+    """The status of a course from how it came in and who, if anyone, vouches for it now."""
+    if trusted_name is not None:
+        return Source(VERIFIED, trusted_name, signer_key_id)
+    if signer_key_id is not None:
+        return Source(UNTRUSTED, publisher, signer_key_id)
+    return Source(STARTER if origin == "starter" else LOCAL, publisher, None)
+
+
+def trusted_keys(db: Database) -> list[TrustedKey]:
+    rows = db.execute("SELECT public_key, name, added_at FROM trusted_keys ORDER BY name COLLATE NOCASE")
+    return [TrustedKey(parse_public_key(key), name, added) for key, name, added in rows.fetchall()]
+
+
+def trusted_public_keys(db: Database) -> list[PublicKey]:
+    return [trusted.key for trusted in trusted_keys(db)]
