@@ -146,7 +146,7 @@ def test_tutor_writes_and_publishes_a_course_a_resident_finds_and_completes_it(
     screenshot(resident, "studio-09-resident-search")
     hit.first.click()
     expect(resident.locator("h1")).to_have_text(TITLE)
-    expect(resident.locator(".source")).to_contain_text("made locally, not verified")
+    expect(resident.locator(".source")).to_contain_text("Made locally, not verified")
     resident.get_by_role("link", name="Start the course").click()
 
     expect(resident.locator("article h2")).to_have_text("Turn the handles in")
