@@ -17,12 +17,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
 
 import nh3
-from libzim.reader import Archive  # type: ignore[import-untyped]
 
 from content.errors import ContentError
+
+if TYPE_CHECKING:
+    from libzim.reader import Archive  # type: ignore[import-untyped]
 
 ZIM_MEDIA_TYPE = "application/x-zim"
 MAX_ENTRY_BYTES = 16 * 1024**2  # an article or image bigger than this is not served
@@ -56,6 +59,8 @@ class ZimEntry:
 
 def open_archive(path: Path) -> Archive:
     """Open a ZIM file, refusing one libzim cannot read with a message a person understands."""
+    from libzim.reader import Archive  # type: ignore[import-untyped]  # here: a serving hub saves ~5 MB
+
     try:
         return Archive(str(path))
     except (RuntimeError, OSError, ValueError) as error:

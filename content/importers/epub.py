@@ -15,9 +15,6 @@ from typing import Any
 from urllib.parse import unquote
 from xml.etree import ElementTree
 
-from bs4 import BeautifulSoup
-from markdownify import MarkdownConverter
-
 from content.errors import ContentError
 from content.importers.base import (
     CoursePreview,
@@ -114,6 +111,9 @@ class _Book:
 
     def chapter(self, name: str) -> tuple[str, str]:
         """(title, Markdown) of one chapter."""
+        from bs4 import BeautifulSoup  # here: only an EPUB import needs them (~5 MB a server keeps)
+        from markdownify import MarkdownConverter
+
         soup = BeautifulSoup(self._read(name, MAX_CHAPTER_BYTES), "html.parser")
         for unwanted in soup(["script", "style", "img", "svg", "head"]):
             unwanted.decompose()
