@@ -220,7 +220,7 @@ def test_the_tutor_uploads_sees_the_preview_confirms_and_the_job_imports(hub: Hu
     assert jobs.run_queued(hub, {"import": import_job}) == 1
     finished = tutor.get("/tutor/jobs")
     assert 'http-equiv="refresh"' not in finished.text
-    assert "Finished" in finished.text and 'href="/courses/epub-healthy-home"' in finished.text
+    assert "Done" in finished.text and 'href="/courses/epub-healthy-home"' in finished.text
     assert "Boil drinking water" in tutor.get("/courses/epub-healthy-home/clean-water").text
     assert not (imports.upload_folder(hub) / token).exists()
 

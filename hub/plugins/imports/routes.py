@@ -29,7 +29,7 @@ JOB_LABELS = {"import": N_("Import"), "transcode": N_("Video for weak phones")}
 STATE_LABELS = {
     "queued": N_("Waiting"),
     "running": N_("Running"),
-    "done": N_("Finished"),
+    "done": N_("Done"),
     "failed": N_("Failed"),
 }
 
