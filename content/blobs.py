@@ -1,7 +1,9 @@
 """The content-addressed blob store: blobs/sha256/ab/<hash>, shared by every course.
 
-A blob is written as <hash>.<random>.part, flushed to disk, then renamed into place (and
-the folder flushed too), so a power cut never leaves a half-written file under a real name.
+A blob is written as <hash>.<random>.part and verified, flushed to disk, then renamed into
+place (and its folder flushed too), so a power cut never leaves a half-written file under a
+real name. An import writes all its blobs through one `BlobBatch`, which flushes them together
+(one `os.sync`, one flush per touched folder) instead of waiting for the disk twice per file.
 Each writer has its own part file: two imports of packages that share a blob must not
 write into one file, or the first rename could publish the second writer's half-written copy.
 """
@@ -14,6 +16,7 @@ import secrets
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from types import TracebackType
 from typing import BinaryIO
 
 from content.errors import ContentError
@@ -50,24 +53,38 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-class BlobStore:
-    def __init__(self, root: Path) -> None:
-        self.root = root
+class BlobBatch:
+    """Blobs written and verified one by one, then made durable and published together.
 
-    def path(self, sha256: str) -> Path:
-        return self.root / blob_relpath(sha256)
+    `add_stream` writes a part file and checks its size and hash without flushing it. `publish`
+    flushes every part with one `os.sync` (faster than an fsync per part, even from a pool of
+    threads: see bench/import/README.md), renames them all into place and flushes each touched
+    folder once: about 250 waits for the disk for 2,000 blobs instead of 4,000.
+    After a power cut at any moment, a real blob name holds only flushed, verified bytes; parts
+    left behind are swept by `BlobStore.remove_stale_parts`. Parts not published when the batch
+    closes (a refused blob, an error) are deleted.
+    """
 
-    def has(self, sha256: str) -> bool:
-        return self.path(sha256).is_file()
+    def __init__(self, store: BlobStore) -> None:
+        self.store = store
+        self._parts: dict[Path, Path] = {}  # real name -> verified part file
 
-    def put_stream(self, chunks: Iterable[bytes], sha256: str, size: int) -> Path:
-        """Store bytes that must hash to `sha256` and be `size` long; refuse them otherwise."""
-        target = self.path(sha256)
-        if target.is_file():
-            return target
-        if not target.parent.is_dir():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            _fsync_dir(target.parent.parent)
+    def __enter__(self) -> BlobBatch:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        for part in self._parts.values():
+            part.unlink(missing_ok=True)
+        self._parts.clear()
+
+    def add_stream(self, chunks: Iterable[bytes], sha256: str, size: int) -> None:
+        """Write bytes that must hash to `sha256` and be `size` long; refuse them otherwise."""
+        target = self.store.path(sha256)
+        if target in self._parts or target.is_file():
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)  # flushed by the os.sync in `publish`
         part = target.with_name(f"{target.name}.{secrets.token_hex(6)}{PART_SUFFIX}")
         digest, written = hashlib.sha256(), 0
         try:
@@ -78,20 +95,56 @@ class BlobStore:
                         raise ContentError(f"file for {sha256[:12]}… is larger than the manifest says")
                     digest.update(chunk)
                     out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())
             if written != size:
                 raise ContentError(f"file for {sha256[:12]}… has {written} bytes, the manifest says {size}")
             if digest.hexdigest() != sha256:
                 raise ContentError(f"file for {sha256[:12]}… does not match its hash (damaged?)")
-            os.replace(part, target)
-            _fsync_dir(target.parent)
-        finally:
+        except BaseException:
             part.unlink(missing_ok=True)
-        return target
+            raise
+        self._parts[target] = part
 
-    def put_file(self, handle: BinaryIO, sha256: str, size: int) -> Path:
-        return self.put_stream(iter(lambda: handle.read(CHUNK), b""), sha256, size)
+    def add_file(self, handle: BinaryIO, sha256: str, size: int) -> None:
+        self.add_stream(iter(lambda: handle.read(CHUNK), b""), sha256, size)
+
+    def publish(self) -> None:
+        """Flush every part, rename each into place, flush every touched folder once."""
+        if not self._parts:
+            return
+        if hasattr(os, "sync"):
+            os.sync()  # the parts' bytes and the folders made for them
+        else:  # Windows has no sync: flush each part
+            for part in self._parts.values():
+                with part.open("rb+") as handle:
+                    os.fsync(handle.fileno())
+        folders = set()
+        for target, part in self._parts.items():
+            os.replace(part, target)
+            folders.add(target.parent)
+        self._parts.clear()
+        for folder in folders:
+            _fsync_dir(folder)
+
+
+class BlobStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path(self, sha256: str) -> Path:
+        return self.root / blob_relpath(sha256)
+
+    def has(self, sha256: str) -> bool:
+        return self.path(sha256).is_file()
+
+    def batch(self) -> BlobBatch:
+        return BlobBatch(self)
+
+    def put_stream(self, chunks: Iterable[bytes], sha256: str, size: int) -> Path:
+        """Store one blob that must hash to `sha256` and be `size` long; refuse it otherwise."""
+        with self.batch() as batch:
+            batch.add_stream(chunks, sha256, size)
+            batch.publish()
+        return self.path(sha256)
 
     def remove_stale_parts(self, older_than: float = 3600.0) -> int:
         """Delete part files a killed writer left behind (a crash or power cut mid-copy).

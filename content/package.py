@@ -157,7 +157,7 @@ def open_package(path: Path, trusted: Collection[PublicKey] = ()) -> Iterator[Pa
 
     A signature is checked against the `trusted` key it names; a garbled one, or one that
     does not match, refuses the package. Blobs are checked as they are read: `check_blobs`,
-    or a blob store's `put_file`.
+    or a blob batch's `add_file`.
     """
     if (path / "course.toml").is_file():
         course = read_author_folder(path)

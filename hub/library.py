@@ -61,16 +61,18 @@ class ImportResult:
 def _copy_blobs(package: Package, blobs: BlobStore, progress: Progress | None) -> None:
     files = package.manifest.files()
     total, done = sum(f.size for f in files.values()), 0
-    for sha256, ref in files.items():
-        if not blobs.has(sha256):
-            try:
-                with package.open_blob(sha256) as handle:
-                    blobs.put_file(handle, sha256, ref.size)
-            except ContentError as error:
-                raise ContentError(f"{ref.name!r}: {error}") from None
-        done += ref.size
-        if progress:
-            progress(done, total)
+    with blobs.batch() as batch:
+        for sha256, ref in files.items():
+            if not blobs.has(sha256):
+                try:
+                    with package.open_blob(sha256) as handle:
+                        batch.add_file(handle, sha256, ref.size)
+                except ContentError as error:
+                    raise ContentError(f"{ref.name!r}: {error}") from None
+            done += ref.size
+            if progress:
+                progress(done, total)
+        batch.publish()
 
 
 def import_package(

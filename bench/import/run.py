@@ -51,7 +51,7 @@ def rss_mb(field):
 hub = Hub(Path(sys.argv[2]))
 before = rss_mb("VmRSS")
 start = time.perf_counter()
-[result] = imports.run_import(hub, Path(sys.argv[1]))
+[result] = imports.run_import(hub, Path(sys.argv[1]), allow_unverified=True)  # the package is unsigned
 seconds = time.perf_counter() - start
 print(json.dumps({"seconds": seconds, "rss_before_mb": before, "peak_rss_mb": rss_mb("VmHWM"),
                   "course": result.course_id}))
@@ -96,7 +96,9 @@ def timed_cp(source: Path, dest: Path) -> float:
 def timed_import(source: Path, home: Path) -> dict[str, float]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-c", CHILD, str(source), str(home)], capture_output=True,
-                          text=True, check=True, env=env)  # fmt: skip
+                          text=True, env=env)  # fmt: skip
+    if done.returncode != 0:
+        sys.exit(f"the import failed:\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

@@ -46,6 +46,7 @@ import pytest
 
 from content import blobs as blobs_module
 from content.blobs import CHUNK, PART_SUFFIX, BlobStore, hash_file
+from content.errors import ContentError
 from content.package import build_package
 from tests.conftest import SAMPLE_COURSE, run_hub, write_course
 
@@ -542,3 +543,15 @@ def test_stale_part_files_are_swept_but_fresh_ones_kept(tmp_path: Path) -> None:
     os.utime(stale, (time.time() - 7200, time.time() - 7200))
     assert store.remove_stale_parts() == 1
     assert not stale.exists() and fresh.exists()
+
+
+def test_a_refused_blob_publishes_none_of_its_batch(tmp_path: Path) -> None:
+    """An import's blobs become real names together, after all are verified, or not at all."""
+    store, good = BlobStore(tmp_path), b"a verified picture"
+    sha256 = hashlib.sha256(good).hexdigest()
+    with pytest.raises(ContentError, match="does not match its hash"), store.batch() as batch:
+        batch.add_stream([good], sha256, len(good))
+        batch.add_stream([b"damaged!"], "ab" * 32, 8)
+        batch.publish()
+    assert not store.has(sha256)
+    assert not [path for path in tmp_path.rglob("*") if path.is_file()]
