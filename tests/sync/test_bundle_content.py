@@ -36,16 +36,20 @@ def _hub(tmp_path: Path, name: str, publisher: SecretKey) -> Hub:
     return hub
 
 
+def _toml(course_id: str, version: int) -> str:
+    toml = SAMPLE_COURSE["course.toml"]
+    assert isinstance(toml, str)
+    return toml.replace('id = "sample-course"', f'id = "{course_id}"').replace(
+        "version = 1", f"version = {version}"
+    )
+
+
 def _publish(
     hub: Hub, key: SecretKey, tmp_path: Path, course_id: str = "sample-course", version: int = 1
 ) -> None:
-    toml = SAMPLE_COURSE["course.toml"]
-    assert isinstance(toml, str)
-    toml = toml.replace('id = "sample-course"', f'id = "{course_id}"').replace(
-        "version = 1", f"version = {version}"
-    )
     author = write_course(
-        tmp_path / "author" / f"{course_id}-{version}", **{"course.toml": toml, "media/clip.mp4": CLIP}
+        tmp_path / "author" / f"{course_id}-{version}",
+        **{"course.toml": _toml(course_id, version), "media/clip.mp4": CLIP},
     )
     package = tmp_path / "packages" / f"{course_id}-{version}.zip"
     build_package(author, package, key)
@@ -126,6 +130,13 @@ def test_export_twice_copies_nothing_and_a_pulled_out_copy_is_finished_not_resta
     third = _export(one, stick)
     assert third.blob_bytes_copied == len(CLIP) - 100 and blob.read_bytes() == CLIP
     assert not list(blob.parent.glob("*.part"))
+
+
+def test_starter_courses_stay_home(pair, tmp_path: Path):
+    one, _, stick = pair
+    starter = write_course(tmp_path / "starter", **{"course.toml": _toml("starter-course", 1)})
+    import_package(one.db, one.blobs, starter, origin="starter", allow_unverified=True)
+    assert [course.id for course in courses.outgoing(one, stick)] == ["sample-course"]
 
 
 def test_a_course_every_destination_holds_leaves_the_stick(pair):

@@ -12,16 +12,23 @@ from pathlib import Path
 from content.errors import ContentError
 from hub import library
 from hub.home import Hub
-from hub.sources import trusted_public_keys
+from hub.sources import STARTER, trusted_public_keys
 from sync import bundle
 
 ORIGIN = "stick"
 
 
 def outgoing(hub: Hub, stick: Path) -> list[bundle.OutgoingCourse]:
-    """Every course this hub holds that a destination of the stick has not acknowledged."""
+    """Every course this hub holds that a destination of the stick has not acknowledged.
+
+    Starter courses stay home: they come with the software, and being unsigned they would
+    only be refused wherever the hub that lacks them does not allow unverified content.
+    """
+    starter = {row[0] for row in hub.db.execute("SELECT id FROM courses WHERE origin = ?", [STARTER])}
     courses = []
     for course_id, version in sorted(bundle.courses_to_carry(hub.db, hub.device.id, stick).items()):
+        if course_id in starter:
+            continue
         stored = library.stored_package(hub.db, hub.blobs, course_id)
         if stored is not None:
             courses.append(
