@@ -33,7 +33,15 @@ from sqlite_utils import Database
 from content.blobs import BlobStore, blob_relpath
 from content.errors import ContentError
 from content.model import ID_PATTERN, SHA256_PATTERN
-from content.package import MANIFEST, SIGNATURE, canonical_json, check_signature, decode_manifest
+from content.package import (
+    MANIFEST,
+    MAX_MANIFEST_BYTES,
+    MAX_SIGNATURE_BYTES,
+    SIGNATURE,
+    canonical_json,
+    check_signature,
+    decode_manifest,
+)
 from content.signing import PublicKey, UnknownSigner, UnverifiedContent
 from sync import store
 from sync.device import Device, public_key_matches, verify
@@ -530,10 +538,10 @@ def check_course(
     """
     shown = f"Course {offered.id} (version {offered.version})"
     try:
-        raw = _read_small(offered.place / MANIFEST, offered.manifest, f"{offered.id}/{MANIFEST}")
+        raw = _read_small(offered.place / MANIFEST, offered.manifest, MAX_MANIFEST_BYTES)
         signature = None
         if offered.signature is not None:
-            signature = _read_small(offered.place / SIGNATURE, offered.signature, f"{offered.id}/{SIGNATURE}")
+            signature = _read_small(offered.place / SIGNATURE, offered.signature, MAX_SIGNATURE_BYTES)
         signer = check_signature(raw, signature, trusted)
         if not allow_unverified and signer is None:
             raise UnverifiedContent(
@@ -561,5 +569,8 @@ def check_course(
     return offered.place
 
 
-def _read_small(path: Path, described: dict[str, Any], shown: str) -> bytes:
-    return b"".join(read_parts(path, [described["size"]], described["sha256"], shown))
+def _read_small(path: Path, described: dict[str, Any], limit: int) -> bytes:
+    """A manifest or signature file, checked against its bundle entry (and never read if too large)."""
+    if described["size"] > limit:
+        raise ContentError(f"its {path.name} is larger than any this hub reads")
+    return b"".join(read_parts(path, [described["size"]], described["sha256"], f"its {path.name}"))

@@ -233,6 +233,24 @@ def test_a_manifest_resigned_by_an_unknown_key_is_refused_unless_allowed(pair):
     assert _source(two, "sample-course") == "untrusted"  # in, but marked as not verified
 
 
+def test_a_cut_short_manifest_refuses_its_course(pair):
+    one, two, stick = pair
+    _export(one, stick)
+    manifest = stick / bundle.ROOT / one.device.id / bundle.COURSES / "sample-course" / MANIFEST
+    manifest.write_bytes(manifest.read_bytes()[:-1])
+    before = _library(two)
+    [message] = _import(two, stick, one.device.id).refused
+    assert "its manifest.json is shorter than its bundle says" in message and _library(two) == before
+
+
+def test_a_manifest_said_to_be_huge_is_not_read(pair):
+    one, two, stick = pair
+    _export(one, stick)
+    _resign_bundle(one, stick, lambda signed: signed["courses"][0]["manifest"].update(size=10**10))
+    [message] = _import(two, stick, one.device.id).refused
+    assert "its manifest.json is larger than any this hub reads" in message
+
+
 def test_a_name_outside_the_stick_folder_refuses_the_stick(pair):
     one, two, stick = pair
     _export(one, stick)
