@@ -188,6 +188,16 @@ MIGRATIONS: tuple[str, ...] = (
         ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1;
     END;
     """,
+    # courses carried on USB sticks (sync/bundle.py): per peer hub, the version of each course it
+    # acknowledged holding, so an export carries only what the stick's destinations may lack.
+    """
+    CREATE TABLE peer_catalog (
+        peer_id TEXT NOT NULL,
+        course_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        PRIMARY KEY (peer_id, course_id)
+    );
+    """,
 )
 
 

@@ -1,22 +1,28 @@
-"""USB bundles: progress carried between hubs on a stick, as a tree of plain files.
+"""USB bundles: progress and courses carried between hubs on a stick, as a tree of plain files.
 
     <stick>/commons-hub/<device id>/          one folder per hub that wrote to the stick
         bundle.json                           signed by that hub; written last
         logs/<writer id>/<first>-<last>.jsonl change lines of one device, each signed by it
+        courses/<course id>/manifest.json     a course's manifest (and .minisig) exactly as stored
+    <stick>/commons-hub/blobs/sha256/ab/<hash> course files, one copy for every hub on the stick
 
 A hub writes only its own folder and reads every other one, so one stick serves several
 hubs. bundle.json lists each file (size, sha256, parts when split for FAT32), the writers'
-public keys, and the hub's knowledge vector: the acknowledgement that tells the others what
-it holds. Export adds only what is new (and drops files every known peer acknowledged);
-import reads and checks everything first (`read_stick`), then `apply` merges it in one
-transaction, so a refused stick changes nothing. See docs/sync.md.
+public keys, the hub's knowledge vector and its catalog (course ids and versions): the
+acknowledgement that tells the others what it holds. Export adds only what is new (and drops
+files every known peer acknowledged); import reads and checks every progress file first
+(`read_stick`), then `apply` merges it in one transaction, so a refused stick changes nothing.
+Courses are checked one by one (`check_course`: the publisher's signature, every blob's hash)
+and the hub imports each whole or refuses it alone. See docs/sync.md.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+import re
+import shutil
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,13 +30,35 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from content.package import canonical_json
+from content.blobs import BlobStore, blob_relpath
+from content.errors import ContentError
+from content.model import ID_PATTERN, SHA256_PATTERN
+from content.package import (
+    MANIFEST,
+    MAX_MANIFEST_BYTES,
+    MAX_SIGNATURE_BYTES,
+    SIGNATURE,
+    canonical_json,
+    check_signature,
+    decode_manifest,
+)
+from content.signing import PublicKey, UnknownSigner, UnverifiedContent
 from sync import store
 from sync.device import Device, public_key_matches, verify
 from sync.merge import is_change
-from sync.split import StickFileError, changed_message, read_parts, remove, write_parts
+from sync.split import (
+    PART_SIZE,
+    StickFileError,
+    changed_message,
+    copy_parts,
+    read_parts,
+    remove,
+    write_parts,
+)
 
 ROOT = "commons-hub"
+BLOBS = "blobs"  # beside the hubs' folders: shared by all of them
+COURSES = "courses"
 BUNDLE_FILE = "bundle.json"
 FORMAT = "commons-hub-bundle"
 VERSION = 1
@@ -44,7 +72,7 @@ class BundleError(Exception):
     """The stick cannot be used as it is; the message tells the person what happened and what to do."""
 
 
-def _no_progress(done: int, total: int, message: str) -> None:
+def no_progress(done: int, total: int, message: str) -> None:
     """Progress reports go nowhere unless a caller shows them."""
 
 
@@ -61,6 +89,48 @@ class ExportResult:
     changes_written: int
     files_written: int
     files_dropped: int
+    courses_carried: int = 0
+    courses_written: int = 0  # courses whose manifest was written anew (the others were on the stick)
+    blob_bytes_copied: int = 0
+
+
+@dataclass(frozen=True)
+class OutgoingCourse:
+    """A course as this hub stores it: the exact manifest bytes, their signature, its files."""
+
+    id: str
+    version: int
+    manifest: bytes
+    signature: bytes | None
+    files: dict[str, Path]  # sha256 → the blob in this hub's store
+
+
+def catalog(db: Database) -> dict[str, int]:
+    """Every course this hub holds and its version: the catalog its bundle.json acknowledges."""
+    return {str(course): int(version) for course, version in db.execute("SELECT id, version FROM courses")}
+
+
+def courses_to_carry(db: Database, own: str, stick: Path) -> dict[str, int]:
+    """The courses (and versions) a destination of the stick may lack: those it has not acknowledged.
+
+    The destinations are the known hubs whose folders are on the stick (it goes back to them),
+    else every hub this one has heard from; when it has heard from none, every course goes.
+    """
+    root = stick / ROOT
+    present = {p.name for p in root.iterdir() if p.is_dir()} - {own, BLOBS} if root.is_dir() else set()
+    peers = db.execute("SELECT peer_id FROM peer_knowledge UNION SELECT peer_id FROM peer_catalog")
+    known = {row[0] for row in peers}
+    destinations = (present & known) or known
+    held = catalog(db)
+    if not destinations:
+        return held
+    rows = db.execute("SELECT peer_id, course_id, version FROM peer_catalog")
+    acknowledged = {(peer, course): version for peer, course, version in rows}
+    return {
+        course: version
+        for course, version in held.items()
+        if any(acknowledged.get((peer, course), 0) < version for peer in destinations)
+    }
 
 
 def _own_files(folder: Path, device: Device) -> list[dict[str, Any]]:
@@ -93,8 +163,16 @@ def _acknowledged(db: Database) -> dict[str, int]:
     return floor
 
 
-def export(db: Database, device: Device, stick: Path, progress: Progress = _no_progress) -> ExportResult:
-    """Write this hub's folder on the stick: new changes, its acknowledgements, a new bundle.json.
+def export(
+    db: Database,
+    device: Device,
+    stick: Path,
+    progress: Progress = no_progress,
+    courses: Sequence[OutgoingCourse] = (),
+    part_size: int = PART_SIZE,
+) -> ExportResult:
+    """Write this hub's folder on the stick: new changes, `courses`, its acknowledgements, a new
+    bundle.json. Blobs already on the stick are not copied again.
 
     This device's changes must be signed first (store.sign_pending, in a transaction).
     """
@@ -130,6 +208,7 @@ def export(db: Database, device: Device, stick: Path, progress: Progress = _no_p
             written.append(_write_segment(folder, writer, first, batch))
             done += len(batch)
             progress(done, total, f"progress of device {writer}")
+    carried, courses_written, blob_bytes = _write_courses(folder, courses, progress, part_size)
     files = kept + written
     writers = {e["writer"] for e in files} | {device.id}
     keys = dict(db.execute("SELECT id, public_key FROM devices").fetchall()) | {device.id: device.public_key}
@@ -142,10 +221,13 @@ def export(db: Database, device: Device, stick: Path, progress: Progress = _no_p
         "knowledge": vector,
         "devices": {w: keys[w] for w in sorted(writers)},
         "files": files,
+        "catalog": catalog(db),
+        "courses": carried,
     }
     document = {"signed": signed, "signature": device.sign(BUNDLE_CONTEXT + canonical_json(signed))}
     write_parts(folder / BUNDLE_FILE, [json.dumps(document, indent=1, sort_keys=True).encode()])
-    return ExportResult(folder, done, len(written), dropped)
+    _sweep_blobs(stick / ROOT)
+    return ExportResult(folder, done, len(written), dropped, len(carried), courses_written, blob_bytes)
 
 
 def _line(logged: store.LoggedChange) -> bytes:
@@ -162,7 +244,97 @@ def _write_segment(folder: Path, writer: str, first: int, batch: list[store.Logg
             "parts": parts}  # fmt: skip
 
 
+def _write_courses(
+    folder: Path, courses: Sequence[OutgoingCourse], progress: Progress, part_size: int
+) -> tuple[list[dict[str, Any]], int, int]:
+    """Put each course's manifest in this hub's folder and its blobs in the shared blob folder.
+
+    Returns the bundle.json entries, how many manifests were written and the blob bytes copied.
+    """
+    place = folder / COURSES
+    if place.is_dir():
+        for old in place.iterdir():
+            if old.name not in {course.id for course in courses}:
+                shutil.rmtree(old)  # every destination holds it now
+    blob_sizes = {sha256: path.stat().st_size for course in courses for sha256, path in course.files.items()}
+    total, done, copied, written, entries = sum(blob_sizes.values()), 0, 0, 0, []
+    for course in courses:
+        fresh = _write_if_changed(place / course.id / MANIFEST, course.manifest)
+        if course.signature is None:
+            remove(place / course.id / SIGNATURE)
+        else:
+            fresh = _write_if_changed(place / course.id / SIGNATURE, course.signature) or fresh
+        written += fresh
+        parts: dict[str, list[int]] = {}
+        for sha256, path in sorted(course.files.items()):
+            target = folder.parent / blob_relpath(sha256)
+            parts[sha256], more = copy_parts(path, target, blob_sizes[sha256], part_size)
+            copied += more
+            done += blob_sizes[sha256]
+            progress(done, total, f"files of course {course.id}")
+        signature = _described(course.signature) if course.signature is not None else None
+        entries.append({"id": course.id, "version": course.version, "manifest": _described(course.manifest),
+                        "signature": signature, "blobs": parts})  # fmt: skip
+    return entries, written, copied
+
+
+def _write_if_changed(path: Path, data: bytes) -> bool:
+    if path.is_file() and path.read_bytes() == data:
+        return False
+    write_parts(path, [data])
+    return True
+
+
+def _described(data: bytes) -> dict[str, Any]:
+    return {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def _sweep_blobs(root: Path) -> None:
+    """Delete the blobs no folder on the stick lists any more (every destination holds their courses)."""
+    referenced: set[str] = set()
+    for folder in root.iterdir():
+        if folder.is_dir() and folder.name != BLOBS:
+            try:
+                signed = json.loads((folder / BUNDLE_FILE).read_bytes())["signed"]
+                referenced.update(sha256 for entry in signed.get("courses", []) for sha256 in entry["blobs"])
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                return  # a folder this hub cannot read may still need every blob
+    for path in (root / BLOBS).glob("sha256/*/*"):
+        if path.name[:64] not in referenced:
+            path.unlink()
+
+
 # --- import: read and check everything, then apply --------------------------------------
+
+
+@dataclass(frozen=True)
+class OfferedCourse:
+    """A course a folder on the stick carries, as its signed bundle.json lists it (not yet checked)."""
+
+    folder: Path
+    id: str
+    version: int
+    manifest: dict[str, Any]  # size and sha256
+    signature: dict[str, Any] | None
+    blobs: dict[str, list[int]]  # sha256 → the size of each part on the stick
+
+    @property
+    def place(self) -> Path:
+        """The package folder: manifest.json and its .minisig (the blobs are shared, beside it)."""
+        return self.folder / COURSES / self.id
+
+
+def _offered(folder: Path, entry: dict[str, Any]) -> OfferedCourse:
+    course_id, blobs = entry["id"], entry["blobs"]
+    names = [course_id, *blobs]
+    if not re.match(ID_PATTERN, course_id) or any(not re.match(SHA256_PATTERN, s) for s in blobs):
+        raise BundleError(f"{folder.name}/{BUNDLE_FILE} names a file outside its folder: {names}")
+    signature = entry["signature"]
+    described = [entry["manifest"], *([signature] if signature is not None else [])]
+    if any(not isinstance(d["size"], int) or not isinstance(d["sha256"], str) for d in described):
+        raise TypeError("a file is not described by its size and sha256")
+    parts = {sha256: [int(size) for size in sizes] for sha256, sizes in blobs.items()}
+    return OfferedCourse(folder, course_id, int(entry["version"]), entry["manifest"], signature, parts)
 
 
 @dataclass
@@ -173,6 +345,8 @@ class Incoming:
     keys: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # device → (key, introduced by)
     segments: list[tuple[dict[str, Any], list[tuple[int, dict[str, Any], str]]]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # folders not read, said in plain words
+    catalogs: dict[str, dict[str, int]] = field(default_factory=dict)  # signer → course → version it holds
+    courses: list[OfferedCourse] = field(default_factory=list)  # checked one by one: check_course
 
     @property
     def change_count(self) -> int:
@@ -213,7 +387,7 @@ def _trusted_keys(db: Database) -> tuple[dict[str, str], set[str]]:
 
 
 def read_stick(
-    db: Database, own: str, stick: Path, trust: set[str], progress: Progress = _no_progress
+    db: Database, own: str, stick: Path, trust: set[str], progress: Progress = no_progress
 ) -> Incoming:
     """Check every folder on the stick written by a hub this one trusts; raise BundleError if any is bad.
 
@@ -224,7 +398,7 @@ def read_stick(
         raise BundleError(f"{stick} holds no Commons Hub bundle (no {ROOT} folder)")
     known, introduced = _trusted_keys(db)
     incoming = Incoming()
-    folders = sorted(p for p in root.iterdir() if p.is_dir() and p.name != own)
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and p.name not in (own, BLOBS))
     for folder in folders:
         signer = folder.name
         if signer not in introduced and signer not in trust:
@@ -256,6 +430,8 @@ def _read_folder(
         if writer not in known:
             incoming.keys.setdefault(writer, (key, signer))
     incoming.peers[signer] = {str(d): int(c) for d, c in signed["knowledge"].items()}
+    incoming.catalogs[signer] = {str(c): int(v) for c, v in signed.get("catalog", {}).items()}
+    incoming.courses.extend(_offered(folder, entry) for entry in signed.get("courses", []))
     for number, entry in enumerate(signed["files"], 1):
         progress(number, len(signed["files"]), f"checking {signer[:8]}…/{entry['path']}")
         incoming.segments.append((entry, _read_segment(folder, entry, keys[entry["writer"]])))
@@ -324,4 +500,77 @@ def apply(db: Database, incoming: Incoming) -> ImportResult:
             " ON CONFLICT(peer_id, device_id) DO UPDATE SET counter = max(counter, excluded.counter)",
             [(peer, device, counter) for device, counter in vector.items()],
         )
+    for peer, courses in incoming.catalogs.items():
+        db.conn.executemany(
+            "INSERT INTO peer_catalog (peer_id, course_id, version) VALUES (?, ?, ?)"
+            " ON CONFLICT(peer_id, course_id) DO UPDATE SET version = max(version, excluded.version)",
+            [(peer, course, version) for course, version in courses.items()],
+        )
     return ImportResult(new, waiting)
+
+
+# --- courses: each checked whole, then imported by the hub ------------------------------
+
+
+def courses_wanted(db: Database, incoming: Incoming) -> list[OfferedCourse]:
+    """Of the courses the stick carries, the newest of each this hub does not hold at that version."""
+    held, newest = catalog(db), {}
+    for offered in incoming.courses:
+        best = newest.get(offered.id)
+        if offered.version > held.get(offered.id, 0) and (best is None or offered.version > best.version):
+            newest[offered.id] = offered
+    return [newest[course] for course in sorted(newest)]
+
+
+def check_course(
+    offered: OfferedCourse,
+    blobs: BlobStore,
+    trusted: Collection[PublicKey],
+    allow_unverified: bool = False,
+    progress: Progress = no_progress,
+) -> Path:
+    """Check one course on the stick and put its blobs into `blobs`; return its package folder.
+
+    Raises BundleError, refusing this course only, when its manifest is cut short or changed,
+    its signature does not match or (unless `allow_unverified`) no trusted key made it, or a
+    blob is missing, cut short or damaged (split parts are read back whole and hashed). Blobs
+    put into the store stay invisible until a course that uses them is imported.
+    """
+    shown = f"Course {offered.id} (version {offered.version})"
+    try:
+        raw = _read_small(offered.place / MANIFEST, offered.manifest, MAX_MANIFEST_BYTES)
+        signature = None
+        if offered.signature is not None:
+            signature = _read_small(offered.place / SIGNATURE, offered.signature, MAX_SIGNATURE_BYTES)
+        signer = check_signature(raw, signature, trusted)
+        if not allow_unverified and signer is None:
+            raise UnverifiedContent(
+                "it is not signed, so this hub cannot tell who made it; import it with --allow-unverified"
+                " only if you know where it comes from"
+            )
+        if not allow_unverified and signer is not None and signer.verified_by is None:
+            raise UnknownSigner(signer.key_id)
+        manifest = decode_manifest(raw)
+        if (manifest.course.id, manifest.course.version) != (offered.id, offered.version):
+            raise ContentError(f"its manifest is of {manifest.course.id} version {manifest.course.version}")
+        files = manifest.files()
+        total, done = sum(ref.size for ref in files.values()), 0
+        for sha256, ref in sorted(files.items()):
+            if not blobs.has(sha256):
+                if sha256 not in offered.blobs:
+                    raise ContentError(f"the stick does not carry its file {ref.name!r}")
+                stick_file = offered.folder.parent / blob_relpath(sha256)
+                chunks = read_parts(stick_file, offered.blobs[sha256], sha256, f"its file {ref.name!r}")
+                blobs.put_stream(chunks, sha256, ref.size)
+            done += ref.size
+            progress(done, total, f"checking course {offered.id}")
+    except (StickFileError, ContentError) as error:
+        raise BundleError(f"{shown} was not imported: {error}.") from None
+    return offered.place
+
+
+def _read_small(path: Path, described: dict[str, Any], limit: int) -> bytes:
+    """A manifest or signature file, checked against its bundle entry (and never read if too large)."""
+    if described["size"] > limit:
+        raise ContentError(f"its {path.name} is larger than any this hub reads")
+    return b"".join(read_parts(path, [described["size"]], described["sha256"], f"its {path.name}"))

@@ -69,6 +69,49 @@ def _stale_parts(target: Path) -> list[Path]:
     return [p for p in target.parent.glob(f"{target.name}*") if not p.name.endswith(".part")]
 
 
+def copy_parts(source: Path, target: Path, size: int, part_size: int = PART_SIZE) -> tuple[list[int], int]:
+    """Copy `source` (`size` bytes) to `target`, split when large, keeping what is already there.
+
+    A part already on the stick at its full size is not copied again, and a `.part` left by a
+    stick pulled out mid-copy is continued where it stopped. Nothing is hashed here: the
+    importer checks every byte. Returns each part's size and how many bytes were copied.
+    """
+    sizes = [min(part_size, size - offset) for offset in range(0, size, part_size)] or [0]
+    names = part_names(target.name, len(sizes))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for old in _stale_parts(target):
+        if old.name not in names:
+            old.unlink()  # an earlier copy split another way
+    copied = 0
+    with source.open("rb") as handle:
+        for index, (name, length) in enumerate(zip(names, sizes, strict=True)):
+            final = target.with_name(name)
+            if final.is_file() and final.stat().st_size == length:
+                continue
+            copied += _finish_part(handle, index * part_size, length, final.with_name(f"{name}.part"))
+            os.replace(final.with_name(f"{name}.part"), final)
+    return sizes, copied
+
+
+def _finish_part(source: BinaryIO, start: int, length: int, part: Path) -> int:
+    """Bring `part` to the `length` bytes of `source` from `start`, writing only what it lacks."""
+    have = part.stat().st_size if part.is_file() else 0
+    have = have if have <= length else 0
+    with part.open("r+b" if have else "wb") as out:
+        out.seek(have)
+        out.truncate()
+        source.seek(start + have)
+        left = length - have
+        while left:
+            chunk = source.read(min(CHUNK, left))
+            if not chunk:
+                raise OSError(f"{part.name}: the source ended {left} bytes early")
+            out.write(chunk)
+            left -= len(chunk)
+        _close(out)
+    return length - have
+
+
 def remove(target: Path) -> None:
     for old in _stale_parts(target):
         old.unlink()

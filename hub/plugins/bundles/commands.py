@@ -14,9 +14,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from hub.cli import HomeOption, console, fail, open_hub
 from hub.db import transaction
 from hub.home import Hub
+from hub.plugins.bundles import courses
 from sync import bundle, store
 
-bundle_app = typer.Typer(help="Carry progress between hubs on a USB stick.", no_args_is_help=True)
+bundle_app = typer.Typer(help="Carry progress and courses between hubs on a USB stick.", no_args_is_help=True)
 device_app = typer.Typer(help="This hub's identity as a device.", no_args_is_help=True)
 
 StickArgument = Annotated[Path, typer.Argument(help="The USB stick (or any folder), e.g. /media/stick.")]
@@ -37,7 +38,7 @@ def _export(hub: Hub, stick: Path) -> bundle.ExportResult:
         store.sign_pending(hub.db, hub.device)
     with _bar("Writing onto the stick") as progress:
         try:
-            return bundle.export(hub.db, hub.device, stick, progress)
+            return bundle.export(hub.db, hub.device, stick, progress, courses.outgoing(hub, stick))
         except OSError as error:
             raise fail(f"could not write onto {stick}: {error.strerror or error}") from None
 
@@ -52,11 +53,18 @@ def _say_exported(result: bundle.ExportResult) -> None:
         f"Wrote {result.changes_written} new progress changes in {result.files_written} files"
         f" to {escape(str(result.folder))}{dropped}."
     )
+    if result.courses_carried:
+        console.print(
+            f"The stick carries {result.courses_carried} courses the hubs it goes to may lack"
+            f" ({result.courses_written} new on it,"
+            f" {result.blob_bytes_copied / 1024**2:,.1f} MB of files copied)."
+        )
 
 
 @bundle_app.command("export")
 def bundle_export(stick: StickArgument, home: HomeOption = None) -> None:
-    """Put this hub's new progress (and what it acknowledges) on a stick. Only what is new is written."""
+    """Put this hub's new progress, the courses its peers may lack, and what it acknowledges on a stick.
+    Only what the stick does not hold yet is written."""
     hub = open_hub(home)
     _say_exported(_export(hub, stick))
 
@@ -71,12 +79,24 @@ def bundle_import(
             help="Introduce the hub with this device id (check it with `hub device show` on that hub).",
         ),
     ] = None,
+    allow_unverified: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unverified",
+            help="Also take courses that are unsigned or signed by a key this hub does not trust; "
+            "residents see them marked as not verified.",
+        ),
+    ] = False,
     write_back: Annotated[
-        bool, typer.Option(help="Afterwards write this hub's acknowledgements and progress onto the stick.")
+        bool,
+        typer.Option(
+            help="Afterwards write this hub's acknowledgements, progress and courses onto the stick."
+        ),
     ] = True,
     home: HomeOption = None,
 ) -> None:
-    """Take in the progress other hubs put on a stick. Nothing changes unless all of it checks out."""
+    """Take in the progress and courses other hubs put on a stick. Progress comes in only if all of it
+    checks out; each course only if its signature and every file check out."""
     hub = open_hub(home)
     with _bar("Checking the stick") as progress:
         try:
@@ -91,6 +111,12 @@ def bundle_import(
         f"Imported {result.new_changes} new progress changes from {len(incoming.peers)} hubs"
         f" ({incoming.change_count - result.new_changes} were already here)."
     )
+    with _bar("Checking courses") as progress:
+        taken = courses.take_in(hub, incoming, allow_unverified, progress)
+    for imported in taken.imported:
+        console.print(f"Imported course {imported.course_id} v{imported.version}: {escape(imported.title)}")
+    for refused in taken.refused:
+        console.print(f"[red]Refused:[/] {escape(refused)}")
     if write_back:
         _say_exported(_export(hub, stick))
 
