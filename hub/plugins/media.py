@@ -21,6 +21,28 @@ router = APIRouter(tags=["media"])
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 IMMUTABLE = "public, max-age=31536000, immutable"
 
+# A file's type comes from whoever made the package, so only types a browser displays without
+# running anything are served as they are; anything else (HTML, scripts, unknown) downloads as
+# bytes. Every file but a PDF (Chromium will not show a sandboxed PDF) also carries a sandbox
+# policy, so even an SVG opened on its own cannot run script on the hub's origin.
+_DISPLAYED = re.compile(r"^(video|audio)/[\w.+-]+$|^image/(png|jpeg|gif|webp|avif|svg\+xml)$|^text/vtt$")
+_PDF = "application/pdf"
+SANDBOX = "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'"
+
+
+def file_headers(media_type: str, name: str, *, download: bool = False) -> tuple[str, dict[str, str]]:
+    """The type to send and the headers for a lesson file a package or a tutor provided."""
+    media_type = media_type.split(";")[0].strip().lower()
+    shown = media_type == _PDF or bool(_DISPLAYED.match(media_type))
+    headers = {
+        "Content-Disposition": f"{'inline' if shown and not download else 'attachment'};"
+        f" filename*=UTF-8''{quote(name)}",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if media_type != _PDF:
+        headers["Content-Security-Policy"] = SANDBOX
+    return (media_type if shown else "application/octet-stream"), headers
+
 
 @router.get("/media/{sha256}/{name}", dependencies=[ANYONE])
 def media(request: Request, sha256: str, name: str, hub: HubDep, download: bool = False) -> Response:
@@ -30,18 +52,10 @@ def media(request: Request, sha256: str, name: str, hub: HubDep, download: bool 
     etag = f'"{sha256}"'
     if etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers={"ETag": etag, "Cache-Control": IMMUTABLE})
-    _, media_type, stored_name = info
-    disposition = "attachment" if download else "inline"
-    return FileResponse(
-        hub.blobs.path(sha256),
-        media_type=media_type,
-        headers={
-            "ETag": etag,
-            "Cache-Control": IMMUTABLE,
-            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(stored_name)}",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    _, stored_type, stored_name = info
+    media_type, headers = file_headers(stored_type, stored_name, download=download)
+    headers |= {"ETag": etag, "Cache-Control": IMMUTABLE}
+    return FileResponse(hub.blobs.path(sha256), media_type=media_type, headers=headers)
 
 
 @hookimpl

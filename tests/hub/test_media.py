@@ -50,3 +50,27 @@ def test_unknown_or_malformed_hashes_are_404(client: TestClient):
     assert client.get("/media/" + "0" * 64 + "/x").status_code == 404
     assert client.get("/media/../../hub.db/x").status_code == 404
     assert client.get("/media/not-a-hash/x").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("stored", "sent", "disposition", "sandboxed"),
+    [
+        ("video/mp4", "video/mp4", "inline", True),
+        ("image/svg+xml", "image/svg+xml", "inline", True),  # shown, but cannot run script
+        ("application/pdf", "application/pdf", "inline", False),  # Chromium shows no sandboxed PDF
+        ("text/html", "application/octet-stream", "attachment", True),
+        ("text/javascript", "application/octet-stream", "attachment", True),
+        ("application/x-unknown", "application/octet-stream", "attachment", True),
+    ],
+)
+def test_a_package_cannot_make_the_hub_serve_a_page_or_a_script(
+    client, video_url, stored, sent, disposition, sandboxed
+):
+    """A file's type is whatever its package claims: only what a browser merely displays is
+    served as such, so an unverified package cannot run script on the hub's origin."""
+    sha = video_url.split("/")[2]
+    client.app.state.hub.db.execute("UPDATE files SET media_type = ? WHERE sha256 = ?", [stored, sha])
+    response = client.get(video_url)
+    assert response.headers["content-type"].split(";")[0] == sent
+    assert response.headers["content-disposition"].startswith(disposition)
+    assert ("sandbox" in response.headers.get("content-security-policy", "")) == sandboxed

@@ -24,6 +24,7 @@ from hub.i18n import N_, gettext
 from hub.jobs import JobError
 from hub.library import CourseDetail
 from hub.pages import render
+from hub.plugins.media import file_headers
 from hub.plugins.resident.learning import lesson_context
 from hub.plugins.studio import drafts, publish, transcode
 from hub.plugins.studio.drafts import Draft, DraftLesson, DraftProblem, StudioError
@@ -604,4 +605,5 @@ def draft_file(request: Request, course_id: str, path: str, hub: HubDep) -> Resp
         file = None
     if file is None:
         return _not_found(request, gettext("There is no such file in this draft."))
-    return FileResponse(file, media_type=media_type_for(path), headers={"Cache-Control": "no-store"})
+    media_type, headers = file_headers(media_type_for(path), file.name)
+    return FileResponse(file, media_type=media_type, headers=headers | {"Cache-Control": "no-store"})

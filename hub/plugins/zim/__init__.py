@@ -7,6 +7,7 @@ serves any other article of the same ZIM as a page, and its images, so links ins
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Callable
 from typing import Any
@@ -24,7 +25,7 @@ from hub.hookspecs import hookimpl
 from hub.i18n import gettext
 from hub.library import file_info
 from hub.pages import render
-from hub.plugins.media import IMMUTABLE
+from hub.plugins.media import IMMUTABLE, file_headers
 
 router = APIRouter(tags=["zim"], include_in_schema=False)
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -72,8 +73,8 @@ def zim_page(request: Request, sha256: str, entry_path: str, hub: HubDep) -> Res
         html = Markup(article_html(entry.content, entry.path, zim_prefix(sha256)))
         return render(request, "zim_article.html", title=entry.title or entry.path, article=html)
     if entry is not None and mimetype.startswith("image/"):
-        headers = {"Cache-Control": IMMUTABLE, "X-Content-Type-Options": "nosniff"}
-        return Response(entry.content, media_type=mimetype, headers=headers)
+        media_type, headers = file_headers(mimetype, posixpath.basename(entry.path))
+        return Response(entry.content, media_type=media_type, headers=headers | {"Cache-Control": IMMUTABLE})
     message = gettext("There is no such article on this hub.")
     return render(request, "not_found.html", status_code=404, message=message)
 
