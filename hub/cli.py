@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -20,6 +21,7 @@ from hub.address import hub_url, qr_text
 from hub.home import Hub, default_home
 from hub.plugins import ENABLED_SETTING, build_manager, default_enabled, installed_plugins, manager_for
 from hub.service import service_app
+from hub.settings import CENTRAL_ROLE, ROLE_SETTING
 
 app = typer.Typer(help="Commons Hub: an offline learning hub for your community.", no_args_is_help=True)
 content_app = typer.Typer(help="Build, import, export and list courses.", no_args_is_help=True)
@@ -39,6 +41,11 @@ HomeOption = Annotated[
     Path | None,
     typer.Option("--home", help="The hub's data folder (default: $HUB_HOME or your data folder)."),
 ]
+
+
+class Role(StrEnum):
+    hub = "hub"
+    central = CENTRAL_ROLE
 
 
 def open_hub(home: Path | None) -> Hub:
@@ -72,9 +79,15 @@ def serve(
     home: HomeOption = None,
     host: Annotated[str, typer.Option(help="Address to listen on; 0.0.0.0 means every network.")] = "0.0.0.0",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    role: Annotated[
+        Role | None,
+        typer.Option(help="Serve as a hub, or as the central server hubs sync with (remembered)."),
+    ] = None,
 ) -> None:
     """Start the hub. Phones on the same Wi-Fi open the address it prints."""
     hub = open_hub(home)
+    if role is not None:
+        hub.set_setting(ROLE_SETTING, role.value)
     prepare(hub)
     url = hub_url(host, port)
     console.print(f"[bold green]Commons Hub is running.[/] On a phone on this Wi-Fi, open: [bold]{url}[/]")

@@ -188,7 +188,7 @@ MIGRATIONS: tuple[str, ...] = (
         ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1;
     END;
     """,
-    # courses carried on USB sticks (sync/bundle.py): per peer hub, the version of each course it
+    # 7: courses carried on USB sticks (sync/bundle.py): per peer hub, the version of each course it
     # acknowledged holding, so an export carries only what the stick's destinations may lack.
     """
     CREATE TABLE peer_catalog (
@@ -196,6 +196,32 @@ MIGRATIONS: tuple[str, ...] = (
         course_id TEXT NOT NULL,
         version INTEGER NOT NULL,
         PRIMARY KEY (peer_id, course_id)
+    );
+    """,
+    # 8: HTTP sync (hub/plugins/sync): on a central server, one-time enrolment tokens (hashed), the hubs
+    # enrolled (device id = key fingerprint, revocable) and the request nonces seen lately (replays).
+    """
+    CREATE TABLE sync_tokens (
+        token_hash TEXT PRIMARY KEY,
+        hub_name TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT,
+        used_by TEXT
+    );
+    CREATE TABLE sync_hubs (
+        device_id TEXT PRIMARY KEY,
+        public_key TEXT NOT NULL,
+        name TEXT NOT NULL,
+        enrolled_at TEXT NOT NULL,
+        revoked_at TEXT,
+        last_seen_at TEXT
+    );
+    CREATE TABLE sync_nonces (
+        device_id TEXT NOT NULL,
+        nonce TEXT NOT NULL,
+        seen_at REAL NOT NULL,
+        PRIMARY KEY (device_id, nonce)
     );
     """,
 )

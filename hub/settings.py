@@ -7,6 +7,9 @@ from dataclasses import asdict, dataclass, fields
 from hub.home import Hub
 from hub.i18n import available_languages
 
+ROLE_SETTING = "role"  # `hub serve --role central` makes this hub the central server others sync with
+CENTRAL_ROLE = "central"
+
 
 @dataclass(frozen=True)
 class HubSettings:

@@ -31,6 +31,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("imports", "hub.plugins.imports"),
     ("studio", "hub.plugins.studio"),
     ("bundles", "hub.plugins.bundles"),
+    ("sync", "hub.plugins.sync"),
 )
 ENABLED_SETTING = "plugins_enabled"
 

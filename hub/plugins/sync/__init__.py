@@ -1,0 +1,106 @@
+"""Built-in plugin: sync with a central server over HTTP (see hub/plugins/sync/client.py, docs/sync.md).
+
+On a central server (`hub serve --role central`) it answers `/api/v1/sync/`; on a hub enrolled
+with one it syncs in the background every few minutes (a job, retried with back-off) and on
+demand (`hub sync now`, the button on /admin/sync).
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter
+
+from hub import jobs
+from hub.home import Hub
+from hub.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    import typer
+
+JOB_KIND = "sync"
+INTERVAL_SETTING = "sync_interval_minutes"
+DEFAULT_INTERVAL_MINUTES = 15
+RETRY_SECONDS = 30  # the first retry after a failure; doubled each time, up to the interval
+CHECK_SECONDS = 5.0
+
+
+def sync_job(hub: Hub, params: dict[str, Any], report: jobs.Report) -> dict[str, Any]:
+    from hub.plugins.sync import client
+
+    try:
+        result = client.sync_and_record(hub, report)
+    except client.SyncFailed as error:
+        raise jobs.JobError(error.translated()) from None
+    return {"pushed": result.pushed, "pulled": result.pulled, "courses": result.courses}
+
+
+def next_sync_at(hub: Hub) -> datetime | None:
+    """When the background sync runs next (None: not enrolled), after a back-off on failures."""
+    from hub.plugins.sync import client
+
+    if client.central(hub) is None:
+        return None
+    state = client.status(hub)
+    last = state.get("last_attempt_at")
+    if not last:
+        return datetime.now(UTC)
+    interval = 60 * int(hub.setting(INTERVAL_SETTING) or DEFAULT_INTERVAL_MINUTES)
+    failures = int(state.get("failures", 0))
+    wait = min(interval, RETRY_SECONDS * 2 ** (failures - 1)) if failures else interval
+    return datetime.fromisoformat(last) + timedelta(seconds=wait)
+
+
+def sync_queued(hub: Hub) -> bool:
+    return (
+        hub.db.execute(
+            "SELECT 1 FROM jobs WHERE kind = ? AND state IN ('queued', 'running')", [JOB_KIND]
+        ).fetchone()
+        is not None
+    )
+
+
+def queue_sync(hub: Hub, created_by: str | None = None) -> None:
+    """Queue a sync job unless one is already waiting or running."""
+    if not sync_queued(hub):
+        jobs.submit(hub.db, JOB_KIND, {}, created_by)
+
+
+def _schedule(hub_ref: weakref.ref[Hub]) -> None:
+    """Queue a sync whenever one is due; the job runner does the work, the UI never waits for it."""
+    stop = threading.Event()
+    while not stop.wait(CHECK_SECONDS):
+        hub = hub_ref()
+        if hub is None or not hub.home.is_dir():
+            return
+        due = next_sync_at(hub)
+        if due is not None and due <= datetime.now(UTC):
+            queue_sync(hub)
+        del hub
+
+
+@hookimpl
+def hub_startup(hub: Hub) -> None:
+    threading.Thread(target=_schedule, args=(weakref.ref(hub),), daemon=True, name="sync-schedule").start()
+
+
+@hookimpl
+def hub_job_kinds() -> dict[str, jobs.JobFunction]:
+    return {JOB_KIND: sync_job}
+
+
+@hookimpl
+def hub_routers(hub: Hub) -> list[APIRouter]:
+    from hub.plugins.sync import admin, api
+
+    return [api.router, admin.router]
+
+
+@hookimpl
+def hub_commands(cli: typer.Typer) -> None:
+    from hub.plugins.sync import commands
+
+    cli.add_typer(commands.sync_app, name="sync")

@@ -1,0 +1,72 @@
+"""/admin/sync: enrol this hub, see how syncing goes, sync now; on a central server, enrolment tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from hub.access import ADMIN
+from hub.deps import HubDep
+from hub.pages import render
+from hub.plugins import sync
+from hub.plugins.sync import central, client
+from hub.settings import CENTRAL_ROLE, ROLE_SETTING
+
+router = APIRouter(tags=["admin pages"], include_in_schema=False)
+
+
+def sync_page(request: Request, hub: HubDep, status_code: int = 200, **extra: object) -> HTMLResponse:
+    is_central = hub.setting(ROLE_SETTING) == CENTRAL_ROLE
+    context = {"error": None, "token": None, "form": {}, **extra}
+    return render(
+        request,
+        "sync.html",
+        status_code=status_code,
+        central=client.central(hub),
+        status=client.status(hub),
+        pending=client.pending_changes(hub),
+        next_sync=sync.next_sync_at(hub),
+        running=sync.sync_queued(hub),
+        is_central=is_central,
+        hubs=central.enrolled_hubs(hub.db) if is_central else [],
+        **context,
+    )
+
+
+@router.get("/admin/sync", response_class=HTMLResponse, dependencies=[ADMIN])
+def sync_status(request: Request, hub: HubDep) -> HTMLResponse:
+    return sync_page(request, hub)
+
+
+@router.post("/admin/sync/enroll", response_class=HTMLResponse, dependencies=[ADMIN])
+def sync_enroll(
+    request: Request, hub: HubDep, url: Annotated[str, Form()] = "", token: Annotated[str, Form()] = ""
+) -> Response:
+    """Enrol this hub with a central server, then sync at once."""
+    try:
+        client.enroll(hub, url, token, request.app.state.hub_name)
+    except client.SyncFailed as error:
+        return sync_page(request, hub, 400, error=error.translated(), form={"url": url})
+    sync.queue_sync(hub)
+    return RedirectResponse("/admin/sync", status_code=303)
+
+
+@router.post("/admin/sync/now", dependencies=[ADMIN])
+def sync_now(request: Request, hub: HubDep) -> Response:
+    """Queue a sync (the job runner does it; the page shows how it went)."""
+    if client.central(hub) is None:
+        return sync_page(request, hub, 400, error=client.SyncFailed(client.NOT_ENROLLED).translated())
+    sync.queue_sync(hub)
+    return RedirectResponse("/admin/sync", status_code=303)
+
+
+@router.post("/admin/sync/tokens", response_class=HTMLResponse, dependencies=[ADMIN])
+def sync_token(request: Request, hub: HubDep, name: Annotated[str, Form()] = "") -> HTMLResponse:
+    """Make a one-time enrolment token for a new hub (central server); it is shown once."""
+    try:
+        token = central.create_token(hub.db, name)
+    except central.Refused as error:
+        return sync_page(request, hub, 400, error=error.translated(), form={"name": name})
+    return sync_page(request, hub, token=token, form={"name": name})

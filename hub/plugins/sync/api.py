@@ -1,0 +1,227 @@
+"""The central server's side of `/api/v1/sync/`: enrolment, progress pages, the signed catalog,
+manifests and blobs (with `Range` + `If-Range`). Every route but enrolment answers only a
+request signed by an enrolled, unrevoked hub (central.authenticate); refusals are JSON with
+a `detail` a person can read, and change nothing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from content.package import canonical_json
+from content.signing import sign
+from hub import library, trust
+from hub.access import ANYONE
+from hub.db import transaction
+from hub.home import Hub
+from hub.i18n import N_
+from hub.plugins.sync.central import Refused, authenticate, enroll
+from hub.settings import CENTRAL_ROLE, ROLE_SETTING
+from sync import pages, protocol, store
+
+router = APIRouter(prefix=protocol.API, tags=["sync"])
+CATALOG_FORMAT = "commons-hub-catalog"
+BLOB_CHUNK = 256 * 1024
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def _json(request: Request, data: Any) -> Response:
+    """JSON, gzip-compressed when the caller accepts it."""
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(protocol.pack_json(data), media_type="application/json",
+                        headers={"content-encoding": "gzip", "vary": "accept-encoding"})  # fmt: skip
+    return Response(canonical_json(data), media_type="application/json")
+
+
+def _refusal(error: Refused) -> JSONResponse:
+    return JSONResponse({"detail": error.translated()}, status_code=error.status)
+
+
+def _hub(request: Request) -> Hub:
+    hub: Hub = request.app.state.hub
+    if hub.setting(ROLE_SETTING) != CENTRAL_ROLE:
+        raise Refused(404, N_("This hub is not a central server (start it with `hub serve --role central`)."))
+    return hub
+
+
+async def _body(request: Request) -> Any:
+    try:
+        return protocol.unpack_json(await request.body(), request.headers.get("content-encoding", ""))
+    except protocol.BodyError as error:
+        raise Refused(400, N_("The request body cannot be read: %(reason)s."), reason=str(error)) from None
+
+
+Handler = Callable[[Request, Hub, str], Awaitable[Response]]
+
+
+def _signed(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """Run `handler` only for a request signed by an enrolled hub; answer refusals as JSON."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            hub = _hub(request)
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            body = await request.body()
+            device = await run_in_threadpool(
+                authenticate, hub.db, request.method, target, body, dict(request.headers)
+            )
+            return await handler(request, hub, device)
+        except Refused as error:
+            return _refusal(error)
+
+    endpoint.__doc__ = handler.__doc__
+    endpoint.__name__ = handler.__name__
+    return endpoint
+
+
+@router.post("/enroll", dependencies=[ANYONE])
+async def enroll_hub(request: Request) -> Response:
+    """Enrol a hub with a one-time token: record its device key, answer with the centre's keys."""
+    try:
+        hub = _hub(request)
+        data = await _body(request)
+        try:
+            token, device, key, proof = (str(data[k]) for k in ("token", "device", "public_key", "proof"))
+        except (KeyError, TypeError):
+            raise Refused(400, N_("The enrolment request is missing the token or the hub's key.")) from None
+        enrolled = await run_in_threadpool(enroll, hub.db, token, device, key, proof)
+    except Refused as error:
+        return _refusal(error)
+    content_key = trust.ensure_own_key(hub.home, hub.db, request.app.state.hub_name)
+    return _json(request, {
+        "hub_name": enrolled.name,
+        "central": {"device": hub.device.id, "public_key": hub.device.public_key,
+                    "name": request.app.state.hub_name},
+        "content_key": content_key.public.text(),
+    })  # fmt: skip
+
+
+def _own(hub: Hub) -> tuple[str, str]:
+    return hub.device.id, hub.device.public_key
+
+
+async def knowledge(request: Request, hub: Hub, device: str) -> Response:
+    """What the centre holds: per device, the highest change counter."""
+    return _json(request, {"knowledge": store.knowledge(hub.db)})
+
+
+async def push(request: Request, hub: Hub, device: str) -> Response:
+    """Take in one page of a hub's changes (checked first, applied in one transaction)."""
+    data = await _body(request)
+
+    def take() -> dict[str, int]:
+        try:
+            page = pages.check_page(hub.db, _own(hub), data)
+            with transaction(hub.db):
+                pages.apply_page(hub.db, page, device, library.now())
+                vector = store.knowledge(hub.db)
+                pages.note_peer_knowledge(hub.db, device, vector)
+        except pages.PageError as error:
+            raise Refused(409, N_("The progress page was refused: %(reason)s."), reason=str(error)) from None
+        return vector
+
+    return _json(request, {"knowledge": await run_in_threadpool(take)})
+
+
+async def pull(request: Request, hub: Hub, device: str) -> Response:
+    """One page of the centre's changes above the hub's knowledge vector."""
+    data = await _body(request)
+    try:
+        vector = {str(d): int(c) for d, c in data["knowledge"].items()}
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise Refused(400, N_("The request must give the hub's knowledge vector.")) from None
+
+    def page() -> dict[str, Any]:
+        with transaction(hub.db):
+            store.sign_pending(hub.db, hub.device)
+            pages.note_peer_knowledge(hub.db, device, vector)
+        return pages.build_page(hub.db, _own(hub), vector, protocol.PAGE_CHANGES)
+
+    return _json(request, await run_in_threadpool(page))
+
+
+def _published(hub: Hub) -> list[tuple[str, int, str, str, str]]:
+    """The signed courses the centre hands out: id, version, manifest sha256, title, language."""
+    return hub.db.execute(
+        "SELECT id, version, manifest_sha256, title, language FROM courses"
+        " WHERE package_manifest IS NOT NULL AND signature IS NOT NULL AND signer_key IS NOT NULL ORDER BY id"
+    ).fetchall()
+
+
+async def catalog(request: Request, hub: Hub, device: str) -> Response:
+    """The centre's courses, signed with its content key so a hub can trust the list itself."""
+    key = trust.ensure_own_key(hub.home, hub.db, request.app.state.hub_name)
+    signed = {
+        "format": CATALOG_FORMAT,
+        "version": 1,
+        "central": hub.device.id,
+        "issued_at": library.now(),
+        "courses": [
+            {"id": c[0], "version": c[1], "manifest_sha256": c[2], "title": c[3], "language": c[4]}
+            for c in _published(hub)
+        ],
+    }
+    return _json(request, {"catalog": signed, "signature": sign(canonical_json(signed), key,
+                                                                 protocol.CATALOG_COMMENT)})  # fmt: skip
+
+
+async def manifest(request: Request, hub: Hub, device: str) -> Response:
+    """A course's manifest bytes and signature, exactly as published."""
+    course_id = request.path_params["course_id"]
+    row = hub.db.execute(
+        "SELECT package_manifest, signature FROM courses WHERE id = ? AND signature IS NOT NULL"
+        " AND signer_key IS NOT NULL",
+        [course_id],
+    ).fetchone()
+    if row is None:
+        raise Refused(404, N_("The central server has no signed course %(course)s."), course=course_id)
+    return _json(request, {"manifest": bytes(row[0]).decode(), "signature": row[1]})
+
+
+def _byte_range(request: Request, etag: str) -> int:
+    """Where to start sending: the `Range` start when `If-Range` (if any) still names this file."""
+    asked = re.fullmatch(r"bytes=(\d+)-", request.headers.get("range", "").strip())
+    if_range = request.headers.get("if-range")
+    if asked is None or (if_range is not None and if_range != etag):
+        return 0
+    return int(asked[1])
+
+
+async def blob(request: Request, hub: Hub, device: str) -> Response:
+    """A content file by sha256, resumable with `Range: bytes=N-` (+ `If-Range: "<sha256>"`)."""
+    sha256 = request.path_params["sha256"]
+    path = hub.blobs.path(sha256)
+    if not _SHA256.fullmatch(sha256) or library.file_info(hub.db, sha256) is None or not path.is_file():
+        raise Refused(404, N_("The central server has no file %(sha256)s."), sha256=sha256[:64])
+    size, etag = path.stat().st_size, f'"{sha256}"'
+    start = _byte_range(request, etag)
+    if start >= size > 0:
+        return Response(status_code=416, headers={"content-range": f"bytes */{size}"})
+
+    def chunks() -> Iterator[bytes]:
+        with path.open("rb") as handle:
+            handle.seek(start)
+            while chunk := handle.read(BLOB_CHUNK):
+                yield chunk
+
+    headers = {"etag": etag, "accept-ranges": "bytes", "content-length": str(size - start)}
+    if start:
+        headers["content-range"] = f"bytes {start}-{size - 1}/{size}"
+    return StreamingResponse(chunks(), status_code=206 if start else 200, headers=headers,
+                             media_type="application/octet-stream")  # fmt: skip
+
+
+for _path, _method, _handler in (
+    ("/progress/knowledge", "GET", knowledge),
+    ("/progress/push", "POST", push),
+    ("/progress/pull", "POST", pull),
+    ("/catalog", "GET", catalog),
+    ("/courses/{course_id}/manifest", "GET", manifest),
+    ("/blobs/{sha256}", "GET", blob),
+):
+    router.add_api_route(_path, _signed(_handler), methods=[_method], dependencies=[ANYONE])

@@ -1,0 +1,165 @@
+"""The central server's records: one-time enrolment tokens, enrolled hubs, and request checks.
+
+A token is shown once and stored only as its sha256, with an expiry; enrolling with it uses
+it up. An enrolled hub is known by its device id (the fingerprint of its key, sync/device.py)
+and is also introduced as a device, so its progress is taken in by HTTP and by USB alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlite_utils import Database
+
+from hub.db import transaction
+from hub.i18n import N_
+from hub.learners import LearnerError
+from sync import protocol
+from sync.device import public_key_matches, verify
+
+TOKEN_DAYS = 7
+MAX_NAME = 80
+
+
+class Refused(LearnerError):
+    """A sync request the centre refuses; `status` is the HTTP status, the message says why."""
+
+    def __init__(self, status: int, message: str, **params: object) -> None:
+        super().__init__(message, **params)
+        self.status = status
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.strip().encode()).hexdigest()
+
+
+def create_token(db: Database, hub_name: str, days: int = TOKEN_DAYS) -> str:
+    """Make a one-time enrolment token for a new hub; only its hash is kept."""
+    hub_name = hub_name.strip()
+    if not hub_name or len(hub_name) > MAX_NAME or not hub_name.isprintable():
+        raise Refused(400, N_("Give the hub a name of 1 to 80 characters (one line)."))
+    if not 1 <= days <= 365:
+        raise Refused(400, N_("A token lasts from 1 to 365 days."))
+    token = secrets.token_urlsafe(24)
+    now = _now()
+    db.execute(
+        "INSERT INTO sync_tokens (token_hash, hub_name, created_at, expires_at) VALUES (?, ?, ?, ?)",
+        [_hash(token), hub_name, _stamp(now), _stamp(now + timedelta(days=days))],
+    )
+    return token
+
+
+@dataclass(frozen=True)
+class EnrolledHub:
+    device_id: str
+    name: str
+    enrolled_at: str
+    revoked_at: str | None
+    last_seen_at: str | None
+
+
+def enroll(db: Database, token: str, device_id: str, public_key: str, proof: str) -> EnrolledHub:
+    """Record a hub that offers a valid unused token and proves it holds its device key."""
+    if not public_key_matches(device_id, public_key):
+        raise Refused(400, N_("The hub's device id does not match its key."))
+    if not verify(public_key, b"commons-hub enrol v1\n" + token.strip().encode(), proof):
+        raise Refused(400, N_("The hub could not prove it holds its device key."))
+    now = _stamp(_now())
+    with transaction(db):
+        row = db.execute(
+            "SELECT hub_name, expires_at, used_at FROM sync_tokens WHERE token_hash = ?", [_hash(token)]
+        ).fetchone()
+        if row is None:
+            raise Refused(403, N_("This enrolment token is not known here. Check it, or ask for a new one."))
+        name, expires_at, used_at = row
+        if used_at is not None:
+            raise Refused(
+                403, N_("This enrolment token was already used. Ask the central admin for a new one.")
+            )
+        if expires_at < now:
+            raise Refused(403, N_("This enrolment token has expired. Ask the central admin for a new one."))
+        db.execute(
+            "UPDATE sync_tokens SET used_at = ?, used_by = ? WHERE token_hash = ?",
+            [now, device_id, _hash(token)],
+        )
+        db.execute(
+            "INSERT INTO sync_hubs (device_id, public_key, name, enrolled_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT(device_id) DO UPDATE SET name = excluded.name, enrolled_at = excluded.enrolled_at,"
+            " revoked_at = NULL",
+            [device_id, public_key, name, now],
+        )
+        db.execute(
+            "INSERT INTO devices (id, public_key, introduced_by, added_at) VALUES (?, ?, NULL, ?)"
+            " ON CONFLICT(id) DO UPDATE SET introduced_by = NULL",
+            [device_id, public_key, now],
+        )
+    return EnrolledHub(device_id, name, now, None, None)
+
+
+def enrolled_hubs(db: Database) -> list[EnrolledHub]:
+    rows = db.execute(
+        "SELECT device_id, name, enrolled_at, revoked_at, last_seen_at FROM sync_hubs ORDER BY name"
+    ).fetchall()
+    return [EnrolledHub(*row) for row in rows]
+
+
+def revoke(db: Database, device_id: str) -> EnrolledHub:
+    """Refuse every later request of a hub (its progress already taken in stays)."""
+    with transaction(db):
+        cursor = db.execute(
+            "UPDATE sync_hubs SET revoked_at = ? WHERE device_id = ? AND revoked_at IS NULL",
+            [_stamp(_now()), device_id.strip()],
+        )
+        if cursor.rowcount == 0:
+            raise Refused(404, N_("No enrolled hub has the device id %(device)s."), device=device_id)
+    return next(h for h in enrolled_hubs(db) if h.device_id == device_id.strip())
+
+
+def authenticate(db: Database, method: str, target: str, body: bytes, headers: dict[str, str]) -> str:
+    """The device id of an enrolled hub that signed this request; Refused (nothing stored) otherwise.
+
+    The nonce is recorded only once the signature is good, so a forger cannot use up nonces.
+    """
+    device_id = headers.get(protocol.HEADER_DEVICE, "")
+    row = db.execute(
+        "SELECT public_key, revoked_at FROM sync_hubs WHERE device_id = ?", [device_id]
+    ).fetchone()
+    if row is None:
+        raise Refused(401, N_("This hub is not enrolled with the central server. Enrol it first."))
+    if row[1] is not None:
+        raise Refused(403, N_("This hub's enrolment was revoked by the central admin."))
+    try:
+        sent = int(headers.get(protocol.HEADER_TIME, ""))
+    except ValueError:
+        raise Refused(401, N_("The request carries no valid time.")) from None
+    now = time.time()
+    if abs(now - sent) > protocol.MAX_SKEW_SECONDS:
+        raise Refused(
+            401, N_("The request is too old or the hub's clock is wrong (more than 5 minutes off).")
+        )
+    if not protocol.request_signed_by(row[0], method, target, body, headers):
+        raise Refused(
+            401, N_("The request's signature does not match this hub's key: it was forged or changed.")
+        )
+    with transaction(db):
+        db.execute("DELETE FROM sync_nonces WHERE seen_at < ?", [now - 2 * protocol.MAX_SKEW_SECONDS])
+        seen = db.execute(
+            "INSERT INTO sync_nonces (device_id, nonce, seen_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            [device_id, headers.get(protocol.HEADER_NONCE, ""), now],
+        )
+        if seen.rowcount == 0:
+            raise Refused(401, N_("This request was already received once (a replay); it was ignored."))
+        db.execute("UPDATE sync_hubs SET last_seen_at = ? WHERE device_id = ?", [_stamp(_now()), device_id])
+    return device_id

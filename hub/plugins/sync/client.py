@@ -1,0 +1,245 @@
+"""The hub's side of syncing with its central server: enrolment, then push, pull and content.
+
+One sync pushes this hub's changes above the centre's knowledge vector in pages, pulls the
+centre's changes above ours (each page checked, then applied in one transaction), then reads
+the centre's signed catalog and brings in every course this hub lacks or holds older:
+manifest, missing blobs (resumable `.part` files, sha256-checked) and the import itself
+through hub.library (one transaction, signature checked against the centre's trusted key).
+Every step can be cut and run again: nothing is applied twice, nothing half-applied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from content.errors import ContentError
+from content.package import MANIFEST, SIGNATURE, canonical_json, decode_manifest
+from content.signing import SignatureError, parse_public_key, parse_signature, verify
+from hub import library, trust
+from hub.db import transaction
+from hub.home import Hub
+from hub.i18n import N_
+from hub.learners import LearnerError
+from sync import http, pages, store
+from sync.device import public_key_matches
+from sync.protocol import CATALOG_COMMENT, PAGE_CHANGES
+
+CENTRAL_SETTING = "sync_central"
+STATUS_SETTING = "sync_status"
+PARTS_FOLDER = "sync-parts"  # resumable downloads; not under blobs/, whose stale parts are swept
+BLOB_TRIES = 2
+
+Report = Callable[[int, int, str], None]
+
+
+class SyncFailed(LearnerError):
+    """A sync or an enrolment that did not happen; the message (translatable) says why."""
+
+
+NOT_ENROLLED = N_("This hub is not enrolled with a central server yet.")
+
+
+def central(hub: Hub) -> dict[str, Any] | None:
+    """The central server this hub is enrolled with: url, device, public_key, name, content_key."""
+    value = hub.setting(CENTRAL_SETTING)
+    return value if isinstance(value, dict) else None
+
+
+def enroll(hub: Hub, url: str, token: str, hub_name: str, transport: Any = None) -> dict[str, Any]:
+    """Enrol this hub with a central server using a one-time token; trust the centre's content key."""
+    url = url.strip()
+    if not url.startswith(("http://", "https://")):
+        raise SyncFailed(N_("Give the central server's address, starting with http:// or https://."))
+    if not token.strip():
+        raise SyncFailed(N_("Give the enrolment token the central admin made for this hub."))
+    try:
+        answer = http.enroll(url, token, hub.device, hub_name, transport)
+        centre = answer["central"]
+        device, device_key, name = str(centre["device"]), str(centre["public_key"]), str(centre["name"])
+        content_key = parse_public_key(str(answer["content_key"]))
+    except http.SyncError as error:
+        raise SyncFailed(N_("Enrolment failed: %(reason)s"), reason=str(error)) from None
+    except (KeyError, TypeError, ContentError):
+        raise SyncFailed(
+            N_("The central server's answer could not be read; is this the right address?")
+        ) from None
+    if not public_key_matches(device, device_key):
+        raise SyncFailed(N_("The central server's device id does not match its key; nothing was changed."))
+    with transaction(hub.db):
+        hub.db.execute(
+            "INSERT INTO devices (id, public_key, introduced_by, added_at) VALUES (?, ?, NULL, ?)"
+            " ON CONFLICT(id) DO UPDATE SET introduced_by = NULL",
+            [device, device_key, library.now()],
+        )
+        settings = {"url": url.rstrip("/"), "device": device, "public_key": device_key, "name": name,
+                    "content_key": content_key.text(), "enrolled_at": library.now()}  # fmt: skip
+        hub.set_setting(CENTRAL_SETTING, settings)
+    trust.trust_key(hub.db, content_key, name)
+    return settings
+
+
+@dataclass
+class SyncResult:
+    pushed: int = 0
+    pulled: int = 0
+    courses: list[str] = field(default_factory=list)  # "id vN" of each course brought in
+    blob_bytes: int = 0
+    skipped: list[str] = field(default_factory=list)  # courses not taken, in plain words
+
+
+def _push(hub: Hub, client: http.CentralClient, centre: str, result: SyncResult, report: Report) -> None:
+    with transaction(hub.db):
+        store.sign_pending(hub.db, hub.device)
+    own = (hub.device.id, hub.device.public_key)
+    vector = client.knowledge()
+    mine = store.knowledge(hub.db)
+    total = sum(max(0, c - vector.get(d, 0)) for d, c in mine.items())
+    while True:
+        page = pages.build_page(hub.db, own, vector, PAGE_CHANGES)
+        if not page["ranges"]:
+            break
+        answered = client.push(page)
+        if all(answered.get(w, 0) < last for w, (_, last) in page["ranges"].items()):
+            raise http.SyncError("the central server did not take in the progress page")
+        result.pushed += len(page["changes"])
+        vector = answered
+        with transaction(hub.db):
+            pages.note_peer_knowledge(hub.db, centre, vector)
+        report(result.pushed, total, "pushing progress")
+        if not page["more"]:
+            break
+
+
+def _pull(hub: Hub, client: http.CentralClient, centre: str, result: SyncResult, report: Report) -> None:
+    own = (hub.device.id, hub.device.public_key)
+    while True:
+        before = store.knowledge(hub.db)
+        page = client.pull(before)
+        try:
+            checked = pages.check_page(hub.db, own, page)
+            with transaction(hub.db):
+                result.pulled += pages.apply_page(hub.db, checked, centre, library.now())
+        except pages.PageError as error:
+            raise http.SyncError(f"a progress page from the central server was refused: {error}") from None
+        report(result.pulled, 0, "pulling progress")
+        if not page.get("more") or store.knowledge(hub.db) == before:
+            break
+
+
+def _checked_catalog(answer: dict[str, Any], content_key: str) -> list[dict[str, Any]]:
+    try:
+        signed, signature = answer["catalog"], parse_signature(answer["signature"])
+        verify(canonical_json(signed), signature, parse_public_key(content_key))
+        if signature.trusted_comment != CATALOG_COMMENT:
+            raise SignatureError("not a catalog signature")
+        return [dict(c) for c in signed["courses"]]
+    except (KeyError, TypeError, ValueError, ContentError):
+        raise http.SyncError("the central server's catalog is not signed by its content key") from None
+
+
+def _fetch_blob(hub: Hub, client: http.CentralClient, sha256: str, size: int, report: Report) -> int:
+    part = hub.home / PARTS_FOLDER / f"{sha256}.part"
+    for attempt in range(1, BLOB_TRIES + 1):
+        try:
+            received = client.fetch_blob(
+                sha256, size, part, lambda done: report(done, size, "fetching files")
+            )
+            break
+        except http.DamagedBlob:
+            if attempt == BLOB_TRIES:
+                raise
+    with part.open("rb") as handle:
+        hub.blobs.put_file(handle, sha256, size)
+    part.unlink()
+    return received
+
+
+def _bring_course(hub: Hub, client: http.CentralClient, entry: dict[str, Any], result: SyncResult,
+                  report: Report) -> None:  # fmt: skip
+    raw, signature = client.manifest(entry["id"])
+    if hashlib.sha256(raw).hexdigest() != entry["manifest_sha256"]:
+        raise http.SyncError(f"the manifest of {entry['id']} does not match the signed catalog")
+    try:
+        manifest = decode_manifest(raw)
+    except ContentError as error:
+        raise http.SyncError(f"the manifest of {entry['id']} cannot be read: {error}") from None
+    for sha256, ref in manifest.files().items():
+        if not hub.blobs.has(sha256):
+            result.blob_bytes += _fetch_blob(hub, client, sha256, ref.size, report)
+    folder = hub.home / PARTS_FOLDER / f"package-{entry['id']}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    (folder / MANIFEST).write_bytes(raw)
+    (folder / SIGNATURE).write_bytes(signature)
+    try:
+        imported = library.import_package(hub.db, hub.blobs, folder, origin="central")
+    except ContentError as error:
+        result.skipped.append(f"{entry['id']}: {error}")
+        return
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    result.courses.append(f"{imported.course_id} v{imported.version}")
+
+
+def wanted_courses(hub: Hub, listed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The catalog entries this hub lacks or holds in an older version."""
+    held = dict(hub.db.execute("SELECT id, version FROM courses").fetchall())
+    return [c for c in listed if held.get(c["id"], 0) < int(c["version"])]
+
+
+def _content(
+    hub: Hub, client: http.CentralClient, content_key: str, result: SyncResult, report: Report
+) -> None:
+    for entry in wanted_courses(hub, _checked_catalog(client.catalog(), content_key)):
+        report(0, 0, f"bringing in {entry['id']}")
+        _bring_course(hub, client, entry, result, report)
+
+
+def sync_now(hub: Hub, report: Report, transport: Any = None) -> SyncResult:
+    """One full sync with the central server; http.SyncError says what went wrong."""
+    centre = central(hub)
+    if centre is None:
+        raise SyncFailed(NOT_ENROLLED)
+    result = SyncResult()
+    with http.CentralClient(centre["url"], hub.device, transport) as client:
+        _push(hub, client, centre["device"], result, report)
+        _pull(hub, client, centre["device"], result, report)
+        _content(hub, client, centre["content_key"], result, report)
+    return result
+
+
+def pending_changes(hub: Hub) -> int:
+    """Changes this hub holds that the centre has not acknowledged yet."""
+    centre = central(hub)
+    if centre is None:
+        return 0
+    acked = dict(hub.db.execute(
+        "SELECT device_id, counter FROM peer_knowledge WHERE peer_id = ?", [centre["device"]]
+    ).fetchall())  # fmt: skip
+    return sum(max(0, c - acked.get(d, 0)) for d, c in store.knowledge(hub.db).items())
+
+
+def status(hub: Hub) -> dict[str, Any]:
+    value = hub.setting(STATUS_SETTING)
+    return value if isinstance(value, dict) else {}
+
+
+def sync_and_record(hub: Hub, report: Report, transport: Any = None) -> SyncResult:
+    """Sync, and keep what happened (or the error, in plain words) for the admin page."""
+    previous = status(hub)
+    attempt = {"last_attempt_at": library.now()}
+    try:
+        result = sync_now(hub, report, transport)
+    except (http.SyncError, SyncFailed) as error:
+        message = error.translated() if isinstance(error, SyncFailed) else str(error)
+        hub.set_setting(STATUS_SETTING, previous | attempt | {
+            "last_error": message, "failures": int(previous.get("failures", 0)) + 1})  # fmt: skip
+        raise SyncFailed(N_("The sync did not finish: %(reason)s"), reason=message) from None
+    hub.set_setting(STATUS_SETTING, previous | attempt | {
+        "last_success_at": attempt["last_attempt_at"], "last_error": None, "failures": 0,
+        "moved": asdict(result)})  # fmt: skip
+    return result

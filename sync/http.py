@@ -1,0 +1,173 @@
+"""The hub's side of the HTTP sync protocol: every request to the central server goes through here.
+
+Requests are signed with the device key (sync/protocol.py) and JSON goes out and comes back
+gzip-compressed. Blobs are fetched into a `.part` file with `Range` + `If-Range`, so a cut
+download resumes from the bytes already there; a finished file is checked against its
+sha256 before anyone uses it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from sync.device import Device
+from sync.protocol import API, pack_json, sign_request
+
+CHUNK = 256 * 1024
+TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+Progress = Callable[[int], None]  # bytes received so far of the current blob
+
+
+class SyncError(Exception):
+    """The exchange with the central server failed; the message says why in plain words."""
+
+
+class Unreachable(SyncError):
+    """The central server could not be reached (no link, wrong address, cut mid-answer)."""
+
+
+class DamagedBlob(SyncError):
+    """A downloaded file did not match its sha256; the `.part` file was removed."""
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        detail = response.json().get("detail")
+    except ValueError:
+        detail = None
+    return detail if isinstance(detail, str) else f"the central server answered {response.status_code}"
+
+
+def _post_json(client: httpx.Client, url: str, body: bytes, headers: dict[str, str]) -> Any:
+    headers = {"content-type": "application/json", "content-encoding": "gzip", **headers}
+    try:
+        response = client.post(url, content=body, headers=headers)
+    except httpx.HTTPError as error:
+        raise Unreachable(f"cannot reach the central server ({error.__class__.__name__}: {error})") from None
+    if response.status_code >= 400:
+        raise SyncError(_detail(response))
+    return response.json()
+
+
+def enroll(
+    url: str, token: str, device: Device, name: str, transport: httpx.BaseTransport | None = None
+) -> Any:
+    """Offer this hub's device key with a one-time token; the centre answers with its keys."""
+    body = {"token": token.strip(), "device": device.id, "public_key": device.public_key, "name": name,
+            "proof": device.sign(b"commons-hub enrol v1\n" + token.strip().encode())}  # fmt: skip
+    with httpx.Client(base_url=url.rstrip("/"), timeout=TIMEOUT, transport=transport) as client:
+        return _post_json(client, f"{API}/enroll", pack_json(body), {})
+
+
+class CentralClient:
+    """Signed requests to one central server; use as a context manager."""
+
+    def __init__(self, url: str, device: Device, transport: httpx.BaseTransport | None = None) -> None:
+        self.device = device
+        self._client = httpx.Client(base_url=url.rstrip("/"), timeout=TIMEOUT, transport=transport)
+
+    def __enter__(self) -> CentralClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._client.close()
+
+    def _get(self, target: str) -> Any:
+        headers = sign_request(self.device, "GET", target, b"")
+        try:
+            response = self._client.get(target, headers=headers)
+        except httpx.HTTPError as error:
+            raise Unreachable(
+                f"cannot reach the central server ({error.__class__.__name__}: {error})"
+            ) from None
+        if response.status_code >= 400:
+            raise SyncError(_detail(response))
+        try:
+            return response.json()
+        except ValueError:
+            raise Unreachable("the central server's answer was cut short") from None
+
+    def _post(self, target: str, data: Any) -> Any:
+        body = pack_json(data)
+        return _post_json(self._client, target, body, sign_request(self.device, "POST", target, body))
+
+    def knowledge(self) -> dict[str, int]:
+        """What the centre holds: per device, the highest change counter."""
+        return self._get(f"{API}/progress/knowledge")["knowledge"]
+
+    def push(self, page: dict[str, Any]) -> dict[str, int]:
+        """Send one page of changes; the centre answers with its knowledge after applying it."""
+        return self._post(f"{API}/progress/push", page)["knowledge"]
+
+    def pull(self, vector: dict[str, int]) -> dict[str, Any]:
+        """One page of the centre's changes above `vector`."""
+        return self._post(f"{API}/progress/pull", {"knowledge": vector})
+
+    def catalog(self) -> dict[str, Any]:
+        """The centre's signed catalog: {"catalog": {...}, "signature": minisign text}."""
+        return self._get(f"{API}/catalog")
+
+    def manifest(self, course_id: str) -> tuple[bytes, bytes]:
+        """A course's manifest bytes and their signature, exactly as the publisher signed them."""
+        answer = self._get(f"{API}/courses/{course_id}/manifest")
+        return answer["manifest"].encode(), answer["signature"].encode()
+
+    def fetch_blob(self, sha256: str, size: int, part: Path, progress: Progress) -> int:
+        """Download a blob into `part`, resuming from what is there; return the bytes received.
+
+        The finished file is checked against `sha256` (DamagedBlob, with the part removed, if
+        it does not match); on a cut the part is kept for the next try.
+        """
+        have = part.stat().st_size if part.exists() else 0
+        if have > size:
+            part.unlink()
+            have = 0
+        received = 0
+        if have < size:
+            target = f"{API}/blobs/{sha256}"
+            headers = sign_request(self.device, "GET", target, b"")
+            if have:
+                headers |= {"range": f"bytes={have}-", "if-range": f'"{sha256}"'}
+            try:
+                with self._client.stream("GET", target, headers=headers) as response:
+                    if response.status_code >= 400:
+                        response.read()
+                        raise SyncError(_detail(response))
+                    if response.status_code != 206:
+                        have = 0  # the centre sends the whole file: start the part again
+                    part.parent.mkdir(parents=True, exist_ok=True)
+                    with part.open("r+b" if have else "wb") as out:
+                        out.seek(have)
+                        out.truncate()
+                        try:
+                            for chunk in response.iter_raw(CHUNK):
+                                out.write(chunk)
+                                received += len(chunk)
+                                progress(have + received)
+                        finally:
+                            out.flush()
+                            os.fsync(out.fileno())
+            except httpx.HTTPError as error:
+                raise Unreachable(
+                    f"the download of {sha256[:12]}… was cut after {have + received} of {size} bytes "
+                    f"({error.__class__.__name__}); it resumes from there next time"
+                ) from None
+        if _sha256_of(part) != sha256 or part.stat().st_size != size:
+            part.unlink()
+            raise DamagedBlob(f"the file {sha256[:12]}… arrived damaged; it will be fetched again")
+        return received
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
