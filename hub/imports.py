@@ -27,6 +27,7 @@ Report = Callable[[int, int, str], None]  # (done, total, what is happening)
 
 MARGIN_BYTES = 200 * 1024**2  # the disk keeps at least this much free after an import
 WORK_FOLDER = "import-work"
+IMPORT_ORIGIN = "import"  # brought in by a tutor or admin: tutors here may not rewrite it
 UPLOAD_FOLDER = "uploads"
 STALE_WORK_SECONDS = 24 * 3600
 DEFAULT_SOURCE_ROOTS = ("/media", "/run/media", "/mnt")
@@ -150,7 +151,12 @@ def run_import(
 
             results.append(
                 library.import_package(
-                    hub.db, hub.blobs, package, progress=copying, allow_unverified=allow_unverified
+                    hub.db,
+                    hub.blobs,
+                    package,
+                    origin=IMPORT_ORIGIN,
+                    progress=copying,
+                    allow_unverified=allow_unverified,
                 )
             )
         return results

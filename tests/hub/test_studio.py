@@ -401,3 +401,16 @@ def test_uploads_above_the_cap_are_refused_and_leave_nothing(tutor, hub, monkeyp
                    title="Read this", body="Summary")  # fmt: skip
     assert counted.status_code == 400 and "larger than the hub accepts (0 MB at most)" in counted.text
     assert list((drafts.drafts_home(hub) / DRAFT / "media").iterdir()) == []
+
+
+def test_courses_brought_in_from_elsewhere_cannot_be_rewritten_here(tutor, hub, tmp_path):
+    """An imported course (signed or not) and a starter course belong to their publishers."""
+    from hub import imports
+    from tests.conftest import write_course
+
+    [result] = imports.run_import(hub, write_course(tmp_path / "author"), allow_unverified=True)
+    hub.import_starter()
+    for course_id in (result.course_id, "hand-hygiene-en"):
+        refused = tutor.post(f"{STUDIO}/courses/{course_id}/edit")
+        assert "Only courses made on this hub can be edited here." in refused.text
+        assert drafts.load_draft(hub, course_id) is None

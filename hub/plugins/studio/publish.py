@@ -17,6 +17,7 @@ from hub.i18n import N_
 from hub.library import ImportResult, import_package
 from hub.plugins.studio import transcode
 from hub.plugins.studio.drafts import (
+    EDITABLE_ORIGINS,
     Draft,
     DraftProblem,
     StudioError,
@@ -43,7 +44,11 @@ def publish(hub: Hub, draft: Draft) -> ImportResult:
         raise StudioError(N_("Some lessons are not complete yet: see the notes next to them."))
     if transcode.unfinished_jobs(hub.db, draft.course_id):
         raise StudioError(N_("A video is still being prepared for phones. Publish when it is ready."))
-    current = hub.db.execute("SELECT version FROM courses WHERE id = ?", [draft.course_id]).fetchone()
+    current = hub.db.execute(
+        "SELECT version, origin FROM courses WHERE id = ?", [draft.course_id]
+    ).fetchone()
+    if current and current[1] not in EDITABLE_ORIGINS:  # a draft named like a course from elsewhere
+        raise StudioError(N_("Only courses made on this hub can be edited here."))
     save_course(draft, {"version": (current[0] if current else 0) + 1})
     package = drafts_home(hub) / f".publish-{draft.course_id}-{secrets.token_hex(4)}"
     try:

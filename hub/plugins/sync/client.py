@@ -152,8 +152,9 @@ def _fetch_blob(hub: Hub, client: http.CentralClient, sha256: str, size: int, re
         except http.DamagedBlob:
             if attempt == BLOB_TRIES:
                 raise
-    with part.open("rb") as handle:
-        hub.blobs.put_file(handle, sha256, size)
+    with part.open("rb") as handle, hub.blobs.batch() as batch:
+        batch.add_file(handle, sha256, size)
+        batch.publish()
     part.unlink()
     return received
 
