@@ -25,7 +25,7 @@ from content.model import (
     describe_validation_error,
     parse_manifest,
 )
-from content.paths import media_type_for, safe_file
+from content.paths import decode_text, media_type_for, read_small_file, safe_file
 
 _LESSON_FILE = re.compile(r"^(?:\d+[-_])?(?P<id>[a-z0-9][a-z0-9-]*)\.md$")
 _COURSE_FILE_FIELDS = {"cover"}
@@ -126,6 +126,9 @@ def check_course(root: Path, course: dict[str, Any]) -> Course:
     return _validated(Course, course, "course.toml")
 
 
+MAX_TEXT_FILE_BYTES = 2 * 1024 * 1024  # course.toml or one lesson's Markdown: text, never this big
+
+
 def read_author_folder(root: Path) -> AuthorCourse:
     """Read and validate an author's course folder."""
     if not root.is_dir():
@@ -134,7 +137,9 @@ def read_author_folder(root: Path) -> AuthorCourse:
     if not course_file.is_file():
         raise ContentError(f"{root} has no course.toml")
     try:
-        course = tomllib.loads(course_file.read_text(encoding="utf-8"))
+        course = tomllib.loads(
+            decode_text(read_small_file(root, "course.toml", MAX_TEXT_FILE_BYTES), "course.toml")
+        )
     except tomllib.TOMLDecodeError as error:
         raise ContentError(f"course.toml is not valid TOML ({error})") from None
     files = _FileCollector(root)
@@ -143,7 +148,10 @@ def read_author_folder(root: Path) -> AuthorCourse:
     lesson_paths = sorted(p for p in root.glob("*.md") if p.name.lower() != "readme.md")
     if not lesson_paths:
         raise ContentError(f"{root} has no lesson files (*.md)")
-    lessons = [_lesson_entry(p.name, p.read_text(encoding="utf-8"), files) for p in lesson_paths]
+    lessons = [
+        _lesson_entry(p.name, decode_text(read_small_file(root, p.name, MAX_TEXT_FILE_BYTES), p.name), files)
+        for p in lesson_paths
+    ]
     manifest = parse_manifest(
         {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, "course": course, "lessons": lessons}
     )

@@ -178,11 +178,12 @@ class BlobStore:
             batch.publish()
         return self.path(sha256)
 
-    def remove_stale_parts(self, older_than: float = 3600.0) -> int:
+    def remove_stale_parts(self, older_than: float = 24 * 3600.0) -> int:
         """Delete part files a killed writer left behind (a crash or power cut mid-copy).
 
         Only parts untouched for `older_than` seconds go, so a copy still running elsewhere
-        (another import, a sync) keeps its file. Returns how many were removed.
+        keeps its files: a big import on a Pi holds its verified parts until its end, which can
+        take hours (a WikiMed ZIM from a slow stick). Returns how many were removed.
         """
         cutoff, removed = time.time() - older_than, 0
         for part in (self.root / "blobs" / "sha256").glob(f"*/*{PART_SUFFIX}"):

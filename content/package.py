@@ -27,7 +27,7 @@ from content.author import read_author_folder
 from content.blobs import CHUNK, blob_relpath
 from content.errors import ContentError
 from content.model import Manifest, parse_manifest
-from content.paths import check_relative, safe_file
+from content.paths import check_relative, read_small_file, safe_file
 from content.signing import PublicKey, SecretKey, SignatureError, parse_signature, sign, verify
 
 MANIFEST = "manifest.json"
@@ -165,7 +165,7 @@ def open_package(path: Path, trusted: Collection[PublicKey] = ()) -> Iterator[Pa
         yield Package(path, course.manifest, raw, None, None, _author_files=course.files)
         return
     if path.is_dir():
-        raw = safe_file(path, MANIFEST).read_bytes()
+        raw = read_small_file(path, MANIFEST, MAX_MANIFEST_BYTES)
         signature = None
         if (path / SIGNATURE).exists() or (path / SIGNATURE).is_symlink():
             sig_path = safe_file(path, SIGNATURE)
@@ -182,6 +182,8 @@ def open_package(path: Path, trusted: Collection[PublicKey] = ()) -> Iterator[Pa
     with archive:
         check_zip_members(archive)
         try:
+            if archive.getinfo(MANIFEST).file_size > MAX_MANIFEST_BYTES:
+                raise ContentError(f"{MANIFEST} is larger than the {MAX_MANIFEST_BYTES:,} bytes allowed")
             raw = archive.read(MANIFEST)
             names = set(archive.namelist())
             signature = None

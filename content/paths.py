@@ -52,3 +52,24 @@ def safe_file(root: Path, name: str) -> Path:
     if not current.is_file():
         raise ContentError(f"file {name!r} is missing")
     return current
+
+
+def read_small_file(root: Path, name: str, limit: int) -> bytes:
+    """The bytes of a file below `root` that must stay small (a manifest, a lesson's text):
+    checked for escapes and links, and refused unread when it is larger than `limit`."""
+    path = safe_file(root, name)
+    size = path.stat().st_size
+    if size > limit:
+        raise ContentError(f"{name!r} is {size:,} bytes, more than the {limit:,} allowed")
+    with path.open("rb") as handle:
+        data = handle.read(limit + 1)  # a file that grew since the check is still cut here
+    if len(data) > limit:
+        raise ContentError(f"{name!r} is larger than the {limit:,} bytes allowed")
+    return data
+
+
+def decode_text(data: bytes, name: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ContentError(f"{name!r} is not UTF-8 text") from None

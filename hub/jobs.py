@@ -18,6 +18,7 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
@@ -104,8 +105,16 @@ def recent_jobs(db: Database, limit: int = 50) -> list[Job]:
     return [_job(row) for row in rows]
 
 
+def _boot_id() -> str:
+    """Changes at every boot: after a power cut the hub often gets the same process id again."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return "unknown-boot"
+
+
 def _owner() -> str:
-    return f"{os.uname().nodename}:{os.getpid()}"
+    return f"{os.uname().nodename}:{_boot_id()}:{os.getpid()}"
 
 
 def _owner_alive(owner: str | None) -> bool:
@@ -113,7 +122,7 @@ def _owner_alive(owner: str | None) -> bool:
     if not owner:
         return False
     host, _, pid = owner.rpartition(":")
-    if host != os.uname().nodename or not pid.isdigit():
+    if host != f"{os.uname().nodename}:{_boot_id()}" or not pid.isdigit():
         return False
     if int(pid) == os.getpid():
         return True

@@ -145,3 +145,29 @@ def test_missing_manifest_is_refused(sample_zip: Path, tmp_path: Path):
     bad = rezip(sample_zip, tmp_path / "bad.zip", drop=MANIFEST)
     with pytest.raises(ContentError, match=r"no manifest\.json"), open_package(bad):
         pass
+
+
+def test_a_lesson_file_linked_to_an_endless_device_is_refused_unread(course_folder: Path):
+    """A USB author folder whose lesson is a link to /dev/zero must not fill the hub's memory."""
+    lesson = next(course_folder.glob("*.md"))
+    lesson.unlink()
+    lesson.symlink_to("/dev/zero")
+    with pytest.raises(ContentError, match="symbolic link"):
+        with open_package(course_folder):
+            pass
+
+
+def test_oversized_text_files_are_refused_before_they_are_read(course_folder: Path, tmp_path: Path):
+    lesson = next(course_folder.glob("*.md"))
+    with lesson.open("ab") as handle:
+        handle.truncate(3 * 1024 * 1024)  # sparse: 3 MB of text costs no disk
+    with pytest.raises(ContentError, match="more than the"):
+        with open_package(course_folder):
+            pass
+    package = tmp_path / "package"
+    build_package(write_course(tmp_path / "fresh"), package)
+    with (package / MANIFEST).open("ab") as handle:
+        handle.truncate(9 * 1024 * 1024)
+    with pytest.raises(ContentError, match="manifest.json"):
+        with open_package(package):
+            pass

@@ -146,6 +146,16 @@ def test_missing_or_forged_csrf_token_is_refused_and_nothing_changes(staffed):
     assert hub.db.execute("SELECT count(*) FROM progress").fetchone()[0] == 0
 
 
+def test_a_stranger_is_refused_before_the_hub_reads_the_form_body(staffed, monkeypatch):
+    """A guest posting an upload to a tutor route gets 401 without the body being parsed."""
+    _, app = staffed
+    read_forms = []
+    monkeypatch.setattr("starlette.requests.Request.form", lambda self, **kw: read_forms.append(1))
+    with TestClient(app, base_url="http://hub.test", cookies={"hub_csrf": "x"}) as guest:
+        refused = guest.post("/tutor/import/upload", files={"file": ("big.zip", b"PK" * 1000)})
+    assert refused.status_code == 401 and read_forms == []
+
+
 def test_the_right_csrf_token_in_the_form_is_accepted(staffed):
     hub, app = staffed
     admin = signed_in(app, hub, Role.ADMIN)

@@ -67,7 +67,7 @@ def test_recent_jobs_show_unfinished_first(hub: Hub):
 def test_a_job_left_running_by_a_dead_process_is_queued_again(hub: Hub):
     job_id = jobs.submit(hub.db, "count", {"to": 2})
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True)
-    owner = f"{os.uname().nodename}:{int(dead.stdout)}"
+    owner = f"{os.uname().nodename}:{jobs._boot_id()}:{int(dead.stdout)}"
     hub.db.execute("UPDATE jobs SET state = 'running', owner = ?, attempts = 1 WHERE id = ?", [owner, job_id])
     assert jobs.requeue_orphans(hub.db) == 1
     assert jobs.get_job(hub.db, job_id).message == "Interrupted; it will run again."
@@ -78,9 +78,17 @@ def test_a_job_left_running_by_a_dead_process_is_queued_again(hub: Hub):
 def test_a_job_running_in_a_live_process_is_left_alone(hub: Hub):
     job_id = jobs.submit(hub.db, "count", {"to": 2})
     hub.db.execute(
-        "UPDATE jobs SET state = 'running', owner = ? WHERE id = ?", [f"{os.uname().nodename}:1", job_id]
+        "UPDATE jobs SET state = 'running', owner = ? WHERE id = ?",
+        [f"{os.uname().nodename}:{jobs._boot_id()}:1", job_id],
     )
     assert jobs.requeue_orphans(hub.db) == 0
+
+
+def test_a_job_claimed_before_a_reboot_is_queued_again_even_if_its_pid_is_reused(hub: Hub):
+    job_id = jobs.submit(hub.db, "count", {"to": 2})
+    owner = f"{os.uname().nodename}:an-earlier-boot:{os.getpid()}"  # the same pid, another boot
+    hub.db.execute("UPDATE jobs SET state = 'running', owner = ? WHERE id = ?", [owner, job_id])
+    assert jobs.requeue_orphans(hub.db) == 1
 
 
 def test_the_runner_thread_picks_up_a_submitted_job(hub: Hub):
@@ -130,4 +138,3 @@ def test_a_job_killed_mid_run_runs_again_after_a_restart(tmp_path: Path):
     assert jobs.run_queued(hub, {"slow": lambda hub, params, report: {"finished": True}}) == 1
     job = jobs.get_job(hub.db, job_id)
     assert (job.state, job.attempts, job.result) == ("done", 2, {"finished": True})
-

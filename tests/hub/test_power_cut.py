@@ -540,7 +540,9 @@ def test_stale_part_files_are_swept_but_fresh_ones_kept(tmp_path: Path) -> None:
     stale, fresh = folder / f"{'ab' * 32}.1{PART_SUFFIX}", folder / f"{'ab' * 32}.2{PART_SUFFIX}"
     stale.write_bytes(b"left by a killed import")
     fresh.write_bytes(b"still being written")
-    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(stale, (two_days_ago, two_days_ago))
+    os.utime(fresh, (time.time() - 7200, time.time() - 7200))  # an import running for two hours
     assert store.remove_stale_parts() == 1
     assert not stale.exists() and fresh.exists()
 

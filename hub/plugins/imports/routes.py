@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from content.errors import ContentError
@@ -113,9 +114,16 @@ async def upload(request: Request, hub: HubDep) -> Response:
     token = secrets.token_hex(16)
     folder = imports.upload_folder(hub) / token
     folder.mkdir(parents=True)
-    with (folder / name).open("wb") as out:
-        shutil.copyfileobj(file.file, out, 1024 * 1024)
+    await run_in_threadpool(_keep, file, folder / name)  # a big copy must not stall other phones
     return RedirectResponse(f"/tutor/import/preview?upload={token}", status_code=303)
+
+
+def _keep(file: UploadFile, target: Path) -> None:
+    """Copy an upload under a part name, then give it its own name: no half file is ever offered."""
+    part = target.with_name(target.name + ".part")
+    with part.open("wb") as out:
+        shutil.copyfileobj(file.file, out, 1024 * 1024)
+    part.replace(target)
 
 
 @router.get("/tutor/import/preview", response_class=HTMLResponse, dependencies=[TUTOR])

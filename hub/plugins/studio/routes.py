@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from content.author import check_course, check_lesson
@@ -319,7 +320,7 @@ async def save_lesson(
     values["body"] = str(form.get("body") or "")[:MAX_TEXT]
     pending = ""
     try:
-        pending = _lesson_media(draft, lesson, form)
+        pending = await run_in_threadpool(_lesson_media, draft, lesson, form)  # copies uploads
         if form.get("action") == "preview":
             return _lesson_page(request, hub, draft, lesson, form=values, pending_media=pending,
                                 preview=render_markdown(values["body"]))  # fmt: skip
