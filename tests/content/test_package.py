@@ -166,5 +166,5 @@ def test_oversized_text_files_are_refused_before_they_are_read(course_folder: Pa
     build_package(write_course(tmp_path / "fresh"), package)
     with (package / MANIFEST).open("ab") as handle:
         handle.truncate(9 * 1024 * 1024)
-    with pytest.raises(ContentError, match="manifest.json"), open_package(package):
+    with pytest.raises(ContentError, match=r"manifest\.json"), open_package(package):
         pass
