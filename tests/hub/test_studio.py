@@ -390,6 +390,19 @@ def test_a_file_that_is_not_a_video_is_refused_clearly(tutor, hub):
     assert "The video could not be prepared" in tutor.get(video).text
 
 
+def test_a_playlist_posing_as_a_video_is_refused_before_ffmpeg_reads_what_it_names(tmp_path):
+    """An HLS playlist named .mp4 would make ffmpeg read other files on the hub (its keys)."""
+    elsewhere = make_video(tmp_path / "elsewhere.ts")  # stands for any file the hub can read
+    playlist = tmp_path / "holiday.mp4"
+    playlist.write_text(f"#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\n{elsewhere}\n#EXT-X-ENDLIST\n")
+    with pytest.raises(jobs.JobError, match="not a video"):
+        transcode.probe_duration(playlist)
+    concat = tmp_path / "list.mp4"
+    concat.write_text(f"ffconcat version 1.0\nfile '{make_video(tmp_path / 'real.mp4')}'\n")
+    with pytest.raises(jobs.JobError, match="not a video"):
+        transcode.probe_duration(concat)
+
+
 def test_uploads_above_the_cap_are_refused_and_leave_nothing(tutor, hub, monkeypatch):
     new_course(tutor)
     pdf = add_lesson(tutor, "pdf", "Read this")

@@ -57,20 +57,27 @@ def unfinished_jobs(db: Database, course_id: str) -> list[Job]:
     return [job for job in _jobs_for(db, course_id) if not job.finished]
 
 
+# Containers phones and cameras write. Anything else is refused before ffmpeg opens it for real:
+# a playlist (HLS, concat) posing as a video would make ffmpeg read other files on the hub.
+VIDEO_CONTAINERS = frozenset({"mov", "mp4", "m4a", "3gp", "3g2", "mj2", "matroska", "webm", "avi", "mpeg",
+                              "mpegts", "flv", "ogg"})  # fmt: skip
+
+
 def probe_duration(path: Path) -> float:
     """Seconds of video in a file, or JobError when it holds no video stream ffmpeg can read."""
     if path.stat().st_size == 0:
         raise JobError("The uploaded file is empty (0 bytes). Please upload the video again.")
     result = subprocess.run(
         ["ffprobe", "-v", "error", "-select_streams", "v:0",
-         "-show_entries", "stream=codec_type:format=duration", "-of", "json", str(path)],
+         "-show_entries", "stream=codec_type:format=duration,format_name", "-of", "json", str(path)],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     try:
         info = json.loads(result.stdout or "{}")
     except json.JSONDecodeError:
         info = {}
-    if result.returncode != 0 or not info.get("streams"):
+    container = set(str(info.get("format", {}).get("format_name", "")).split(","))
+    if result.returncode != 0 or not info.get("streams") or not container & VIDEO_CONTAINERS:
         raise JobError(NOT_A_VIDEO)
     try:
         return max(float(info.get("format", {}).get("duration", 0)), 0.0)
