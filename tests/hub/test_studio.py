@@ -17,7 +17,7 @@ from hub import jobs, learners
 from hub.app import create_app, manager_for
 from hub.home import Hub
 from hub.learners import Role
-from hub.plugins.studio import drafts, transcode
+from hub.plugins.studio import drafts, publish, transcode
 from hub.trust import create_own_key
 from tests.conftest import BrowserClient
 
@@ -427,3 +427,23 @@ def test_courses_brought_in_from_elsewhere_cannot_be_rewritten_here(tutor, hub, 
         refused = tutor.post(f"{STUDIO}/courses/{course_id}/edit")
         assert "Only courses made on this hub can be edited here." in refused.text
         assert drafts.load_draft(hub, course_id) is None
+
+
+def test_a_publish_cut_short_gives_the_draft_back(tutor, hub, monkeypatch):
+    """Publishing moves the draft out of reach; a failure, or a crash then a restart, returns it."""
+    write_small_course(tutor)
+
+    def power_cut(*args, **kwargs):
+        raise KeyboardInterrupt  # stands for the process dying mid-import
+
+    monkeypatch.setattr("hub.plugins.studio.publish.import_package", power_cut)
+    with pytest.raises(KeyboardInterrupt):
+        publish.publish(hub, drafts.load_draft(hub, DRAFT))
+    assert drafts.load_draft(hub, DRAFT) is not None  # given back at once
+    (drafts.drafts_home(hub) / DRAFT).rename(drafts.drafts_home(hub) / f".publishing-{DRAFT}-dead")
+    assert drafts.load_draft(hub, DRAFT) is None  # as a crash would leave it
+    assert drafts.recover_interrupted_publishing(hub) == [DRAFT]
+    assert [lesson.id for lesson in drafts.load_draft(hub, DRAFT).lessons] == [
+        "look-around",
+        "check-yourself",
+    ]

@@ -32,5 +32,12 @@ def hub_nav_items(request: Request) -> list[NavItem]:
 
 
 @hookimpl
+def hub_startup(hub: Hub) -> None:
+    from hub.plugins.studio import drafts
+
+    drafts.recover_interrupted_publishing(hub)
+
+
+@hookimpl
 def hub_job_kinds() -> dict[str, JobFunction]:
     return {transcode.KIND: transcode.run}

@@ -175,6 +175,24 @@ def start_from_published(hub: Hub, course_id: str) -> Draft:
     return draft
 
 
+def recover_interrupted_publishing(hub: Hub) -> list[str]:
+    """Give back the drafts whose publishing a crash or power cut interrupted.
+
+    `publish` moves a draft to `.publishing-<id>-<token>` while it builds and imports; if the
+    hub died then, the tutor's work is there. It comes back as a draft (when the import had
+    committed, the tutor sees a draft of what is published and may delete it).
+    """
+    home = drafts_home(hub)
+    recovered = []
+    for folder in sorted(home.glob(".publishing-*")) if home.is_dir() else ():
+        course_id = folder.name.removeprefix(".publishing-").rpartition("-")[0]
+        target = _folder(hub, course_id)
+        if target is not None and not target.exists():
+            folder.rename(target)
+            recovered.append(course_id)
+    return recovered
+
+
 def discard(draft: Draft) -> None:
     shutil.rmtree(draft.root)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import shutil
+from dataclasses import replace
 
 from content.errors import ContentError
 from content.package import build_package
@@ -44,19 +45,29 @@ def publish(hub: Hub, draft: Draft) -> ImportResult:
         raise StudioError(N_("Some lessons are not complete yet: see the notes next to them."))
     if transcode.unfinished_jobs(hub.db, draft.course_id):
         raise StudioError(N_("A video is still being prepared for phones. Publish when it is ready."))
-    current = hub.db.execute(
-        "SELECT version, origin FROM courses WHERE id = ?", [draft.course_id]
-    ).fetchone()
+    current = hub.db.execute("SELECT version, origin FROM courses WHERE id = ?", [draft.course_id]).fetchone()
     if current and current[1] not in EDITABLE_ORIGINS:  # a draft named like a course from elsewhere
         raise StudioError(N_("Only courses made on this hub can be edited here."))
-    save_course(draft, {"version": (current[0] if current else 0) + 1})
-    package = drafts_home(hub) / f".publish-{draft.course_id}-{secrets.token_hex(4)}"
+    # Take the draft out of the editors' reach first: a save or upload by another tutor while a
+    # long import runs finds no draft (and says so) instead of being silently thrown away, and a
+    # second click on Publish finds nothing to publish twice.
+    token = secrets.token_hex(4)
+    publishing = replace(draft, root=drafts_home(hub) / f".publishing-{draft.course_id}-{token}")
     try:
-        build_package(draft.root, package, own_key(hub.home))
+        draft.root.rename(publishing.root)
+    except FileNotFoundError:
+        raise StudioError(N_("This draft has just been published or deleted.")) from None
+    package = drafts_home(hub) / f".publish-{draft.course_id}-{token}"
+    try:
+        save_course(publishing, {"version": (current[0] if current else 0) + 1})
+        build_package(publishing.root, package, own_key(hub.home))
         result = import_package(hub.db, hub.blobs, package, origin=PUBLISH_ORIGIN, allow_unverified=True)
-    except ContentError as error:
-        raise DraftProblem(str(error)) from None
+    except BaseException as error:
+        publishing.root.rename(draft.root)  # the draft comes back as it was, for the tutor to fix
+        if isinstance(error, ContentError):
+            raise DraftProblem(str(error)) from None
+        raise
     finally:
         shutil.rmtree(package, ignore_errors=True)
-    discard(draft)
+    discard(publishing)
     return result
