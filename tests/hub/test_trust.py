@@ -258,6 +258,9 @@ def test_admin_key_pages(app: FastAPI, hub: Hub, publisher: SecretKey):
     with signed_in(app, hub, learners.Role.ADMIN) as admin:
         assert 'href="/admin/keys"' in admin.get("/admin").text
         page = admin.get("/admin/keys")
+        assert page.status_code == 200 and trust.own_key(hub.home) is None  # looking makes nothing
+        assert "no signing key yet" in page.text and 'action="/admin/keys/own"' in page.text
+        page = admin.post("/admin/keys/own")
         own = trust.own_key(hub.home)
         assert page.status_code == 200 and own is not None
         assert own.public.fingerprint in page.text and own.public.id in page.text

@@ -21,15 +21,23 @@ MAX_KEY_FILE = 4096  # a minisign .pub file is about 120 bytes
 
 
 def keys_page(request: Request, hub: HubDep, status_code: int = 200, **extra: object) -> HTMLResponse:
-    own = trust.ensure_own_key(hub.home, hub.db, request.app.state.hub_name)
+    own = trust.own_key(hub.home)
     context = {"error": None, "message": None, "form": {}, **extra}
     return render(
-        request, "keys.html", status_code=status_code, own=own.public, keys=trusted_keys(hub.db), **context
-    )
+        request, "keys.html", status_code=status_code, own=own.public if own else None,
+        keys=trusted_keys(hub.db), **context,
+    )  # fmt: skip
 
 
 @router.get("/admin/keys", response_class=HTMLResponse, dependencies=[ADMIN])
 def keys(request: Request, hub: HubDep) -> HTMLResponse:
+    return keys_page(request, hub)
+
+
+@router.post("/admin/keys/own", response_class=HTMLResponse, dependencies=[ADMIN])
+def make_own_key(request: Request, hub: HubDep) -> HTMLResponse:
+    """Make this hub's signing key; from then on what its tutors publish is signed with it."""
+    trust.ensure_own_key(hub.home, hub.db, request.app.state.hub_name)
     return keys_page(request, hub)
 
 
