@@ -75,6 +75,32 @@ def language_name(code: str) -> str:
     return (name or code)[:1].upper() + (name or code)[1:]
 
 
+def file_size(size: int) -> str:
+    """A size as people read it, in the reader's number format: "850 KB", "12.5 MB", "3.1 GB"."""
+    from babel.numbers import format_decimal
+
+    locale = current_locale.get()
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2)):
+        if size >= scale:
+            return f"{format_decimal(size / scale, format='#,##0.0', locale=locale)} {unit}"
+    return f"{format_decimal(max(size / 1024, 0.1 if size else 0), format='#,##0.#', locale=locale)} KB"
+
+
+def when(iso_time: str | None) -> str:
+    """A stored UTC time ("2026-11-24T20:48:00+00:00") as a short date and time for the reader."""
+    from datetime import datetime
+
+    from babel.dates import format_datetime
+
+    if not iso_time:
+        return ""
+    try:
+        moment = datetime.fromisoformat(iso_time)
+    except ValueError:
+        return iso_time
+    return format_datetime(moment, format="short", locale=current_locale.get())
+
+
 def choose_language(cookie: str | None, accept_language: str, offered: tuple[str, ...]) -> str:
     """The cookie's choice if offered, else the browser's best match, else the first offered."""
     if cookie in offered:

@@ -33,6 +33,8 @@ def build_environment(manager: pluggy.PluginManager) -> jinja2.Environment:
     environment.globals["language_name"] = i18n.language_name
     environment.globals["text_direction"] = i18n.text_direction
     environment.globals["role_label"] = role_label
+    environment.globals["file_size"] = i18n.file_size
+    environment.globals["when"] = i18n.when
     for functions in manager.hook.hub_template_globals():
         environment.globals.update(functions)
     return environment

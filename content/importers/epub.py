@@ -119,6 +119,8 @@ class _Book:
             unwanted.decompose()
         heading = soup.find(["h1", "h2", "h3"])
         title = heading.get_text(" ", strip=True) if heading else ""
+        if heading is not None:
+            heading.decompose()  # it becomes the lesson's title; the page shows that already
         body = soup.body or soup
         text = MarkdownConverter(heading_style="ATX", strip=["a"]).convert_soup(body)
         return title, re.sub(r"\n{3,}", "\n\n", text).strip()
