@@ -25,7 +25,7 @@ from hub.settings import CENTRAL_ROLE, ROLE_SETTING
 from sync import http, pages, protocol, store
 from sync.device import Device
 from tests.conftest import BrowserClient, write_course
-from tests.sync.states import stored_state
+from tests.sync.states import sharing_ids, stored_state
 
 CENTRAL_URL = "http://central.test"
 
@@ -55,7 +55,7 @@ def _quiet(done: int, total: int, message: str) -> None:
 
 @pytest.fixture
 def centre(tmp_path: Path) -> Hub:
-    hub = Hub(tmp_path / "central")
+    hub = sharing_ids(Hub(tmp_path / "central"))
     hub.set_setting(ROLE_SETTING, CENTRAL_ROLE)
     hub.set_setting("hub_name", "City learning office")
     return hub
@@ -68,7 +68,7 @@ def api(centre: Hub) -> TestClient:
 
 @pytest.fixture
 def hub(tmp_path: Path) -> Hub:
-    return Hub(tmp_path / "hub")
+    return sharing_ids(Hub(tmp_path / "hub"))
 
 
 @pytest.fixture
@@ -237,7 +237,7 @@ def test_progress_goes_up_to_the_centre_and_on_to_another_hub(
     assert result.pushed == 2
     assert stored_state(centre) == stored_state(enrolled)
 
-    other = Hub(tmp_path / "other")
+    other = sharing_ids(Hub(tmp_path / "other"))
     client.enroll(other, CENTRAL_URL, central.create_token(centre.db, "Other"), "Other", _via(api))
     assert _sync(other, api).pulled == 2
     assert stored_state(other) == stored_state(enrolled)
