@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from pathlib import Path
 
 import httpx
@@ -133,6 +134,11 @@ def test_a_used_expired_or_unknown_token_is_refused_and_nothing_changes(
     assert len(central.enrolled_hubs(centre.db)) == 1
     assert client.central(second) is None
     assert second.db.execute("SELECT count(*) FROM trusted_keys").fetchone()[0] == 0
+
+
+def test_a_token_is_letters_and_digits_so_a_terminal_never_reads_it_as_an_option(centre: Hub) -> None:
+    tokens = {central.create_token(centre.db, "Hub") for _ in range(200)}
+    assert len(tokens) == 200 and all(re.fullmatch(r"[a-z2-7]{32}", token) for token in tokens)
 
 
 def test_a_hub_that_is_not_central_answers_no_sync(hub: Hub, tmp_path: Path) -> None:
