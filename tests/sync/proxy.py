@@ -27,6 +27,7 @@ class FaultProxy:
         self.upstream_port = upstream_port
         self.faults: list[Fault] = []
         self.body_bytes: dict[bytes, int] = {}  # per marker: response body bytes sent to the client
+        self.wire_bytes = 0  # every byte passed either way, heads included (bench/sync counts with it)
         self._loop = asyncio.new_event_loop()
         ready = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(ready,), daemon=True)
@@ -62,6 +63,7 @@ class FaultProxy:
         async def upstream() -> None:
             while chunk := await client_r.read(65536):
                 self._arm(chunk, state)
+                self.wire_bytes += len(chunk)
                 up_w.write(chunk)
                 await up_w.drain()
             client_gone.set()
@@ -70,6 +72,7 @@ class FaultProxy:
         async def downstream() -> None:
             while chunk := await up_r.read(65536):
                 chunk, stop = self._filter(chunk, state)
+                self.wire_bytes += len(chunk)
                 client_w.write(chunk)
                 await client_w.drain()
                 if stop:
