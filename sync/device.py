@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import os
 import secrets
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 KEY_FILE = "device.key"
+PSEUDONYM_CONTEXT = b"commons-hub pseudonym v1\n"
 
 
 class DeviceKeyError(Exception):
@@ -49,6 +51,14 @@ class Device:
 
     def sign(self, data: bytes) -> str:
         return _b64(self.key.sign(data))
+
+    def pseudonym(self, learner_id: str) -> str:
+        """A learner's id as this hub shares it when it shares nothing personal: the same for the
+        same learner every time (so merges still meet), different on every hub, and not to be
+        turned back into the id without this hub's device key."""
+        secret = hashlib.sha256(PSEUDONYM_CONTEXT + self.key.private_bytes_raw()).digest()
+        digest = hmac.new(secret, learner_id.encode(), hashlib.sha256).digest()
+        return "anon-" + base64.b32encode(digest[:16]).decode().rstrip("=").lower()
 
 
 def public_key_matches(device_id: str, public_key: str) -> bool:

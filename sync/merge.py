@@ -6,7 +6,8 @@ per device, the highest time-spent counter (each device only ever raises its own
 so the sum over devices is the time spent everywhere). Quiz attempts are immutable rows
 with unique ids, kept as a grow-only set. A forgotten learner (deleted for privacy) is a
 grow-only set of tombstones that wins over everything stored about them, so no peer can
-bring deleted progress back.
+bring deleted progress back. A learner's name (shared only by a hub set to share named
+profiles, see sync/share.py) is the one written last: (named_at, name) taken at its maximum.
 
 Every change a device writes is a small state of its own (a delta), so applying a change
 is merging it in: batches of changes can arrive repeated, interleaved or out of order and
@@ -70,11 +71,15 @@ class Attempt:
     created_at: str
 
 
+Naming = tuple[str, str]  # (named_at, name): the later naming wins, the name breaks a tie
+
+
 @dataclass(frozen=True)
 class State:
     lessons: dict[LessonKey, LessonState] = field(default_factory=dict)
     attempts: dict[str, Attempt] = field(default_factory=dict)
     forgotten: frozenset[str] = frozenset()
+    names: dict[str, Naming] = field(default_factory=dict)  # learner id → its latest naming
 
 
 def merge(a: State, b: State) -> State:
@@ -84,10 +89,14 @@ def merge(a: State, b: State) -> State:
     for key, lesson in b.lessons.items():
         lessons[key] = merge_lesson(lessons[key], lesson) if key in lessons else lesson
     attempts = {**b.attempts, **a.attempts}
+    names = dict(a.names)
+    for learner, naming in b.names.items():
+        names[learner] = max(names.get(learner, naming), naming)
     return State(
         {k: v for k, v in lessons.items() if k[0] not in forgotten},
         {k: v for k, v in attempts.items() if v.learner_id not in forgotten},
         forgotten,
+        {k: v for k, v in names.items() if k not in forgotten},
     )
 
 
@@ -117,6 +126,10 @@ def forget_change(learner_id: str) -> dict[str, Any]:
     return {"kind": "forget", "learner": learner_id}
 
 
+def name_change(learner_id: str, name: str, named_at: str) -> dict[str, Any]:
+    return {"kind": "name", "learner": learner_id, "name": name, "named_at": named_at}
+
+
 def change_learner(change: dict[str, Any]) -> str:
     return change["learner_id"] if change["kind"] == "attempt" else change["learner"]
 
@@ -134,6 +147,8 @@ def as_state(change: dict[str, Any], device_id: str) -> State:
         return State(attempts={attempt.id: attempt})
     if kind == "forget":
         return State(forgotten=frozenset({change["learner"]}))
+    if kind == "name":
+        return State(names={change["learner"]: (change["named_at"], change["name"])})
     raise ValueError(f"unknown change kind {kind!r}")
 
 
@@ -148,6 +163,7 @@ _FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
     "attempt": {"id": _TEXT, "learner_id": _TEXT, "course_id": _TEXT, "lesson_id": _TEXT, "score": _COUNT,
                 "total": _COUNT, "passed": (bool,), "answers": _TEXT, "created_at": _TEXT},
     "forget": {"learner": _TEXT},
+    "name": {"learner": _TEXT, "name": _TEXT, "named_at": _TEXT},
 }  # fmt: skip
 
 

@@ -15,11 +15,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlite_utils import Database
 
 from content.package import canonical_json
+from sync import share
 from sync.device import Device
 from sync.merge import Attempt, LessonState, attempt_change, change_learner, forget_change, lesson_change
 
@@ -132,10 +134,12 @@ def _merge_into_tables(db: Database, device: str, change: dict[str, Any]) -> Non
             " ON CONFLICT(id) DO NOTHING",
             [change[c] for c in _ATTEMPT_COLUMNS.split(", ")],
         )
+    elif kind == "name":
+        db.execute(_MERGE_NAME, [change["learner"], change["name"], change["named_at"]])
     elif kind == "forget":
         learner = change["learner"]
         db.execute("INSERT OR IGNORE INTO forgotten_learners (learner_id) VALUES (?)", [learner])
-        for table in ("progress", "progress_time", "quiz_attempts"):
+        for table in ("progress", "progress_time", "quiz_attempts", "learner_names"):
             db.execute(f"DELETE FROM {table} WHERE learner_id = ?", [learner])
         db.execute("DELETE FROM changes WHERE learner_id = ? AND kind != 'forget'", [learner])
 
@@ -156,6 +160,12 @@ _MERGE_TIME = """
 INSERT INTO progress_time (learner_id, course_id, lesson_id, device_id, seconds) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (learner_id, course_id, lesson_id, device_id) DO UPDATE SET
     seconds = max(seconds, excluded.seconds)
+"""
+
+_MERGE_NAME = """
+INSERT INTO learner_names (learner_id, name, named_at) VALUES (?, ?, ?)
+ON CONFLICT (learner_id) DO UPDATE SET name = excluded.name, named_at = excluded.named_at
+WHERE (excluded.named_at, excluded.name) > (named_at, name)
 """
 
 
@@ -185,12 +195,27 @@ def changes_above(db: Database, vector: dict[str, int], device: str | None = Non
 
 
 def sign_pending(db: Database, device: Device) -> int:
-    """Sign this device's changes that have no signature yet; return how many were signed."""
+    """Sign this device's changes that have no signature yet; return how many were signed.
+
+    This is when a change first leaves the hub, so it is stored and signed in the form the
+    hub's sharing setting lets out (sync/share.py); that form then travels everywhere. The
+    row keeps the learner's own id, so deleting the learner here still finds it. With named
+    profiles shared, the names not shared yet are recorded first.
+    """
+    chosen = share.policy(db)
+    if chosen == share.NAMED_PROFILES:
+        named_at = datetime.now(UTC).isoformat(timespec="microseconds")  # a rename a moment later wins
+        for change in share.names_to_share(db, device.id, named_at):
+            record(db, change)
     rows = db.execute(
         "SELECT counter, body FROM changes WHERE device_id = ? AND signature IS NULL", [device.id]
     ).fetchall()
+    signed = []
+    for counter, body in rows:
+        change = share.outgoing(json.loads(body), device, chosen)
+        signature = device.sign(signed_bytes(device.id, counter, change))
+        signed.append((canonical_json(change).decode(), signature, device.id, counter))
     db.conn.executemany(
-        "UPDATE changes SET signature = ? WHERE device_id = ? AND counter = ?",
-        [(device.sign(signed_bytes(device.id, c, json.loads(body))), device.id, c) for c, body in rows],
+        "UPDATE changes SET body = ?, signature = ? WHERE device_id = ? AND counter = ?", signed
     )
     return len(rows)

@@ -1,5 +1,6 @@
 """A small fault proxy for sync tests: forwards TCP to a server, and on the next response to a
-request whose head contains a marker, cuts it after N body bytes or corrupts one body byte.
+request whose head contains a marker, cuts it after N body bytes, stalls it there (the
+connection stays open, silent, until the client goes away) or corrupts one body byte.
 
 It runs its own asyncio loop in a thread. HTTP/1.1 clients send one request at a time on a
 connection, so the response that follows a matching request is the one a fault hits.
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 class Fault:
     marker: bytes  # e.g. b"/blobs/" or b"/progress/push"
     cut_after: int | None = None  # body bytes let through before the connection is closed
+    stall_after: int | None = None  # body bytes let through before the answer stops, connection open
     corrupt_at: int | None = None  # body byte flipped
     fired: bool = False
 
@@ -25,6 +27,7 @@ class FaultProxy:
         self.upstream_port = upstream_port
         self.faults: list[Fault] = []
         self.body_bytes: dict[bytes, int] = {}  # per marker: response body bytes sent to the client
+        self.wire_bytes = 0  # every byte passed either way, heads included (bench/sync counts with it)
         self._loop = asyncio.new_event_loop()
         ready = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(ready,), daemon=True)
@@ -55,19 +58,27 @@ class FaultProxy:
             return
         state: dict[str, object] = {"fault": None, "markers": [], "head": b"", "body": 0, "in_body": False}
 
+        client_gone = asyncio.Event()
+
         async def upstream() -> None:
             while chunk := await client_r.read(65536):
                 self._arm(chunk, state)
+                self.wire_bytes += len(chunk)
                 up_w.write(chunk)
                 await up_w.drain()
+            client_gone.set()
             up_w.close()
 
         async def downstream() -> None:
             while chunk := await up_r.read(65536):
                 chunk, stop = self._filter(chunk, state)
+                self.wire_bytes += len(chunk)
                 client_w.write(chunk)
                 await client_w.drain()
                 if stop:
+                    fault: Fault = state["fault"]  # type: ignore[assignment]
+                    if fault.stall_after is not None:
+                        await client_gone.wait()
                     break
             client_w.close()
             up_w.close()
@@ -105,8 +116,9 @@ class FaultProxy:
         if fault and fault.corrupt_at is not None and start <= fault.corrupt_at < start + len(body):
             index = fault.corrupt_at - start
             body = body[:index] + bytes([body[index] ^ 0xFF]) + body[index + 1 :]
-        if fault and fault.cut_after is not None and start + len(body) >= fault.cut_after:
-            body, stop = body[: max(0, fault.cut_after - start)], True
+        limit = None if fault is None else fault.stall_after if fault.cut_after is None else fault.cut_after
+        if limit is not None and start + len(body) >= limit:
+            body, stop = body[: max(0, limit - start)], True
         state["body"] = start + len(body)
         for marker in state["markers"]:  # type: ignore[attr-defined]
             self.body_bytes[marker] += len(body)

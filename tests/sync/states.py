@@ -5,8 +5,15 @@ from __future__ import annotations
 from functools import reduce
 
 from hub.home import Hub
-from sync import store
+from sync import share, store
 from sync.merge import Attempt, LessonState, State, apply, merge
+
+
+def sharing_ids(hub: Hub) -> Hub:
+    """Let the hub share its own learner ids (named profiles), so tests can follow one learner's
+    progress across hubs by id; tests/sync/test_share.py covers the default, pseudonyms."""
+    hub.set_setting(share.SETTING, share.NAMED_PROFILES)
+    return hub
 
 
 def stored_state(hub: Hub) -> State:
@@ -27,7 +34,8 @@ def stored_state(hub: Hub) -> State:
     ).fetchall()
     attempts = {r[0]: Attempt(*r[:6], bool(r[6]), *r[7:]) for r in rows}
     gone = frozenset(r[0] for r in db.execute("SELECT learner_id FROM forgotten_learners"))
-    return State(lessons, attempts, gone)
+    names = {r[0]: (r[2], r[1]) for r in db.execute("SELECT learner_id, name, named_at FROM learner_names")}
+    return State(lessons, attempts, gone, names)
 
 
 def logged_state(*hubs: Hub) -> State:

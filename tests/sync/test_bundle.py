@@ -15,11 +15,11 @@ from hub.home import Hub
 from sync import bundle, store
 from sync.split import StickFileError, read_parts, write_parts
 from tests.conftest import run_hub
-from tests.sync.states import logged_state, stored_state
+from tests.sync.states import logged_state, sharing_ids, stored_state
 
 
 def _hub(tmp_path: Path, name: str) -> Hub:
-    return Hub(tmp_path / name)
+    return sharing_ids(Hub(tmp_path / name))
 
 
 def _export(hub: Hub, stick: Path) -> bundle.ExportResult:

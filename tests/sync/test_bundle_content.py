@@ -21,6 +21,7 @@ from hub.plugins.bundles import courses
 from sync import bundle, store
 from sync.split import PART_SIZE
 from tests.conftest import SAMPLE_COURSE, run_hub, write_course
+from tests.sync.states import sharing_ids
 
 CLIP = bytes(range(256)) * 4  # 1 KiB: split into four parts when parts are 256 bytes
 
@@ -31,7 +32,7 @@ def publisher() -> SecretKey:
 
 
 def _hub(tmp_path: Path, name: str, publisher: SecretKey) -> Hub:
-    hub = Hub(tmp_path / name)
+    hub = sharing_ids(Hub(tmp_path / name))
     trust.trust_key(hub.db, publisher.public, "City Health Office")
     return hub
 

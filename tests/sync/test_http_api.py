@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from pathlib import Path
 
 import httpx
@@ -25,7 +26,7 @@ from hub.settings import CENTRAL_ROLE, ROLE_SETTING
 from sync import http, pages, protocol, store
 from sync.device import Device
 from tests.conftest import BrowserClient, write_course
-from tests.sync.states import stored_state
+from tests.sync.states import sharing_ids, stored_state
 
 CENTRAL_URL = "http://central.test"
 
@@ -55,7 +56,7 @@ def _quiet(done: int, total: int, message: str) -> None:
 
 @pytest.fixture
 def centre(tmp_path: Path) -> Hub:
-    hub = Hub(tmp_path / "central")
+    hub = sharing_ids(Hub(tmp_path / "central"))
     hub.set_setting(ROLE_SETTING, CENTRAL_ROLE)
     hub.set_setting("hub_name", "City learning office")
     return hub
@@ -68,7 +69,7 @@ def api(centre: Hub) -> TestClient:
 
 @pytest.fixture
 def hub(tmp_path: Path) -> Hub:
-    return Hub(tmp_path / "hub")
+    return sharing_ids(Hub(tmp_path / "hub"))
 
 
 @pytest.fixture
@@ -133,6 +134,11 @@ def test_a_used_expired_or_unknown_token_is_refused_and_nothing_changes(
     assert len(central.enrolled_hubs(centre.db)) == 1
     assert client.central(second) is None
     assert second.db.execute("SELECT count(*) FROM trusted_keys").fetchone()[0] == 0
+
+
+def test_a_token_is_letters_and_digits_so_a_terminal_never_reads_it_as_an_option(centre: Hub) -> None:
+    tokens = {central.create_token(centre.db, "Hub") for _ in range(200)}
+    assert len(tokens) == 200 and all(re.fullmatch(r"[a-z2-7]{32}", token) for token in tokens)
 
 
 def test_a_hub_that_is_not_central_answers_no_sync(hub: Hub, tmp_path: Path) -> None:
@@ -237,7 +243,7 @@ def test_progress_goes_up_to_the_centre_and_on_to_another_hub(
     assert result.pushed == 2
     assert stored_state(centre) == stored_state(enrolled)
 
-    other = Hub(tmp_path / "other")
+    other = sharing_ids(Hub(tmp_path / "other"))
     client.enroll(other, CENTRAL_URL, central.create_token(centre.db, "Other"), "Other", _via(api))
     assert _sync(other, api).pulled == 2
     assert stored_state(other) == stored_state(enrolled)

@@ -25,7 +25,7 @@ from hub.plugins.sync import client
 from sync import bundle, store
 from tests.conftest import run_hub, write_course
 from tests.sync.proxy import Fault, FaultProxy
-from tests.sync.states import stored_state
+from tests.sync.states import sharing_ids, stored_state
 
 MEDIA_BYTES = 3 * 1024 * 1024
 REPO = Path(__file__).resolve().parents[2]
@@ -80,7 +80,7 @@ def proxy(centre_home: Path) -> Iterator[FaultProxy]:
 @pytest.fixture
 def hub_home(tmp_path: Path, centre_home: Path, proxy: FaultProxy) -> Path:
     home = tmp_path / "hub"
-    Hub(home).set_setting("starter_imported", True)
+    sharing_ids(Hub(home)).set_setting("starter_imported", True)
     made = run_hub("sync", "token", "create", "--name", "Riverside", home=centre_home)
     assert made.returncode == 0, made.stdout
     token = made.stdout.strip().splitlines()[-1]

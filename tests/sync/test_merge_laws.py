@@ -13,7 +13,16 @@ from hypothesis import strategies as st
 from hub.db import transaction
 from hub.home import Hub
 from sync import store
-from sync.merge import Attempt, State, apply, attempt_change, forget_change, lesson_change, merge
+from sync.merge import (
+    Attempt,
+    State,
+    apply,
+    attempt_change,
+    forget_change,
+    lesson_change,
+    merge,
+    name_change,
+)
 from sync.merge import LessonState as Lesson
 from tests.sync.states import stored_state
 
@@ -37,11 +46,15 @@ attempts = st.builds(
     st.booleans(),
     stamps,
 )
+namings = st.tuples(stamps, st.sampled_from(["Amina", "Bo", "Chidi"]))
 states = st.builds(
-    lambda ls, ats, gone: merge(State(ls, {a.id: a for a in ats}), State(forgotten=frozenset(gone))),
+    lambda ls, ats, gone, names: merge(
+        State(ls, {a.id: a for a in ats}, names=names), State(forgotten=frozenset(gone))
+    ),
     st.dictionaries(keys, lessons, max_size=4),
     st.lists(attempts, max_size=2, unique_by=lambda a: a.id),
     st.sets(learners, max_size=1),
+    st.dictionaries(learners, namings, max_size=2),
 )
 
 
@@ -61,7 +74,12 @@ def test_merge_is_idempotent(a: State):
 
 
 # A change is what one device writes. Device "dev-x" only ever raises its own time counter.
-def _change(kind: str, key: tuple[str, str, str], lesson: Lesson, attempt: Attempt, device: str) -> dict:
+Key, Naming = tuple[str, str, str], tuple[str, str]
+
+
+def _change(kind: str, key: Key, lesson: Lesson, attempt: Attempt, naming: Naming, device: str) -> dict:
+    if kind == "name":
+        return name_change(key[0], naming[1], naming[0])
     if kind == "forget":
         return forget_change(key[0])
     if kind == "attempt":
@@ -73,11 +91,15 @@ def _change(kind: str, key: tuple[str, str, str], lesson: Lesson, attempt: Attem
 
 
 changes = st.builds(
-    lambda kind, key, lesson, attempt, device: (device, _change(kind, key, lesson, attempt, device)),
-    st.sampled_from(["lesson", "lesson", "lesson", "attempt", "forget"]),
+    lambda kind, key, lesson, attempt, naming, device: (
+        device,
+        _change(kind, key, lesson, attempt, naming, device),
+    ),
+    st.sampled_from(["lesson", "lesson", "lesson", "attempt", "name", "forget"]),
     keys,
     lessons,
     attempts,
+    namings,
     devices,
 )
 batches = st.lists(st.lists(changes, max_size=6), min_size=1, max_size=4)

@@ -1,6 +1,7 @@
 """Built-in plugin: sync with a central server over HTTP (see hub/plugins/sync/client.py, docs/sync.md).
 
-On a central server (`hub serve --role central`) it answers `/api/v1/sync/`; on a hub enrolled
+On a central server (`hub serve --role central`) it answers `/api/v1/sync/` and shows tutors the
+progress from every hub (/tutor/hubs); on a hub enrolled
 with one it syncs in the background every few minutes (a job, retried with back-off) and on
 demand (`hub sync now`, the button on /admin/sync).
 """
@@ -12,11 +13,15 @@ import weakref
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from hub import jobs
 from hub.home import Hub
 from hub.hookspecs import hookimpl
+from hub.i18n import gettext
+from hub.learners import Role
+from hub.nav import NavItem
+from hub.settings import CENTRAL_ROLE, ROLE_SETTING
 
 if TYPE_CHECKING:
     import typer
@@ -94,9 +99,19 @@ def hub_job_kinds() -> dict[str, jobs.JobFunction]:
 
 @hookimpl
 def hub_routers(hub: Hub) -> list[APIRouter]:
-    from hub.plugins.sync import admin, api
+    from hub.plugins.sync import admin, api, overview
 
-    return [api.router, admin.router]
+    return [api.router, admin.router, overview.router]
+
+
+@hookimpl
+def hub_nav_items(request: Request) -> list[NavItem]:
+    """A tutor on the central server reaches the progress from every hub."""
+    learner = getattr(request.state, "learner", None)
+    is_tutor = learner is not None and learner.effective_role.rank >= Role.TUTOR.rank
+    if is_tutor and request.app.state.hub.setting(ROLE_SETTING) == CENTRAL_ROLE:
+        return [NavItem("/tutor/hubs", gettext("Hubs"), 45)]
+    return []
 
 
 @hookimpl

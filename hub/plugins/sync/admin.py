@@ -9,10 +9,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from hub.access import ADMIN
 from hub.deps import HubDep
+from hub.i18n import N_
 from hub.pages import render
 from hub.plugins import sync
 from hub.plugins.sync import central, client
 from hub.settings import CENTRAL_ROLE, ROLE_SETTING
+from sync import share
 
 router = APIRouter(tags=["admin pages"], include_in_schema=False)
 
@@ -31,6 +33,7 @@ def sync_page(request: Request, hub: HubDep, status_code: int = 200, **extra: ob
         running=sync.sync_queued(hub),
         is_central=is_central,
         hubs=central.enrolled_hubs(hub.db) if is_central else [],
+        sharing=share.policy(hub.db),
         **context,
     )
 
@@ -70,3 +73,13 @@ def sync_token(request: Request, hub: HubDep, name: Annotated[str, Form()] = "")
     except central.Refused as error:
         return sync_page(request, hub, 400, error=error.translated(), form={"name": name})
     return sync_page(request, hub, token=token, form={"name": name})
+
+
+@router.post("/admin/sync/share", response_class=HTMLResponse, dependencies=[ADMIN])
+def sync_share(request: Request, hub: HubDep, sharing: Annotated[str, Form()] = "") -> Response:
+    """Choose what this hub's progress carries when it leaves (from the next sync or stick on)."""
+    if sharing not in share.CHOICES:
+        error = client.SyncFailed(N_("Choose what this hub shares: nothing personal, or named profiles."))
+        return sync_page(request, hub, 400, error=error.translated())
+    hub.set_setting(share.SETTING, sharing)
+    return RedirectResponse("/admin/sync", status_code=303)

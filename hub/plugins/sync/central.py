@@ -7,6 +7,7 @@ and is also introduced as a device, so its progress is taken in by HTTP and by U
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 import time
@@ -52,7 +53,7 @@ def create_token(db: Database, hub_name: str, days: int = TOKEN_DAYS) -> str:
         raise Refused(400, N_("Give the hub a name of 1 to 80 characters (one line)."))
     if not 1 <= days <= 365:
         raise Refused(400, N_("A token lasts from 1 to 365 days."))
-    token = secrets.token_urlsafe(24)
+    token = base64.b32encode(secrets.token_bytes(20)).decode().lower()  # no '-': never read as an option
     now = _now()
     db.execute(
         "INSERT INTO sync_tokens (token_hash, hub_name, created_at, expires_at) VALUES (?, ?, ?, ?)",

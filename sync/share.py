@@ -1,0 +1,60 @@
+"""What a hub lets leave it: the hub's setting, applied to its own changes when they are signed.
+
+A change is signed once, when it first leaves the hub (store.sign_pending), and every peer
+keeps that signed form, so the setting in force then decides for good what travels, by HTTP
+and by stick alike; nothing is filtered at import. Two settings:
+
+- `nothing personal` (the default): every learner id in a change is replaced by the hub's
+  pseudonym for it (Device.pseudonym), and no name ever leaves. The centre can count
+  learners, completions and scores per hub and per course, and nothing more.
+- `named profiles`: learners travel under the hub's own ids, and the name of each named
+  profile that has progress travels too, as a `name` change (the latest naming wins).
+
+Pseudonyms are stable per learner and per hub, so the merge laws hold: a hub's stream of
+changes stays one consistent stream, only with other ids in it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlite_utils import Database
+
+from sync.device import Device
+from sync.merge import name_change
+
+SETTING = "share_progress"
+NOTHING_PERSONAL = "nothing_personal"
+NAMED_PROFILES = "named_profiles"
+CHOICES = (NOTHING_PERSONAL, NAMED_PROFILES)
+DEFAULT = NOTHING_PERSONAL
+
+
+def policy(db: Database) -> str:
+    row = db.execute("SELECT value FROM settings WHERE key = ?", [SETTING]).fetchone()
+    value = json.loads(row[0]) if row else DEFAULT
+    return value if value in CHOICES else DEFAULT
+
+
+def outgoing(change: dict[str, Any], device: Device, chosen: str) -> dict[str, Any]:
+    """The form of this device's change that may leave the hub under the setting `chosen`."""
+    if chosen == NAMED_PROFILES:
+        return change
+    field = "learner_id" if change["kind"] == "attempt" else "learner"
+    shared = change | {field: device.pseudonym(change[field])}
+    if change["kind"] == "attempt":  # a copied attempt's id is made from the learner's id: hide it too
+        shared["id"] = device.pseudonym(change["id"])
+    return shared
+
+
+def names_to_share(db: Database, own: str, named_at: str) -> list[dict[str, Any]]:
+    """A `name` change for every named profile with progress of this device whose name was not shared yet."""
+    rows = db.execute(
+        "SELECT l.id, l.name FROM learners l WHERE l.name IS NOT NULL"
+        " AND EXISTS (SELECT 1 FROM changes c"
+        "   WHERE c.learner_id = l.id AND c.device_id = ? AND c.kind != 'name')"
+        " AND NOT EXISTS (SELECT 1 FROM learner_names n WHERE n.learner_id = l.id AND n.name = l.name)",
+        [own],
+    ).fetchall()
+    return [name_change(learner, name, named_at) for learner, name in rows]
