@@ -224,7 +224,7 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (device_id, nonce)
     );
     """,
-    # learners' names as hubs that share named profiles sent them (sync/share.py): the latest naming
+    # 9: learners' names as hubs that share named profiles sent them (sync/share.py): the latest naming
     # per learner id, merged like the rest of progress and deleted with a forgotten learner.
     """
     CREATE TABLE learner_names (
