@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -259,13 +260,21 @@ def migrate(db: Database) -> int:
     return len(MIGRATIONS)
 
 
+# One writer at a time in this process. Threads wait here, woken the moment the writer before
+# them commits, rather than in SQLite's busy handler, which sleeps in steps of up to 100 ms:
+# with 20 phones saving progress, that sleeping took the lesson page's p95 from about 80 ms to
+# 650 ms. Other processes (a `hub content import` in a terminal) still meet the busy handler.
+_WRITER = threading.RLock()
+
+
 @contextmanager
 def transaction(db: Database) -> Iterator[Database]:
     """One write transaction: everything inside becomes visible at once, or not at all."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield db
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
+    with _WRITER:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")

@@ -12,15 +12,27 @@ import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from sync.device import Device
 from sync.protocol import API, pack_json, sign_request
 
+if TYPE_CHECKING:
+    import httpx
+
 CHUNK = 256 * 1024
-TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+
+def _httpx() -> Any:
+    """httpx, imported on first use: with its dependencies it is about 10 MB a serving hub would
+    otherwise keep from its start, though it only syncs now and then."""
+    import httpx
+
+    return httpx
+
+
+def _timeout() -> httpx.Timeout:
+    return _httpx().Timeout(30.0, connect=10.0)
 
 Progress = Callable[[int], None]  # bytes received so far of the current blob
 
@@ -49,7 +61,7 @@ def _post_json(client: httpx.Client, url: str, body: bytes, headers: dict[str, s
     headers = {"content-type": "application/json", "content-encoding": "gzip", **headers}
     try:
         response = client.post(url, content=body, headers=headers)
-    except httpx.HTTPError as error:
+    except _httpx().HTTPError as error:
         raise Unreachable(f"cannot reach the central server ({error.__class__.__name__}: {error})") from None
     if response.status_code >= 400:
         raise SyncError(_detail(response))
@@ -62,7 +74,7 @@ def enroll(
     """Offer this hub's device key with a one-time token; the centre answers with its keys."""
     body = {"token": token.strip(), "device": device.id, "public_key": device.public_key, "name": name,
             "proof": device.sign(b"commons-hub enrol v1\n" + token.strip().encode())}  # fmt: skip
-    with httpx.Client(base_url=url.rstrip("/"), timeout=TIMEOUT, transport=transport) as client:
+    with _httpx().Client(base_url=url.rstrip("/"), timeout=_timeout(), transport=transport) as client:
         return _post_json(client, f"{API}/enroll", pack_json(body), {})
 
 
@@ -71,7 +83,7 @@ class CentralClient:
 
     def __init__(self, url: str, device: Device, transport: httpx.BaseTransport | None = None) -> None:
         self.device = device
-        self._client = httpx.Client(base_url=url.rstrip("/"), timeout=TIMEOUT, transport=transport)
+        self._client = _httpx().Client(base_url=url.rstrip("/"), timeout=_timeout(), transport=transport)
 
     def __enter__(self) -> CentralClient:
         return self
@@ -83,7 +95,7 @@ class CentralClient:
         headers = sign_request(self.device, "GET", target, b"")
         try:
             response = self._client.get(target, headers=headers)
-        except httpx.HTTPError as error:
+        except _httpx().HTTPError as error:
             raise Unreachable(
                 f"cannot reach the central server ({error.__class__.__name__}: {error})"
             ) from None
@@ -154,7 +166,7 @@ class CentralClient:
                         finally:
                             out.flush()
                             os.fsync(out.fileno())
-            except httpx.HTTPError as error:
+            except _httpx().HTTPError as error:
                 raise Unreachable(
                     f"the download of {sha256[:12]}… was cut after {have + received} of {size} bytes "
                     f"({error.__class__.__name__}); it resumes from there next time"
