@@ -8,12 +8,12 @@ sha256 before anyone uses it.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from content.blobs import hash_file
 from sync.device import Device
 from sync.protocol import API, pack_json, sign_request
 
@@ -33,6 +33,7 @@ def _httpx() -> Any:
 
 def _timeout() -> httpx.Timeout:
     return _httpx().Timeout(30.0, connect=10.0)
+
 
 Progress = Callable[[int], None]  # bytes received so far of the current blob
 
@@ -171,15 +172,7 @@ class CentralClient:
                     f"the download of {sha256[:12]}… was cut after {have + received} of {size} bytes "
                     f"({error.__class__.__name__}); it resumes from there next time"
                 ) from None
-        if _sha256_of(part) != sha256 or part.stat().st_size != size:
+        if hash_file(part) != (sha256, size):
             part.unlink()
             raise DamagedBlob(f"the file {sha256[:12]}… arrived damaged; it will be fetched again")
         return received
-
-
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -44,10 +44,18 @@ def file_headers(media_type: str, name: str, *, download: bool = False) -> tuple
     return (media_type if shown else "application/octet-stream"), headers
 
 
+def stored_file(hub: Hub, sha256: str) -> tuple[int, str, str] | None:
+    """(size, media type, name) of a blob this hub holds, from a hash a URL gave; None otherwise.
+
+    The pattern check comes first: the hash becomes a path in the blob store."""
+    info = file_info(hub.db, sha256) if _SHA256.match(sha256) else None
+    return info if info is not None and hub.blobs.has(sha256) else None
+
+
 @router.get("/media/{sha256}/{name}", dependencies=[ANYONE])
 def media(request: Request, sha256: str, name: str, hub: HubDep, download: bool = False) -> Response:
-    info = file_info(hub.db, sha256) if _SHA256.match(sha256) else None
-    if info is None or not hub.blobs.has(sha256):
+    info = stored_file(hub, sha256)
+    if info is None:
         raise HTTPException(404, "No such file on this hub.")
     etag = f'"{sha256}"'
     if etag in request.headers.get("if-none-match", ""):

@@ -8,7 +8,6 @@ serves any other article of the same ZIM as a page, and its images, so links ins
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -23,12 +22,10 @@ from hub.deps import HubDep
 from hub.home import Hub
 from hub.hookspecs import hookimpl
 from hub.i18n import gettext
-from hub.library import file_info
 from hub.pages import render
-from hub.plugins.media import IMMUTABLE, file_headers
+from hub.plugins.media import IMMUTABLE, file_headers, stored_file
 
 router = APIRouter(tags=["zim"], include_in_schema=False)
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 def zim_prefix(sha256: str) -> str:
@@ -37,8 +34,8 @@ def zim_prefix(sha256: str) -> str:
 
 def zim_entry(hub: Hub, sha256: str, entry_path: str) -> ZimEntry | None:
     """An entry of a ZIM this hub holds (by the ZIM's hash), or None."""
-    info = file_info(hub.db, sha256) if _SHA256.match(sha256) else None
-    if info is None or info[1] != ZIM_MEDIA_TYPE or not hub.blobs.has(sha256):
+    info = stored_file(hub, sha256)
+    if info is None or info[1] != ZIM_MEDIA_TYPE:
         return None
     return read_entry(hub.blobs.path(sha256), entry_path)
 
