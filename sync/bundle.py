@@ -63,6 +63,7 @@ BUNDLE_FILE = "bundle.json"
 FORMAT = "commons-hub-bundle"
 VERSION = 1
 SEGMENT_LINES = 5000
+MAX_BUNDLE_BYTES = 64 * 1024**2  # a bundle.json lists files, not changes: far below this
 BUNDLE_CONTEXT = b"commons-hub bundle v1\n"
 
 Progress = Callable[[int, int, str], None]
@@ -70,6 +71,17 @@ Progress = Callable[[int, int, str], None]
 
 class BundleError(Exception):
     """The stick cannot be used as it is; the message tells the person what happened and what to do."""
+
+
+class NotIntroduced(BundleError):
+    """Every hub folder on the stick was written by a device this hub has not been introduced to."""
+
+    def __init__(self, devices: list[str]) -> None:
+        self.devices = devices
+        super().__init__(
+            "No folder on this stick was read: this hub has not been introduced to the hubs that wrote "
+            f"them (device ids: {', '.join(devices)}). Check each id on its hub before you trust it."
+        )
 
 
 def no_progress(done: int, total: int, message: str) -> None:
@@ -170,9 +182,11 @@ def export(
     progress: Progress = no_progress,
     courses: Sequence[OutgoingCourse] = (),
     part_size: int = PART_SIZE,
+    name: str = "",
 ) -> ExportResult:
     """Write this hub's folder on the stick: new changes, `courses`, its acknowledgements, a new
-    bundle.json. Blobs already on the stick are not copied again.
+    bundle.json. Blobs already on the stick are read back and kept when whole, copied otherwise.
+    `name` is the hub's name, shown to the admins of other hubs beside its device id.
 
     This device's changes must be signed first (store.sign_pending, in a transaction).
     """
@@ -216,6 +230,7 @@ def export(
         "format": FORMAT,
         "version": VERSION,
         "device": device.id,
+        "name": name,
         "public_key": device.public_key,
         "written_at": _now(),
         "knowledge": vector,
@@ -267,8 +282,8 @@ def _write_courses(
         written += fresh
         parts: dict[str, list[int]] = {}
         for sha256, path in sorted(course.files.items()):
-            target = folder.parent / blob_relpath(sha256)
-            parts[sha256], more = copy_parts(path, target, blob_sizes[sha256], part_size)
+            parts[sha256], more = _copy_blob(path, folder.parent / blob_relpath(sha256), blob_sizes[sha256],
+                                             sha256, part_size)  # fmt: skip
             copied += more
             done += blob_sizes[sha256]
             progress(done, total, f"files of course {course.id}")
@@ -276,6 +291,33 @@ def _write_courses(
         entries.append({"id": course.id, "version": course.version, "manifest": _described(course.manifest),
                         "signature": signature, "blobs": parts})  # fmt: skip
     return entries, written, copied
+
+
+def _copy_blob(source: Path, target: Path, size: int, sha256: str, part_size: int) -> tuple[list[int], int]:
+    """Copy a blob onto the stick unless it is there whole, then read it back: a file of the right
+    size damaged on the stick (or a bad sector under a fresh copy) is copied again, once."""
+    sizes, copied = copy_parts(source, target, size, part_size)
+    if not _reads_back(target, sizes, sha256):
+        remove(target)
+        for unfinished in target.parent.glob(f"{target.name}*.part"):
+            unfinished.unlink()
+        sizes, more = copy_parts(source, target, size, part_size)
+        copied += more
+        if not _reads_back(target, sizes, sha256):
+            raise BundleError(
+                f"the stick does not keep what is written to it ({target.name} reads back changed): "
+                "use another stick"
+            )
+    return sizes, copied
+
+
+def _reads_back(target: Path, sizes: list[int], sha256: str) -> bool:
+    try:
+        for _ in read_parts(target, sizes, sha256, target.name):
+            pass
+    except StickFileError:
+        return False
+    return True
 
 
 def _write_if_changed(path: Path, data: bytes) -> bool:
@@ -295,7 +337,7 @@ def _sweep_blobs(root: Path) -> None:
     for folder in root.iterdir():
         if folder.is_dir() and folder.name != BLOBS:
             try:
-                signed = json.loads((folder / BUNDLE_FILE).read_bytes())["signed"]
+                signed = _bundle_document(folder)["signed"]
                 referenced.update(sha256 for entry in signed.get("courses", []) for sha256 in entry["blobs"])
             except (OSError, ValueError, KeyError, TypeError, AttributeError):
                 return  # a folder this hub cannot read may still need every blob
@@ -344,13 +386,48 @@ class Incoming:
     peers: dict[str, dict[str, int]] = field(default_factory=dict)  # signer → its knowledge vector
     keys: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # device → (key, introduced by)
     segments: list[tuple[dict[str, Any], list[tuple[int, dict[str, Any], str]]]] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)  # folders not read, said in plain words
+    not_introduced: list[str] = field(default_factory=list)  # devices whose folders were not read
     catalogs: dict[str, dict[str, int]] = field(default_factory=dict)  # signer → course → version it holds
     courses: list[OfferedCourse] = field(default_factory=list)  # checked one by one: check_course
 
     @property
     def change_count(self) -> int:
         return sum(len(lines) for _, lines in self.segments)
+
+
+def _bundle_document(folder: Path) -> Any:
+    """A folder's bundle.json parsed, unchecked; ValueError when it is too large to be one."""
+    path = folder / BUNDLE_FILE
+    if path.stat().st_size > MAX_BUNDLE_BYTES:
+        raise ValueError(f"{path} is larger than any bundle.json")
+    return json.loads(path.read_bytes())
+
+
+@dataclass(frozen=True)
+class StickFolder:
+    """A hub's folder on a stick as its bundle.json says, unchecked: what an admin is shown first."""
+
+    device: str
+    name: str = ""
+    written_at: str = ""
+    courses: int = 0
+    readable: bool = False  # False: bundle.json is missing or damaged (an export that did not finish)
+
+
+def folders_on(stick: Path) -> list[StickFolder]:
+    """The hubs that wrote onto the stick, by device id; nothing here is trusted (read_stick checks)."""
+    root = stick / ROOT
+    if not root.is_dir():
+        return []
+    found = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and p.name != BLOBS):
+        try:
+            signed = _bundle_document(folder)["signed"]
+            found.append(StickFolder(folder.name, str(signed.get("name", "")), str(signed["written_at"]),
+                                     len(signed["courses"]), readable=True))  # fmt: skip
+        except (OSError, ValueError, KeyError, TypeError):
+            found.append(StickFolder(folder.name))
+    return found
 
 
 def _read_signed(folder: Path, device_id: str, public_key: str | None) -> dict[str, Any]:
@@ -362,7 +439,7 @@ def _read_signed(folder: Path, device_id: str, public_key: str | None) -> dict[s
             f"{shown} is missing: the export onto this stick did not finish. Export again on that hub."
         )
     try:
-        document = json.loads(path.read_bytes())
+        document = _bundle_document(folder)
         signed, signature = document["signed"], document["signature"]
         if signed["format"] != FORMAT:
             raise BundleError(f"{shown} is not a Commons Hub bundle")
@@ -402,11 +479,7 @@ def read_stick(
     for folder in folders:
         signer = folder.name
         if signer not in introduced and signer not in trust:
-            incoming.skipped.append(
-                f"The folder of device {signer} was not read: this hub has not been introduced to it. "
-                f"If you know that hub, check its id with `hub device show` there, then import again "
-                f"with --trust-device {signer}."
-            )
+            incoming.not_introduced.append(signer)
             continue
         signed = _read_signed(folder, signer, known.get(signer))
         try:
@@ -415,8 +488,8 @@ def read_stick(
             raise BundleError(f"{signer}/{BUNDLE_FILE} is not laid out as this hub expects") from None
         if signer not in introduced:
             incoming.keys[signer] = (signed["public_key"], None)  # introduced by the admin now
-    if folders and not incoming.peers and incoming.skipped:
-        raise BundleError(" ".join(incoming.skipped))
+    if folders and not incoming.peers and incoming.not_introduced:
+        raise NotIntroduced(incoming.not_introduced)
     return incoming
 
 
@@ -545,8 +618,8 @@ def check_course(
         signer = check_signature(raw, signature, trusted)
         if not allow_unverified and signer is None:
             raise UnverifiedContent(
-                "it is not signed, so this hub cannot tell who made it; import it with --allow-unverified"
-                " only if you know where it comes from"
+                "it is not signed, so this hub cannot tell who made it; take unverified courses"
+                " only if you know where they come from"
             )
         if not allow_unverified and signer is not None and signer.verified_by is None:
             raise UnknownSigner(signer.key_id)
@@ -565,7 +638,7 @@ def check_course(
             done += ref.size
             progress(done, total, f"checking course {offered.id}")
     except (StickFileError, ContentError) as error:
-        raise BundleError(f"{shown} was not imported: {error}.") from None
+        raise BundleError(f"{shown} was not imported: {str(error).rstrip('.')}.") from None
     return offered.place
 
 

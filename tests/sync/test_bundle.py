@@ -150,7 +150,7 @@ def test_an_unknown_device_is_refused_until_introduced(pair):
     one, two, stick = pair
     _export(one, stick)
     message = _refused(two, stick)
-    assert "has not been introduced" in message and f"--trust-device {one.device.id}" in message
+    assert "has not been introduced" in message and one.device.id in message
 
 
 def test_a_tampered_log_line_is_refused(pair):

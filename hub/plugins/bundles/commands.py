@@ -5,17 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from hub.cli import HomeOption, console, fail, open_hub
-from hub.db import transaction
 from hub.home import Hub
-from hub.plugins.bundles import courses
-from sync import bundle, store
+from hub.plugins.bundles import carry
+from sync import bundle
 
 bundle_app = typer.Typer(help="Carry progress and courses between hubs on a USB stick.", no_args_is_help=True)
 device_app = typer.Typer(help="This hub's identity as a device.", no_args_is_help=True)
@@ -33,31 +32,28 @@ def _bar(title: str) -> Iterator[bundle.Progress]:
         )
 
 
-def _export(hub: Hub, stick: Path) -> bundle.ExportResult:
-    with transaction(hub.db):
-        store.sign_pending(hub.db, hub.device)
+def _export(hub: Hub, stick: Path) -> dict[str, Any]:
     with _bar("Writing onto the stick") as progress:
         try:
-            return bundle.export(hub.db, hub.device, stick, progress, courses.outgoing(hub, stick))
+            return carry.export_summary(carry.export_to(hub, stick, progress))
+        except bundle.BundleError as error:
+            raise fail(escape(str(error))) from None
         except OSError as error:
             raise fail(f"could not write onto {stick}: {error.strerror or error}") from None
 
 
-def _say_exported(result: bundle.ExportResult) -> None:
-    dropped = (
-        f"; removed {result.files_dropped} files every known hub already holds"
-        if result.files_dropped
-        else ""
-    )
+def _say_exported(summary: dict[str, Any]) -> None:
+    dropped = summary["files_dropped"]
     console.print(
-        f"Wrote {result.changes_written} new progress changes in {result.files_written} files"
-        f" to {escape(str(result.folder))}{dropped}."
+        f"Wrote {summary['changes_written']} new progress changes in {summary['files_written']} files"
+        f" to {escape(summary['folder'])}"
+        + (f"; removed {dropped} files every known hub already holds." if dropped else ".")
     )
-    if result.courses_carried:
+    if summary["courses_carried"]:
         console.print(
-            f"The stick carries {result.courses_carried} courses the hubs it goes to may lack"
-            f" ({result.courses_written} new on it,"
-            f" {result.blob_bytes_copied / 1024**2:,.1f} MB of files copied)."
+            f"The stick carries {summary['courses_carried']} courses the hubs it goes to may lack"
+            f" ({summary['courses_written']} new on it,"
+            f" {summary['bytes_copied'] / 1024**2:,.1f} MB of files copied)."
         )
 
 
@@ -96,29 +92,39 @@ def bundle_import(
     home: HomeOption = None,
 ) -> None:
     """Take in the progress and courses other hubs put on a stick. Progress comes in only if all of it
-    checks out; each course only if its signature and every file check out."""
+    checks out; each course only if its signature and every file check out. Exits with 1 when
+    anything was refused."""
     hub = open_hub(home)
     with _bar("Checking the stick") as progress:
         try:
-            incoming = bundle.read_stick(hub.db, hub.device.id, stick, set(trust_device or ()), progress)
+            outcome = carry.import_from(
+                hub, stick, set(trust_device or ()), allow_unverified, write_back=False, progress=progress
+            )
+        except bundle.NotIntroduced as error:
+            hint = " ".join(f"--trust-device {device}" for device in error.devices)
+            raise fail(f"{escape(str(error))} Then import again with {hint}.") from None
         except bundle.BundleError as error:
             raise fail(escape(str(error))) from None
-    with transaction(hub.db):
-        result = bundle.apply(hub.db, incoming)
-    for note in incoming.skipped + result.waiting:
+    for device in outcome.not_introduced:
+        console.print(
+            f"[yellow]Note:[/] the folder of device {device} was not read: this hub has not been"
+            f" introduced to it. Check its id with `hub device show` there, then import again with"
+            f" --trust-device {device}."
+        )
+    for note in outcome.waiting:
         console.print(f"[yellow]Note:[/] {escape(note)}")
     console.print(
-        f"Imported {result.new_changes} new progress changes from {len(incoming.peers)} hubs"
-        f" ({incoming.change_count - result.new_changes} were already here)."
+        f"Imported {outcome.new_changes} new progress changes from {outcome.hubs_read} hubs"
+        f" ({outcome.already_here} were already here)."
     )
-    with _bar("Checking courses") as progress:
-        taken = courses.take_in(hub, incoming, allow_unverified, progress)
-    for imported in taken.imported:
-        console.print(f"Imported course {imported.course_id} v{imported.version}: {escape(imported.title)}")
-    for refused in taken.refused:
+    for course in outcome.imported:
+        console.print(f"Imported course {course['id']} v{course['version']}: {escape(course['title'])}")
+    for refused in outcome.refused:
         console.print(f"[red]Refused:[/] {escape(refused)}")
     if write_back:
         _say_exported(_export(hub, stick))
+    if outcome.refused:
+        raise typer.Exit(1)
 
 
 @device_app.command("show")

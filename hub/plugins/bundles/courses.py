@@ -67,6 +67,6 @@ def take_in(
             taken.refused.append(str(error))
         except ContentError as error:
             taken.refused.append(
-                f"Course {offered.id} (version {offered.version}) was not imported: {error}."
+                f"Course {offered.id} (version {offered.version}) was not imported: {str(error).rstrip('.')}."
             )
     return taken

@@ -1,0 +1,90 @@
+"""One round with a stick, whoever asks for it (`hub bundle …` or the admin's buttons, as jobs).
+
+Export signs this hub's pending changes, then writes its folder. Import checks every progress
+file on the stick before any of it is stored (one transaction), takes each course whole or
+refuses it alone, and then (unless told not to) writes this hub's answer back onto the stick.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hub.db import transaction
+from hub.home import Hub
+from hub.plugins.bundles import courses
+from hub.settings import load_settings
+from sync import bundle, store
+
+
+def export_to(hub: Hub, stick: Path, progress: bundle.Progress = bundle.no_progress) -> bundle.ExportResult:
+    """Write this hub's new progress, the courses its peers may lack and its acknowledgements.
+
+    Raises BundleError, or OSError when the stick cannot be written (full, read-only, pulled out).
+    """
+    with transaction(hub.db):
+        store.sign_pending(hub.db, hub.device)
+    outgoing = courses.outgoing(hub, stick)
+    name = load_settings(hub).hub_name
+    return bundle.export(hub.db, hub.device, stick, progress, outgoing, name=name)
+
+
+@dataclass
+class StickImport:
+    """What a stick brought in, as plain data (a job keeps it as its result)."""
+
+    hubs_read: int
+    new_changes: int
+    already_here: int
+    not_introduced: list[str] = field(default_factory=list)  # device ids whose folders were not read
+    waiting: list[str] = field(default_factory=list)  # progress that waits for earlier changes
+    imported: list[dict[str, Any]] = field(default_factory=list)  # {"id", "version", "title"}
+    refused: list[str] = field(default_factory=list)  # one plain sentence per course refused
+    written_back: dict[str, Any] | None = None  # the export's figures (see export_summary)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def export_summary(result: bundle.ExportResult) -> dict[str, Any]:
+    return {
+        "folder": str(result.folder),
+        "changes_written": result.changes_written,
+        "files_written": result.files_written,
+        "files_dropped": result.files_dropped,
+        "courses_carried": result.courses_carried,
+        "courses_written": result.courses_written,
+        "bytes_copied": result.blob_bytes_copied,
+    }
+
+
+def import_from(
+    hub: Hub,
+    stick: Path,
+    trust: set[str],
+    allow_unverified: bool = False,
+    write_back: bool = True,
+    progress: bundle.Progress = bundle.no_progress,
+) -> StickImport:
+    """Take in what the stick carries; `trust` holds device ids an admin introduces now.
+
+    Raises BundleError, leaving the hub as it was, when the progress on the stick does not all
+    check out; a course that does not check out is only refused (listed in `refused`).
+    """
+    incoming = bundle.read_stick(hub.db, hub.device.id, stick, trust, progress)
+    with transaction(hub.db):
+        applied = bundle.apply(hub.db, incoming)
+    taken = courses.take_in(hub, incoming, allow_unverified, progress)
+    outcome = StickImport(
+        hubs_read=len(incoming.peers),
+        new_changes=applied.new_changes,
+        already_here=incoming.change_count - applied.new_changes,
+        not_introduced=incoming.not_introduced,
+        waiting=applied.waiting,
+        imported=[{"id": r.course_id, "version": r.version, "title": r.title} for r in taken.imported],
+        refused=taken.refused,
+    )
+    if write_back:
+        outcome.written_back = export_summary(export_to(hub, stick, progress))
+    return outcome
