@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
     from hub.home import Hub
     from hub.jobs import JobFunction
-    from hub.nav import NavItem
+    from hub.nav import AdminPage, NavItem
 
 hookspec = pluggy.HookspecMarker("hub")
 hookimpl = pluggy.HookimplMarker("hub")
@@ -27,6 +27,11 @@ def hub_routers(hub: Hub) -> list[APIRouter]:
 @hookspec
 def hub_nav_items(request: Request) -> list[NavItem]:
     """Return the links this plugin adds to the main navigation for this request."""
+
+
+@hookspec
+def hub_admin_pages(hub: Hub) -> list[AdminPage]:
+    """Return the admin-area pages this plugin adds, each with a one-line state for the dashboard."""
 
 
 @hookspec

@@ -16,7 +16,7 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from sqlite_utils import Database
 
 from hub.db import transaction
+from hub.i18n import N_
 from hub.library import now
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ Report = Callable[[int, int, str], None]  # (done, total, what is happening now)
 JobFunction = Callable[["Hub", dict[str, Any], Report], dict[str, Any] | None]
 
 MAX_ATTEMPTS = 3
+STATE_LABELS = {"queued": N_("Waiting"), "running": N_("Running"), "done": N_("Done"), "failed": N_("Failed")}
 POLL_SECONDS = 1.0  # how often an idle runner looks for jobs queued by another process
 REPORT_SECONDS = 0.5  # progress is written at most this often
 
@@ -97,10 +99,13 @@ def get_job(db: Database, job_id: int) -> Job | None:
     return _job(row) if row else None
 
 
-def recent_jobs(db: Database, limit: int = 50) -> list[Job]:
-    """Unfinished jobs first, then the most recent ones."""
+def recent_jobs(db: Database, kinds: Collection[str], limit: int = 50) -> list[Job]:
+    """Jobs of these kinds: unfinished ones first, then the most recent ones."""
+    marks = ", ".join("?" * len(kinds))
     rows = db.execute(
-        f"SELECT {_COLUMNS} FROM jobs ORDER BY state IN ('done', 'failed'), id DESC LIMIT ?", [limit]
+        f"SELECT {_COLUMNS} FROM jobs WHERE kind IN ({marks})"
+        " ORDER BY state IN ('done', 'failed'), id DESC LIMIT ?",
+        [*kinds, limit],
     ).fetchall()
     return [_job(row) for row in rows]
 

@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from argon2 import PasswordHasher
 
 
-
 @cache
 def _hasher() -> PasswordHasher:
     """Argon2, loaded on the first sign-in rather than at start (it costs memory on a Pi)."""
@@ -45,6 +44,8 @@ def _verify(secret_hash: str, secret: str) -> bool:
         return _hasher().verify(secret_hash, secret)
     except (VerifyMismatchError, InvalidHashError):
         return False
+
+
 PIN_PATTERN = re.compile(r"^\d{4}$")
 MIN_PASSWORD = 8
 STAFF_SESSION = timedelta(days=30)

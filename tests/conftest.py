@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,8 +13,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from hub import learners
 from hub.app import create_app, manager_for
 from hub.home import Hub
+from hub.learners import Role
 
 SAMPLE_COURSE = {
     "course.toml": """
@@ -161,6 +164,18 @@ class BrowserClient(TestClient):
         if method.upper() not in ("GET", "HEAD", "OPTIONS") and token:
             kwargs["headers"] = {"X-CSRF-Token": token, **(kwargs.get("headers") or {})}
         return super().request(method, url, **kwargs)
+
+
+def signed_in(hub: Hub, role: Role, app: FastAPI | None = None) -> BrowserClient:
+    """A browser signed in as a new account of `role` on `hub` (a new app for it unless given)."""
+    web = BrowserClient(
+        app or create_app(hub, manager_for(hub, load_entry_points=False)), base_url="http://hub.test"
+    )
+    secret = "1234" if role == Role.LEARNER else "a-long-secret"
+    account = learners.create_account(hub.db, f"Someone {role.value} {secrets.token_hex(2)}", role, secret)
+    web.cookies.set("hub_csrf", "t")
+    web.cookies.set("hub_session", learners.start_session(hub.db, account.id))
+    return web
 
 
 @pytest.fixture

@@ -60,9 +60,7 @@ def test_images_lesson_shows_every_image_with_alt_text(phones, screenshot):
         expect(image).to_be_visible()
         image.evaluate("img => img.decode()")  # the file loads and is a picture Chromium can show
         assert image.evaluate("img => img.naturalWidth") > 0
-    expect(page.locator("ol.images figcaption")).to_have_text(
-        [image.caption for image in lesson.images]
-    )
+    expect(page.locator("ol.images figcaption")).to_have_text([image.caption for image in lesson.images])
     screenshot(page, "images-lesson")
     assert phones.broken == []
 

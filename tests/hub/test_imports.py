@@ -310,7 +310,7 @@ def test_the_disk_check_refuses_in_the_browser_too(hub: Hub, tmp_path: Path, mon
         "/tutor/import/start", data={"upload": token, "allow_unverified": "1", "csrf_token": CSRF}
     )
     assert started.status_code == 400 and "not enough free disk space" in started.text
-    assert jobs.recent_jobs(hub.db) == []
+    assert jobs.recent_jobs(hub.db, {"import"}) == []
     too_big = tutor.post("/tutor/import/upload", files={"file": (book.name, book.read_bytes())},
                          data={"csrf_token": CSRF})  # fmt: skip
     assert too_big.status_code == 413 and "not enough free disk space" in too_big.text
@@ -364,7 +364,7 @@ def test_import_forms_need_the_csrf_token(hub: Hub, tmp_path: Path):
     assert refused.status_code == 403 and "This form has expired" in refused.text
     wrong = plain.post("/tutor/import/start", data={"upload": "0" * 32, "csrf_token": "forged"})
     assert wrong.status_code == 403
-    assert jobs.recent_jobs(hub.db) == [] and not imports.upload_folder(hub).exists()
+    assert jobs.recent_jobs(hub.db, {"import"}) == [] and not imports.upload_folder(hub).exists()
 
 
 def test_other_kinds_of_jobs_show_on_the_jobs_page(hub: Hub):

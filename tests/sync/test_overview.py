@@ -17,7 +17,7 @@ from hub.learners import Role
 from hub.plugins.sync import central, client, overview
 from hub.settings import CENTRAL_ROLE, ROLE_SETTING
 from sync import bundle, share, store
-from tests.conftest import BrowserClient
+from tests.conftest import signed_in
 from tests.sync.test_http_api import CENTRAL_URL, _publish, _quiet, _via
 
 COURSE = "sample-course"  # three lessons: read-me, watch, check (a quiz)
@@ -46,15 +46,6 @@ def _enrolled(tmp_path: Path, centre: Hub, api: TestClient, name: str) -> Hub:
 def _quiz(hub: Hub, learner: str, *answers: bool) -> None:
     result = QuizResult([QuestionResult(None, 1, a) for a in answers], 0.75)  # type: ignore[arg-type]
     progress.record_quiz(hub.db, learner, COURSE, "check", result)
-
-
-def _signed_in(hub: Hub, role: Role) -> BrowserClient:
-    web = BrowserClient(create_app(hub, manager_for(hub, load_entry_points=False)), base_url="http://hub.test")
-    secret = "1234" if role == Role.LEARNER else "a-long-secret"
-    account = learners.create_account(hub.db, f"Someone {role.value}", role, secret)
-    web.cookies.set("hub_csrf", "t")
-    web.cookies.set("hub_session", learners.start_session(hub.db, account.id))
-    return web
 
 
 def test_the_centre_shows_progress_from_every_hub_per_course_and_per_hub(
@@ -94,7 +85,7 @@ def test_the_centre_shows_progress_from_every_hub_per_course_and_per_hub(
     assert rows["Riverside"].last_sync is not None
     assert overview.named_learners(centre.db, own) == [overview.NamedLearner("Bea Okafor", "Hilltop", 2, 1)]
 
-    tutor = _signed_in(centre, Role.TUTOR)
+    tutor = signed_in(centre, Role.TUTOR)
     page = tutor.get("/tutor/hubs")
     assert page.status_code == 200
     for shown in ("Sample course", "Riverside", "Hilltop", "75%", "Bea Okafor", "(by USB stick)"):
@@ -104,12 +95,12 @@ def test_the_centre_shows_progress_from_every_hub_per_course_and_per_hub(
 
 
 def test_only_tutors_on_a_central_server_see_it(tmp_path: Path, centre: Hub) -> None:
-    learner = _signed_in(centre, Role.LEARNER)
+    learner = signed_in(centre, Role.LEARNER)
     assert learner.get("/tutor/hubs", follow_redirects=False).status_code in (303, 403)
-    empty = _signed_in(centre, Role.TUTOR).get("/tutor/hubs")
+    empty = signed_in(centre, Role.TUTOR).get("/tutor/hubs")
     assert empty.status_code == 200 and "No hub has sent progress yet." in empty.text
     plain = Hub(tmp_path / "plain")
-    tutor = _signed_in(plain, Role.TUTOR)
+    tutor = signed_in(plain, Role.TUTOR)
     refused = tutor.get("/tutor/hubs")
     assert refused.status_code == 404 and "shown on the central server" in refused.text
     assert 'href="/tutor/hubs"' not in tutor.get("/").text

@@ -12,7 +12,7 @@ from hub.home import Hub
 from hub.hookspecs import hookimpl
 from hub.i18n import gettext
 from hub.learners import Learner, Role
-from hub.nav import NavItem
+from hub.nav import AdminPage, NavItem
 from hub.plugins.admin import keys, routes
 from hub.settings import load_settings
 
@@ -37,6 +37,16 @@ def hub_nav_items(request: Request) -> list[NavItem]:
     if role == Role.ADMIN:
         items.append(NavItem("/admin", gettext("Admin"), 50))
     return items
+
+
+@hookimpl
+def hub_admin_pages(hub: Hub) -> list[AdminPage]:
+    return [
+        AdminPage("/admin/users", gettext("Accounts"), 10),
+        AdminPage("/admin/settings", gettext("Settings"), 20),
+        AdminPage("/admin/keys", gettext("Signing keys"), 30),
+        AdminPage("/tutor", gettext("Learners' progress"), 90),
+    ]
 
 
 def _forget_old_guests_regularly(hub: Hub, stop: threading.Event) -> None:

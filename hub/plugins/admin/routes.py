@@ -33,7 +33,6 @@ def hub_state(hub: Hub) -> dict[str, object]:
         "free_gb": shutil.disk_usage(hub.home).free / 1024**3,
         "learners": db.execute("SELECT count(*) FROM learners WHERE role = 'learner'").fetchone()[0],
         "guests": db.execute("SELECT count(*) FROM learners WHERE name IS NULL").fetchone()[0],
-        "last_sync": hub.setting("last_sync_at"),
         "version": __version__,
         "home": str(hub.home),
     }
@@ -79,7 +78,11 @@ def run_setup(
 
 @router.get("/admin", response_class=HTMLResponse, dependencies=[ADMIN])
 def dashboard(request: Request, hub: HubDep) -> HTMLResponse:
-    return render(request, "admin.html", state=hub_state(hub))
+    pages = request.app.state.plugins.hook.hub_admin_pages(hub=hub)
+    return render(
+        request, "admin.html", state=hub_state(hub),
+        pages=sorted((page for found in pages for page in found), key=lambda page: page.order),
+    )  # fmt: skip
 
 
 def users_page(request: Request, db: Db, status_code: int = 200, **extra: object) -> HTMLResponse:

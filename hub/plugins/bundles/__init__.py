@@ -1,17 +1,43 @@
-"""Built-in plugin: carry progress between hubs on a USB stick (see sync/bundle.py, docs/sync.md).
+"""Built-in plugin: carry progress and courses between hubs on a USB stick (sync/bundle.py, docs/sync.md).
 
-Adds `hub bundle export DIR`, `hub bundle import DIR [--trust-device ID]` and
-`hub device show` (this hub's device id, which another hub's admin checks before trusting it).
+Adds `hub bundle export DIR`, `hub bundle import DIR [--trust-device ID]`, `hub device show`
+(this hub's device id, which another hub's admin checks before trusting it) and the same
+buttons on /admin/bundles, where the work runs as background jobs.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from hub.home import Hub
 from hub.hookspecs import hookimpl
+from hub.i18n import gettext
+from hub.nav import AdminPage
 
 if TYPE_CHECKING:
     import typer
+    from fastapi import APIRouter
+
+    from hub.jobs import JobFunction
+
+
+@hookimpl
+def hub_routers(hub: Hub) -> list[APIRouter]:
+    from hub.plugins.bundles import routes
+
+    return [routes.router]
+
+
+@hookimpl
+def hub_admin_pages(hub: Hub) -> list[AdminPage]:
+    return [AdminPage("/admin/bundles", gettext("USB sticks"), 45)]
+
+
+@hookimpl
+def hub_job_kinds() -> dict[str, JobFunction]:
+    from hub.plugins.bundles import carry
+
+    return {carry.EXPORT_JOB: carry.export_job, carry.IMPORT_JOB: carry.import_job}
 
 
 @hookimpl

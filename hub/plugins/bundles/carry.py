@@ -1,4 +1,4 @@
-"""One round with a stick, whoever asks for it (`hub bundle …` or the admin's buttons, as jobs).
+"""One round with a stick, whoever asks for it: `hub bundle …`, or the admin's buttons as jobs.
 
 Export signs this hub's pending changes, then writes its folder. Import checks every progress
 file on the stick before any of it is stored (one transaction), takes each course whole or
@@ -7,10 +7,13 @@ refuses it alone, and then (unless told not to) writes this hub's answer back on
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hub import jobs
 from hub.db import transaction
 from hub.home import Hub
 from hub.plugins.bundles import courses
@@ -88,3 +91,38 @@ def import_from(
     if write_back:
         outcome.written_back = export_summary(export_to(hub, stick, progress))
     return outcome
+
+
+EXPORT_JOB = "bundle-export"
+IMPORT_JOB = "bundle-import"
+
+
+def _stick_of(params: dict[str, Any]) -> Path:
+    stick = Path(params["stick"])
+    if not stick.is_dir():
+        raise jobs.JobError(f"{stick} is not there any more: was the USB stick removed?")
+    return stick
+
+
+@contextmanager
+def _said_plainly(stick: Path) -> Iterator[None]:
+    """A job's failure as the admin page shows it."""
+    try:
+        yield
+    except bundle.BundleError as error:
+        raise jobs.JobError(str(error)) from None
+    except OSError as error:
+        raise jobs.JobError(f"Could not read or write {stick}: {error.strerror or error}.") from None
+
+
+def export_job(hub: Hub, params: dict[str, Any], report: jobs.Report) -> dict[str, Any]:
+    stick = _stick_of(params)
+    with _said_plainly(stick):
+        return export_summary(export_to(hub, stick, report))
+
+
+def import_job(hub: Hub, params: dict[str, Any], report: jobs.Report) -> dict[str, Any]:
+    stick = _stick_of(params)
+    with _said_plainly(stick):
+        trust, allow_unverified = set(params["trust"]), bool(params["allow_unverified"])
+        return import_from(hub, stick, trust, allow_unverified, progress=report).as_dict()

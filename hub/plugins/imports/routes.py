@@ -27,12 +27,6 @@ router = APIRouter(tags=["import pages"], include_in_schema=False)
 MAX_UPLOAD_BYTES = 4 * 1024**3
 _UPLOAD_TOKEN = re.compile(r"^[0-9a-f]{32}$")
 JOB_LABELS = {"import": N_("Import"), "transcode": N_("Video for weak phones")}
-STATE_LABELS = {
-    "queued": N_("Waiting"),
-    "running": N_("Running"),
-    "done": N_("Done"),
-    "failed": N_("Failed"),
-}
 
 
 class ImportRefused(Exception):
@@ -201,10 +195,11 @@ def cancel(hub: HubDep, upload: Annotated[str, Form()] = "") -> Response:
 
 @router.get("/tutor/jobs", response_class=HTMLResponse, dependencies=[TUTOR])
 def jobs_page(request: Request, hub: HubDep) -> HTMLResponse:
-    """Background work (imports, video conversions) with progress; refreshes itself while any runs."""
-    recent = jobs.recent_jobs(hub.db)
+    """A tutor's background work (imports, video conversions) with progress; refreshes itself while any
+    runs. The admin's work (syncs, sticks) shows on the admin's pages."""
+    recent = jobs.recent_jobs(hub.db, JOB_LABELS)
     return render(
         request, "jobs.html", jobs=recent, running=any(not job.finished for job in recent),
-        job_label=lambda kind: gettext(JOB_LABELS[kind]) if kind in JOB_LABELS else kind,
-        state_label=lambda state: gettext(STATE_LABELS.get(state, state)),
+        job_label=lambda kind: gettext(JOB_LABELS[kind]),
+        state_label=lambda state: gettext(jobs.STATE_LABELS[state]),
     )  # fmt: skip

@@ -18,9 +18,9 @@ from fastapi import APIRouter, Request
 from hub import jobs
 from hub.home import Hub
 from hub.hookspecs import hookimpl
-from hub.i18n import gettext
+from hub.i18n import gettext, ngettext, when
 from hub.learners import Role
-from hub.nav import NavItem
+from hub.nav import AdminPage, NavItem
 from hub.settings import CENTRAL_ROLE, ROLE_SETTING
 
 if TYPE_CHECKING:
@@ -112,6 +112,28 @@ def hub_nav_items(request: Request) -> list[NavItem]:
     if is_tutor and request.app.state.hub.setting(ROLE_SETTING) == CENTRAL_ROLE:
         return [NavItem("/tutor/hubs", gettext("Hubs"), 45)]
     return []
+
+
+@hookimpl
+def hub_admin_pages(hub: Hub) -> list[AdminPage]:
+    """The sync page, with the last sync (a hub) or how many hubs are enrolled (the centre)."""
+    from hub.plugins.sync import central, client
+
+    label = gettext("Sync")
+    if hub.setting(ROLE_SETTING) == CENTRAL_ROLE:
+        count = sum(1 for enrolled in central.enrolled_hubs(hub.db) if not enrolled.revoked_at)
+        return [AdminPage("/admin/sync", label, 40, ngettext("%(num)d hub enrolled", "%(num)d hubs enrolled",
+                                                              count) % {"num": count})]  # fmt: skip
+    state = client.status(hub)
+    if client.central(hub) is None:
+        line = gettext("Not enrolled with a central server")
+    elif state.get("last_error"):
+        line = gettext("The last attempt failed: %(reason)s") % {"reason": state["last_error"]}
+    elif state.get("last_success_at"):
+        line = gettext("Last sync: %(time)s") % {"time": when(state["last_success_at"])}
+    else:
+        line = gettext("Not synced yet")
+    return [AdminPage("/admin/sync", label, 40, line)]
 
 
 @hookimpl

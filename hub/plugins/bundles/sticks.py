@@ -1,0 +1,89 @@
+"""Where an admin's USB stick may be, as the admin pages offer it.
+
+The same folders the tutor's import page looks in (hub.imports.source_roots: /media, /run/media,
+/mnt and the folders an admin added). Below the system's mount folders only drives are offered
+(a mount point, as /media/<user>/<label>, or a folder already holding a bundle); a folder the
+admin added is offered itself. A stick is named by (folder number, path inside it), never by a
+path a browser sends, and no symbolic link is followed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from content.errors import ContentError
+from hub import imports
+from hub.home import Hub
+from hub.settings import load_settings
+from sync import bundle
+
+MOUNT_DEPTH = 2  # /media/<label> or /media/<user>/<label>
+
+
+@dataclass(frozen=True)
+class Stick:
+    root: int  # index into imports.source_roots()
+    relative: str  # "" for the folder itself
+    path: Path
+    free_bytes: int
+    folders: list[bundle.StickFolder]  # the hubs that wrote onto it
+
+    @property
+    def choice(self) -> str:
+        return f"{self.root}:{self.relative}"
+
+
+def _is_stick(path: Path) -> bool:
+    return os.path.ismount(path) or (path / bundle.ROOT).is_dir()
+
+
+def _below(folder: Path, depth: int) -> list[Path]:
+    """Sub-folders down to `depth` levels, in name order, none reached through a link."""
+    try:
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name.lower())
+    except OSError:
+        return []
+    found = []
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False) and not entry.name.startswith("."):
+            found.append(Path(entry.path))
+            if depth > 1:
+                found += _below(Path(entry.path), depth - 1)
+    return found
+
+
+def find_sticks(hub: Hub) -> list[Stick]:
+    roots = imports.source_roots(hub)
+    added = {Path(name) for name in load_settings(hub).import_folders}
+    sticks = []
+    for index, root in enumerate(roots):
+        candidates = [root, *_below(root, MOUNT_DEPTH)]
+        for path in candidates:
+            if (path == root and root in added) or _is_stick(path):
+                relative = "" if path == root else path.relative_to(root).as_posix()
+                sticks.append(_stick(index, relative, path))
+    return sticks
+
+
+def _stick(root: int, relative: str, path: Path) -> Stick:
+    try:
+        free = shutil.disk_usage(path).free
+    except OSError:
+        free = 0
+    return Stick(root, relative, path, free, bundle.folders_on(path))
+
+
+def chosen_stick(hub: Hub, choice: str) -> Path:
+    """The stick an admin picked ("<folder number>:<path inside it>"); ContentError if it is not offered."""
+    root_text, _, relative = choice.partition(":")
+    roots = imports.source_roots(hub)
+    if not root_text.isdigit():
+        raise ContentError("choose a USB stick first")
+    if relative:
+        return imports.resolve_source(roots, int(root_text), relative)
+    if int(root_text) >= len(roots):
+        raise ContentError("that folder is not offered any more (was the USB stick removed?)")
+    return roots[int(root_text)]
