@@ -563,9 +563,14 @@ def apply(db: Database, incoming: Incoming) -> ImportResult:
                 f"{held.get(writer, 0) + 1}–{entry['first'] - 1}, which this stick does not carry"
             )
             continue
-        for counter, change, signature in lines:
-            if counter > held.get(writer, 0):
-                new += store.receive(db, writer, counter, change, signature)
+        try:
+            for counter, change, signature in lines:
+                if counter > held.get(writer, 0):
+                    new += store.receive(db, writer, counter, change, signature)
+                else:  # held already: it must be the very same change
+                    store.holds(db, writer, counter, signature)
+        except store.DeviceConflict as error:
+            raise BundleError(f"The stick was not imported: {error}.") from None
         held[writer] = max(held.get(writer, 0), entry["last"])
     for peer, vector in incoming.peers.items():
         db.conn.executemany(

@@ -111,9 +111,11 @@ class CentralClient:
         body = pack_json(data)
         return _post_json(self._client, target, body, sign_request(self.device, "POST", target, body))
 
-    def knowledge(self) -> dict[str, int]:
-        """What the centre holds: per device, the highest change counter."""
-        return self._get(f"{API}/progress/knowledge")["knowledge"]
+    def knowledge(self) -> tuple[dict[str, int], str | None]:
+        """What the centre holds: per device, the highest change counter; and the signature of the
+        highest change it holds of this hub's device (None from a centre that does not say)."""
+        answer = self._get(f"{API}/progress/knowledge")
+        return answer["knowledge"], answer.get("tip")
 
     def push(self, page: dict[str, Any]) -> dict[str, int]:
         """Send one page of changes; the centre answers with its knowledge after applying it."""

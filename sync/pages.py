@@ -119,7 +119,10 @@ def apply_page(db: Database, page: CheckedPage, sender: str, stamp: str) -> int:
             " ON CONFLICT(id) DO NOTHING",
             [writer, key, sender, stamp],
         )
-    new = sum(store.receive(db, writer, counter, change, sig) for writer, counter, change, sig in page.lines)
+    try:
+        new = sum(store.receive(db, *line) for line in page.lines)
+    except store.DeviceConflict as error:
+        raise PageError(str(error)) from None
     db.conn.executemany(
         "INSERT INTO knowledge (device_id, counter) VALUES (?, ?)"
         " ON CONFLICT(device_id) DO UPDATE SET counter = max(counter, excluded.counter)",

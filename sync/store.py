@@ -96,9 +96,56 @@ def record(db: Database, change: dict[str, Any]) -> int:
     return counter
 
 
+class DeviceConflict(Exception):
+    """Two different changes carry the same device and number: two hubs share one device key."""
+
+    def __init__(self, device: str, counter: int) -> None:
+        super().__init__(
+            f"device {device} sent two different changes numbered {counter}: two hubs use the same "
+            "device key (was one hub's SD card copied to make another?). Nothing of it was taken in; "
+            "give the copied hub its own key (docs/sync.md, 'Hubs copied from one SD card')"
+        )
+
+
+def holds(db: Database, device: str, counter: int, signature: str) -> bool:
+    """Whether this hub holds this change already; DeviceConflict if it holds another one under its number.
+
+    Signatures are deterministic (Ed25519), so the same change always comes with the same one;
+    another signature under a number already held means another change.
+    """
+    held = db.execute(
+        "SELECT signature FROM changes WHERE device_id = ? AND counter = ?", [device, counter]
+    ).fetchone()
+    if held and held[0] is not None and held[0] != signature:
+        raise DeviceConflict(device, counter)
+    return held is not None
+
+
+def retire_device(db: Database, device: str) -> int:
+    """Drop this hub's changes of `device` that no peer acknowledged; return how many. Call in a
+    transaction, before this hub takes a new key (adopt_device then logs what it holds anew).
+
+    For a hub copied from another hub's SD card: the changes it made under the shared id after
+    the copy collide with the other hub's; those no peer took are dropped here, and its
+    progress still leaves, under its new id. What peers acknowledged is history both share.
+    """
+    acknowledged = db.execute(
+        "SELECT coalesce(max(counter), 0) FROM peer_knowledge WHERE device_id = ?", [device]
+    ).fetchone()[0]
+    dropped = db.execute("DELETE FROM changes WHERE device_id = ? AND counter > ?", [device, acknowledged])
+    db.execute("UPDATE knowledge SET counter = ? WHERE device_id = ?", [acknowledged, device])
+    return dropped.rowcount
+
+
+def signature_of(db: Database, device: str, counter: int) -> str | None:
+    row = db.execute("SELECT signature FROM changes WHERE device_id = ? AND counter = ?", [device, counter])
+    found = row.fetchone()
+    return found[0] if found else None
+
+
 def receive(db: Database, device: str, counter: int, change: dict[str, Any], signature: str) -> bool:
     """Merge a verified change of another device; False if this hub already held it."""
-    if db.execute("SELECT 1 FROM changes WHERE device_id = ? AND counter = ?", [device, counter]).fetchone():
+    if holds(db, device, counter, signature):
         return False
     _keep(db, device, counter, change, signature)
     return True

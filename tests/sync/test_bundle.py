@@ -4,6 +4,7 @@ every bad stick refused with a clear message and nothing changed."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -264,3 +265,17 @@ def test_the_commands(pair):
         stick / bundle.ROOT / two.device.id / bundle.BUNDLE_FILE
     ).is_file()  # acknowledgements written back
     assert stored_state(two) == logged_state(one, two)
+
+
+def test_a_hub_copied_from_another_hubs_sd_card_is_caught_and_nothing_is_taken_in(pair, tmp_path: Path):
+    one, two, stick = pair
+    copy = Hub(shutil.copytree(one.home, tmp_path / "copied-sd-card"))
+    assert copy.device.id == one.device.id  # the same key: the copy does not know it is a copy
+    progress.record(one.db, "ana", "c", "b", 0.9)
+    progress.record(copy.db, "cy", "c", "a", 0.1)  # the same number, another change
+    _export(one, stick)
+    _import(two, stick, one.device.id)
+    other_stick = tmp_path / "other-stick"
+    _export(copy, other_stick)
+    message = _refused(two, other_stick)
+    assert "two hubs use the same device key" in message and "Nothing of it was taken in" in message

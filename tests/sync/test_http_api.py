@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import shutil
 from pathlib import Path
 
 import httpx
@@ -25,7 +26,7 @@ from hub.plugins.sync import central, client
 from hub.settings import CENTRAL_ROLE, ROLE_SETTING
 from sync import http, pages, protocol, store
 from sync.device import Device
-from tests.conftest import BrowserClient, write_course
+from tests.conftest import BrowserClient, run_hub, write_course
 from tests.sync.states import sharing_ids, stored_state
 
 CENTRAL_URL = "http://central.test"
@@ -409,3 +410,41 @@ def test_central_admin_makes_tokens_on_the_page(centre: Hub) -> None:
     assert made.status_code == 200 and "Hill school" in made.text
     assert centre.db.execute("SELECT hub_name FROM sync_tokens").fetchone()[0] == "Hill school"
     assert web.post("/admin/sync/tokens", data={"name": " "}).status_code == 400
+
+
+def test_two_hubs_sharing_one_device_key_are_caught_and_the_copy_changes_nothing(
+    centre: Hub, enrolled: Hub, api: TestClient, tmp_path: Path
+) -> None:
+    progress.record(enrolled.db, "ana", "c", "a", 0.4)
+    _sync(enrolled, api)
+    copy = sharing_ids(Hub(shutil.copytree(enrolled.home, tmp_path / "copied-sd-card")))
+    progress.record(enrolled.db, "ana", "c", "b", 1.0)  # change 2 of the device on the first hub...
+    progress.record(copy.db, "cy", "c", "a", 0.2)  # ...and another change 2 on the copy
+    _sync(enrolled, api)
+    before = stored_state(copy)
+    with pytest.raises(http.SyncError, match="two hubs use the same device key"):
+        _sync(copy, api)
+    assert stored_state(copy) == before
+    assert stored_state(centre) == stored_state(enrolled)
+
+    renamed = run_hub("device", "new", "--yes", home=copy.home)  # what docs/sync.md tells the admin
+    assert renamed.returncode == 0 and "device id is now" in renamed.stdout, renamed.stdout + renamed.stderr
+    copy = Hub(copy.home)
+    assert copy.device.id != enrolled.device.id and client.central(copy) is None
+    client.enroll(copy, CENTRAL_URL, central.create_token(centre.db, "Copy"), "Copy", _via(api))
+    _sync(copy, api)
+    _sync(enrolled, api)
+    assert stored_state(centre) == stored_state(copy) == stored_state(enrolled)  # cy's progress arrived
+    assert ("cy", "c", "a") in {key[:3] for key in stored_state(centre).lessons}
+
+
+def test_a_hub_restored_from_an_older_backup_is_stopped_before_it_reuses_numbers(
+    centre: Hub, enrolled: Hub, api: TestClient, tmp_path: Path
+) -> None:
+    progress.record(enrolled.db, "ana", "c", "a", 0.4)
+    backup = shutil.copytree(enrolled.home, tmp_path / "backup")
+    progress.record(enrolled.db, "ana", "c", "b", 1.0)
+    _sync(enrolled, api)
+    restored = Hub(backup)
+    with pytest.raises(http.SyncError, match="restored from an older backup"):
+        _sync(restored, api)

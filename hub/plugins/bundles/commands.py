@@ -12,9 +12,12 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from hub.cli import HomeOption, console, fail, open_hub
+from hub.db import transaction
 from hub.home import Hub
 from hub.plugins.bundles import carry
-from sync import bundle
+from hub.plugins.sync import client
+from sync import bundle, store
+from sync.device import KEY_FILE
 
 bundle_app = typer.Typer(help="Carry progress and courses between hubs on a USB stick.", no_args_is_help=True)
 device_app = typer.Typer(help="This hub's identity as a device.", no_args_is_help=True)
@@ -133,3 +136,31 @@ def device_show(home: HomeOption = None) -> None:
     hub = open_hub(home)
     console.print(f"Device id: [bold]{hub.device.id}[/]")
     console.print(f"Public key: {hub.device.public_key}")
+
+
+@device_app.command("new")
+def device_new(
+    yes: Annotated[bool, typer.Option("--yes", help="Do it without asking.")] = False,
+    home: HomeOption = None,
+) -> None:
+    """Give this hub a device key of its own: for a hub made by copying another hub's SD card.
+
+    Its progress then leaves under the new id (peers must be introduced to it again); the changes
+    it made under the copied id that no peer took are dropped, so they never collide.
+    """
+    hub = open_hub(home)
+    old = hub.device.id
+    if not yes and not typer.confirm(f"Replace device id {old} with a new one?"):
+        raise typer.Exit(1)
+    with transaction(hub.db):
+        dropped = store.retire_device(hub.db, old)
+        key = hub.home / "keys" / KEY_FILE
+        key.replace(key.with_name(f"{KEY_FILE}.retired-{old}"))
+        hub.set_setting(client.CENTRAL_SETTING, None)  # the enrolment was the other hub's
+        hub.set_setting(client.STATUS_SETTING, None)
+    fresh = Hub(hub.home)
+    console.print(
+        f"This hub's device id is now [bold]{fresh.device.id}[/] (it was {old}; {dropped} changes no peer"
+        " had taken were dropped and its progress is logged anew). Enrol it with the central server"
+        " with a new token, and let other hubs' admins check the new id."
+    )

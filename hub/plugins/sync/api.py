@@ -106,8 +106,12 @@ def _own(hub: Hub) -> tuple[str, str]:
 
 
 async def knowledge(request: Request, hub: Hub, device: str) -> Response:
-    """What the centre holds: per device, the highest change counter."""
-    return _json(request, {"knowledge": store.knowledge(hub.db)})
+    """What the centre holds: per device, the highest change counter; and the signature of the
+    asking hub's highest change here, so a hub that shares its device key with another can tell."""
+    vector = store.knowledge(hub.db)
+    return _json(
+        request, {"knowledge": vector, "tip": store.signature_of(hub.db, device, vector.get(device, 0))}
+    )
 
 
 async def push(request: Request, hub: Hub, device: str) -> Response:

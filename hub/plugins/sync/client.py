@@ -91,12 +91,28 @@ class SyncResult:
     skipped: list[str] = field(default_factory=list)  # courses not taken, in plain words
 
 
+def _check_one_hub_per_key(hub: Hub, theirs: int, mine: int, tip: str | None) -> None:
+    """Stop before anything moves when the centre holds changes of this device this hub did not make."""
+    if theirs > mine:
+        raise http.SyncError(
+            f"the central server holds changes of this hub's device up to number {theirs}, but this hub "
+            f"has made {mine}: another hub uses the same device key (was an SD card copied?), or this "
+            "hub's data was restored from an older backup. See docs/sync.md, 'Hubs copied from one SD card'"
+        )
+    try:
+        if tip is not None:
+            store.holds(hub.db, hub.device.id, theirs, tip)
+    except store.DeviceConflict as error:
+        raise http.SyncError(str(error)) from None
+
+
 def _push(hub: Hub, client: http.CentralClient, centre: str, result: SyncResult, report: Report) -> None:
     with transaction(hub.db):
         store.sign_pending(hub.db, hub.device)
     own = (hub.device.id, hub.device.public_key)
-    vector = client.knowledge()
+    vector, tip = client.knowledge()
     mine = store.knowledge(hub.db)
+    _check_one_hub_per_key(hub, vector.get(hub.device.id, 0), mine.get(hub.device.id, 0), tip)
     total = sum(max(0, c - vector.get(d, 0)) for d, c in mine.items())
     while True:
         page = pages.build_page(hub.db, own, vector, PAGE_CHANGES)
