@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from hub.app import create_app, manager_for
 from hub.home import Hub
+from tests.processes import Server
 
 SAMPLE_COURSE = {
     "course.toml": """
@@ -167,3 +168,12 @@ class BrowserClient(TestClient):
 def client(app: FastAPI) -> Iterator[TestClient]:
     with BrowserClient(app, base_url="http://hub.test") as test_client:
         yield test_client
+
+
+@pytest.fixture
+def servers() -> Iterator[list[Server]]:
+    """Append every `hub serve` a test starts (tests/processes.py); each is stopped when the test ends."""
+    started: list[Server] = []
+    yield started
+    for server in started:
+        server.stop()
