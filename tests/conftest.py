@@ -17,6 +17,7 @@ from hub import learners
 from hub.app import create_app, manager_for
 from hub.home import Hub
 from hub.learners import Role
+from tests.processes import Server
 
 SAMPLE_COURSE = {
     "course.toml": """
@@ -182,3 +183,12 @@ def signed_in(hub: Hub, role: Role, app: FastAPI | None = None) -> BrowserClient
 def client(app: FastAPI) -> Iterator[TestClient]:
     with BrowserClient(app, base_url="http://hub.test") as test_client:
         yield test_client
+
+
+@pytest.fixture
+def servers() -> Iterator[list[Server]]:
+    """Append every `hub serve` a test starts (tests/processes.py); each is stopped when the test ends."""
+    started: list[Server] = []
+    yield started
+    for server in started:
+        server.stop()

@@ -399,6 +399,7 @@ def test_admin_page_enrols_shows_status_and_queues_a_sync(
                                             "last_error": "cannot reach the central server"})  # fmt: skip
     shown = web.get("/admin/sync").text
     assert "cannot reach the central server" in shown and "Sync now" in shown
+    assert '<meta http-equiv="refresh"' in shown  # the queued sync: the page refreshes itself until it ends
     assert web.post("/admin/sync/now", follow_redirects=False).status_code == 303
     assert hub.db.execute("SELECT count(*) FROM jobs WHERE kind = 'sync'").fetchone()[0] == 1  # not twice
     assert TestClient(web.app).get("/admin/sync").status_code == 401

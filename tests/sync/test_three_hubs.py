@@ -9,12 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -29,64 +24,11 @@ from hub.plugins.sync import client
 from sync import store
 from sync.merge import State
 from tests.conftest import run_hub, write_course
+from tests.processes import Server, serve, wait_until
 from tests.sync.proxy import Fault, FaultProxy
 from tests.sync.states import stored_state
 
-REPO = Path(__file__).resolve().parents[2]
 COURSE = "sample-course"
-WAIT_SECONDS = 60.0
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _until(check: Callable[[], object], what: str, seconds: float = WAIT_SECONDS) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"waited {seconds:.0f} s for {what}")
-        time.sleep(0.1)
-
-
-@dataclass
-class Server:
-    home: Path
-    port: int
-    process: subprocess.Popen[bytes]
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(15)
-
-
-def _serve(home: Path, *role: str) -> Server:
-    """`hub serve` as a person starts it, on a free loopback port; back when it answers."""
-    port = _free_port()
-    log = (home.parent / f"{home.name}-serve.log").open("ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "hub", "serve", *role, "--home", str(home), "--host", "127.0.0.1",
-         "--port", str(port)],
-        env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    server = Server(home, port, process)
-    _until(lambda: _answers(server), f"{home.name} to start", 30)
-    return server
-
-
-def _answers(server: Server) -> bool:
-    assert server.process.poll() is None, f"{server.home.name} exited"
-    try:
-        return httpx.get(server.url + "/", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def _signed_in(server: Server, role: Role, name: str) -> httpx.Client:
@@ -154,7 +96,7 @@ def _sync_now(admin: httpx.Client, home: Path) -> None:
     before = _last_success(home)
     pressed = admin.post("/admin/sync/now")
     assert pressed.status_code == 303, pressed.text
-    _until(lambda: _last_success(home) not in (None, before), "the sync to finish")
+    wait_until(lambda: _last_success(home) not in (None, before), "the sync to finish")
 
 
 def _of_learners(state: State, wanted: set[str]) -> State:
@@ -163,14 +105,6 @@ def _of_learners(state: State, wanted: set[str]) -> State:
         {k: v for k, v in state.attempts.items() if v.learner_id in wanted},
         state.forgotten & wanted,
     )
-
-
-@pytest.fixture
-def servers() -> Iterator[list[Server]]:
-    started: list[Server] = []
-    yield started
-    for server in started:
-        server.stop()
 
 
 @pytest.fixture
@@ -185,12 +119,12 @@ def test_content_reaches_both_hubs_and_their_progress_reaches_the_centre_as_usb_
     tmp_path: Path, servers: list[Server], proxies: list[FaultProxy]
 ) -> None:
     _publish(tmp_path / "central", tmp_path, 2 * 2**20)
-    centre = _serve(tmp_path / "central", "--role", "central")
+    centre = serve(tmp_path / "central", "--role", "central")
     servers.append(centre)
     proxies.append(proxy := FaultProxy(centre.port))
     central_url = f"http://127.0.0.1:{proxy.port}"
-    river = _serve(_new_hub(tmp_path, "riverside"))
-    hill = _serve(_new_hub(tmp_path, "hilltop"))
+    river = serve(_new_hub(tmp_path, "riverside"))
+    hill = serve(_new_hub(tmp_path, "hilltop"))
     servers += [river, hill]
 
     river_admin = _signed_in(river, Role.ADMIN, "River Admin")  # enrolled from its admin page
@@ -201,7 +135,7 @@ def test_content_reaches_both_hubs_and_their_progress_reaches_the_centre_as_usb_
     joined = run_hub("sync", "enroll", central_url, _token(centre, "Hilltop"), home=hill.home)
     assert joined.returncode == 0, joined.stdout  # enrolled from the terminal
     for hub in (river, hill):  # the background sync brings the course in, verified
-        _until(lambda home=hub.home: _holds_course(home), f"the course to reach {hub.home.name}")
+        wait_until(lambda home=hub.home: _holds_course(home), f"the course to reach {hub.home.name}")
         card = next(c for c in Hub(hub.home).courses() if c.id == COURSE)
         assert card.source.status == "verified" and card.source.name == "City learning office"
 
@@ -242,7 +176,7 @@ def test_a_hub_killed_mid_download_restarts_and_finishes_without_losing_or_repea
 ) -> None:
     media = 24 * 2**20
     sha256 = _publish(tmp_path / "central", tmp_path, media)
-    centre = _serve(tmp_path / "central", "--role", "central")
+    centre = serve(tmp_path / "central", "--role", "central")
     servers.append(centre)
     proxies.append(proxy := FaultProxy(centre.port))
     proxy.faults.append(Fault(sha256.encode(), stall_after=media // 2))
@@ -255,9 +189,9 @@ def test_a_hub_killed_mid_download_restarts_and_finishes_without_losing_or_repea
     )
     assert joined.returncode == 0, joined.stdout
 
-    first = _serve(home)  # its background sync starts at once
+    first = serve(home)  # its background sync starts at once
     part = home / client.PARTS_FOLDER / f"{sha256}.part"
-    _until(
+    wait_until(
         lambda: part.exists() and part.stat().st_size >= media // 2 - 2**16, "the download to stall at half"
     )
     first.process.send_signal(signal.SIGKILL)
@@ -273,9 +207,9 @@ def test_a_hub_killed_mid_download_restarts_and_finishes_without_losing_or_repea
     progress.record(hub.db, "learner-late", COURSE, "lesson-late", 1.0)  # made while the hub was down
 
     proxy.count(sha256.encode())
-    servers.append(_serve(home))  # restarted: the job left running is queued again and finishes
-    _until(lambda: _holds_course(home), "the course to arrive after the restart")
-    _until(lambda: _last_success(home) is not None, "the sync to finish")
+    servers.append(serve(home))  # restarted: the job left running is queued again and finishes
+    wait_until(lambda: _holds_course(home), "the course to arrive after the restart")
+    wait_until(lambda: _last_success(home) is not None, "the sync to finish")
     assert proxy.body_bytes[sha256.encode()] == media - kept  # resumed from the .part: nothing sent twice
     assert Hub(home).blobs.path(sha256).read_bytes() == Hub(centre.home).blobs.path(sha256).read_bytes()
     assert central_db.execute("SELECT count(*) FROM changes").fetchone()[0] == 2_501

@@ -51,7 +51,7 @@ def sync_enroll(
     try:
         client.enroll(hub, url, token, request.app.state.hub_name)
     except client.SyncFailed as error:
-        return sync_page(request, hub, 400, error=error.translated(), form={"url": url})
+        return sync_page(request, hub, 400, error=error.translated(), form={"url": url, "token": token})
     sync.queue_sync(hub)
     return RedirectResponse("/admin/sync", status_code=303)
 

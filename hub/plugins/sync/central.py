@@ -43,7 +43,8 @@ def _stamp(moment: datetime) -> str:
 
 
 def _hash(token: str) -> str:
-    return hashlib.sha256(token.strip().encode()).hexdigest()
+    """Tokens are lower-case base32; a phone keyboard's capital first letter still matches."""
+    return hashlib.sha256(token.strip().lower().encode()).hexdigest()
 
 
 def create_token(db: Database, hub_name: str, days: int = TOKEN_DAYS) -> str:
