@@ -79,3 +79,22 @@ def fill_correct_answers(page: Page, questions: list[Question]) -> None:
             form.locator(f'{field}[value="{"true" if question.answer else "false"}"]').check()
         else:
             form.locator(field).fill(f"{question.answer:g}")
+
+
+def set_up(page: Page, hub_name: str, admin: tuple[str, str]) -> None:
+    """First run: name the server and become its admin, as the setup page asks."""
+    page.goto("/admin")
+    expect(page).to_have_url(re.compile(r"/admin/setup$"))
+    page.locator("#hub_name").fill(hub_name)
+    page.locator("#name").fill(admin[0])
+    page.locator("#password").fill(admin[1])
+    page.get_by_role("button", name="Create the hub").click()
+    expect(page.locator("header .brand")).to_have_text(hub_name)
+
+
+def sign_in(page: Page, name: str, secret: str) -> None:
+    page.goto("/signin")
+    page.locator("#name").fill(name)
+    page.locator("#pin").fill(secret)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("footer")).to_contain_text(f"Signed in as {name}.")

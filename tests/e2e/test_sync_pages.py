@@ -17,7 +17,7 @@ from hub.home import Hub
 from hub.plugins.sync import client
 from tests.conftest import run_hub
 from tests.e2e.conftest import Phones
-from tests.e2e.helpers import fill_correct_answers, main_nav, starter
+from tests.e2e.helpers import fill_correct_answers, main_nav, set_up, sign_in, starter
 from tests.processes import Server, serve
 
 pytestmark = pytest.mark.e2e
@@ -33,25 +33,6 @@ OTHER_COURSE = "phone-safety-en"
 SYNC_SECONDS = 60
 
 Screenshot = Callable[[Page, str], Path]
-
-
-def set_up(page: Page, hub_name: str, admin: tuple[str, str]) -> None:
-    """First run: name the server and become its admin, as the setup page asks."""
-    page.goto("/admin")
-    expect(page).to_have_url(re.compile(r"/admin/setup$"))
-    page.locator("#hub_name").fill(hub_name)
-    page.locator("#name").fill(admin[0])
-    page.locator("#password").fill(admin[1])
-    page.get_by_role("button", name="Create the hub").click()
-    expect(page.locator("header .brand")).to_have_text(hub_name)
-
-
-def sign_in(page: Page, name: str, secret: str) -> None:
-    page.goto("/signin")
-    page.locator("#name").fill(name)
-    page.locator("#pin").fill(secret)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.locator("footer")).to_contain_text(f"Signed in as {name}.")
 
 
 def add_account(server: Server, role: str, name: str, secret: str) -> None:
