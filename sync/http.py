@@ -63,7 +63,7 @@ def _post_json(client: httpx.Client, url: str, body: bytes, headers: dict[str, s
     try:
         response = client.post(url, content=body, headers=headers)
     except _httpx().HTTPError as error:
-        raise Unreachable(f"cannot reach the central server ({error.__class__.__name__}: {error})") from None
+        raise _unreachable(error) from None
     if response.status_code >= 400:
         raise SyncError(_detail(response))
     return response.json()
@@ -77,6 +77,18 @@ def enroll(
             "proof": device.sign(b"commons-hub enrol v1\n" + token.strip().encode())}  # fmt: skip
     with _httpx().Client(base_url=url.rstrip("/"), timeout=_timeout(), transport=transport) as client:
         return _post_json(client, f"{API}/enroll", pack_json(body), {})
+
+
+def _unreachable(error: Exception) -> Unreachable:
+    """A network failure in words an admin can act on (the technical name kept at the end)."""
+    httpx = _httpx()
+    if isinstance(error, httpx.ConnectError):
+        reason = "the central server cannot be reached (no network here, or the server is off)"
+    elif isinstance(error, httpx.TimeoutException):
+        reason = "the central server did not answer in time (a slow or broken link)"
+    else:
+        reason = "the connection to the central server broke off"
+    return Unreachable(f"{reason}; the hub tries again on its own [{error.__class__.__name__}]")
 
 
 class CentralClient:
@@ -97,9 +109,7 @@ class CentralClient:
         try:
             response = self._client.get(target, headers=headers)
         except _httpx().HTTPError as error:
-            raise Unreachable(
-                f"cannot reach the central server ({error.__class__.__name__}: {error})"
-            ) from None
+            raise _unreachable(error) from None
         if response.status_code >= 400:
             raise SyncError(_detail(response))
         try:

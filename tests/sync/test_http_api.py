@@ -449,3 +449,18 @@ def test_a_hub_restored_from_an_older_backup_is_stopped_before_it_reuses_numbers
     restored = Hub(backup)
     with pytest.raises(http.SyncError, match="restored from an older backup"):
         _sync(restored, api)
+
+
+def test_a_central_server_out_of_reach_is_said_in_plain_words(enrolled: Hub) -> None:
+    from tests.processes import free_port
+
+    enrolled.set_setting(
+        client.CENTRAL_SETTING, client.central(enrolled) | {"url": f"http://127.0.0.1:{free_port()}"}
+    )
+    with pytest.raises(client.SyncFailed) as failed:
+        client.sync_and_record(enrolled, _quiet)
+    assert (
+        "the central server cannot be reached (no network here, or the server is off)"
+        in failed.value.translated()
+    )
+    assert "cannot be reached" in client.status(enrolled)["last_error"]

@@ -6,7 +6,6 @@ a USB bundle carries; cut blobs resume from their .part file; cut pages repeat h
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -24,17 +23,12 @@ from hub.library import import_package
 from hub.plugins.sync import client
 from sync import bundle, store
 from tests.conftest import run_hub, write_course
+from tests.processes import free_port
 from tests.sync.proxy import Fault, FaultProxy
 from tests.sync.states import sharing_ids, stored_state
 
 MEDIA_BYTES = 3 * 1024 * 1024
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -49,7 +43,7 @@ def centre_home(tmp_path: Path) -> Iterator[Path]:
     (folder / "media" / "clip.mp4").write_bytes(os.urandom(MEDIA_BYTES))
     build_package(folder, tmp_path / "package", key)
     import_package(centre.db, centre.blobs, tmp_path / "package")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     server = subprocess.Popen(
         [sys.executable, "-m", "hub", "serve", "--role", "central", "--home", str(home),
