@@ -15,7 +15,8 @@ import io
 import os
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
@@ -54,6 +55,11 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _check_hash(found: str, sha256: str) -> None:
+    if found != sha256:
+        raise ContentError(f"file for {sha256[:12]}… does not match its hash (damaged?)")
+
+
 class BlobBatch:
     """Blobs written and verified one by one, then made durable and published together.
 
@@ -82,13 +88,10 @@ class BlobBatch:
 
     def add_stream(self, chunks: Iterable[bytes], sha256: str, size: int) -> None:
         """Write bytes that must hash to `sha256` and be `size` long; refuse them otherwise."""
-        target = self.store.path(sha256)
-        if target in self._parts or target.is_file():
-            return
-        target.parent.mkdir(parents=True, exist_ok=True)  # flushed by the os.sync in `publish`
-        part = target.with_name(f"{target.name}.{secrets.token_hex(6)}{PART_SUFFIX}")
-        digest, written = hashlib.sha256(), 0
-        try:
+        with self._new_part(sha256) as part:
+            if part is None:
+                return
+            digest, written = hashlib.sha256(), 0
             with part.open("xb") as out:
                 for chunk in chunks:
                     written += len(chunk)
@@ -98,27 +101,18 @@ class BlobBatch:
                     out.write(chunk)
             if written != size:
                 raise ContentError(f"file for {sha256[:12]}… has {written} bytes, the manifest says {size}")
-            if digest.hexdigest() != sha256:
-                raise ContentError(f"file for {sha256[:12]}… does not match its hash (damaged?)")
-        except BaseException:
-            part.unlink(missing_ok=True)
-            raise
-        self._parts[target] = part
+            _check_hash(digest.hexdigest(), sha256)
 
     def add_file(self, handle: BinaryIO, sha256: str, size: int) -> None:
         """Like `add_stream`, from an open file; a plain file on disk is copied by the kernel."""
         if not isinstance(handle, io.BufferedReader) or not hasattr(os, "sendfile"):
             self.add_stream(iter(lambda: handle.read(CHUNK), b""), sha256, size)
             return
-        target = self.store.path(sha256)
-        if target in self._parts or target.is_file():
-            return
-        if os.fstat(handle.fileno()).st_size != size:
-            found = os.fstat(handle.fileno()).st_size
+        if (found := os.fstat(handle.fileno()).st_size) != size:
             raise ContentError(f"file for {sha256[:12]}… has {found} bytes, the manifest says {size}")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        part = target.with_name(f"{target.name}.{secrets.token_hex(6)}{PART_SUFFIX}")
-        try:
+        with self._new_part(sha256) as part:
+            if part is None:
+                return
             with part.open("xb") as out:
                 # sendfile copies inside the kernel (as cp does): no trip through Python's buffers.
                 # The hash is then taken of the part itself, so what is checked is what is kept.
@@ -128,12 +122,23 @@ class BlobBatch:
                     if sent == 0:
                         break
                     copied += sent
-            with part.open("rb") as written:
-                digest = hashlib.file_digest(written, "sha256")
             if part.stat().st_size != size:
                 raise ContentError(f"file for {sha256[:12]}… was cut short while it was copied")
-            if digest.hexdigest() != sha256:
-                raise ContentError(f"file for {sha256[:12]}… does not match its hash (damaged?)")
+            with part.open("rb") as written:
+                _check_hash(hashlib.file_digest(written, "sha256").hexdigest(), sha256)
+
+    @contextmanager
+    def _new_part(self, sha256: str) -> Iterator[Path | None]:
+        """A fresh part file's name for a blob, kept for `publish` if the block ends without an error
+        and removed otherwise; None when the store or this batch already holds the blob."""
+        target = self.store.path(sha256)
+        if target in self._parts or target.is_file():
+            yield None
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)  # flushed by the os.sync in `publish`
+        part = target.with_name(f"{target.name}.{secrets.token_hex(6)}{PART_SUFFIX}")
+        try:
+            yield part
         except BaseException:
             part.unlink(missing_ok=True)
             raise
