@@ -7,6 +7,7 @@ validated here, and every error names the field that is wrong.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -26,6 +27,15 @@ FORMAT_NAME = "commons-hub-package"
 FORMAT_VERSION = 1
 
 ID_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$"
+
+
+def slug(text: str, fallback: str, max_length: int = 60) -> str:
+    """An id-shaped version of a title or file name: lower-case ASCII letters, digits and dashes."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    words = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return words[:max_length].strip("-") or fallback
+
+
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$"
 

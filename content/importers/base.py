@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from content.errors import ContentError
+from content.model import slug
 from content.package import MAX_PACKAGE_BYTES
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes total)
@@ -81,19 +80,12 @@ def check_source(path: Path) -> int:
     return size
 
 
-def slug(text: str, fallback: str = "imported", max_length: int = 60) -> str:
-    """An id-shaped version of a title or file name: lower-case ASCII letters, digits and dashes."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    words = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return words[:max_length].strip("-") or fallback
-
-
 def unique_ids(names: list[str]) -> list[str]:
     """Slugs for a list of names, made unique with a number where two would be the same."""
     seen: dict[str, int] = {}
     ids = []
     for name in names:
-        base = slug(name, fallback="part")
+        base = slug(name, "part")
         seen[base] = seen.get(base, 0) + 1
         ids.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
     return ids

@@ -22,11 +22,10 @@ from content.importers.base import (
     Preview,
     Progress,
     check_source,
-    slug,
     unique_ids,
 )
 from content.importers.writer import PackageWriter
-from content.model import LANGUAGE_PATTERN
+from content.model import LANGUAGE_PATTERN, slug
 from content.package import check_zip_members
 from content.paths import check_relative
 
@@ -130,7 +129,7 @@ def _course(book: _Book, options: ImportOptions) -> dict[str, Any]:
     title = book.meta("title") or book.path.stem
     language = book.meta("language").lower()
     return {
-        "id": f"epub-{slug(title, max_length=70)}",
+        "id": f"epub-{slug(title, 'imported', max_length=70)}",
         "version": 1,
         "title": title[:200],
         "summary": re.sub(r"<[^>]+>", "", book.meta("description"))[:2000],

@@ -17,10 +17,10 @@ from content.importers.base import (
     Preview,
     Progress,
     check_source,
-    slug,
     unique_ids,
 )
 from content.importers.writer import PackageWriter
+from content.model import slug
 from content.text import pdf_text
 
 MAX_FILES = 200
@@ -72,7 +72,9 @@ class PdfImporter:
         pdfs = _pdfs(path)
         size = sum(check_source(pdf) for pdf in pdfs)
         title = _title(path) if path.is_dir() else _title(pdfs[0])
-        course = CoursePreview(f"pdf-{slug(title, max_length=70)}", title, options.language, len(pdfs), size)
+        course = CoursePreview(
+            f"pdf-{slug(title, 'imported', max_length=70)}", title, options.language, len(pdfs), size
+        )
         return Preview(self.format, path, [course], size, work_bytes=size)
 
     def convert(
@@ -93,7 +95,7 @@ class PdfImporter:
                 progress(done, total)
         title = _title(path) if path.is_dir() else _title(pdfs[0])
         course = {
-            "id": f"pdf-{slug(title, max_length=70)}",
+            "id": f"pdf-{slug(title, 'imported', max_length=70)}",
             "version": 1,
             "title": title,
             "language": options.language,

@@ -24,11 +24,10 @@ from content.importers.base import (
     Preview,
     Progress,
     check_source,
-    slug,
     unique_ids,
 )
 from content.importers.writer import PackageWriter
-from content.model import LANGUAGE_PATTERN
+from content.model import LANGUAGE_PATTERN, slug
 from content.zim import MAX_ENTRY_BYTES, ZIM_MEDIA_TYPE, article_text, articles, metadata, open_archive
 
 MAX_LESSONS = 500
@@ -53,7 +52,7 @@ def _course(archive: Any, path: Path, options: ImportOptions) -> dict[str, Any]:
     title = metadata(archive, "Title") or path.stem
     name = metadata(archive, "Name") or title
     return {
-        "id": f"zim-{slug(name, max_length=70)}",
+        "id": f"zim-{slug(name, 'imported', max_length=70)}",
         "version": 1,
         "title": title[:200],
         "summary": metadata(archive, "Description")[:2000],

@@ -14,7 +14,6 @@ import re
 import secrets
 import shutil
 import tomllib
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -30,7 +29,7 @@ from content.author_writer import (
 )
 from content.blobs import CHUNK
 from content.errors import ContentError
-from content.model import FORMAT_NAME, FORMAT_VERSION, ID_PATTERN, LESSON_KINDS, Manifest
+from content.model import FORMAT_NAME, FORMAT_VERSION, ID_PATTERN, LESSON_KINDS, Manifest, slug
 from content.paths import safe_file
 from hub.home import Hub
 from hub.i18n import N_
@@ -106,13 +105,6 @@ def list_drafts(hub: Hub) -> list[Draft]:
     return [draft for draft in found if draft is not None]
 
 
-def slug(text: str, fallback: str) -> str:
-    """Lowercase ASCII letters, digits and '-', from any title; `fallback` when nothing is left."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    cleaned = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:40].strip("-")
-    return cleaned or fallback
-
-
 def _unique(base: str, taken: set[str]) -> str:
     candidate, number = base, 2
     while candidate in taken:
@@ -138,7 +130,7 @@ def check_course_fields(root: Path, course: dict[str, Any]) -> None:
 def create_draft(hub: Hub, course: dict[str, Any]) -> Draft:
     """A new, empty draft; its id comes from the title and language."""
     taken = {c.id for c in hub.courses()} | {d.course_id for d in list_drafts(hub)}
-    course_id = _unique(slug(f"{course.get('title', '')}-{course.get('language', '')}", "course"), taken)
+    course_id = _unique(slug(f"{course.get('title', '')}-{course.get('language', '')}", "course", 40), taken)
     root = drafts_home(hub) / course_id
     course = {"id": course_id, "version": 1, **course}
     check_course_fields(root.parent, course)
@@ -230,7 +222,7 @@ def add_lesson(draft: Draft, kind: str, title: str) -> DraftLesson:
         raise StudioError(N_("Give the new lesson a title."))
     if kind not in LESSON_KINDS:
         raise StudioError(N_("Choose what kind of lesson to add."))
-    lesson_id = _unique(slug(title, "lesson"), {lesson.id for lesson in draft.lessons})
+    lesson_id = _unique(slug(title, "lesson", 40), {lesson.id for lesson in draft.lessons})
     lesson = DraftLesson(lesson_id, lesson_file_name(len(draft.lessons) + 1, lesson_id), {}, "")
     lesson.meta = {"title": title[:200], "kind": kind}
     write_atomic(draft.root / lesson.file_name, lesson_text(lesson.meta, ""))
@@ -279,7 +271,7 @@ def safe_media_name(file_name: str) -> str:
     name = Path(file_name.replace("\\", "/")).name
     stem, _, suffix = name.rpartition(".") if "." in name else (name, "", "")
     clean_suffix = re.sub(r"[^a-z0-9]", "", suffix.lower())[:8]
-    return slug(stem, "file") + (f".{clean_suffix}" if clean_suffix else "")
+    return slug(stem, "file", 40) + (f".{clean_suffix}" if clean_suffix else "")
 
 
 def store_media(draft: Draft, stream: BinaryIO, file_name: str) -> str:
