@@ -447,3 +447,38 @@ def test_a_publish_cut_short_gives_the_draft_back(tutor, hub, monkeypatch):
         "look-around",
         "check-yourself",
     ]
+
+
+SUBRIP = b"1\r\n00:00:00,500 --> 00:00:01,800\r\nCool the burn under running water.\r\n\r\n"
+
+
+@needs_ffmpeg
+def test_a_tutor_adds_captions_from_a_subrip_file_and_residents_get_them(tutor, resident, hub, tmp_path):
+    new_course(tutor)
+    video = add_lesson(tutor, "video", "Watch")
+    with make_video(tmp_path / "clip.mp4", size="640x360").open("rb") as handle:
+        save(tutor, video, files={"file": ("clip.mp4", handle, "video/mp4")}, title="Watch", body="A burn.")
+    jobs.run_queued(hub, {"transcode": transcode.run})
+
+    refused = tutor.post(f"{video}/captions", data={"language": "en"},
+                         files={"file": ("photo.png", b"\x89PNG\r\n\x1a\n", "image/png")})  # fmt: skip
+    assert refused.status_code == 400 and "These captions cannot be used" in refused.text
+    no_language = tutor.post(f"{video}/captions", data={"language": "../x"},
+                             files={"file": ("burn.srt", SUBRIP, "application/x-subrip")})  # fmt: skip
+    assert no_language.status_code == 400 and "Choose the language the captions are in." in no_language.text
+    assert "captions" not in drafts.load_draft(hub, DRAFT).lesson("watch").meta
+
+    subrip = {"file": ("burn.srt", SUBRIP, "application/x-subrip")}
+    added = tutor.post(f"{video}/captions", data={"language": "en"}, files=subrip, follow_redirects=False)
+    assert added.status_code == 303
+    [caption] = drafts.load_draft(hub, DRAFT).lesson("watch").meta["captions"]
+    assert caption["label"] == "English" and caption["language"] == "en"
+    stored = (drafts.drafts_home(hub) / DRAFT / caption["file"]).read_text()
+    assert stored.startswith("WEBVTT") and "00:00:00.500 --> 00:00:01.800" in stored
+    assert "English" in tutor.get(video).text
+
+    assert tutor.post(f"{EDITOR}/publish").status_code == 200
+    [published] = hub.course(DRAFT).lessons[0].captions
+    assert (published.language, published.label) == ("en", "English")
+    lesson_page = resident.get(f"/courses/{DRAFT}/watch").text
+    assert '<track kind="captions"' in lesson_page and 'srclang="en"' in lesson_page

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from content.author import check_course, check_lesson
+from content.captions import MAX_CAPTION_BYTES, to_webvtt
 from content.errors import ContentError
 from content.markdown import render_markdown
 from content.model import LANGUAGE_PATTERN, LESSON_KINDS, MEDIA_KINDS, Lesson, Question
@@ -21,7 +23,7 @@ from content.quiz import grade
 from hub.access import TUTOR, AccessDenied
 from hub.deps import CurrentLearner, HubDep
 from hub.home import Hub
-from hub.i18n import N_, gettext
+from hub.i18n import N_, gettext, language_name
 from hub.jobs import JobError
 from hub.library import CourseDetail
 from hub.pages import render
@@ -490,6 +492,46 @@ async def add_image(request: Request, course_id: str, lesson_id: str, hub: HubDe
 )
 def delete_image(request: Request, course_id: str, lesson_id: str, index: int, hub: HubDep) -> Response:
     return _drop_item(request, hub, course_id, lesson_id, "images", index)
+
+
+@router.post(
+    f"{BASE}/drafts/{{course_id}}/lessons/{{lesson_id}}/captions",
+    response_class=HTMLResponse,
+    dependencies=[UPLOAD, TUTOR],
+)
+async def add_captions(request: Request, course_id: str, lesson_id: str, hub: HubDep) -> Response:
+    """Captions for a video, from a WebVTT or SubRip file, in one language (a video may have several)."""
+    found = _lesson_or_404(request, hub, course_id, lesson_id)
+    if isinstance(found, Response):
+        return found
+    draft, lesson = found
+    form = await request.form()
+    upload, language = _upload(form, "file"), _text(form, "language", 20)
+    try:
+        if upload is None:
+            raise StudioError(N_("Choose a caption file (.vtt or .srt)."))
+        if not re.fullmatch(LANGUAGE_PATTERN, language):
+            raise StudioError(N_("Choose the language the captions are in."))
+        data = await run_in_threadpool(upload.file.read, MAX_CAPTION_BYTES + 1)
+        try:
+            vtt = to_webvtt(data)
+        except ContentError as error:
+            raise StudioError(N_("These captions cannot be used: %(reason)s."), reason=str(error)) from None
+        name = f"{Path(upload.filename).stem or 'captions'}.{language}.vtt"
+        caption = {"file": drafts.store_media(draft, io.BytesIO(vtt), name), "language": language,
+                   "label": _text(form, "label", 80) or language_name(language)}  # fmt: skip
+        captions = [*lesson.meta.get("captions", []), caption]
+        drafts.save_lesson(draft, lesson, {**lesson.meta, "captions": captions}, lesson.body)
+    except (StudioError, DraftProblem) as error:
+        return _lesson_page(request, hub, draft, lesson, 400, error=_message(error))
+    return _see(f"{_draft_url(draft)}/lessons/{lesson.id}?added=1#captions")
+
+
+@router.post(
+    f"{BASE}/drafts/{{course_id}}/lessons/{{lesson_id}}/captions/{{index}}/delete", dependencies=[TUTOR]
+)
+def delete_captions(request: Request, course_id: str, lesson_id: str, index: int, hub: HubDep) -> Response:
+    return _drop_item(request, hub, course_id, lesson_id, "captions", index)
 
 
 # --- previews ----------------------------------------------------------------------------------
