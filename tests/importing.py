@@ -65,7 +65,11 @@ def make_zim(
     return path
 
 
-def make_epub(path: Path, chapters: list[tuple[str, str]] | None = None) -> Path:
+def make_epub(
+    path: Path, chapters: list[tuple[str, str]] | None = None, pictures: dict[str, bytes] | None = None
+) -> Path:
+    """A small EPUB; each chapter also points at ../img/x.png, which the book does not hold,
+    and `pictures` are files put under OEBPS/img/ for chapters to show."""
     chapters = chapters or [
         ("Clean water", "<h1>Clean water</h1><p>Boil drinking water for one minute to kill germs.</p>"),
         ("Storing food", "<h1>Storing food</h1><ul><li>Keep raw meat apart.</li><li>Cool it fast.</li></ul>"),
@@ -94,6 +98,8 @@ def make_epub(path: Path, chapters: list[tuple[str, str]] | None = None) -> Path
                 f'<html xmlns="http://www.w3.org/1999/xhtml"><head><title>{title}</title></head>'
                 f"<body>{body}<img src='../img/x.png'/></body></html>",
             )
+        for name, data in (pictures or {}).items():
+            archive.writestr(f"OEBPS/img/{name}", data)
     return path
 
 

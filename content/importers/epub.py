@@ -1,8 +1,10 @@
-"""EPUB books: one course, each chapter of the reading order an article lesson in Markdown.
+"""EPUB books: one course, each chapter of the reading order a lesson in Markdown.
 
 An EPUB is a zip of XHTML files: the zip passes the package checks (no `..`, no links, no zip
 bomb), each chapter is read with a size cap and turned into Markdown (headings, paragraphs,
-lists, tables, emphasis); pictures and links between chapters are left out, their text kept.
+lists, tables, emphasis). A chapter with pictures (PNG, JPEG, GIF, WebP inside the book)
+becomes a pictures lesson: its text first, then its pictures with the book's descriptions.
+Links between chapters are left out, their text kept; SVG and pictures outside the book too.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -37,6 +40,17 @@ _NS = {
     "dc": "http://purl.org/dc/elements/1.1/",
 }
 _HTML_TYPES = {"application/xhtml+xml", "text/html"}
+PICTURE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
+                 ".webp": "image/webp"}  # fmt: skip
+MAX_PICTURE_BYTES = 10 * 1024**2
+MAX_PICTURES_PER_CHAPTER = 60
+
+
+@dataclass
+class Chapter:
+    title: str
+    text: str  # Markdown
+    pictures: list[tuple[str, str]] = field(default_factory=list)  # (name in the book, description)
 
 
 class _Book:
@@ -108,12 +122,15 @@ class _Book:
         found = self.metadata.find(f"dc:{tag}", _NS) if self.metadata is not None else None
         return (found.text or "").strip() if found is not None else ""
 
-    def chapter(self, name: str) -> tuple[str, str]:
-        """(title, Markdown) of one chapter."""
+    def chapter(self, name: str) -> Chapter:
+        """One chapter's title, its text in Markdown and the pictures it shows."""
         from bs4 import BeautifulSoup  # here: only an EPUB import needs them (~5 MB a server keeps)
         from markdownify import MarkdownConverter
 
         soup = BeautifulSoup(self._read(name, MAX_CHAPTER_BYTES), "html.parser")
+        pictures = [
+            found for img in soup("img") if (found := self._picture(name, img.get("src"), img.get("alt")))
+        ]
         for unwanted in soup(["script", "style", "img", "svg", "head"]):
             unwanted.decompose()
         heading = soup.find(["h1", "h2", "h3"])
@@ -122,7 +139,23 @@ class _Book:
             heading.decompose()  # it becomes the lesson's title; the page shows that already
         body = soup.body or soup
         text = MarkdownConverter(heading_style="ATX", strip=["a"]).convert_soup(body)
-        return title, re.sub(r"\n{3,}", "\n\n", text).strip()
+        unique = list(dict.fromkeys(pictures))[:MAX_PICTURES_PER_CHAPTER]
+        return Chapter(title, re.sub(r"\n{3,}", "\n\n", text).strip(), unique)
+
+    def _picture(self, chapter: str, source: object, alt: object) -> tuple[str, str] | None:
+        """The book's file a chapter's <img> shows, if it is a picture kept inside the book."""
+        if not isinstance(source, str) or not source or re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", source):
+            return None  # none, or a web address or data: URL
+        name = posixpath.normpath(posixpath.join(posixpath.dirname(chapter), unquote(source.split("#")[0])))
+        if name.startswith("../") or Path(name).suffix.lower() not in PICTURE_TYPES:
+            return None
+        info = self.archive.NameToInfo.get(name)
+        if info is None or info.file_size > MAX_PICTURE_BYTES:
+            return None
+        return name, (alt.strip() if isinstance(alt, str) else "")[:1000]
+
+    def picture_bytes(self, name: str) -> bytes:
+        return self._read(name, MAX_PICTURE_BYTES)
 
 
 def _course(book: _Book, options: ImportOptions) -> dict[str, Any]:
@@ -151,7 +184,7 @@ class EpubImporter:
         with _Book(path) as book:
             course = _course(book, options)
             chapters = min(len(book.chapters), MAX_CHAPTERS)
-        notes = ["Pictures in the book are left out; its text is kept."]
+        notes = ["Pictures inside the book follow the text of their chapter."]
         return Preview(self.format, path, [CoursePreview(course["id"], course["title"], course["language"],
                                                          chapters, size)], size, notes=notes)  # fmt: skip
 
@@ -159,22 +192,31 @@ class EpubImporter:
         self, path: Path, work: Path, options: ImportOptions, progress: Progress | None
     ) -> list[Path]:
         check_source(path)
-        parts = []
+        writer = PackageWriter(work / "epub")
+        chapters: list[tuple[Chapter, list[dict[str, Any]]]] = []
         with _Book(path) as book:
             course = _course(book, options)
             names = book.chapters[:MAX_CHAPTERS]
             for number, name in enumerate(names, start=1):
-                title, text = book.chapter(name)
-                if text:
-                    parts.append((title or f"Part {number}", text))
+                chapter = book.chapter(name)
+                chapter.title = chapter.title or f"Part {number}"
+                images = [
+                    {"file": writer.add_bytes(book.picture_bytes(picture), posixpath.basename(picture),
+                                              PICTURE_TYPES[Path(picture).suffix.lower()]),
+                     "alt": alt or f"Picture {index} of “{chapter.title}”"}
+                    for index, (picture, alt) in enumerate(chapter.pictures, start=1)
+                ]  # fmt: skip
+                if chapter.text or images:
+                    chapters.append((chapter, images))
                 if progress:
                     progress(number, len(names))
-        if not parts:
-            raise ContentError(f"{path.name} has no chapters with text")
+        if not chapters:
+            raise ContentError(f"{path.name} has no chapters with text or pictures")
+        ids = unique_ids([chapter.title for chapter, _ in chapters])
         lessons = [
-            {"id": lesson_id, "title": title[:200], "kind": "article", "text": text}
-            for lesson_id, (title, text) in zip(unique_ids([t for t, _ in parts]), parts, strict=True)
-        ]
-        writer = PackageWriter(work / "epub")
+            {"id": lesson_id, "title": chapter.title[:200], "kind": "images" if images else "article",
+             "text": chapter.text, **({"images": images} if images else {})}
+            for lesson_id, (chapter, images) in zip(ids, chapters, strict=True)
+        ]  # fmt: skip
         writer.finish(course, lessons)
         return [writer.root]

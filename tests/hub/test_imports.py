@@ -106,6 +106,27 @@ def test_an_epub_and_a_folder_of_pdfs_import_readable_and_searchable(hub: Hub, t
     assert searched(hub, "salt sugar")[0] == "/courses/pdf-leaflets/oral-rehydration"
 
 
+def test_pictures_inside_an_epub_follow_their_chapters_text(hub: Hub, tmp_path: Path):
+    chapters = [
+        ("Clean water", "<h1>Clean water</h1><p>Boil it.</p>"
+         "<img src='../img/kettle.png' alt='A kettle on a stove'/><img src='https://example.org/far.png'/>"),
+        ("Diagram", "<h1>Diagram</h1><img src='../img/steps%201.png'/>"
+         "<img src='../img/../../../etc/passwd.png'/>"),
+        ("Storing food", "<h1>Storing food</h1><p>Cool it fast.</p>"),
+    ]  # fmt: skip
+    book = make_epub(tmp_path / "book.epub", chapters, {"kettle.png": PNG, "steps 1.png": PNG + b"2"})
+    imports.run_import(hub, book, allow_unverified=True)
+    lessons = {lesson.id: lesson for lesson in hub.course("epub-healthy-home").lessons}
+    assert [image.alt for image in lessons["clean-water"].images] == ["A kettle on a stove"]
+    assert lessons["clean-water"].kind == "images" and "Boil it." in lessons["clean-water"].text
+    assert [image.alt for image in lessons["diagram"].images] == [
+        "Picture 1 of “Diagram”"
+    ]  # a page of pictures
+    assert lessons["storing-food"].kind == "article"  # its picture is not in the book: left out
+    page = client_for(hub, None).get("/courses/epub-healthy-home/clean-water").text
+    assert 'alt="A kettle on a stove"' in page and "example.org" not in page
+
+
 def bad_sources(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     folder = tmp_path / "bad"
     folder.mkdir()
