@@ -12,7 +12,7 @@ from functools import cache
 from io import BytesIO
 from pathlib import Path
 
-from babel import Locale, negotiate_locale
+from babel import Locale, UnknownLocaleError, negotiate_locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from starlette.requests import HTTPConnection
@@ -22,6 +22,10 @@ TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 SOURCE_LANGUAGE = "en"
 LANGUAGE_COOKIE = "hub_lang"
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "ckb", "dv", "yi"})
+# The names of the languages the hub ships (its catalogs and starter courses) as Babel writes
+# them, so the language switch and course cards show them without Babel's locale data (about
+# 2 MB resident a language); any other language is named by Babel.
+LANGUAGE_NAMES = {"ar": "العربية", "en": "English", "es": "Español", "fr": "Français"}
 
 current_locale: ContextVar[str] = ContextVar("current_locale", default=SOURCE_LANGUAGE)
 
@@ -68,9 +72,11 @@ def text_direction(language: str) -> str:
 @cache
 def language_name(code: str) -> str:
     """A language's name in that language ("Français", "العربية"), for pickers."""
+    if code in LANGUAGE_NAMES:
+        return LANGUAGE_NAMES[code]
     try:
         name = Locale.parse(code.replace("-", "_")).get_display_name(code.replace("-", "_"))
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnknownLocaleError):
         return code
     return (name or code)[:1].upper() + (name or code)[1:]
 
