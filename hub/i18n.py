@@ -1,7 +1,7 @@
 """Interface languages: gettext catalogs (Babel .po files) and the current request's locale.
 
 The locale of the request being served lives in a context variable set by
-`LocaleMiddleware`, so templates and Python code translate with the same `gettext`.
+`LocaleMiddleware` (hub/deps.py), so templates and Python code translate with the same `gettext`.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ from pathlib import Path
 from babel import Locale, UnknownLocaleError, negotiate_locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from starlette.requests import HTTPConnection
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 SOURCE_LANGUAGE = "en"
@@ -116,22 +114,3 @@ def choose_language(cookie: str | None, accept_language: str, offered: tuple[str
     if match is None:
         match = negotiate_locale([w.split("_")[0] for w in wanted if w], list(offered), sep="_")
     return match or offered[0]
-
-
-class LocaleMiddleware:
-    """Sets `current_locale` for each HTTP request from the languages the hub offers now."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            connection = HTTPConnection(scope)
-            language = choose_language(
-                connection.cookies.get(LANGUAGE_COOKIE),
-                connection.headers.get("accept-language", ""),
-                scope["app"].state.languages,
-            )
-            scope.setdefault("state", {})["language"] = language
-            current_locale.set(language)
-        await self.app(scope, receive, send)
