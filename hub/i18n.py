@@ -13,8 +13,6 @@ from io import BytesIO
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError, negotiate_locale
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 SOURCE_LANGUAGE = "en"
@@ -36,9 +34,13 @@ def available_languages() -> tuple[str, ...]:
 
 @cache
 def _catalog(language: str) -> gettext_module.NullTranslations:
+    """The language's .po file compiled in memory (Babel's catalog modules load with the first one)."""
     po = TRANSLATIONS_DIR / language / "LC_MESSAGES" / "messages.po"
     if not po.is_file():
         return gettext_module.NullTranslations()
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
     with po.open("rb") as handle:
         catalog = read_po(handle, locale=language)
     buffer = BytesIO()
