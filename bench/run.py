@@ -124,13 +124,20 @@ class Server:
         accepted a connection; the time from there to the 200 is the first request.
         """
         deadline = self.launched_at + timeout
-        cmdline = self.cmdline()
+        # Right after the launch /proc may still show the runner's own command line (the
+        # child has not exec'd Python yet): the exec that counts is the one away from argv.
+        own = "\0".join(self.argv).encode() + b"\0"
+        seen_own = False
         self.phases = {}
         while time.perf_counter() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with {self.proc.returncode}; see {self.log}")
-            if "exec_s" not in self.phases and self.cmdline() not in (cmdline, b""):
-                self.phases["exec_s"] = round(time.perf_counter() - self.launched_at, 4)
+            if "exec_s" not in self.phases:
+                cmdline = self.cmdline()
+                if cmdline == own:
+                    seen_own = True
+                elif seen_own and cmdline:
+                    self.phases["exec_s"] = round(time.perf_counter() - self.launched_at, 4)
             with contextlib.suppress(OSError, http.client.HTTPException):
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5.0)
                 try:

@@ -22,6 +22,9 @@ minisign keys are refused with a message saying how to remove the password.
 
 Key ids are shown as minisign shows them: the 8 bytes as a little-endian number, 16
 upper-case hex digits. The "fingerprint" people compare is the public key's base64 line.
+
+`cryptography` (about 10 MB resident) is imported only where a key signs or verifies, so a
+server that reads keys and signatures without checking one yet does not carry it.
 """
 
 from __future__ import annotations
@@ -31,12 +34,12 @@ import binascii
 import hashlib
 import secrets
 from dataclasses import dataclass
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from typing import TYPE_CHECKING
 
 from content.errors import ContentError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 UNTRUSTED = "untrusted comment: "
 TRUSTED = "trusted comment: "
@@ -124,6 +127,9 @@ class PublicKey:
         return f"{UNTRUSTED}{_one_line(comment or f'minisign public key {self.id}')}\n{self.fingerprint}\n"
 
     def verifies(self, signature: bytes, message: bytes) -> bool:
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
         try:
             Ed25519PublicKey.from_public_bytes(self.key).verify(signature, message)
         except InvalidSignature:
@@ -154,7 +160,7 @@ class SecretKey:
 
     @property
     def public(self) -> PublicKey:
-        return PublicKey(self.key_id, self.private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
+        return PublicKey(self.key_id, self.private.public_key().public_bytes_raw())
 
     def _libsodium_secret(self) -> bytes:
         return self.private.private_bytes_raw() + self.public.key
@@ -169,10 +175,14 @@ class SecretKey:
 
 
 def generate_key() -> SecretKey:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     return SecretKey(secrets.token_bytes(8), Ed25519PrivateKey.generate())
 
 
 def parse_secret_key(text: str | bytes) -> SecretKey:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     lines = [line for line in _lines(text, "secret key") if line.strip()]
     if len(lines) != 2 or not lines[0].startswith(UNTRUSTED):
         raise SignatureError("this is not a minisign secret key file")

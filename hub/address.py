@@ -1,10 +1,11 @@
-"""The address phones on the local network use to reach this hub, and its QR code."""
+"""The address phones on the local network use to reach this hub, and its QR code.
+
+segno is imported only to draw a code: the server draws one for the join page only.
+"""
 
 from __future__ import annotations
 
 import socket
-
-import segno
 
 ALL_INTERFACES = ("0.0.0.0", "::", "")
 
@@ -32,11 +33,15 @@ def hub_url(host: str, port: int) -> str:
 
 def qr_svg(url: str) -> str:
     """An inline SVG QR code (no script, no external file), large enough to scan from a screen."""
+    import segno
+
     return segno.make(url, error="m").svg_inline(scale=8, dark="#1b1b1b", light="#ffffff")
 
 
 def qr_text(url: str) -> str:
     """The QR code drawn with block characters, for a terminal."""
+    import segno
+
     lines: list[str] = []
     segno.make(url, error="m").terminal(out=_LineSink(lines), compact=True)
     return "".join(lines)

@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from hub import __version__, i18n, jobs
 from hub.access import AccessDenied
-from hub.deps import ResponseHeadersMiddleware
+from hub.deps import LocaleMiddleware, ResponseHeadersMiddleware
 from hub.home import Hub
 from hub.learners import count_admins
 from hub.pages import build_environment, render
@@ -80,5 +80,5 @@ def create_app(hub: Hub, plugins: pluggy.PluginManager | None = None) -> FastAPI
             app.mount(f"/static/{name}", StaticFiles(directory=folder), name=f"static-{name}")
     app.add_middleware(ResponseHeadersMiddleware)
     app.add_exception_handler(AccessDenied, access_denied)
-    app.add_middleware(i18n.LocaleMiddleware)
+    app.add_middleware(LocaleMiddleware)
     return app

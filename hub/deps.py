@@ -7,9 +7,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Response
 from sqlite_utils import Database
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hub import learners
+from hub import i18n, learners
 from hub.home import Hub, ThreadDatabase
 from hub.learners import Learner
 
@@ -115,3 +116,22 @@ class ResponseHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class LocaleMiddleware:
+    """Sets `current_locale` for each HTTP request from the languages the hub offers now."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            connection = HTTPConnection(scope)
+            language = i18n.choose_language(
+                connection.cookies.get(i18n.LANGUAGE_COOKIE),
+                connection.headers.get("accept-language", ""),
+                scope["app"].state.languages,
+            )
+            scope.setdefault("state", {})["language"] = language
+            i18n.current_locale.set(language)
+        await self.app(scope, receive, send)

@@ -1,7 +1,7 @@
 """Interface languages: gettext catalogs (Babel .po files) and the current request's locale.
 
 The locale of the request being served lives in a context variable set by
-`LocaleMiddleware`, so templates and Python code translate with the same `gettext`.
+`LocaleMiddleware` (hub/deps.py), so templates and Python code translate with the same `gettext`.
 """
 
 from __future__ import annotations
@@ -12,16 +12,16 @@ from functools import cache
 from io import BytesIO
 from pathlib import Path
 
-from babel import Locale, negotiate_locale
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from starlette.requests import HTTPConnection
-from starlette.types import ASGIApp, Receive, Scope, Send
+from babel import Locale, UnknownLocaleError, negotiate_locale
 
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 SOURCE_LANGUAGE = "en"
 LANGUAGE_COOKIE = "hub_lang"
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "ckb", "dv", "yi"})
+# The names of the languages the hub ships (its catalogs and starter courses) as Babel writes
+# them, so the language switch and course cards show them without Babel's locale data (about
+# 2 MB resident a language); any other language is named by Babel.
+LANGUAGE_NAMES = {"ar": "العربية", "en": "English", "es": "Español", "fr": "Français"}
 
 current_locale: ContextVar[str] = ContextVar("current_locale", default=SOURCE_LANGUAGE)
 
@@ -34,9 +34,13 @@ def available_languages() -> tuple[str, ...]:
 
 @cache
 def _catalog(language: str) -> gettext_module.NullTranslations:
+    """The language's .po file compiled in memory (Babel's catalog modules load with the first one)."""
     po = TRANSLATIONS_DIR / language / "LC_MESSAGES" / "messages.po"
     if not po.is_file():
         return gettext_module.NullTranslations()
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
     with po.open("rb") as handle:
         catalog = read_po(handle, locale=language)
     buffer = BytesIO()
@@ -68,9 +72,11 @@ def text_direction(language: str) -> str:
 @cache
 def language_name(code: str) -> str:
     """A language's name in that language ("Français", "العربية"), for pickers."""
+    if code in LANGUAGE_NAMES:
+        return LANGUAGE_NAMES[code]
     try:
         name = Locale.parse(code.replace("-", "_")).get_display_name(code.replace("-", "_"))
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnknownLocaleError):
         return code
     return (name or code)[:1].upper() + (name or code)[1:]
 
@@ -110,22 +116,3 @@ def choose_language(cookie: str | None, accept_language: str, offered: tuple[str
     if match is None:
         match = negotiate_locale([w.split("_")[0] for w in wanted if w], list(offered), sep="_")
     return match or offered[0]
-
-
-class LocaleMiddleware:
-    """Sets `current_locale` for each HTTP request from the languages the hub offers now."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            connection = HTTPConnection(scope)
-            language = choose_language(
-                connection.cookies.get(LANGUAGE_COOKIE),
-                connection.headers.get("accept-language", ""),
-                scope["app"].state.languages,
-            )
-            scope.setdefault("state", {})["language"] = language
-            current_locale.set(language)
-        await self.app(scope, receive, send)

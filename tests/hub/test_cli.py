@@ -1,6 +1,7 @@
 """The `hub` command, run in a subprocess as an admin or tutor would."""
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -83,3 +84,19 @@ def test_plugins_can_be_disabled_and_enabled(tmp_path: Path):
     unknown = hub("plugins", "enable", "nope", home=home)
     assert unknown.returncode == 1
     assert "no plugin called 'nope'" in unknown.stdout
+
+
+def test_serve_prepares_the_hub_without_loading_what_only_the_server_or_signing_needs(initialised: Path):
+    """`hub serve` runs these steps before it execs the server: FastAPI and cryptography would only
+    slow every start down (plugins import their routes in their hooks; the device key is read lazily)."""
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from hub import cli\n"
+        f"cli.prepare(cli.open_hub(Path({str(initialised)!r})))\n"
+        "loaded = {name.split('.')[0] for name in sys.modules}\n"
+        "print(sorted(loaded & {'fastapi', 'starlette', 'cryptography'}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"

@@ -137,3 +137,23 @@ def test_hub_translates_for_the_current_locale(language: str):
 def test_text_direction():
     assert i18n.text_direction("ar") == "rtl"
     assert i18n.text_direction("fr") == i18n.text_direction("es") == i18n.text_direction("en") == "ltr"
+
+
+def test_the_name_table_covers_what_the_hub_ships_as_babel_names_it():
+    from babel import Locale
+
+    from content import starter
+
+    shipped = set(i18n.available_languages())
+    shipped |= {folder.name.rsplit("-", 1)[1] for folder in starter.course_folders()}
+    assert shipped <= set(i18n.LANGUAGE_NAMES)  # a new catalog or starter language: add its name
+    for code, name in i18n.LANGUAGE_NAMES.items():
+        babel = Locale.parse(code).get_display_name(code)
+        assert name == babel[:1].upper() + babel[1:]
+
+
+def test_other_languages_are_named_by_babel_and_unknown_codes_as_they_are():
+    assert i18n.language_name("sw") == "Kiswahili"
+    assert i18n.language_name("en-GB") == "English (United Kingdom)"
+    assert i18n.language_name("qaa") == "qaa"  # private use: no name to show, and no error page
+    assert i18n.language_name("not a code") == "not a code"

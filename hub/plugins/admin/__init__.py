@@ -5,25 +5,26 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from fastapi import APIRouter, Request
-
 from hub import privacy
-from hub.home import Hub
 from hub.hookspecs import hookimpl
 from hub.i18n import gettext
 from hub.learners import Learner, Role
 from hub.nav import AdminPage, NavItem
-from hub.plugins.admin import keys, routes
 from hub.settings import load_settings
 
 if TYPE_CHECKING:
     import typer
+    from fastapi import APIRouter, Request
+
+    from hub.home import Hub
 
 RETENTION_CHECK_SECONDS = 3600
 
 
 @hookimpl
 def hub_routers(hub: Hub) -> list[APIRouter]:
+    from hub.plugins.admin import keys, routes
+
     return [routes.router, keys.router]
 
 

@@ -5,16 +5,17 @@ from __future__ import annotations
 import shutil
 import time
 from pathlib import Path
-from typing import Any
-
-from fastapi import APIRouter
+from typing import TYPE_CHECKING, Any
 
 from content.errors import ContentError
 from hub import imports
-from hub.home import Hub
 from hub.hookspecs import hookimpl
 from hub.jobs import JobError, JobFunction, Report
-from hub.plugins.imports import routes
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+
+    from hub.home import Hub
 
 STALE_UPLOAD_SECONDS = 24 * 3600
 
@@ -58,6 +59,8 @@ def clear_stale_uploads(hub: Hub) -> int:
 
 @hookimpl
 def hub_routers(hub: Hub) -> list[APIRouter]:
+    from hub.plugins.imports import routes
+
     return [routes.router]
 
 

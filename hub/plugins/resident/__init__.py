@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import TYPE_CHECKING
 
-from hub.home import Hub
 from hub.hookspecs import hookimpl
 from hub.i18n import gettext
 from hub.nav import NavItem
-from hub.plugins.resident import learning, profile
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter, Request
+
+    from hub.home import Hub
 
 
 @hookimpl
 def hub_routers(hub: Hub) -> list[APIRouter]:
+    from hub.plugins.resident import learning, profile
+
     return [learning.router, profile.router]
 
 

@@ -27,15 +27,15 @@ from hub.i18n import N_, gettext, language_name
 from hub.jobs import JobError
 from hub.library import CourseDetail
 from hub.pages import render
-from hub.plugins.media import file_headers
+from hub.plugins.media.routes import file_headers
 from hub.plugins.resident.learning import lesson_context
+from hub.plugins.studio import STUDIO as BASE
 from hub.plugins.studio import drafts, publish, transcode
 from hub.plugins.studio.drafts import Draft, DraftLesson, DraftProblem, StudioError
 from hub.sources import source_of
 from hub.topics import TOPIC_LABELS, kind_label, topic_label
 
 router = APIRouter(tags=["studio pages"], include_in_schema=False)
-BASE = "/tutor/studio"
 MAX_TEXT = 200_000
 CATEGORIES = ("health", "skills")
 LEVELS = ("beginner", "intermediate", "advanced")

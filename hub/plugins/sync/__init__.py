@@ -13,10 +13,7 @@ import weakref
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, Request
-
 from hub import jobs
-from hub.home import Hub
 from hub.hookspecs import hookimpl
 from hub.i18n import gettext, ngettext, when
 from hub.learners import Role
@@ -25,6 +22,9 @@ from hub.settings import CENTRAL_ROLE, ROLE_SETTING
 
 if TYPE_CHECKING:
     import typer
+    from fastapi import APIRouter, Request
+
+    from hub.home import Hub
 
 JOB_KIND = "sync"
 INTERVAL_SETTING = "sync_interval_minutes"

@@ -1,4 +1,4 @@
-"""Built-in plugin: the JSON API under /api/v1, described at /api/v1/openapi.json."""
+"""The JSON API's routes under /api/v1, and its docs page."""
 
 from __future__ import annotations
 
@@ -16,11 +16,10 @@ from hub import progress
 from hub.access import ANYONE, LEARNING
 from hub.deps import CurrentLearner, HubDep, WritingLearner
 from hub.home import Hub
-from hub.hookspecs import hookimpl
 from hub.library import CourseDetail
 from hub.pages import render
 from hub.plugins.resident.learning import media_url
-from hub.plugins.zim import lesson_html, zim_prefix
+from hub.plugins.zim.routes import lesson_html, zim_prefix
 from hub.sources import Source
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
@@ -267,8 +266,3 @@ def api_docs(request: Request) -> HTMLResponse:
     """The API described from its OpenAPI schema, as a page that needs no CDN or script."""
     schema = request.app.openapi()
     return render(request, "api_docs.html", schema=schema, paths=schema["paths"])
-
-
-@hookimpl
-def hub_routers(hub: Hub) -> list[APIRouter]:
-    return [router, docs_router]

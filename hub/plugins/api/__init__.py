@@ -1,0 +1,23 @@
+"""Built-in plugin: the JSON API under /api/v1, described at /api/v1/openapi.json.
+
+The hooks import their routes (and FastAPI) when the app is built, so the `hub` command
+line, which loads every plugin to collect its commands, starts without them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from hub.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+
+    from hub.home import Hub
+
+
+@hookimpl
+def hub_routers(hub: Hub) -> list[APIRouter]:
+    from hub.plugins.api import routes
+
+    return [routes.router, routes.docs_router]

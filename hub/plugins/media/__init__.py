@@ -1,0 +1,25 @@
+"""Built-in plugin: lesson files, served by hash with Range, ETag and long cache headers.
+
+A content-addressed file never changes, so browsers may keep it for a year.
+
+The hooks import their routes (and FastAPI) when the app is built, so the `hub` command
+line, which loads every plugin to collect its commands, starts without them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from hub.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+
+    from hub.home import Hub
+
+
+@hookimpl
+def hub_routers(hub: Hub) -> list[APIRouter]:
+    from hub.plugins.media import routes
+
+    return [routes.router]
