@@ -81,15 +81,24 @@ def language_name(code: str) -> str:
     return (name or code)[:1].upper() + (name or code)[1:]
 
 
+_SIZE_UNITS = (
+    (1024**3, N_("%(size)s GB"), "#,##0.0"),
+    (1024**2, N_("%(size)s MB"), "#,##0.0"),
+    (0, N_("%(size)s KB"), "#,##0.#"),
+)
+
+
 def file_size(size: int) -> str:
-    """A size as people read it, in the reader's number format: "850 KB", "12.5 MB", "3.1 GB"."""
+    """A size as people read it, in the reader's number format and units: "850 KB", "12,5 Mo"."""
     from babel.numbers import format_decimal
 
     locale = current_locale.get()
-    for unit, scale in (("GB", 1024**3), ("MB", 1024**2)):
+    for scale, unit, pattern in _SIZE_UNITS:
         if size >= scale:
-            return f"{format_decimal(size / scale, format='#,##0.0', locale=locale)} {unit}"
-    return f"{format_decimal(max(size / 1024, 0.1 if size else 0), format='#,##0.#', locale=locale)} KB"
+            amount = size / (scale or 1024)
+            amount = max(amount, 0.1) if size and not scale else amount
+            return gettext(unit) % {"size": format_decimal(amount, format=pattern, locale=locale)}
+    raise ValueError(f"a size cannot be negative: {size}")
 
 
 def when(iso_time: str | None) -> str:

@@ -157,3 +157,22 @@ def test_other_languages_are_named_by_babel_and_unknown_codes_as_they_are():
     assert i18n.language_name("en-GB") == "English (United Kingdom)"
     assert i18n.language_name("qaa") == "qaa"  # private use: no name to show, and no error page
     assert i18n.language_name("not a code") == "not a code"
+
+
+@pytest.mark.parametrize(
+    ("language", "size", "shown"),
+    [
+        ("en", 850 * 1024, "850 KB"),
+        ("en", 3 * 1024**3 + 100 * 1024**2, "3.1 GB"),
+        ("fr", int(12.5 * 1024**2), "12,5 Mo"),
+        ("fr", 10, "0,1 Ko"),
+        ("es", int(1.5 * 1024**2), "1,5 MB"),
+        ("ar", 2 * 1024**2, "2.0 ميغابايت"),  # Babel writes Arabic with Western digits and point
+    ],
+)
+def test_sizes_are_written_in_the_readers_numbers_and_units(language: str, size: int, shown: str):
+    token = i18n.current_locale.set(language)
+    try:
+        assert i18n.file_size(size) == shown
+    finally:
+        i18n.current_locale.reset(token)

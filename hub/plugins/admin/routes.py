@@ -29,8 +29,8 @@ def hub_state(hub: Hub) -> dict[str, object]:
     return {
         "courses": db.execute("SELECT count(*) FROM courses").fetchone()[0],
         "lessons": db.execute("SELECT count(*) FROM lessons").fetchone()[0],
-        "content_mb": content_bytes / 1024**2,
-        "free_gb": shutil.disk_usage(hub.home).free / 1024**3,
+        "content_bytes": content_bytes,
+        "free_bytes": shutil.disk_usage(hub.home).free,
         "learners": db.execute("SELECT count(*) FROM learners WHERE role = 'learner'").fetchone()[0],
         "guests": db.execute("SELECT count(*) FROM learners WHERE name IS NULL").fetchone()[0],
         "version": __version__,
