@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 from collections.abc import Callable, Collection, Sequence
@@ -64,6 +65,7 @@ FORMAT = "commons-hub-bundle"
 VERSION = 1
 SEGMENT_LINES = 5000
 MAX_BUNDLE_BYTES = 64 * 1024**2  # a bundle.json lists files, not changes: far below this
+SHOWN_BUNDLE_BYTES = 4 * 1024**2  # what the admin's page reads of one to show who wrote it
 BUNDLE_CONTEXT = b"commons-hub bundle v1\n"
 
 Progress = Callable[[int, int, str], None]
@@ -190,6 +192,7 @@ def export(
 
     This device's changes must be signed first (store.sign_pending, in a transaction).
     """
+    refuse_links(stick)
     folder = stick / ROOT / device.id
     acknowledged = _acknowledged(db)
     kept, dropped = [], 0
@@ -395,12 +398,31 @@ class Incoming:
         return sum(len(lines) for _, lines in self.segments)
 
 
-def _bundle_document(folder: Path) -> Any:
-    """A folder's bundle.json parsed, unchecked; ValueError when it is too large to be one."""
+def _bundle_document(folder: Path, limit: int = MAX_BUNDLE_BYTES) -> Any:
+    """A folder's bundle.json parsed, unchecked; ValueError when it is too large or too deep to be one."""
     path = folder / BUNDLE_FILE
-    if path.stat().st_size > MAX_BUNDLE_BYTES:
+    if path.stat().st_size > limit:
         raise ValueError(f"{path} is larger than any bundle.json")
-    return json.loads(path.read_bytes())
+    try:
+        return json.loads(path.read_bytes())
+    except RecursionError:
+        raise ValueError(f"{path} is nested deeper than any bundle.json") from None
+
+
+def refuse_links(stick: Path) -> None:
+    """Refuse a stick whose bundle folder holds a symbolic link: a bundle never has one, and a link
+    could make an export write or delete outside the stick (say, into the hub's own files)."""
+    root = stick / ROOT
+    if root.is_symlink():
+        raise BundleError(f"{root} is a link, which no bundle has: nothing was read or written")
+    for folder, folders, files in os.walk(root):
+        for name in folders + files:
+            if os.path.islink(os.path.join(folder, name)):
+                shown = Path(folder, name).relative_to(stick)
+                raise BundleError(
+                    f"the stick holds a link ({shown}), which no bundle has: nothing was read or written. "
+                    "Remove it, or use another stick"
+                )
 
 
 @dataclass(frozen=True)
@@ -417,12 +439,12 @@ class StickFolder:
 def folders_on(stick: Path) -> list[StickFolder]:
     """The hubs that wrote onto the stick, by device id; nothing here is trusted (read_stick checks)."""
     root = stick / ROOT
-    if not root.is_dir():
+    if not root.is_dir() or root.is_symlink():
         return []
     found = []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir() and p.name != BLOBS):
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink() and p.name != BLOBS):
         try:
-            signed = _bundle_document(folder)["signed"]
+            signed = _bundle_document(folder, SHOWN_BUNDLE_BYTES)["signed"]
             found.append(StickFolder(folder.name, str(signed.get("name", "")), str(signed["written_at"]),
                                      len(signed["courses"]), readable=True))  # fmt: skip
         except (OSError, ValueError, KeyError, TypeError):
@@ -473,6 +495,7 @@ def read_stick(
     root = stick / ROOT
     if not root.is_dir():
         raise BundleError(f"{stick} holds no Commons Hub bundle (no {ROOT} folder)")
+    refuse_links(stick)
     known, introduced = _trusted_keys(db)
     incoming = Incoming()
     folders = sorted(p for p in root.iterdir() if p.is_dir() and p.name not in (own, BLOBS))

@@ -121,20 +121,24 @@ def holds(db: Database, device: str, counter: int, signature: str) -> bool:
     return held is not None
 
 
-def retire_device(db: Database, device: str) -> int:
-    """Drop this hub's changes of `device` that no peer acknowledged; return how many. Call in a
-    transaction, before this hub takes a new key (adopt_device then logs what it holds anew).
+def leave_shared_device(db: Database, old: str, old_public_key: str, new: str) -> None:
+    """Make this hub write as `new` instead of `old`, a device id it shares with another hub (an SD
+    card copied). Call in a transaction, then `adopt_device(db, new)` logs what the hub holds anew.
 
-    For a hub copied from another hub's SD card: the changes it made under the shared id after
-    the copy collide with the other hub's; those no peer took are dropped here, and its
-    progress still leaves, under its new id. What peers acknowledged is history both share.
+    Every change of `old` is dropped here: those this hub made after the copy collide with the
+    other hub's, and the rest come back from peers, who hold the other hub's. The time this hub
+    counted as `old` moves to `new` (the time before the copy is then counted by both hubs), the
+    names it shared are shared again, and `old` stays known as a peer (the other hub).
     """
-    acknowledged = db.execute(
-        "SELECT coalesce(max(counter), 0) FROM peer_knowledge WHERE device_id = ?", [device]
-    ).fetchone()[0]
-    dropped = db.execute("DELETE FROM changes WHERE device_id = ? AND counter > ?", [device, acknowledged])
-    db.execute("UPDATE knowledge SET counter = ? WHERE device_id = ?", [acknowledged, device])
-    return dropped.rowcount
+    db.execute("DELETE FROM changes WHERE device_id = ?", [old])
+    db.execute("DELETE FROM knowledge WHERE device_id = ?", [old])
+    db.execute("UPDATE progress_time SET device_id = ? WHERE device_id = ?", [new, old])
+    db.execute("DELETE FROM learner_names WHERE learner_id IN (SELECT id FROM learners)")
+    db.execute(
+        "INSERT INTO devices (id, public_key, introduced_by, added_at) VALUES (?, ?, NULL, ?)"
+        " ON CONFLICT(id) DO NOTHING",
+        [old, old_public_key, datetime.now(UTC).isoformat(timespec="seconds")],
+    )
 
 
 def signature_of(db: Database, device: str, counter: int) -> str | None:

@@ -456,6 +456,9 @@ SUBRIP = b"1\r\n00:00:00,500 --> 00:00:01,800\r\nCool the burn under running wat
 def test_a_tutor_adds_captions_from_a_subrip_file_and_residents_get_them(tutor, resident, hub, tmp_path):
     new_course(tutor)
     video = add_lesson(tutor, "video", "Watch")
+    subrip = {"file": ("burn.srt", SUBRIP, "application/x-subrip")}
+    too_soon = tutor.post(f"{video}/captions", data={"language": "en"}, files=subrip)
+    assert too_soon.status_code == 400 and "Add the video first, then its captions." in too_soon.text
     with make_video(tmp_path / "clip.mp4", size="640x360").open("rb") as handle:
         save(tutor, video, files={"file": ("clip.mp4", handle, "video/mp4")}, title="Watch", body="A burn.")
     jobs.run_queued(hub, {"transcode": transcode.run})
@@ -468,9 +471,11 @@ def test_a_tutor_adds_captions_from_a_subrip_file_and_residents_get_them(tutor, 
     assert no_language.status_code == 400 and "Choose the language the captions are in." in no_language.text
     assert "captions" not in drafts.load_draft(hub, DRAFT).lesson("watch").meta
 
-    subrip = {"file": ("burn.srt", SUBRIP, "application/x-subrip")}
     added = tutor.post(f"{video}/captions", data={"language": "en"}, files=subrip, follow_redirects=False)
     assert added.status_code == 303
+    twice = tutor.post(f"{video}/captions", data={"language": "en"}, files=subrip)
+    assert twice.status_code == 400 and "captions in that language already" in twice.text
+    assert len(list((drafts.drafts_home(hub) / DRAFT / "media").glob("*.vtt"))) == 1  # no stray files
     [caption] = drafts.load_draft(hub, DRAFT).lesson("watch").meta["captions"]
     assert caption["label"] == "English" and caption["language"] == "en"
     stored = (drafts.drafts_home(hub) / DRAFT / caption["file"]).read_text()

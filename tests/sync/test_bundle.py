@@ -279,3 +279,17 @@ def test_a_hub_copied_from_another_hubs_sd_card_is_caught_and_nothing_is_taken_i
     _export(copy, other_stick)
     message = _refused(two, other_stick)
     assert "two hubs use the same device key" in message and "Nothing of it was taken in" in message
+
+    assert run_hub("device", "new", "--yes", home=copy.home).returncode == 0  # the copy takes its own key
+    copy = Hub(copy.home)
+    progress.record(copy.db, "cy", "c", "a", 0.3, seconds=45)
+    shutil.rmtree(other_stick)
+    _export(copy, other_stick)
+    _import(two, other_stick, copy.device.id)
+    _export(two, stick)
+    _import(one, stick, two.device.id)
+    assert stored_state(two) == stored_state(one)  # the copy's learner arrived, nothing clashed
+    assert ("cy", "c", "a") in {key[:3] for key in stored_state(two).lessons}
+    _export(two, other_stick)
+    _import(copy, other_stick, two.device.id)  # and the other hub's changes reach the copy
+    assert stored_state(copy) == stored_state(two)

@@ -4,6 +4,7 @@ refusal leaves the hub as it was."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -144,10 +145,9 @@ def test_choices_the_page_cannot_act_on_are_refused_and_queue_nothing(rooms):
     with _browser(two, Role.ADMIN) as admin:
         nothing = admin.post("/admin/bundles/import", data={"stick": _choice(two, stick)})
         assert nothing.status_code == 400 and "nothing to import" in nothing.text
-        elsewhere = admin.post("/admin/bundles/export", data={"stick": "99:"})
-        assert elsewhere.status_code == 400 and "was the USB stick removed?" in elsewhere.text
-        outside = admin.post("/admin/bundles/export", data={"stick": f"{_choice(two, stick)}../../etc"})
-        assert outside.status_code == 400 and "This stick cannot be used" in outside.text
+        for elsewhere in ("99:", f"{_choice(two, stick)}../../etc", f"{_choice(two, stick)}commons-hub"):
+            refused = admin.post("/admin/bundles/export", data={"stick": elsewhere})
+            assert refused.status_code == 400 and "is not offered any more" in refused.text
     with _browser(one, Role.ADMIN) as admin:
         _export_with_the_button(one, admin, stick)
     with _browser(two, Role.ADMIN) as admin:
@@ -180,3 +180,46 @@ def test_a_tutors_work_page_leaves_out_the_admins_jobs(rooms):
         _export_with_the_button(one, admin, stick)
         work = admin.get("/tutor/jobs").text
     assert "Nothing has run yet." in work and "bundle-export" not in work
+
+
+def test_a_stick_with_a_planted_link_is_refused_and_the_hubs_files_stay(rooms):
+    one, _, stick = rooms
+    (stick / bundle.ROOT / "someone").mkdir(parents=True)
+    (stick / bundle.ROOT / "someone" / bundle.BUNDLE_FILE).write_text('{"signed": {"courses": []}}')
+    data = b"a course file"
+    one.blobs.put_stream([data], hashlib.sha256(data).hexdigest(), len(data))
+    hub_blobs = one.blobs.root / "blobs"
+    (stick / bundle.ROOT / bundle.BLOBS).symlink_to(hub_blobs)  # export would sweep "its" blobs
+    held = sorted(hub_blobs.rglob("*"))
+    with _browser(one, Role.ADMIN) as admin:
+        failed = _export_with_the_button(one, admin, stick)
+    assert failed.state == "failed" and "the stick holds a link (commons-hub/blobs)" in failed.message
+    assert held and sorted(hub_blobs.rglob("*")) == held
+
+
+def test_a_stick_whose_bundle_is_nested_too_deep_still_shows_the_page(rooms):
+    one, _, stick = rooms
+    (stick / bundle.ROOT / "deep").mkdir(parents=True)
+    (stick / bundle.ROOT / "deep" / bundle.BUNDLE_FILE).write_text("[" * 100_000 + "]" * 100_000)
+    with _browser(one, Role.ADMIN) as admin:
+        page = admin.get("/admin/bundles")
+    assert page.status_code == 200 and "export did not finish" in page.text
+
+
+def test_an_import_whose_answer_cannot_be_written_back_says_what_came_in(rooms, monkeypatch):
+    one, two, stick = rooms
+    with _browser(one, Role.ADMIN) as admin:
+        _export_with_the_button(one, admin, stick)
+
+    def stick_pulled_out(*args: object, **kwargs: object) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(bundle, "export", stick_pulled_out)
+    with _browser(two, Role.ADMIN) as admin:
+        admin.post("/admin/bundles/import", data={"stick": _choice(two, stick), "trust": one.device.id})
+        job = _run_jobs(two)[0]
+        assert job.state == "done" and job.result["new_changes"] == 6
+        page = admin.get("/admin/bundles").text
+    assert "6 new progress changes taken in" in page
+    assert "answer could not be written back onto the stick: could not write onto" in page
+    assert stored_state(two) == logged_state(one, two)

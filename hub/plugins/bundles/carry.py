@@ -45,6 +45,7 @@ class StickImport:
     imported: list[dict[str, Any]] = field(default_factory=list)  # {"id", "version", "title"}
     refused: list[str] = field(default_factory=list)  # one plain sentence per course refused
     written_back: dict[str, Any] | None = None  # the export's figures (see export_summary)
+    write_back_error: str = ""  # why this hub's answer could not be written back (what came in stays)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -89,7 +90,12 @@ def import_from(
         refused=taken.refused,
     )
     if write_back:
-        outcome.written_back = export_summary(export_to(hub, stick, progress))
+        try:
+            outcome.written_back = export_summary(export_to(hub, stick, progress))
+        except bundle.BundleError as error:
+            outcome.write_back_error = str(error)
+        except OSError as error:
+            outcome.write_back_error = f"could not write onto {stick}: {error.strerror or error}"
     return outcome
 
 

@@ -17,7 +17,7 @@ from hub.home import Hub
 from hub.plugins.bundles import carry
 from hub.plugins.sync import client
 from sync import bundle, store
-from sync.device import KEY_FILE
+from sync.device import KEY_FILE, load_or_create
 
 bundle_app = typer.Typer(help="Carry progress and courses between hubs on a USB stick.", no_args_is_help=True)
 device_app = typer.Typer(help="This hub's identity as a device.", no_args_is_help=True)
@@ -145,22 +145,23 @@ def device_new(
 ) -> None:
     """Give this hub a device key of its own: for a hub made by copying another hub's SD card.
 
-    Its progress then leaves under the new id (peers must be introduced to it again); the changes
-    it made under the copied id that no peer took are dropped, so they never collide.
+    Its progress then leaves under the new id (other hubs' admins check it again); what it wrote
+    under the shared id is dropped, as the other hub's changes under it come back from peers.
     """
     hub = open_hub(home)
-    old = hub.device.id
-    if not yes and not typer.confirm(f"Replace device id {old} with a new one?"):
+    old = hub.device
+    if not yes and not typer.confirm(f"Replace device id {old.id} with a new one?"):
         raise typer.Exit(1)
+    keys = hub.home / "keys"
+    (keys / KEY_FILE).replace(keys / f"{KEY_FILE}.retired-{old.id}")
+    new = load_or_create(keys)
     with transaction(hub.db):
-        dropped = store.retire_device(hub.db, old)
-        key = hub.home / "keys" / KEY_FILE
-        key.replace(key.with_name(f"{KEY_FILE}.retired-{old}"))
+        store.leave_shared_device(hub.db, old.id, old.public_key, new.id)
         hub.set_setting(client.CENTRAL_SETTING, None)  # the enrolment was the other hub's
         hub.set_setting(client.STATUS_SETTING, None)
-    fresh = Hub(hub.home)
+        store.adopt_device(hub.db, new.id)
     console.print(
-        f"This hub's device id is now [bold]{fresh.device.id}[/] (it was {old}; {dropped} changes no peer"
-        " had taken were dropped and its progress is logged anew). Enrol it with the central server"
-        " with a new token, and let other hubs' admins check the new id."
+        f"This hub's device id is now [bold]{new.id}[/] (it was {old.id}); its progress is logged"
+        " anew under it. Enrol it with the central server with a new token, and let other hubs'"
+        " admins check the new id."
     )

@@ -77,13 +77,9 @@ def _stick(root: int, relative: str, path: Path) -> Stick:
 
 
 def chosen_stick(hub: Hub, choice: str) -> Path:
-    """The stick an admin picked ("<folder number>:<path inside it>"); ContentError if it is not offered."""
-    root_text, _, relative = choice.partition(":")
-    roots = imports.source_roots(hub)
-    if not root_text.isdigit():
-        raise ContentError("choose a USB stick first")
-    if relative:
-        return imports.resolve_source(roots, int(root_text), relative)
-    if int(root_text) >= len(roots):
-        raise ContentError("that folder is not offered any more (was the USB stick removed?)")
-    return roots[int(root_text)]
+    """The stick an admin picked ("<folder number>:<path inside it>") if the page offers it now;
+    ContentError otherwise (pulled out, or the mount folders changed since the page was shown)."""
+    for stick in find_sticks(hub):
+        if stick.choice == choice:
+            return stick.path
+    raise ContentError("that USB stick is not offered any more (was it removed?); look at the list again")

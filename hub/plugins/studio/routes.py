@@ -507,11 +507,16 @@ async def add_captions(request: Request, course_id: str, lesson_id: str, hub: Hu
     draft, lesson = found
     form = await request.form()
     upload, language = _upload(form, "file"), _text(form, "language", 20)
+    held = lesson.meta.get("captions", [])
     try:
+        if lesson.kind != "video" or not lesson.meta.get("media"):
+            raise StudioError(N_("Add the video first, then its captions."))
         if upload is None:
             raise StudioError(N_("Choose a caption file (.vtt or .srt)."))
         if not re.fullmatch(LANGUAGE_PATTERN, language):
             raise StudioError(N_("Choose the language the captions are in."))
+        if language in {caption.get("language") for caption in held}:
+            raise StudioError(N_("This video has captions in that language already; remove them first."))
         data = await run_in_threadpool(upload.file.read, MAX_CAPTION_BYTES + 1)
         try:
             vtt = to_webvtt(data)
@@ -520,8 +525,11 @@ async def add_captions(request: Request, course_id: str, lesson_id: str, hub: Hu
         name = f"{Path(upload.filename).stem or 'captions'}.{language}.vtt"
         caption = {"file": drafts.store_media(draft, io.BytesIO(vtt), name), "language": language,
                    "label": _text(form, "label", 80) or language_name(language)}  # fmt: skip
-        captions = [*lesson.meta.get("captions", []), caption]
-        drafts.save_lesson(draft, lesson, {**lesson.meta, "captions": captions}, lesson.body)
+        try:
+            drafts.save_lesson(draft, lesson, {**lesson.meta, "captions": [*held, caption]}, lesson.body)
+        except DraftProblem:
+            (draft.root / caption["file"]).unlink(missing_ok=True)
+            raise
     except (StudioError, DraftProblem) as error:
         return _lesson_page(request, hub, draft, lesson, 400, error=_message(error))
     return _see(f"{_draft_url(draft)}/lessons/{lesson.id}?added=1#captions")
