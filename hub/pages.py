@@ -10,13 +10,40 @@ import jinja2
 import pluggy
 from fastapi import Request
 from fastapi.responses import HTMLResponse
+from markupsafe import Markup
 
 from hub import i18n
 from hub.deps import csrf_token
 from hub.learners import role_label
+from hub.library import CourseCard
 from hub.plugins import plugin_folder
+from hub.topics import topic_label
 
 CORE_TEMPLATES = Path(__file__).parent / "templates"
+CARD_CACHE_SIZE = 2048
+
+
+class CourseCards:
+    """Course cards rendered once per course version, source mark, language and size.
+
+    The home page and the course list show the same cards to every phone; rendering each
+    card's macro on every request was most of those pages' time. A course's card changes only
+    with its version or its mark, which are in the key (a new import makes a new version).
+    """
+
+    def __init__(self, environment: jinja2.Environment) -> None:
+        self.environment = environment
+        self.cards: dict[tuple[object, ...], Markup] = {}
+
+    def __call__(self, course: CourseCard, compact: bool = False) -> Markup:
+        key = (course.id, course.version, course.source, i18n.current_locale.get(), compact)
+        card = self.cards.get(key)
+        if card is None:
+            if len(self.cards) >= CARD_CACHE_SIZE:
+                self.cards.clear()
+            macros = self.environment.get_template("_macros.html").module
+            card = self.cards[key] = macros.course_card(course, topic_label, compact)  # type: ignore[attr-defined]
+        return card
 
 
 def build_environment(manager: pluggy.PluginManager) -> jinja2.Environment:
@@ -35,6 +62,7 @@ def build_environment(manager: pluggy.PluginManager) -> jinja2.Environment:
     environment.globals["role_label"] = role_label
     environment.globals["file_size"] = i18n.file_size
     environment.globals["when"] = i18n.when
+    environment.globals["course_card"] = CourseCards(environment)
     for functions in manager.hook.hub_template_globals():
         environment.globals.update(functions)
     return environment

@@ -166,3 +166,16 @@ def test_no_page_has_inline_script_or_external_assets(client: TestClient):
         page = client.get(url).text
         assert "<script" not in page
         assert "http://" not in page.replace("http://hub.test", "") and "https://" not in page
+
+
+def test_course_cards_are_kept_per_language_and_mark(client: TestClient, hub):
+    english = client.get("/courses").text
+    assert " lessons<" in english and "Made locally, not verified" in english
+    client.get("/language/fr?next=/courses")
+    french = client.get("/courses").text
+    assert " leçons<" in french and " lessons<" not in french  # the English card is not shown again
+    hub.db.execute("UPDATE courses SET origin = 'starter' WHERE id = 'sample-course'")  # another mark
+    hub.db.execute("UPDATE settings SET value = value + 1 WHERE key = 'library_generation'")
+    client.get("/language/en?next=/courses")
+    again = client.get("/courses").text
+    assert "Came with Commons Hub" in again and "Made locally, not verified" not in again
