@@ -2,7 +2,8 @@
 
 Installed is not enabled: the hub keeps the set of enabled plugin names in its settings
 (`hub plugins list|enable|disable`). Third-party plugins come from the entry-point
-group "hub".
+group "hub". A plugin's hooks import its routes (and so FastAPI) inside the hook that needs
+them: the `hub` command line loads every plugin to collect its commands, and starts without.
 """
 
 from __future__ import annotations

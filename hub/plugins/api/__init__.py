@@ -1,7 +1,4 @@
 """Built-in plugin: the JSON API under /api/v1, described at /api/v1/openapi.json.
-
-The hooks import their routes (and FastAPI) when the app is built, so the `hub` command
-line, which loads every plugin to collect its commands, starts without them.
 """
 
 from __future__ import annotations

@@ -1,7 +1,4 @@
 """Built-in plugin: the join page, with the hub's address and a QR code for phones to scan.
-
-The hooks import their routes (and FastAPI) when the app is built, so the `hub` command
-line, which loads every plugin to collect its commands, starts without them.
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
 """Built-in plugin: lesson files, served by hash with Range, ETag and long cache headers.
 
 A content-addressed file never changes, so browsers may keep it for a year.
-
-The hooks import their routes (and FastAPI) when the app is built, so the `hub` command
-line, which loads every plugin to collect its commands, starts without them.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -460,31 +461,50 @@ def delete_question(request: Request, course_id: str, lesson_id: str, index: int
     return _drop_item(request, hub, course_id, lesson_id, "questions", index)
 
 
+async def _add_item(
+    request: Request, hub: Hub, course_id: str, lesson_id: str, key: str,
+    make: Callable[[Draft, DraftLesson, FormData], Awaitable[dict[str, Any]]],
+) -> Response:  # fmt: skip
+    """Add a picture or a caption file to a lesson's `key` list: `make` checks the form and keeps
+    the file; a lesson the content reader then refuses gets its file removed again."""
+    found = _lesson_or_404(request, hub, course_id, lesson_id)
+    if isinstance(found, Response):
+        return found
+    draft, lesson = found
+    form = await request.form()
+    try:
+        item = await make(draft, lesson, form)
+        try:
+            drafts.save_lesson(
+                draft, lesson, {**lesson.meta, key: [*lesson.meta.get(key, []), item]}, lesson.body
+            )
+        except DraftProblem:
+            (draft.root / item["file"]).unlink(missing_ok=True)
+            raise
+    except (StudioError, DraftProblem) as error:
+        return _lesson_page(request, hub, draft, lesson, 400, error=_message(error))
+    return _see(f"{_draft_url(draft)}/lessons/{lesson.id}?added=1#{key}")
+
+
+async def _new_image(draft: Draft, lesson: DraftLesson, form: FormData) -> dict[str, Any]:
+    upload, alt = _upload(form, "file"), _text(form, "alt", 1000)
+    if upload is None or not upload.filename.lower().endswith(IMAGE_SUFFIXES):
+        raise StudioError(N_("Choose a picture (PNG, JPEG, WebP or GIF)."))
+    if not alt:
+        raise StudioError(N_("Describe the picture in a few words, for people who cannot see it."))
+    image = {"file": drafts.store_media(draft, upload.file, upload.filename), "alt": alt}
+    if caption := _text(form, "caption", 500):
+        image["caption"] = caption
+    return image
+
+
 @router.post(
     f"{BASE}/drafts/{{course_id}}/lessons/{{lesson_id}}/images",
     response_class=HTMLResponse,
     dependencies=[UPLOAD, TUTOR],
 )
 async def add_image(request: Request, course_id: str, lesson_id: str, hub: HubDep) -> Response:
-    found = _lesson_or_404(request, hub, course_id, lesson_id)
-    if isinstance(found, Response):
-        return found
-    draft, lesson = found
-    form = await request.form()
-    upload, alt = _upload(form, "file"), _text(form, "alt", 1000)
-    try:
-        if upload is None or not upload.filename.lower().endswith(IMAGE_SUFFIXES):
-            raise StudioError(N_("Choose a picture (PNG, JPEG, WebP or GIF)."))
-        if not alt:
-            raise StudioError(N_("Describe the picture in a few words, for people who cannot see it."))
-        image = {"file": drafts.store_media(draft, upload.file, upload.filename), "alt": alt}
-        if caption := _text(form, "caption", 500):
-            image["caption"] = caption
-        images = [*lesson.meta.get("images", []), image]
-        drafts.save_lesson(draft, lesson, {**lesson.meta, "images": images}, lesson.body)
-    except (StudioError, DraftProblem) as error:
-        return _lesson_page(request, hub, draft, lesson, 400, error=_message(error))
-    return _see(f"{_draft_url(draft)}/lessons/{lesson.id}?added=1#images")
+    return await _add_item(request, hub, course_id, lesson_id, "images", _new_image)
 
 
 @router.post(
@@ -494,6 +514,26 @@ def delete_image(request: Request, course_id: str, lesson_id: str, index: int, h
     return _drop_item(request, hub, course_id, lesson_id, "images", index)
 
 
+async def _new_captions(draft: Draft, lesson: DraftLesson, form: FormData) -> dict[str, Any]:
+    upload, language = _upload(form, "file"), _text(form, "language", 20)
+    if lesson.kind != "video" or not lesson.meta.get("media"):
+        raise StudioError(N_("Add the video first, then its captions."))
+    if upload is None:
+        raise StudioError(N_("Choose a caption file (.vtt or .srt)."))
+    if not re.fullmatch(LANGUAGE_PATTERN, language):
+        raise StudioError(N_("Choose the language the captions are in."))
+    if language in {caption.get("language") for caption in lesson.meta.get("captions", [])}:
+        raise StudioError(N_("This video has captions in that language already; remove them first."))
+    data = await run_in_threadpool(upload.file.read, MAX_CAPTION_BYTES + 1)
+    try:
+        vtt = to_webvtt(data)
+    except ContentError as error:
+        raise StudioError(N_("These captions cannot be used: %(reason)s."), reason=str(error)) from None
+    name = f"{Path(upload.filename).stem or 'captions'}.{language}.vtt"
+    return {"file": drafts.store_media(draft, io.BytesIO(vtt), name), "language": language,
+            "label": _text(form, "label", 80) or language_name(language)}  # fmt: skip
+
+
 @router.post(
     f"{BASE}/drafts/{{course_id}}/lessons/{{lesson_id}}/captions",
     response_class=HTMLResponse,
@@ -501,38 +541,7 @@ def delete_image(request: Request, course_id: str, lesson_id: str, index: int, h
 )
 async def add_captions(request: Request, course_id: str, lesson_id: str, hub: HubDep) -> Response:
     """Captions for a video, from a WebVTT or SubRip file, in one language (a video may have several)."""
-    found = _lesson_or_404(request, hub, course_id, lesson_id)
-    if isinstance(found, Response):
-        return found
-    draft, lesson = found
-    form = await request.form()
-    upload, language = _upload(form, "file"), _text(form, "language", 20)
-    held = lesson.meta.get("captions", [])
-    try:
-        if lesson.kind != "video" or not lesson.meta.get("media"):
-            raise StudioError(N_("Add the video first, then its captions."))
-        if upload is None:
-            raise StudioError(N_("Choose a caption file (.vtt or .srt)."))
-        if not re.fullmatch(LANGUAGE_PATTERN, language):
-            raise StudioError(N_("Choose the language the captions are in."))
-        if language in {caption.get("language") for caption in held}:
-            raise StudioError(N_("This video has captions in that language already; remove them first."))
-        data = await run_in_threadpool(upload.file.read, MAX_CAPTION_BYTES + 1)
-        try:
-            vtt = to_webvtt(data)
-        except ContentError as error:
-            raise StudioError(N_("These captions cannot be used: %(reason)s."), reason=str(error)) from None
-        name = f"{Path(upload.filename).stem or 'captions'}.{language}.vtt"
-        caption = {"file": drafts.store_media(draft, io.BytesIO(vtt), name), "language": language,
-                   "label": _text(form, "label", 80) or language_name(language)}  # fmt: skip
-        try:
-            drafts.save_lesson(draft, lesson, {**lesson.meta, "captions": [*held, caption]}, lesson.body)
-        except DraftProblem:
-            (draft.root / caption["file"]).unlink(missing_ok=True)
-            raise
-    except (StudioError, DraftProblem) as error:
-        return _lesson_page(request, hub, draft, lesson, 400, error=_message(error))
-    return _see(f"{_draft_url(draft)}/lessons/{lesson.id}?added=1#captions")
+    return await _add_item(request, hub, course_id, lesson_id, "captions", _new_captions)
 
 
 @router.post(

@@ -3,9 +3,6 @@
 A zim lesson names one article inside a ZIM file the hub keeps whole as a blob (see
 content/importers/zim.py for why). The lesson page shows the article sanitised; /zim/<hash>/<path>
 serves any other article of the same ZIM as a page, and its images, so links inside work.
-
-The hooks import their routes (and FastAPI) when the app is built, so the `hub` command
-line, which loads every plugin to collect its commands, starts without them.
 """
 
 from __future__ import annotations
