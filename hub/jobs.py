@@ -18,6 +18,7 @@ import time
 import weakref
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,8 @@ MAX_ATTEMPTS = 3
 STATE_LABELS = {"queued": N_("Waiting"), "running": N_("Running"), "done": N_("Done"), "failed": N_("Failed")}
 POLL_SECONDS = 1.0  # how often an idle runner looks for jobs queued by another process
 REPORT_SECONDS = 0.5  # progress is written at most this often
+KEEP_FINISHED_DAYS = 30  # finished jobs are shown this long, then forgotten (a sync runs every few minutes)
+FORGET_EVERY_SECONDS = 3600
 
 
 class JobError(Exception):
@@ -108,6 +111,13 @@ def recent_jobs(db: Database, kinds: Collection[str], limit: int = 50) -> list[J
         [*kinds, limit],
     ).fetchall()
     return [_job(row) for row in rows]
+
+
+def forget_finished(db: Database, days: int = KEEP_FINISHED_DAYS) -> int:
+    """Delete jobs that ended more than `days` ago; return how many."""
+    cutoff = (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="seconds")
+    cursor = db.execute("DELETE FROM jobs WHERE state IN ('done', 'failed') AND updated_at < ?", [cutoff])
+    return cursor.rowcount
 
 
 def _boot_id() -> str:
@@ -248,12 +258,16 @@ class JobRunner:
         self._thread.join(timeout)
 
     def _loop(self) -> None:
+        forgotten_at = 0.0
         while not self._stopping:
             hub = self._hub_ref()
             if hub is None or not hub.home.is_dir():
                 return
             try:
                 run_queued(hub, self.functions)
+                if time.monotonic() - forgotten_at > FORGET_EVERY_SECONDS:
+                    forget_finished(hub.db)
+                    forgotten_at = time.monotonic()
             except Exception:
                 log.exception("the job runner stumbled; it goes on")
             del hub

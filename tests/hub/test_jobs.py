@@ -139,3 +139,15 @@ def test_a_job_killed_mid_run_runs_again_after_a_restart(tmp_path: Path):
     assert jobs.run_queued(hub, {"slow": lambda hub, params, report: {"finished": True}}) == 1
     job = jobs.get_job(hub.db, job_id)
     assert (job.state, job.attempts, job.result) == ("done", 2, {"finished": True})
+
+
+def test_finished_jobs_are_forgotten_after_a_month_and_waiting_ones_never(hub: Hub):
+    old_done, old_waiting = jobs.submit(hub.db, "count", {"to": 1}), jobs.submit(hub.db, "other", {})
+    jobs.run_queued(hub, KINDS)
+    recent = jobs.submit(hub.db, "count", {"to": 1})
+    jobs.run_queued(hub, KINDS)
+    hub.db.execute("UPDATE jobs SET updated_at = '2026-01-01T00:00:00+00:00' WHERE id IN (?, ?)",
+                   [old_done, old_waiting])  # fmt: skip
+    assert jobs.forget_finished(hub.db) == 1
+    assert jobs.get_job(hub.db, old_done) is None
+    assert jobs.get_job(hub.db, old_waiting).state == "queued" and jobs.get_job(hub.db, recent) is not None
