@@ -41,14 +41,19 @@ def check_relative(name: str) -> PurePosixPath:
     return path
 
 
-def safe_file(root: Path, name: str) -> Path:
-    """The real file `name` below `root`, refusing escapes and symbolic links."""
-    relative = check_relative(name)
+def path_below(root: Path, name: str) -> Path:
+    """`name` below `root` (it may not exist), refusing escapes and any symbolic link on the way."""
     current = root
-    for part in relative.parts:
+    for part in check_relative(name).parts:
         current = current / part
         if current.is_symlink():
             raise ContentError(f"{name!r} is a symbolic link, which is not allowed")
+    return current
+
+
+def safe_file(root: Path, name: str) -> Path:
+    """The real file `name` below `root`, refusing escapes and symbolic links."""
+    current = path_below(root, name)
     if not current.is_file():
         raise ContentError(f"file {name!r} is missing")
     return current

@@ -18,7 +18,7 @@ from pathlib import Path
 from content.errors import ContentError
 from content.importers import SOURCE_SUFFIXES, ImportOptions, Preview, importer_for
 from content.package import open_package
-from content.paths import check_relative
+from content.paths import path_below
 from hub import library, sources
 from hub.home import Hub
 from hub.settings import load_settings
@@ -225,11 +225,7 @@ def resolve_source(roots: list[Path], root: int, relative: str) -> Path:
     """The path a tutor chose, refused unless it lies inside an offered folder with no link on the way."""
     if not 0 <= root < len(roots):
         raise ContentError("that folder is not offered for import (was the USB stick removed?)")
-    current = roots[root]
-    for part in check_relative(relative).parts:
-        current = current / part
-        if current.is_symlink():
-            raise ContentError(f"{relative!r} is a symbolic link, which is not allowed")
+    current = path_below(roots[root], relative)
     if not current.exists():
         raise ContentError(f"{relative!r} is not there any more (was the USB stick removed?)")
     return current
