@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +34,11 @@ class Stick:
 
     @property
     def choice(self) -> str:
-        return f"{self.root}:{self.relative}"
+        return _choice(self.root, self.relative)
+
+
+def _choice(root: int, relative: str) -> str:
+    return f"{root}:{relative}"
 
 
 def _is_stick(path: Path) -> bool:
@@ -55,17 +60,18 @@ def _below(folder: Path, depth: int) -> list[Path]:
     return found
 
 
-def find_sticks(hub: Hub) -> list[Stick]:
+def _places(hub: Hub) -> Iterator[tuple[int, str, Path]]:
+    """(folder number, path inside it, path) of every stick offered now; reads no stick's files."""
     roots = imports.source_roots(hub)
     added = {Path(name) for name in load_settings(hub).import_folders}
-    sticks = []
     for index, root in enumerate(roots):
-        candidates = [root, *_below(root, MOUNT_DEPTH)]
-        for path in candidates:
+        for path in [root, *_below(root, MOUNT_DEPTH)]:
             if (path == root and root in added) or _is_stick(path):
-                relative = "" if path == root else path.relative_to(root).as_posix()
-                sticks.append(_stick(index, relative, path))
-    return sticks
+                yield index, "" if path == root else path.relative_to(root).as_posix(), path
+
+
+def find_sticks(hub: Hub) -> list[Stick]:
+    return [_stick(index, relative, path) for index, relative, path in _places(hub)]
 
 
 def _stick(root: int, relative: str, path: Path) -> Stick:
@@ -79,7 +85,7 @@ def _stick(root: int, relative: str, path: Path) -> Stick:
 def chosen_stick(hub: Hub, choice: str) -> Path:
     """The stick an admin picked ("<folder number>:<path inside it>") if the page offers it now;
     ContentError otherwise (pulled out, or the mount folders changed since the page was shown)."""
-    for stick in find_sticks(hub):
-        if stick.choice == choice:
-            return stick.path
+    for index, relative, path in _places(hub):
+        if _choice(index, relative) == choice:
+            return path
     raise ContentError("that USB stick is not offered any more (was it removed?); look at the list again")
