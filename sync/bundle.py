@@ -432,7 +432,6 @@ class StickFolder:
     device: str
     name: str = ""
     written_at: str = ""
-    courses: int = 0
     readable: bool = False  # False: bundle.json is missing or damaged (an export that did not finish)
 
 
@@ -445,8 +444,8 @@ def folders_on(stick: Path) -> list[StickFolder]:
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink() and p.name != BLOBS):
         try:
             signed = _bundle_document(folder, SHOWN_BUNDLE_BYTES)["signed"]
-            found.append(StickFolder(folder.name, str(signed.get("name", "")), str(signed["written_at"]),
-                                     len(signed["courses"]), readable=True))  # fmt: skip
+            name, written_at = str(signed.get("name", "")), str(signed["written_at"])
+            found.append(StickFolder(folder.name, name, written_at, readable=True))
         except (OSError, ValueError, KeyError, TypeError):
             found.append(StickFolder(folder.name))
     return found
@@ -479,7 +478,7 @@ def _read_signed(folder: Path, device_id: str, public_key: str | None) -> dict[s
     return signed
 
 
-def _trusted_keys(db: Database) -> tuple[dict[str, str], set[str]]:
+def known_devices(db: Database) -> tuple[dict[str, str], set[str]]:
     """Every device key this hub knows, and the devices an admin introduced (they may sign bundles)."""
     rows = db.execute("SELECT id, public_key, introduced_by FROM devices").fetchall()
     return {r[0]: r[1] for r in rows}, {r[0] for r in rows if r[2] is None}
@@ -496,7 +495,7 @@ def read_stick(
     if not root.is_dir():
         raise BundleError(f"{stick} holds no Commons Hub bundle (no {ROOT} folder)")
     refuse_links(stick)
-    known, introduced = _trusted_keys(db)
+    known, introduced = known_devices(db)
     incoming = Incoming()
     folders = sorted(p for p in root.iterdir() if p.is_dir() and p.name not in (own, BLOBS))
     for folder in folders:

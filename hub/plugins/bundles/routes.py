@@ -31,16 +31,11 @@ class StickRefused(Exception):
     """A choice the page cannot act on; the message is for the admin."""
 
 
-def _introduced(hub: Hub) -> set[str]:
-    """The devices whose sticks this hub reads without asking (introduced by an admin or the centre)."""
-    return {row[0] for row in hub.db.execute("SELECT id FROM devices WHERE introduced_by IS NULL")}
-
-
 def bundles_page(request: Request, hub: Hub, status_code: int = 200, error: str = "") -> HTMLResponse:
     recent = jobs.recent_jobs(hub.db, KINDS, limit=10)
     return render(
         request, "bundles.html", status_code=status_code, error=error, sticks=sticks.find_sticks(hub),
-        device_id=hub.device.id, introduced=_introduced(hub), jobs=recent,
+        device_id=hub.device.id, introduced=bundle.known_devices(hub.db)[1], jobs=recent,
         running=any(not job.finished for job in recent),
         state_label=lambda state: gettext(jobs.STATE_LABELS[state]),
     )  # fmt: skip
