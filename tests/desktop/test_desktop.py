@@ -33,6 +33,7 @@ import pytest
 from desktop.server import DEFAULT_PORT, HubServer, ServerError, bind
 from hub.address import lan_address
 from hub.home import Hub
+from tests.processes import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "desktop"
@@ -60,12 +61,6 @@ def window_env() -> dict[str, str]:
         "QTWEBENGINE_CHROMIUM_FLAGS": "--no-sandbox --disable-gpu",
         "HUB_DESKTOP_SELFTEST": "1",
     }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def get(url: str) -> tuple[int, str] | None:

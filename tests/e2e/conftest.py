@@ -11,7 +11,6 @@ contexts (fresh cookies: a new phone), so tests that need a clean learner get on
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,8 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Response, sync_playwright
+
+from tests.processes import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "e2e"
@@ -62,12 +63,6 @@ def _needs_chromium() -> None:
     """Checked before the other fixtures, so a missing browser skips without starting a server."""
     if not CHROMIUM.exists():
         browser_unavailable(f"{CHROMIUM} is missing: install Debian's chromium to run the browser tests")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def http_status(url: str) -> int | None:

@@ -29,7 +29,6 @@ import os
 import random
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -49,6 +48,7 @@ from content.blobs import CHUNK, PART_SUFFIX, BlobStore, hash_file
 from content.errors import ContentError
 from content.package import build_package
 from tests.conftest import SAMPLE_COURSE, run_hub, write_course
+from tests.processes import free_port
 
 SEED = int(os.environ.get("HUB_POWER_CUT_SEED", "20240607"))
 ROUNDS = 15
@@ -183,12 +183,6 @@ class Phone:
                     # The cut is set before the kill, so an error with it unset came before the kill.
                     ledger.early_errors.append(repr(error))
                 return
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Processes:
