@@ -535,53 +535,47 @@ def targets_report(result: dict) -> list[dict]:
     hub, starts = result["hub"], result["starts"]
     load = {e["key"]: e for e in hub.get("endpoints", [])}
     rows = []
+
+    def row(target: str, value: str, met: bool) -> None:
+        rows.append({"target": target, "value": value, "met": met})
+
     for key in ("home", "home_learner"):
         if key in load:
             e = load[key]
-            rows.append(
-                {
-                    "target": f"{e['label']}: >= {TARGETS['home_rps_min']:.0f} req/s",
-                    "value": f"{e['rps_median']:.0f} req/s",
-                    "met": e["rps_median"] >= TARGETS["home_rps_min"],
-                }
+            row(
+                f"{e['label']}: >= {TARGETS['home_rps_min']:.0f} req/s",
+                f"{e['rps_median']:.0f} req/s",
+                e["rps_median"] >= TARGETS["home_rps_min"],
             )
-            rows.append(
-                {
-                    "target": f"{e['label']}: p95 <= {TARGETS['home_p95_ms_max']:.0f} ms",
-                    "value": f"{e['p95_ms_median']:.1f} ms",
-                    "met": e["p95_ms_median"] <= TARGETS["home_p95_ms_max"],
-                }
+            row(
+                f"{e['label']}: p95 <= {TARGETS['home_p95_ms_max']:.0f} ms",
+                f"{e['p95_ms_median']:.1f} ms",
+                e["p95_ms_median"] <= TARGETS["home_p95_ms_max"],
             )
     if "hub_cold" in starts:
-        rows.append(
-            {
-                "target": f"cold start <= {TARGETS['cold_start_s_max']:g} s",
-                "value": f"{starts['hub_cold']['median_s']:.2f} s",
-                "met": starts["hub_cold"]["median_s"] <= TARGETS["cold_start_s_max"],
-            }
+        cold = starts["hub_cold"]["median_s"]
+        row(
+            f"cold start <= {TARGETS['cold_start_s_max']:g} s",
+            f"{cold:.2f} s",
+            cold <= TARGETS["cold_start_s_max"],
         )
     if "hub_warm" in starts:
-        rows.append(
-            {
-                "target": f"warm start <= {TARGETS['warm_start_s_max']:g} s",
-                "value": f"{starts['hub_warm']['median_s']:.2f} s",
-                "met": starts["hub_warm"]["median_s"] <= TARGETS["warm_start_s_max"],
-            }
+        warm, idle = starts["hub_warm"]["median_s"], starts["hub_warm"]["idle_rss_mb_median"]
+        row(
+            f"warm start <= {TARGETS['warm_start_s_max']:g} s",
+            f"{warm:.2f} s",
+            warm <= TARGETS["warm_start_s_max"],
         )
-        rows.append(
-            {
-                "target": f"idle RSS <= {TARGETS['idle_rss_mb_max']:g} MB (warm start)",
-                "value": f"{starts['hub_warm']['idle_rss_mb_median']:.1f} MB",
-                "met": starts["hub_warm"]["idle_rss_mb_median"] <= TARGETS["idle_rss_mb_max"],
-            }
+        row(
+            f"idle RSS <= {TARGETS['idle_rss_mb_max']:g} MB (warm start)",
+            f"{idle:.1f} MB",
+            idle <= TARGETS["idle_rss_mb_max"],
         )
     if "idle_rss_mb" in hub:
-        rows.append(
-            {
-                "target": f"idle RSS <= {TARGETS['idle_rss_mb_max']:g} MB (load server, fresh home)",
-                "value": f"{hub['idle_rss_mb']:.1f} MB",
-                "met": hub["idle_rss_mb"] <= TARGETS["idle_rss_mb_max"],
-            }
+        row(
+            f"idle RSS <= {TARGETS['idle_rss_mb_max']:g} MB (load server, fresh home)",
+            f"{hub['idle_rss_mb']:.1f} MB",
+            hub["idle_rss_mb"] <= TARGETS["idle_rss_mb_max"],
         )
     return rows
 
