@@ -81,11 +81,7 @@ def language_name(code: str) -> str:
     return (name or code)[:1].upper() + (name or code)[1:]
 
 
-_SIZE_UNITS = (
-    (1024**3, N_("%(size)s GB"), "#,##0.0"),
-    (1024**2, N_("%(size)s MB"), "#,##0.0"),
-    (0, N_("%(size)s KB"), "#,##0.#"),
-)
+_SIZE_UNITS = ((1024**3, N_("%(size)s GB")), (1024**2, N_("%(size)s MB")))
 
 
 def file_size(size: int) -> str:
@@ -93,12 +89,11 @@ def file_size(size: int) -> str:
     from babel.numbers import format_decimal
 
     locale = current_locale.get()
-    for scale, unit, pattern in _SIZE_UNITS:
+    for scale, unit in _SIZE_UNITS:
         if size >= scale:
-            amount = size / (scale or 1024)
-            amount = max(amount, 0.1) if size and not scale else amount
-            return gettext(unit) % {"size": format_decimal(amount, format=pattern, locale=locale)}
-    raise ValueError(f"a size cannot be negative: {size}")
+            return gettext(unit) % {"size": format_decimal(size / scale, format="#,##0.0", locale=locale)}
+    kilobytes = max(size / 1024, 0.1) if size else 0  # a tiny file is not "0 KB"
+    return gettext(N_("%(size)s KB")) % {"size": format_decimal(kilobytes, format="#,##0.#", locale=locale)}
 
 
 def when(iso_time: str | None) -> str:
