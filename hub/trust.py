@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import secrets
-from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -37,6 +36,7 @@ from content.signing import (
 from hub.db import transaction
 from hub.i18n import N_
 from hub.learners import LearnerError
+from hub.library import now
 from hub.sources import TrustedKey
 
 KEYS_FOLDER = "keys"
@@ -77,7 +77,7 @@ def trust_key(db: Database, key: PublicKey, name: str) -> TrustedKey:
     stored manifest and signature must match this key before they count as verified.
     """
     name = _check_name(name)
-    added = datetime.now(UTC).isoformat(timespec="seconds")
+    added = now()
     with transaction(db):
         row = db.execute("SELECT public_key FROM trusted_keys WHERE key_id = ?", [key.id]).fetchone()
         if row and row[0] != key.fingerprint:

@@ -25,7 +25,6 @@ import re
 import shutil
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -88,10 +87,6 @@ class NotIntroduced(BundleError):
 
 def no_progress(done: int, total: int, message: str) -> None:
     """Progress reports go nowhere unless a caller shows them."""
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 # --- export -------------------------------------------------------------------------------
@@ -235,7 +230,7 @@ def export(
         "device": device.id,
         "name": name,
         "public_key": device.public_key,
-        "written_at": _now(),
+        "written_at": store.now(),
         "knowledge": vector,
         "devices": {w: keys[w] for w in sorted(writers)},
         "files": files,
@@ -568,7 +563,7 @@ class ImportResult:
 
 def apply(db: Database, incoming: Incoming) -> ImportResult:
     """Store what `read_stick` checked. Call in one transaction: all of it becomes visible at once."""
-    stamp = _now()
+    stamp = store.now()
     for device, (key, introduced_by) in incoming.keys.items():
         db.execute(
             "INSERT INTO devices (id, public_key, introduced_by, added_at) VALUES (?, ?, ?, ?)"

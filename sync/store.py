@@ -107,15 +107,25 @@ class DeviceConflict(Exception):
         )
 
 
+def now() -> str:
+    """The time as the sync stores it (UTC, to the second)."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _held(db: Database, device: str, counter: int) -> tuple[str | None] | None:
+    """The signature of a change this hub holds, in a row (None in it: not signed yet); None if not held."""
+    return db.execute(
+        "SELECT signature FROM changes WHERE device_id = ? AND counter = ?", [device, counter]
+    ).fetchone()
+
+
 def holds(db: Database, device: str, counter: int, signature: str) -> bool:
     """Whether this hub holds this change already; DeviceConflict if it holds another one under its number.
 
     Signatures are deterministic (Ed25519), so the same change always comes with the same one;
     another signature under a number already held means another change.
     """
-    held = db.execute(
-        "SELECT signature FROM changes WHERE device_id = ? AND counter = ?", [device, counter]
-    ).fetchone()
+    held = _held(db, device, counter)
     if held and held[0] is not None and held[0] != signature:
         raise DeviceConflict(device, counter)
     return held is not None
@@ -137,14 +147,13 @@ def leave_shared_device(db: Database, old: str, old_public_key: str, new: str) -
     db.execute(
         "INSERT INTO devices (id, public_key, introduced_by, added_at) VALUES (?, ?, NULL, ?)"
         " ON CONFLICT(id) DO NOTHING",
-        [old, old_public_key, datetime.now(UTC).isoformat(timespec="seconds")],
+        [old, old_public_key, now()],
     )
 
 
 def signature_of(db: Database, device: str, counter: int) -> str | None:
-    row = db.execute("SELECT signature FROM changes WHERE device_id = ? AND counter = ?", [device, counter])
-    found = row.fetchone()
-    return found[0] if found else None
+    held = _held(db, device, counter)
+    return held[0] if held else None
 
 
 def receive(db: Database, device: str, counter: int, change: dict[str, Any], signature: str) -> bool:
