@@ -39,9 +39,9 @@ def run_search(
     )
 
 
-def _cut(value: str, limit: int) -> str:
-    """A parameter as the page uses and shows it: searches only read the first words anyway."""
-    return value[:limit].strip()
+def _cut(q: str, lang: str, topic: str, kind: str) -> tuple[str, str, str, str]:
+    """The parameters as the page and the API use and show them: searches only read the first words."""
+    return q[:MAX_QUERY_CHARS].strip(), lang[:20].strip(), topic[:80].strip(), kind[:20].strip()
 
 
 def search_url(**params: str | int) -> str:
@@ -61,7 +61,7 @@ def search_page(
     kind: str = "",
     page: str = "1",
 ) -> HTMLResponse:
-    q, lang, topic, kind = _cut(q, MAX_QUERY_CHARS), _cut(lang, 20), _cut(topic, 80), _cut(kind, 20)
+    q, lang, topic, kind = _cut(q, lang, topic, kind)
     results = run_search(request, hub, q, lang, topic, kind, page)
     chosen = {"q": q, "lang": lang, "topic": topic, "kind": kind}
 
@@ -126,7 +126,7 @@ def api_search(
     """Search courses and lessons. `title_html` and `snippet_html` are escaped HTML in which the
     matching words are in `<b class="match">`; `suggestion` is a corrected query ("did you
     mean"); `preparing` is true while the index is being built."""
-    q, lang, topic, kind = _cut(q, MAX_QUERY_CHARS), _cut(lang, 20), _cut(topic, 80), _cut(kind, 20)
+    q, lang, topic, kind = _cut(q, lang, topic, kind)
     results = run_search(request, hub, q, lang, topic, kind, page)
     return SearchOut(
         query=results.query,
