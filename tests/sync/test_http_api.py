@@ -464,3 +464,16 @@ def test_a_central_server_out_of_reach_is_said_in_plain_words(enrolled: Hub) -> 
         in failed.value.translated()
     )
     assert "cannot be reached" in client.status(enrolled)["last_error"]
+
+
+def test_sync_now_during_a_sync_queues_one_after_it_and_the_schedule_does_not(hub: Hub) -> None:
+    from hub import jobs
+    from hub.plugins import sync
+
+    running = jobs.submit(hub.db, sync.JOB_KIND, {})
+    hub.db.execute("UPDATE jobs SET state = 'running' WHERE id = ?", [running])
+    sync.queue_sync(hub)  # the schedule: one is under way
+    assert [job.id for job in jobs.recent_jobs(hub.db, {sync.JOB_KIND})] == [running]
+    sync.queue_sync(hub, asked=True)  # a person pressed "Sync now": what they just did must go too
+    sync.queue_sync(hub, asked=True)  # pressed twice: still one waiting
+    assert len(jobs.recent_jobs(hub.db, {sync.JOB_KIND})) == 2

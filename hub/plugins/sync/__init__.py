@@ -59,18 +59,19 @@ def next_sync_at(hub: Hub) -> datetime | None:
     return datetime.fromisoformat(last) + timedelta(seconds=wait)
 
 
-def sync_queued(hub: Hub) -> bool:
-    return (
-        hub.db.execute(
-            "SELECT 1 FROM jobs WHERE kind = ? AND state IN ('queued', 'running')", [JOB_KIND]
-        ).fetchone()
-        is not None
-    )
+def sync_queued(hub: Hub, states: tuple[str, ...] = ("queued", "running")) -> bool:
+    marks = ", ".join("?" * len(states))
+    found = hub.db.execute(f"SELECT 1 FROM jobs WHERE kind = ? AND state IN ({marks})", [JOB_KIND, *states])
+    return found.fetchone() is not None
 
 
-def queue_sync(hub: Hub, created_by: str | None = None) -> None:
-    """Queue a sync job unless one is already waiting or running."""
-    if not sync_queued(hub):
+def queue_sync(hub: Hub, created_by: str | None = None, *, asked: bool = False) -> None:
+    """Queue a sync job unless one is already waiting (or, for the schedule, running).
+
+    A person who `asked` while a sync runs gets another one after it: the running one may have
+    sent its progress before what they just did.
+    """
+    if not sync_queued(hub, ("queued",) if asked else ("queued", "running")):
         jobs.submit(hub.db, JOB_KIND, {}, created_by)
 
 

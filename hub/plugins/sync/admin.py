@@ -52,7 +52,7 @@ def sync_enroll(
         client.enroll(hub, url, token, request.app.state.hub_name)
     except client.SyncFailed as error:
         return sync_page(request, hub, 400, error=error.translated(), form={"url": url, "token": token})
-    sync.queue_sync(hub)
+    sync.queue_sync(hub, asked=True)
     return RedirectResponse("/admin/sync", status_code=303)
 
 
@@ -61,7 +61,7 @@ def sync_now(request: Request, hub: HubDep) -> Response:
     """Queue a sync (the job runner does it; the page shows how it went)."""
     if client.central(hub) is None:
         return sync_page(request, hub, 400, error=client.SyncFailed(client.NOT_ENROLLED).translated())
-    sync.queue_sync(hub)
+    sync.queue_sync(hub, asked=True)
     return RedirectResponse("/admin/sync", status_code=303)
 
 
