@@ -234,6 +234,18 @@ MIGRATIONS: tuple[str, ...] = (
         named_at TEXT NOT NULL
     );
     """,
+    # 10: who may write about a learner (sync/writers.py): the device first heard of her from, and the
+    # devices it handed her to. A hub upgraded with changes already held takes their first writers.
+    """
+    CREATE TABLE learner_writers (
+        learner_id TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        PRIMARY KEY (learner_id, device_id)
+    );
+    INSERT OR IGNORE INTO learner_writers (learner_id, device_id)
+        SELECT learner_id, device_id FROM changes c
+        WHERE c.rowid = (SELECT min(rowid) FROM changes f WHERE f.learner_id = c.learner_id);
+    """,
 )
 
 

@@ -60,7 +60,7 @@ class Hub:
         migrate(self.db)
         self.device = load_or_create(self.home / "keys")
         with transaction(self.db):
-            adopt_device(self.db, self.device.id)
+            adopt_device(self.db, self.device.id, self.device.public_key)
         self.blobs.remove_stale_parts()
         self._courses_cache: tuple[int, list[library.CourseCard]] = (-1, [])
         self._detail_cache: dict[str, tuple[int, library.CourseDetail]] = {}

@@ -16,7 +16,7 @@ from content.quiz import QuizResult
 from hub.db import transaction
 from hub.library import now
 from sync import store
-from sync.merge import Attempt, LessonState, attempt_change, forget_change, lesson_change
+from sync.merge import Attempt, LessonState, attempt_change, forget_change, handover_change, lesson_change
 
 MAX_SECONDS_PER_REPORT = 4 * 3600  # one report of time spent; more is a broken client, not a learner
 
@@ -155,6 +155,13 @@ def move_progress(db: Database, from_learner: str, to_learner: str) -> None:
             )
             store.record(db, attempt_change(attempt))
         forget(db, from_learner)
+
+
+def take_over(db: Database, learner_id: str, giver: str, proof: str) -> None:
+    """Write about a learner of another hub from now on, with its signed hand-over
+    (sync/writers.handover_proof): without one, peers refuse this hub's changes about her."""
+    with transaction(db):
+        store.record(db, handover_change(learner_id, giver, store.device_id(db), proof))
 
 
 def forget(db: Database, learner_id: str) -> None:

@@ -55,6 +55,7 @@ from sync.split import (
     remove,
     write_parts,
 )
+from sync.writers import givers
 
 ROOT = "commons-hub"
 BLOBS = "blobs"  # beside the hubs' folders: shared by all of them
@@ -222,8 +223,8 @@ def export(
             progress(done, total, f"progress of device {writer}")
     carried, courses_written, blob_bytes = _write_courses(folder, courses, progress, part_size)
     files = kept + written
-    writers = {e["writer"] for e in files} | {device.id}
     keys = dict(db.execute("SELECT id, public_key FROM devices").fetchall()) | {device.id: device.public_key}
+    writers = {e["writer"] for e in files} | {device.id} | (givers(db) & keys.keys())
     signed = {
         "format": FORMAT,
         "version": VERSION,
@@ -559,6 +560,7 @@ def _read_segment(folder: Path, entry: dict[str, Any], key: str) -> list[tuple[i
 class ImportResult:
     new_changes: int
     waiting: list[str]  # segments that must wait for earlier changes this stick does not carry
+    refused: int = 0  # changes about learners their device may not write about (sync/writers.py)
 
 
 def apply(db: Database, incoming: Incoming) -> ImportResult:
@@ -571,7 +573,7 @@ def apply(db: Database, incoming: Incoming) -> ImportResult:
             [device, key, introduced_by, stamp],
         )
     held = store.knowledge(db)
-    new, waiting = 0, []
+    outcomes, waiting = [], []
     for entry, lines in sorted(incoming.segments, key=lambda s: (s[0]["writer"], s[0]["first"])):
         writer = entry["writer"]
         if entry["first"] > held.get(writer, 0) + 1:
@@ -583,7 +585,7 @@ def apply(db: Database, incoming: Incoming) -> ImportResult:
         try:
             for counter, change, signature in lines:
                 if counter > held.get(writer, 0):
-                    new += store.receive(db, writer, counter, change, signature)
+                    outcomes.append(store.receive(db, writer, counter, change, signature))
                 else:  # held already: it must be the very same change
                     store.holds(db, writer, counter, signature)
         except store.DeviceConflict as error:
@@ -601,7 +603,7 @@ def apply(db: Database, incoming: Incoming) -> ImportResult:
             " ON CONFLICT(peer_id, course_id) DO UPDATE SET version = max(version, excluded.version)",
             [(peer, course, version) for course, version in courses.items()],
         )
-    return ImportResult(new, waiting)
+    return ImportResult(outcomes.count(store.Received.NEW), waiting, outcomes.count(store.Received.REFUSED))
 
 
 # --- courses: each checked whole, then imported by the hub ------------------------------

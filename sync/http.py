@@ -127,9 +127,11 @@ class CentralClient:
         answer = self._get(f"{API}/progress/knowledge")
         return answer["knowledge"], answer.get("tip")
 
-    def push(self, page: dict[str, Any]) -> dict[str, int]:
-        """Send one page of changes; the centre answers with its knowledge after applying it."""
-        return self._post(f"{API}/progress/push", page)["knowledge"]
+    def push(self, page: dict[str, Any]) -> tuple[dict[str, int], int]:
+        """Send one page of changes; the centre answers with its knowledge after applying it, and
+        how many changes it refused (about learners their device may not write about)."""
+        answer = self._post(f"{API}/progress/push", page)
+        return answer["knowledge"], int(answer.get("refused", 0))
 
     def pull(self, vector: dict[str, int]) -> dict[str, Any]:
         """One page of the centre's changes above `vector`."""

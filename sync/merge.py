@@ -130,6 +130,11 @@ def name_change(learner_id: str, name: str, named_at: str) -> dict[str, Any]:
     return {"kind": "name", "learner": learner_id, "name": name, "named_at": named_at}
 
 
+def handover_change(learner_id: str, giver: str, to: str, proof: str) -> dict[str, Any]:
+    """Device `to` takes over writing about a learner, with `giver`'s signed consent (sync/writers.py)."""
+    return {"kind": "handover", "learner": learner_id, "from": giver, "to": to, "proof": proof}
+
+
 def change_learner(change: dict[str, Any]) -> str:
     return change["learner_id"] if change["kind"] == "attempt" else change["learner"]
 
@@ -149,6 +154,8 @@ def as_state(change: dict[str, Any], device_id: str) -> State:
         return State(forgotten=frozenset({change["learner"]}))
     if kind == "name":
         return State(names={change["learner"]: (change["named_at"], change["name"])})
+    if kind == "handover":  # says who may write about a learner (sync/writers.py), holds no progress
+        return State()
     raise ValueError(f"unknown change kind {kind!r}")
 
 
@@ -164,11 +171,26 @@ _FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
                 "total": _COUNT, "passed": (bool,), "answers": _TEXT, "created_at": _TEXT},
     "forget": {"learner": _TEXT},
     "name": {"learner": _TEXT, "name": _TEXT, "named_at": _TEXT},
+    "handover": {"learner": _TEXT, "from": _TEXT, "to": _TEXT, "proof": _TEXT},
 }  # fmt: skip
 
 
+MAX_TEXT = 512  # ids, times and names; a change's quiz answers may be longer
+MAX_ANSWERS = 64 * 1024
+MAX_COUNT = 2**53  # counts beyond what any learner reaches, and beyond SQLite's integers, are refused
+
+
+def _fits(key: str, value: object) -> bool:
+    if isinstance(value, str):
+        return len(value) <= (MAX_ANSWERS if key == "answers" else MAX_TEXT)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return 0 <= value < MAX_COUNT
+    return True
+
+
 def is_change(change: object) -> bool:
-    """Whether `change` is a well-formed change this version understands (from a peer, say)."""
+    """Whether `change` is a well-formed change this version understands (from a peer, say): the
+    fields its kind has, of their types, and of sizes a real change has."""
     if not isinstance(change, dict) or change.get("kind") not in _FIELDS:
         return False
     fields = _FIELDS[change["kind"]]
@@ -178,12 +200,9 @@ def is_change(change: object) -> bool:
     if not all(isinstance(change[k], t) and not (isinstance(change[k], bool) and bool not in t)
                for k, t in fields.items()):  # fmt: skip
         return False
+    if not all(_fits(key, value) for key, value in change.items() if key != "kind"):
+        return False
     if change["kind"] == "lesson":
         seconds = change.get("seconds", 0)
-        return (
-            0 <= change["progress"] <= 1
-            and isinstance(seconds, int)
-            and not isinstance(seconds, bool)
-            and seconds >= 0
-        )
+        return 0 <= change["progress"] <= 1 and isinstance(seconds, int) and not isinstance(seconds, bool)
     return True

@@ -5,6 +5,12 @@ signed change lines inside it (a range may have holes: changes about a forgotten
 are gone everywhere). The receiver checks every line against its writer's key before
 anything is stored, then applies the page in one transaction (the caller's), so a page cut
 on the wire is simply sent again and a repeat changes nothing.
+
+A page introduces a device the receiver does not know only with the sender's vouch: the
+sender's signature over the device's id and key (`vouches`). So a hub that holds a stick's
+progress of a hub the centre never enrolled can pass it on, and nobody can slip in a key of
+their own making. A line about a learner its device may not write about (sync/writers.py) is
+refused alone: the rest of the page is taken in. Pages are bounded in lines and devices.
 """
 
 from __future__ import annotations
@@ -15,19 +21,27 @@ from typing import Any
 from sqlite_utils import Database
 
 from sync import store
-from sync.device import public_key_matches, verify
+from sync.device import Device, public_key_matches, verify
 from sync.merge import is_change
-from sync.protocol import change_line
+from sync.protocol import PAGE_CHANGES, change_line
+
+VOUCH_CONTEXT = b"commons-hub vouch v1\n"
 
 
 class PageError(Exception):
     """A page that cannot be taken in; the message says why in plain words."""
 
 
-def build_page(db: Database, own: tuple[str, str], vector: dict[str, int], limit: int) -> dict[str, Any]:
+def vouch_bytes(device: str, public_key: str) -> bytes:
+    """What a sender signs to vouch for a device key it passes on."""
+    return VOUCH_CONTEXT + f"{device}\n{public_key}".encode()
+
+
+def build_page(db: Database, own: Device, vector: dict[str, int], limit: int) -> dict[str, Any]:
     """The changes this hub holds above `vector`, at most `limit`; `more` says whether others wait.
 
-    `own` is this hub's (device id, public key). This device's changes must be signed first.
+    This device's changes must be signed first. Every other device the page names (a writer,
+    or the giver of a hand-over) comes with its key and this device's vouch for it.
     """
     held = store.knowledge(db)
     lines: list[dict[str, Any]] = []
@@ -48,8 +62,11 @@ def build_page(db: Database, own: tuple[str, str], vector: dict[str, int], limit
                 break
             lines.append(change_line(writer, logged.counter, logged.change, logged.signature))
         ranges[writer] = [first, last]
-    keys = dict(db.execute("SELECT id, public_key FROM devices").fetchall()) | {own[0]: own[1]}
-    return {"ranges": ranges, "changes": lines, "devices": {w: keys[w] for w in ranges}, "more": more}
+    named = set(ranges) | {line["change"]["from"] for line in lines if line["change"]["kind"] == "handover"}
+    keys = dict(db.execute("SELECT id, public_key FROM devices").fetchall()) | {own.id: own.public_key}
+    devices = {d: keys[d] for d in sorted(named) if d in keys}
+    vouches = {d: own.sign(vouch_bytes(d, key)) for d, key in devices.items() if d != own.id}
+    return {"ranges": ranges, "changes": lines, "devices": devices, "vouches": vouches, "more": more}
 
 
 @dataclass(frozen=True)
@@ -62,22 +79,52 @@ class CheckedPage:
         return len(self.lines)
 
 
-def check_page(db: Database, own: tuple[str, str], page: Any) -> CheckedPage:
-    """Read a page and check every line's signature; raise PageError (nothing stored) if any is wrong."""
-    known = dict(db.execute("SELECT id, public_key FROM devices").fetchall()) | {own[0]: own[1]}
+def _read(page: Any) -> tuple[dict[str, tuple[int, int]], dict[str, str], dict[str, str], list[Any]]:
+    """The page's ranges, offered keys, vouches and lines, bounded; PageError if it is not a page."""
     try:
-        ranges = {str(w): (int(r[0]), int(r[1])) for w, r in page["ranges"].items()}
+        ranges = {str(w): (r[0], r[1]) for w, r in page["ranges"].items()}
         offered = {str(w): str(k) for w, k in page["devices"].items()}
+        vouches = {str(w): str(s) for w, s in page.get("vouches", {}).items()}
         raw_lines = list(page["changes"])
     except (KeyError, TypeError, ValueError, IndexError, AttributeError):
         raise PageError("the page is not laid out as this hub expects") from None
+    if len(raw_lines) > PAGE_CHANGES or max(len(ranges), len(offered), len(vouches)) > PAGE_CHANGES:
+        raise PageError(f"the page holds more than {PAGE_CHANGES} changes or devices, more than any page")
+    if not all(_is_count(c) for r in ranges.values() for c in r):
+        raise PageError("the page gives a range of changes that is not a pair of whole numbers")
+    return ranges, offered, vouches, raw_lines
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**53
+
+
+def _accepted_keys(
+    known: dict[str, str], sender: str, offered: dict[str, str], vouches: dict[str, str]
+) -> dict[str, str]:
+    """The offered keys of devices the receiver does not know yet that the sender vouched for."""
     new_keys = {}
+    for device, key in offered.items():
+        if device in known:
+            continue
+        vouch = vouches.get(device, "")
+        if not public_key_matches(device, key) or not verify(known[sender], vouch_bytes(device, key), vouch):
+            raise PageError(
+                f"the page introduces device {device} without a valid vouch of the hub that sent it"
+            )
+        new_keys[device] = key
+    return new_keys
+
+
+def check_page(db: Database, own: tuple[str, str], sender: str, page: Any) -> CheckedPage:
+    """Read a page `sender` sent and check every line's signature; raise PageError (nothing stored)
+    if anything is wrong. `sender` must be a device this hub knows."""
+    known = dict(db.execute("SELECT id, public_key FROM devices").fetchall()) | {own[0]: own[1]}
+    ranges, offered, vouches, raw_lines = _read(page)
+    new_keys = _accepted_keys(known, sender, offered, vouches)
     for writer in ranges:
-        key = known.get(writer) or offered.get(writer, "")
-        if not public_key_matches(writer, key):
+        if writer not in known and writer not in new_keys:
             raise PageError(f"the page gives no valid key for device {writer}")
-        if writer not in known:
-            new_keys[writer] = key
     lines = []
     previous: dict[str, int] = {}
     for number, line in enumerate(raw_lines, 1):
@@ -85,7 +132,7 @@ def check_page(db: Database, own: tuple[str, str], page: Any) -> CheckedPage:
             writer, counter, change, signature = line["device"], line["counter"], line["change"], line["sig"]
             first, last = ranges[writer]
             ok = (
-                isinstance(counter, int)
+                _is_count(counter)
                 and max(first - 1, previous.get(writer, 0)) < counter <= last
                 and is_change(change)
                 and isinstance(signature, str)
@@ -100,8 +147,14 @@ def check_page(db: Database, own: tuple[str, str], page: Any) -> CheckedPage:
     return CheckedPage(ranges, lines, new_keys)
 
 
-def apply_page(db: Database, page: CheckedPage, sender: str, stamp: str) -> int:
-    """Store a checked page; call in one transaction. Return how many changes were new here.
+@dataclass(frozen=True)
+class Applied:
+    new: int  # changes new here
+    refused: int  # changes about learners their device may not write about (sync/writers.py)
+
+
+def apply_page(db: Database, page: CheckedPage, sender: str, stamp: str) -> Applied:
+    """Store a checked page; call in one transaction.
 
     A range that starts above what this hub holds of its writer would leave a hole: the
     whole page is refused (PageError), so the sender starts again from this hub's vector.
@@ -120,7 +173,7 @@ def apply_page(db: Database, page: CheckedPage, sender: str, stamp: str) -> int:
             [writer, key, sender, stamp],
         )
     try:
-        new = sum(store.receive(db, *line) for line in page.lines)
+        outcomes = [store.receive(db, *line) for line in page.lines]
     except store.DeviceConflict as error:
         raise PageError(str(error)) from None
     db.conn.executemany(
@@ -128,7 +181,7 @@ def apply_page(db: Database, page: CheckedPage, sender: str, stamp: str) -> int:
         " ON CONFLICT(device_id) DO UPDATE SET counter = max(counter, excluded.counter)",
         [(writer, last) for writer, (_, last) in page.ranges.items()],
     )
-    return new
+    return Applied(outcomes.count(store.Received.NEW), outcomes.count(store.Received.REFUSED))
 
 
 def note_peer_knowledge(db: Database, peer: str, vector: dict[str, int]) -> None:

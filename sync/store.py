@@ -16,14 +16,23 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import Enum
 from typing import Any
 
 from sqlite_utils import Database
 
 from content.package import canonical_json
-from sync import share
+from sync import share, writers
 from sync.device import Device
-from sync.merge import Attempt, LessonState, attempt_change, change_learner, forget_change, lesson_change
+from sync.merge import (
+    Attempt,
+    LessonState,
+    attempt_change,
+    change_learner,
+    forget_change,
+    handover_change,
+    lesson_change,
+)
 
 DEVICE_SETTING = "device_id"
 SIGNING_CONTEXT = b"commons-hub change v1\n"
@@ -41,36 +50,64 @@ def device_id(db: Database) -> str:
     return json.loads(row[0])
 
 
-def adopt_device(db: Database, device_id: str) -> None:
+def adopt_device(db: Database, device_id: str, public_key: str) -> None:
     """Make `device_id` this hub's writer; if the data was written under another id, log it anew.
 
     A hub upgraded from before the change log, or whose key was lost and remade, holds
     progress no change of this device describes: it is logged once under the current id,
-    so it reaches peers (who must be introduced to the new device). Call in a transaction.
+    so it reaches peers (who must be introduced to the new device). The device's key is kept
+    among the devices, so hand-overs this hub signed can be checked here too. Call in a transaction.
     """
+    _know_own_key(db, device_id, public_key)
     row = db.execute("SELECT value FROM settings WHERE key = ?", [DEVICE_SETTING]).fetchone()
     if row is not None and json.loads(row[0]) == device_id:
         return
+    if row is not None:
+        writers.move_writer(db, json.loads(row[0]), device_id)
+    _set_device(db, device_id)
+    _log_everything(db, device_id)
+
+
+def _know_own_key(db: Database, device_id: str, public_key: str) -> None:
+    db.execute(
+        "INSERT INTO devices (id, public_key, introduced_by, added_at) VALUES (?, ?, NULL, ?)"
+        " ON CONFLICT(id) DO NOTHING",
+        [device_id, public_key, now()],
+    )
+
+
+def _set_device(db: Database, device_id: str) -> None:
     db.execute(
         "INSERT INTO settings (key, value) VALUES (?, ?)"
         " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         [DEVICE_SETTING, json.dumps(device_id)],
     )
-    _log_everything(db, device_id)
+
+
+# The learners a device may write about: its own, and those nobody writes about yet.
+_WRITABLE = """(NOT EXISTS (SELECT 1 FROM learner_writers w WHERE w.learner_id = {column})
+    OR EXISTS (SELECT 1 FROM learner_writers w WHERE w.learner_id = {column} AND w.device_id = :own))"""
 
 
 def _log_everything(db: Database, own: str) -> None:
-    for (learner,) in db.execute("SELECT learner_id FROM forgotten_learners").fetchall():
+    """Log what this hub holds of the learners it writes about (other hubs' learners are theirs to log)."""
+    mine = {"own": own}
+    for (learner,) in db.execute(
+        f"SELECT learner_id FROM forgotten_learners f WHERE {_WRITABLE.format(column='f.learner_id')}", mine
+    ).fetchall():
         record(db, forget_change(learner))
     for row in db.execute(
         "SELECT p.learner_id, p.course_id, p.lesson_id, progress, completed_at, last_opened_at, t.seconds"
         " FROM progress p LEFT JOIN progress_time t ON t.learner_id = p.learner_id"
-        " AND t.course_id = p.course_id AND t.lesson_id = p.lesson_id AND t.device_id = ?",
-        [own],
+        " AND t.course_id = p.course_id AND t.lesson_id = p.lesson_id AND t.device_id = :own"
+        f" WHERE {_WRITABLE.format(column='p.learner_id')}",
+        mine,
     ).fetchall():
         seconds = ((own, row[6]),) if row[6] is not None else ()
         record(db, lesson_change(row[:3], LessonState(row[3], row[4], row[5], seconds), own))
-    for row in db.execute(f"SELECT {_ATTEMPT_COLUMNS} FROM quiz_attempts").fetchall():
+    writable = _WRITABLE.format(column="q.learner_id")
+    attempts = f"SELECT {_ATTEMPT_COLUMNS} FROM quiz_attempts q WHERE {writable}"
+    for row in db.execute(attempts, mine).fetchall():
         record(db, attempt_change(_attempt(row)))
 
 
@@ -92,6 +129,7 @@ def record(db: Database, change: dict[str, Any]) -> int:
     """Write a change of this device: next counter, kept in the log, merged in. Return the counter."""
     own = device_id(db)
     counter = knowledge(db).get(own, 0) + 1
+    writers.claim(db, own, change)
     _keep(db, own, counter, change, None)
     return counter
 
@@ -131,24 +169,33 @@ def holds(db: Database, device: str, counter: int, signature: str) -> bool:
     return held is not None
 
 
-def leave_shared_device(db: Database, old: str, old_public_key: str, new: str) -> None:
-    """Make this hub write as `new` instead of `old`, a device id it shares with another hub (an SD
-    card copied). Call in a transaction, then `adopt_device(db, new)` logs what the hub holds anew.
+def leave_shared_device(db: Database, old: Device, new: Device) -> None:
+    """Make this hub write as `new` instead of `old`, a device it shares with another hub (an SD
+    card copied), and log what the hub holds anew under `new`. Call in a transaction.
 
     Every change of `old` is dropped here: those this hub made after the copy collide with the
     other hub's, and the rest come back from peers, who hold the other hub's. The time this hub
     counted as `old` moves to `new` (the time before the copy is then counted by both hubs), the
-    names it shared are shared again, and `old` stays known as a peer (the other hub).
+    names it shared are shared again, and `old` stays known as a peer (the other hub). Where
+    learners travel under their own ids (named profiles), `old` hands each of its learners to
+    `new` (sync/writers.py), so peers take the copy's changes about them too.
     """
-    db.execute("DELETE FROM changes WHERE device_id = ?", [old])
-    db.execute("DELETE FROM knowledge WHERE device_id = ?", [old])
-    db.execute("UPDATE progress_time SET device_id = ? WHERE device_id = ?", [new, old])
+    db.execute("DELETE FROM changes WHERE device_id = ?", [old.id])
+    db.execute("DELETE FROM knowledge WHERE device_id = ?", [old.id])
+    db.execute("UPDATE progress_time SET device_id = ? WHERE device_id = ?", [new.id, old.id])
     db.execute("DELETE FROM learner_names WHERE learner_id IN (SELECT id FROM learners)")
-    db.execute(
-        "INSERT INTO devices (id, public_key, introduced_by, added_at) VALUES (?, ?, NULL, ?)"
-        " ON CONFLICT(id) DO NOTHING",
-        [old, old_public_key, now()],
-    )
+    _know_own_key(db, old.id, old.public_key)  # the other hub's now
+    _know_own_key(db, new.id, new.public_key)
+    handed = [
+        r[0] for r in db.execute("SELECT learner_id FROM learner_writers WHERE device_id = ?", [old.id])
+    ]
+    writers.move_writer(db, old.id, new.id)
+    _set_device(db, new.id)
+    if share.policy(db) == share.NAMED_PROFILES:
+        for learner in handed:
+            proof = writers.handover_proof(old, learner, new.id)
+            record(db, handover_change(learner, old.id, new.id, proof))
+    _log_everything(db, new.id)
 
 
 def signature_of(db: Database, device: str, counter: int) -> str | None:
@@ -156,21 +203,34 @@ def signature_of(db: Database, device: str, counter: int) -> str | None:
     return held[0] if held else None
 
 
-def receive(db: Database, device: str, counter: int, change: dict[str, Any], signature: str) -> bool:
-    """Merge a verified change of another device; False if this hub already held it."""
+class Received(Enum):
+    NEW = "new"
+    HELD = "held"  # this hub held it already
+    REFUSED = "refused"  # about a learner its device may not write about (sync/writers.py): dropped
+
+
+def receive(db: Database, device: str, counter: int, change: dict[str, Any], signature: str) -> Received:
+    """Merge a verified change of another device, unless held already or not its device's to write."""
     if holds(db, device, counter, signature):
-        return False
+        return Received.HELD
+    if not writers.accepts(db, device, change):
+        _note_counter(db, device, counter)  # a hole in the device's stream, like a forgotten learner's
+        return Received.REFUSED
     _keep(db, device, counter, change, signature)
-    return True
+    return Received.NEW
 
 
-def _keep(db: Database, device: str, counter: int, change: dict[str, Any], signature: str | None) -> None:
-    learner = change_learner(change)
+def _note_counter(db: Database, device: str, counter: int) -> None:
     db.execute(
         "INSERT INTO knowledge (device_id, counter) VALUES (?, ?)"
         " ON CONFLICT(device_id) DO UPDATE SET counter = max(counter, excluded.counter)",
         [device, counter],
     )
+
+
+def _keep(db: Database, device: str, counter: int, change: dict[str, Any], signature: str | None) -> None:
+    learner = change_learner(change)
+    _note_counter(db, device, counter)
     if change["kind"] != "forget" and is_forgotten(db, learner):
         return
     db.execute(
@@ -199,8 +259,8 @@ def _merge_into_tables(db: Database, device: str, change: dict[str, Any]) -> Non
     elif kind == "forget":
         learner = change["learner"]
         db.execute("INSERT OR IGNORE INTO forgotten_learners (learner_id) VALUES (?)", [learner])
-        for table in ("progress", "progress_time", "quiz_attempts", "learner_names"):
-            db.execute(f"DELETE FROM {table} WHERE learner_id = ?", [learner])
+        for table in ("progress", "progress_time", "quiz_attempts", "learner_names", "sessions"):
+            db.execute(f"DELETE FROM {table} WHERE learner_id = ?", [learner])  # her next visit starts anew
         db.execute("DELETE FROM changes WHERE learner_id = ? AND kind != 'forget'", [learner])
 
 

@@ -15,6 +15,7 @@ from hub.db import transaction
 from hub.home import Hub
 from sync import bundle, store
 from sync.split import StickFileError, read_parts, write_parts
+from sync.writers import handover_proof
 from tests.conftest import run_hub
 from tests.sync.states import logged_state, sharing_ids, stored_state
 
@@ -59,6 +60,7 @@ def pair(tmp_path: Path) -> tuple[Hub, Hub, Path]:
     one, two = _hub(tmp_path, "one"), _hub(tmp_path, "two")
     _learn(one, "ana", 0.4, seconds=60)
     _learn(one, "bo", 1.0, seconds=30)
+    progress.take_over(two.db, "ana", one.device.id, handover_proof(one.device, "ana", two.device.id))
     _learn(two, "ana", 0.9, seconds=20)
     return one, two, tmp_path / "stick"
 

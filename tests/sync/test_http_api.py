@@ -187,7 +187,7 @@ def test_unenrolled_revoked_replayed_forged_and_tampered_requests_are_refused(
     progress.record(enrolled.db, "ana", "c", "a", 0.5)
     with transaction(enrolled.db):
         store.sign_pending(enrolled.db, enrolled.device)
-    page = pages.build_page(enrolled.db, (enrolled.device.id, enrolled.device.public_key), {}, 10)
+    page = pages.build_page(enrolled.db, enrolled.device, {}, 10)
     body = protocol.pack_json(page)
     push = f"{protocol.API}/progress/push"
     headers = protocol.sign_request(enrolled.device, "POST", push, body)
@@ -214,7 +214,7 @@ def test_a_page_whose_line_was_altered_before_signing_the_request_is_refused(
     progress.record(enrolled.db, "ana", "c", "a", 0.5)
     with transaction(enrolled.db):
         store.sign_pending(enrolled.db, enrolled.device)
-    page = pages.build_page(enrolled.db, (enrolled.device.id, enrolled.device.public_key), {}, 10)
+    page = pages.build_page(enrolled.db, enrolled.device, {}, 10)
     page["changes"][0]["change"]["progress"] = 1.0
     before = _centre_state(centre)
     with pytest.raises(http.SyncError, match="altered"):
@@ -260,8 +260,7 @@ def test_many_changes_travel_in_pages_and_a_repeated_page_adds_nothing(
     for number in range(30):
         progress.record(enrolled.db, f"learner-{number}", "c", "a", 0.5)
     assert _sync(enrolled, api).pushed == 30
-    own = (enrolled.device.id, enrolled.device.public_key)
-    page = pages.build_page(enrolled.db, own, {}, 7)  # the first page, sent again after a cut
+    page = pages.build_page(enrolled.db, enrolled.device, {}, 7)  # the first page, sent again after a cut
     before = _centre_state(centre)
     http.CentralClient(CENTRAL_URL, enrolled.device, _via(api)).push(page)
     assert _centre_state(centre)[:2] == before[:2]
@@ -273,8 +272,7 @@ def test_a_page_that_would_leave_a_hole_is_refused(centre: Hub, enrolled: Hub, a
         progress.record(enrolled.db, f"learner-{number}", "c", "a", 0.5)
     with transaction(enrolled.db):
         store.sign_pending(enrolled.db, enrolled.device)
-    own = (enrolled.device.id, enrolled.device.public_key)
-    page = pages.build_page(enrolled.db, own, {enrolled.device.id: 2}, 10)
+    page = pages.build_page(enrolled.db, enrolled.device, {enrolled.device.id: 2}, 10)
     with pytest.raises(http.SyncError, match="wait for changes 1–2"):
         http.CentralClient(CENTRAL_URL, enrolled.device, _via(api)).push(page)
     assert store.knowledge(centre.db).get(enrolled.device.id) is None

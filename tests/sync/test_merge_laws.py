@@ -18,6 +18,7 @@ from sync.merge import (
     State,
     apply,
     attempt_change,
+    change_learner,
     forget_change,
     lesson_change,
     merge,
@@ -128,6 +129,10 @@ def test_the_stored_tables_follow_the_model(tmp_path_factory, batches, rnd: rand
     delivered = numbered + rnd.sample(numbered, min(3, len(numbered)))
     rnd.shuffle(delivered)
     with transaction(hub.db):
+        for device, _, change in numbered:  # each learner handed to every device (tests/sync/test_writers.py)
+            hub.db.execute(
+                "INSERT OR IGNORE INTO learner_writers VALUES (?, ?)", [change_learner(change), device]
+            )
         for device, counter, change in delivered:
             store.receive(hub.db, device, counter, change, "unchecked here")
     expected = _replay(batches)

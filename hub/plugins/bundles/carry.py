@@ -40,6 +40,7 @@ class StickImport:
     hubs_read: int
     new_changes: int
     already_here: int
+    changes_refused: int = 0  # about learners their writer may not write about (sync/writers.py)
     not_introduced: list[str] = field(default_factory=list)  # device ids whose folders were not read
     waiting: list[str] = field(default_factory=list)  # progress that waits for earlier changes
     imported: list[dict[str, Any]] = field(default_factory=list)  # {"id", "version", "title"}
@@ -83,7 +84,8 @@ def import_from(
     outcome = StickImport(
         hubs_read=len(incoming.peers),
         new_changes=applied.new_changes,
-        already_here=incoming.change_count - applied.new_changes,
+        already_here=incoming.change_count - applied.new_changes - applied.refused,
+        changes_refused=applied.refused,
         not_introduced=incoming.not_introduced,
         waiting=applied.waiting,
         imported=[{"id": r.course_id, "version": r.version, "title": r.title} for r in taken.imported],

@@ -116,6 +116,11 @@ def bundle_import(
         )
     for note in outcome.waiting:
         console.print(f"[yellow]Note:[/] {escape(note)}")
+    if outcome.changes_refused:
+        console.print(
+            f"[yellow]Note:[/] {outcome.changes_refused} changes were left out: they are about learners"
+            " of another hub, which the hub that wrote them may not change (docs/security.md)."
+        )
     console.print(
         f"Imported {outcome.new_changes} new progress changes from {outcome.hubs_read} hubs"
         f" ({outcome.already_here} were already here)."
@@ -153,13 +158,13 @@ def device_new(
     if not yes and not typer.confirm(f"Replace device id {old.id} with a new one?"):
         raise typer.Exit(1)
     keys = hub.home / "keys"
+    assert old.key  # read before the file is retired: the old key signs its learners' hand-overs
     (keys / KEY_FILE).replace(keys / f"{KEY_FILE}.retired-{old.id}")
     new = load_or_create(keys)
     with transaction(hub.db):
-        store.leave_shared_device(hub.db, old.id, old.public_key, new.id)
+        store.leave_shared_device(hub.db, old, new)
         hub.set_setting(client.CENTRAL_SETTING, None)  # the enrolment was the other hub's
         hub.set_setting(client.STATUS_SETTING, None)
-        store.adopt_device(hub.db, new.id)
     console.print(
         f"This hub's device id is now [bold]{new.id}[/] (it was {old.id}); its progress is logged"
         " anew under it. Enrol it with the central server with a new token, and let other hubs'"

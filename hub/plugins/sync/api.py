@@ -120,16 +120,16 @@ async def push(request: Request, hub: Hub, device: str) -> Response:
 
     def take() -> dict[str, int]:
         try:
-            page = pages.check_page(hub.db, _own(hub), data)
+            page = pages.check_page(hub.db, _own(hub), device, data)
             with transaction(hub.db):
-                pages.apply_page(hub.db, page, device, library.now())
+                applied = pages.apply_page(hub.db, page, device, library.now())
                 vector = store.knowledge(hub.db)
                 pages.note_peer_knowledge(hub.db, device, vector)
         except pages.PageError as error:
             raise Refused(409, N_("The progress page was refused: %(reason)s."), reason=str(error)) from None
-        return vector
+        return {"knowledge": vector, "refused": applied.refused}
 
-    return _json(request, {"knowledge": await run_in_threadpool(take)})
+    return _json(request, await run_in_threadpool(take))
 
 
 async def pull(request: Request, hub: Hub, device: str) -> Response:
@@ -144,7 +144,7 @@ async def pull(request: Request, hub: Hub, device: str) -> Response:
         with transaction(hub.db):
             store.sign_pending(hub.db, hub.device)
             pages.note_peer_knowledge(hub.db, device, vector)
-        return pages.build_page(hub.db, _own(hub), vector, protocol.PAGE_CHANGES)
+        return pages.build_page(hub.db, hub.device, vector, protocol.PAGE_CHANGES)
 
     return _json(request, await run_in_threadpool(page))
 

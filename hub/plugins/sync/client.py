@@ -89,6 +89,7 @@ class SyncResult:
     courses: list[str] = field(default_factory=list)  # "id vN" of each course brought in
     blob_bytes: int = 0
     skipped: list[str] = field(default_factory=list)  # courses not taken, in plain words
+    refused: int = 0  # changes about learners their device may not write about (sync/writers.py)
 
 
 def _check_one_hub_per_key(hub: Hub, theirs: int, mine: int, tip: str | None) -> None:
@@ -109,19 +110,19 @@ def _check_one_hub_per_key(hub: Hub, theirs: int, mine: int, tip: str | None) ->
 def _push(hub: Hub, client: http.CentralClient, centre: str, result: SyncResult, report: Report) -> None:
     with transaction(hub.db):
         store.sign_pending(hub.db, hub.device)
-    own = (hub.device.id, hub.device.public_key)
     vector, tip = client.knowledge()
     mine = store.knowledge(hub.db)
     _check_one_hub_per_key(hub, vector.get(hub.device.id, 0), mine.get(hub.device.id, 0), tip)
     total = sum(max(0, c - vector.get(d, 0)) for d, c in mine.items())
     while True:
-        page = pages.build_page(hub.db, own, vector, PAGE_CHANGES)
+        page = pages.build_page(hub.db, hub.device, vector, PAGE_CHANGES)
         if not page["ranges"]:
             break
-        answered = client.push(page)
+        answered, refused = client.push(page)
         if all(answered.get(w, 0) < last for w, (_, last) in page["ranges"].items()):
             raise http.SyncError("the central server did not take in the progress page")
-        result.pushed += len(page["changes"])
+        result.pushed += len(page["changes"]) - refused
+        result.refused += refused
         vector = answered
         with transaction(hub.db):
             pages.note_peer_knowledge(hub.db, centre, vector)
@@ -136,9 +137,11 @@ def _pull(hub: Hub, client: http.CentralClient, centre: str, result: SyncResult,
         before = store.knowledge(hub.db)
         page = client.pull(before)
         try:
-            checked = pages.check_page(hub.db, own, page)
+            checked = pages.check_page(hub.db, own, centre, page)
             with transaction(hub.db):
-                result.pulled += pages.apply_page(hub.db, checked, centre, library.now())
+                applied = pages.apply_page(hub.db, checked, centre, library.now())
+            result.pulled += applied.new
+            result.refused += applied.refused
         except pages.PageError as error:
             raise http.SyncError(f"a progress page from the central server was refused: {error}") from None
         report(result.pulled, 0, "pulling progress")
