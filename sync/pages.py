@@ -90,12 +90,12 @@ def _read(page: Any) -> tuple[dict[str, tuple[int, int]], dict[str, str], dict[s
         raise PageError("the page is not laid out as this hub expects") from None
     if len(raw_lines) > PAGE_CHANGES or max(len(ranges), len(offered), len(vouches)) > PAGE_CHANGES:
         raise PageError(f"the page holds more than {PAGE_CHANGES} changes or devices, more than any page")
-    if not all(_is_count(c) for r in ranges.values() for c in r):
+    if not all(is_count(c) for r in ranges.values() for c in r):
         raise PageError("the page gives a range of changes that is not a pair of whole numbers")
     return ranges, offered, vouches, raw_lines
 
 
-def _is_count(value: object) -> bool:
+def is_count(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**53
 
 
@@ -132,7 +132,7 @@ def check_page(db: Database, own: tuple[str, str], sender: str, page: Any) -> Ch
             writer, counter, change, signature = line["device"], line["counter"], line["change"], line["sig"]
             first, last = ranges[writer]
             ok = (
-                _is_count(counter)
+                is_count(counter)
                 and max(first - 1, previous.get(writer, 0)) < counter <= last
                 and is_change(change)
                 and isinstance(signature, str)

@@ -29,7 +29,9 @@ HEADER_TIME = "x-hub-time"
 HEADER_NONCE = "x-hub-nonce"
 HEADER_SIGNATURE = "x-hub-signature"
 MAX_SKEW_SECONDS = 300  # a request older (or newer) than this is refused; nonces are kept this long
-MAX_JSON_BYTES = 64 * 1024 * 1024  # a body that unpacks to more is refused (a gzip bomb?)
+MAX_JSON_BYTES = 16 * 1024 * 1024  # a body that unpacks to more is refused (a gzip bomb?)
+MAX_PAGE_BYTES = 4 * 1024 * 1024  # a pushed page as sent (gzip): a full page of real changes is ~0.2 MB
+MAX_REQUEST_BYTES = 64 * 1024  # every other request: a knowledge vector, an enrolment
 PAGE_CHANGES = 1000  # progress changes per page, each way
 
 
@@ -82,6 +84,8 @@ def unpack_json(body: bytes, encoding: str) -> Any:
         return json.loads(body)
     except ValueError:
         raise BodyError("the body is not JSON") from None
+    except RecursionError:
+        raise BodyError("the body is nested deeper than any request of this protocol") from None
 
 
 def change_line(device: str, counter: int, change: dict[str, Any], signature: str | None) -> dict[str, Any]:

@@ -9,44 +9,25 @@ import pytest
 from fastapi.testclient import TestClient
 
 from hub import progress
-from hub.app import create_app, manager_for
 from hub.db import transaction
 from hub.home import Hub
-from hub.plugins.sync import central, client
-from hub.settings import CENTRAL_ROLE, ROLE_SETTING
+from hub.plugins.sync import client
 from sync import bundle, pages, protocol, store
 from sync.device import Device, load_or_create
 from sync.merge import LessonState as Lesson
 from sync.merge import forget_change, lesson_change
 from sync.writers import handover_proof
+from tests.sync.conftest import Enrol
 from tests.sync.states import sharing_ids, stored_state
-from tests.sync.test_http_api import CENTRAL_URL, _quiet, _via
+from tests.sync.test_http_api import _quiet, _via
 
 PUSH = f"{protocol.API}/progress/push"
 
 
 @pytest.fixture
-def centre(tmp_path: Path) -> Hub:
-    hub = sharing_ids(Hub(tmp_path / "central"))
-    hub.set_setting(ROLE_SETTING, CENTRAL_ROLE)
-    return hub
-
-
-@pytest.fixture
-def api(centre: Hub) -> TestClient:
-    return TestClient(create_app(centre, manager_for(centre, load_entry_points=False)), base_url=CENTRAL_URL)
-
-
-def _enrolled(centre: Hub, api: TestClient, home: Path, name: str) -> Hub:
-    hub = sharing_ids(Hub(home))
-    client.enroll(hub, CENTRAL_URL, central.create_token(centre.db, name), name, _via(api))
-    return hub
-
-
-@pytest.fixture
-def riverside(centre: Hub, api: TestClient, tmp_path: Path) -> Hub:
+def riverside(api: TestClient, enrol: Enrol, tmp_path: Path) -> Hub:
     """A hub whose learner ana has progress, synced with the centre."""
-    hub = _enrolled(centre, api, tmp_path / "riverside", "Riverside")
+    hub = enrol(tmp_path / "riverside", "Riverside")
     progress.record(hub.db, "ana", "c", "a", 0.5, seconds=60)
     client.sync_now(hub, _quiet, _via(api))
     return hub
@@ -77,10 +58,10 @@ def _push(api: TestClient, sender: Device, page: dict) -> object:
 
 
 def test_an_enrolled_hub_cannot_erase_another_hubs_learner(
-    centre: Hub, api: TestClient, riverside: Hub, tmp_path: Path
+    centre: Hub, api: TestClient, enrol: Enrol, riverside: Hub, tmp_path: Path
 ) -> None:
     """The audit's attack: enrol, pull to learn the ids, sign a forget with a fresh key, push it."""
-    attacker = _enrolled(centre, api, tmp_path / "attacker", "Attacker")
+    attacker = enrol(tmp_path / "attacker", "Attacker")
     client.sync_now(attacker, _quiet, _via(api))
     assert ("ana", "c", "a") in stored_state(attacker).lessons  # it learnt ana's id
     before = stored_state(centre)
@@ -105,9 +86,9 @@ def test_an_enrolled_hub_cannot_erase_another_hubs_learner(
 
 
 def test_a_forged_change_is_refused_alone_and_the_rest_of_the_page_is_taken(
-    centre: Hub, api: TestClient, riverside: Hub, tmp_path: Path
+    centre: Hub, api: TestClient, enrol: Enrol, riverside: Hub, tmp_path: Path
 ) -> None:
-    attacker = _enrolled(centre, api, tmp_path / "attacker", "Attacker")
+    attacker = enrol(tmp_path / "attacker", "Attacker")
     mine = lesson_change(("bo", "c", "a"), Lesson(0.3, None, "2026-01-01T00:00:00"), attacker.device.id)
     theirs = lesson_change(("ana", "c", "a"), Lesson(1.0, "2026-01-01", "2026-01-01T00:00:00"), "x")
     page = _page(attacker.device, [_signed_line(attacker.device, n, c) for n, c in ((1, mine), (2, theirs))])
@@ -118,8 +99,10 @@ def test_a_forged_change_is_refused_alone_and_the_rest_of_the_page_is_taken(
     assert state.lessons[("ana", "c", "a")].progress == 0.5  # not the forged 1.0
 
 
-def test_a_page_longer_than_any_page_is_refused(centre: Hub, api: TestClient, tmp_path: Path) -> None:
-    attacker = _enrolled(centre, api, tmp_path / "attacker", "Attacker")
+def test_a_page_longer_than_any_page_is_refused(
+    centre: Hub, api: TestClient, enrol: Enrol, tmp_path: Path
+) -> None:
+    attacker = enrol(tmp_path / "attacker", "Attacker")
     count = protocol.PAGE_CHANGES + 1
     lines = [
         _signed_line(
@@ -135,10 +118,10 @@ def test_a_page_longer_than_any_page_is_refused(centre: Hub, api: TestClient, tm
 
 
 def test_a_hand_over_lets_another_hub_write_and_a_forged_one_does_not(
-    centre: Hub, api: TestClient, riverside: Hub, tmp_path: Path
+    centre: Hub, api: TestClient, enrol: Enrol, riverside: Hub, tmp_path: Path
 ) -> None:
-    hill = _enrolled(centre, api, tmp_path / "hill", "Hill")
-    thief = _enrolled(centre, api, tmp_path / "thief", "Thief")
+    hill = enrol(tmp_path / "hill", "Hill")
+    thief = enrol(tmp_path / "thief", "Thief")
     proof = handover_proof(riverside.device, "ana", hill.device.id)
     progress.take_over(hill.db, "ana", riverside.device.id, proof)
     progress.record(hill.db, "ana", "c", "b", 1.0, seconds=30)

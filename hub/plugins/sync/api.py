@@ -20,7 +20,7 @@ from hub.access import ANYONE
 from hub.db import transaction
 from hub.home import Hub
 from hub.i18n import N_
-from hub.plugins.sync.central import Refused, authenticate, enroll
+from hub.plugins.sync.central import Refused, authenticate, check_caller, enroll
 from hub.settings import CENTRAL_ROLE, ROLE_SETTING
 from sync import pages, protocol, store
 
@@ -49,28 +49,45 @@ def _hub(request: Request) -> Hub:
     return hub
 
 
-async def _body(request: Request) -> Any:
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused (413) as soon as it is known to be larger than `limit` bytes."""
+    too_large = Refused(413, N_("The request is larger than this server takes (%(limit)d KB)."),
+                        limit=limit // 1024)  # fmt: skip
+    declared = request.headers.get("content-length", "")
+    if declared.isdecimal() and int(declared) > limit:
+        raise too_large
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _unpacked(request: Request, body: bytes) -> Any:
     try:
-        return protocol.unpack_json(await request.body(), request.headers.get("content-encoding", ""))
+        return protocol.unpack_json(body, request.headers.get("content-encoding", ""))
     except protocol.BodyError as error:
         raise Refused(400, N_("The request body cannot be read: %(reason)s."), reason=str(error)) from None
 
 
-Handler = Callable[[Request, Hub, str], Awaitable[Response]]
+Handler = Callable[[Request, Hub, str, bytes], Awaitable[Response]]
 
 
-def _signed(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """Run `handler` only for a request signed by an enrolled hub; answer refusals as JSON."""
+def _signed(handler: Handler, limit: int) -> Callable[[Request], Awaitable[Response]]:
+    """Run `handler` only for a request signed by an enrolled hub, whose body is at most `limit`
+    bytes; answer refusals as JSON. Who asks is checked before the body is read."""
 
     async def endpoint(request: Request) -> Response:
         try:
             hub = _hub(request)
+            headers = dict(request.headers)
+            await run_in_threadpool(check_caller, hub.db, headers)
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            body = await request.body()
-            device = await run_in_threadpool(
-                authenticate, hub.db, request.method, target, body, dict(request.headers)
-            )
-            return await handler(request, hub, device)
+            body = await _read_body(request, limit)
+            device = await run_in_threadpool(authenticate, hub.db, request.method, target, body, headers)
+            return await handler(request, hub, device, body)
         except Refused as error:
             return _refusal(error)
 
@@ -84,7 +101,7 @@ async def enroll_hub(request: Request) -> Response:
     """Enrol a hub with a one-time token: record its device key, answer with the centre's keys."""
     try:
         hub = _hub(request)
-        data = await _body(request)
+        data = _unpacked(request, await _read_body(request, protocol.MAX_REQUEST_BYTES))
         try:
             token, device, key, proof = (str(data[k]) for k in ("token", "device", "public_key", "proof"))
         except (KeyError, TypeError):
@@ -105,7 +122,7 @@ def _own(hub: Hub) -> tuple[str, str]:
     return hub.device.id, hub.device.public_key
 
 
-async def knowledge(request: Request, hub: Hub, device: str) -> Response:
+async def knowledge(request: Request, hub: Hub, device: str, body: bytes) -> Response:
     """What the centre holds: per device, the highest change counter; and the signature of the
     asking hub's highest change here, so a hub that shares its device key with another can tell."""
     vector = store.knowledge(hub.db)
@@ -114,9 +131,9 @@ async def knowledge(request: Request, hub: Hub, device: str) -> Response:
     )
 
 
-async def push(request: Request, hub: Hub, device: str) -> Response:
+async def push(request: Request, hub: Hub, device: str, body: bytes) -> Response:
     """Take in one page of a hub's changes (checked first, applied in one transaction)."""
-    data = await _body(request)
+    data = _unpacked(request, body)
 
     def take() -> dict[str, int]:
         try:
@@ -132,13 +149,15 @@ async def push(request: Request, hub: Hub, device: str) -> Response:
     return _json(request, await run_in_threadpool(take))
 
 
-async def pull(request: Request, hub: Hub, device: str) -> Response:
+async def pull(request: Request, hub: Hub, device: str, body: bytes) -> Response:
     """One page of the centre's changes above the hub's knowledge vector."""
-    data = await _body(request)
+    data = _unpacked(request, body)
     try:
-        vector = {str(d): int(c) for d, c in data["knowledge"].items()}
-    except (KeyError, TypeError, ValueError, AttributeError):
-        raise Refused(400, N_("The request must give the hub's knowledge vector.")) from None
+        vector = {str(d): c for d, c in data["knowledge"].items()}
+    except (KeyError, TypeError, AttributeError):
+        vector = None
+    if vector is None or not all(pages.is_count(c) for c in vector.values()):
+        raise Refused(400, N_("The request must give the hub's knowledge vector (whole numbers)."))
 
     def page() -> dict[str, Any]:
         with transaction(hub.db):
@@ -157,7 +176,7 @@ def _published(hub: Hub) -> list[tuple[str, int, str, str, str]]:
     ).fetchall()
 
 
-async def catalog(request: Request, hub: Hub, device: str) -> Response:
+async def catalog(request: Request, hub: Hub, device: str, body: bytes) -> Response:
     """The centre's courses, signed with its content key so a hub can trust the list itself."""
     key = trust.ensure_own_key(hub.home, hub.db, request.app.state.hub_name)
     signed = {
@@ -174,7 +193,7 @@ async def catalog(request: Request, hub: Hub, device: str) -> Response:
                                                                  protocol.CATALOG_COMMENT)})  # fmt: skip
 
 
-async def manifest(request: Request, hub: Hub, device: str) -> Response:
+async def manifest(request: Request, hub: Hub, device: str, body: bytes) -> Response:
     """A course's manifest bytes and signature, exactly as published."""
     course_id = request.path_params["course_id"]
     row = hub.db.execute(
@@ -196,7 +215,7 @@ def _byte_range(request: Request, etag: str) -> int:
     return int(asked[1])
 
 
-async def blob(request: Request, hub: Hub, device: str) -> Response:
+async def blob(request: Request, hub: Hub, device: str, body: bytes) -> Response:
     """A content file by sha256, resumable with `Range: bytes=N-` (+ `If-Range: "<sha256>"`)."""
     sha256 = request.path_params["sha256"]
     path = hub.blobs.path(sha256)
@@ -220,12 +239,12 @@ async def blob(request: Request, hub: Hub, device: str) -> Response:
                              media_type="application/octet-stream")  # fmt: skip
 
 
-for _path, _method, _handler in (
-    ("/progress/knowledge", "GET", knowledge),
-    ("/progress/push", "POST", push),
-    ("/progress/pull", "POST", pull),
-    ("/catalog", "GET", catalog),
-    ("/courses/{course_id}/manifest", "GET", manifest),
-    ("/blobs/{sha256}", "GET", blob),
+for _path, _method, _handler, _limit in (
+    ("/progress/knowledge", "GET", knowledge, protocol.MAX_REQUEST_BYTES),
+    ("/progress/push", "POST", push, protocol.MAX_PAGE_BYTES),
+    ("/progress/pull", "POST", pull, protocol.MAX_PAGE_BYTES),  # a vector grows with the hubs
+    ("/catalog", "GET", catalog, protocol.MAX_REQUEST_BYTES),
+    ("/courses/{course_id}/manifest", "GET", manifest, protocol.MAX_REQUEST_BYTES),
+    ("/blobs/{sha256}", "GET", blob, protocol.MAX_REQUEST_BYTES),
 ):
-    router.add_api_route(_path, _signed(_handler), methods=[_method], dependencies=[ANYONE])
+    router.add_api_route(_path, _signed(_handler, _limit), methods=[_method], dependencies=[ANYONE])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -129,11 +130,10 @@ def revoke(db: Database, device_id: str) -> EnrolledHub:
     return next(h for h in enrolled_hubs(db) if h.device_id == device_id.strip())
 
 
-def authenticate(db: Database, method: str, target: str, body: bytes, headers: dict[str, str]) -> str:
-    """The device id of an enrolled hub that signed this request; Refused (nothing stored) otherwise.
-
-    The nonce is recorded only once the signature is good, so a forger cannot use up nonces.
-    """
+def check_caller(db: Database, headers: dict[str, str]) -> str:
+    """The public key of the enrolled, unrevoked hub a request says it comes from, if its time is
+    right; Refused otherwise. Checked before the body is read, so a stranger cannot make the
+    centre read a large one."""
     device_id = headers.get(protocol.HEADER_DEVICE, "")
     row = db.execute(
         "SELECT public_key, revoked_at FROM sync_hubs WHERE device_id = ?", [device_id]
@@ -142,24 +142,33 @@ def authenticate(db: Database, method: str, target: str, body: bytes, headers: d
         raise Refused(401, N_("This hub is not enrolled with the central server. Enrol it first."))
     if row[1] is not None:
         raise Refused(403, N_("This hub's enrolment was revoked by the central admin."))
-    try:
-        sent = int(headers.get(protocol.HEADER_TIME, ""))
-    except ValueError:
-        raise Refused(401, N_("The request carries no valid time.")) from None
-    now = time.time()
-    if abs(now - sent) > protocol.MAX_SKEW_SECONDS:
+    sent = headers.get(protocol.HEADER_TIME, "")
+    if not re.fullmatch(r"[0-9]{1,12}", sent):
+        raise Refused(401, N_("The request carries no valid time."))
+    if abs(time.time() - int(sent)) > protocol.MAX_SKEW_SECONDS:
         raise Refused(
             401, N_("The request is too old or the hub's clock is wrong (more than 5 minutes off).")
         )
-    if not protocol.request_signed_by(row[0], method, target, body, headers):
+    return row[0]
+
+
+def authenticate(db: Database, method: str, target: str, body: bytes, headers: dict[str, str]) -> str:
+    """The device id of an enrolled hub that signed this request; Refused (nothing stored) otherwise.
+
+    The nonce is recorded only once the signature is good, so a forger cannot use up nonces.
+    """
+    device_id = headers.get(protocol.HEADER_DEVICE, "")
+    if not protocol.request_signed_by(check_caller(db, headers), method, target, body, headers):
         raise Refused(
             401, N_("The request's signature does not match this hub's key: it was forged or changed.")
         )
     with transaction(db):
-        db.execute("DELETE FROM sync_nonces WHERE seen_at < ?", [now - 2 * protocol.MAX_SKEW_SECONDS])
+        db.execute(
+            "DELETE FROM sync_nonces WHERE seen_at < ?", [time.time() - 2 * protocol.MAX_SKEW_SECONDS]
+        )
         seen = db.execute(
             "INSERT INTO sync_nonces (device_id, nonce, seen_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-            [device_id, headers.get(protocol.HEADER_NONCE, ""), now],
+            [device_id, headers.get(protocol.HEADER_NONCE, ""), time.time()],
         )
         if seen.rowcount == 0:
             raise Refused(401, N_("This request was already received once (a replay); it was ignored."))

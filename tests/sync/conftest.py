@@ -1,0 +1,44 @@
+"""A central server in process for the sync tests, and a way to enrol hubs with it.
+
+Some modules (test_http_api, test_share, test_overview) keep fixtures of their own by these names."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from hub.app import create_app, manager_for
+from hub.home import Hub
+from hub.plugins.sync import central, client
+from hub.settings import CENTRAL_ROLE, ROLE_SETTING
+from tests.sync.states import sharing_ids
+from tests.sync.test_http_api import CENTRAL_URL, _via
+
+Enrol = Callable[[Path, str], Hub]
+
+
+@pytest.fixture
+def centre(tmp_path: Path) -> Hub:
+    hub = sharing_ids(Hub(tmp_path / "central"))
+    hub.set_setting(ROLE_SETTING, CENTRAL_ROLE)
+    return hub
+
+
+@pytest.fixture
+def api(centre: Hub) -> TestClient:
+    return TestClient(create_app(centre, manager_for(centre, load_entry_points=False)), base_url=CENTRAL_URL)
+
+
+@pytest.fixture
+def enrol(centre: Hub, api: TestClient) -> Enrol:
+    """Make a hub (sharing its learners' ids) at `home` and enrol it with the centre as `name`."""
+
+    def enrolled(home: Path, name: str) -> Hub:
+        hub = sharing_ids(Hub(home))
+        client.enroll(hub, CENTRAL_URL, central.create_token(centre.db, name), name, _via(api))
+        return hub
+
+    return enrolled
