@@ -37,11 +37,14 @@ def vouch_bytes(device: str, public_key: str) -> bytes:
     return VOUCH_CONTEXT + f"{device}\n{public_key}".encode()
 
 
-def build_page(db: Database, own: Device, vector: dict[str, int], limit: int) -> dict[str, Any]:
+def build_page(
+    db: Database, own: Device, vector: dict[str, int], limit: int, without_names: bool = False
+) -> dict[str, Any]:
     """The changes this hub holds above `vector`, at most `limit`; `more` says whether others wait.
 
     This device's changes must be signed first. Every other device the page names (a writer,
     or the giver of a hand-over) comes with its key and this device's vouch for it.
+    `without_names` leaves learners' names out (a page crossing plain HTTP): holes in the ranges.
     """
     held = store.knowledge(db)
     lines: list[dict[str, Any]] = []
@@ -60,6 +63,8 @@ def build_page(db: Database, own: Device, vector: dict[str, int], limit: int) ->
             if len(lines) >= limit:
                 last, more = logged.counter - 1, True
                 break
+            if without_names and logged.change["kind"] == "name":
+                continue
             lines.append(change_line(writer, logged.counter, logged.change, logged.signature))
         ranges[writer] = [first, last]
     named = set(ranges) | {line["change"]["from"] for line in lines if line["change"]["kind"] == "handover"}
@@ -182,6 +187,14 @@ def apply_page(db: Database, page: CheckedPage, sender: str, stamp: str) -> Appl
         [(writer, last) for writer, (_, last) in page.ranges.items()],
     )
     return Applied(outcomes.count(store.Received.NEW), outcomes.count(store.Received.REFUSED))
+
+
+def carries_names(page: Any) -> bool:
+    """Whether a page (checked or not) holds learners' names."""
+    lines = page.get("changes") if isinstance(page, dict) else None
+    lines = lines if isinstance(lines, list) else []
+    changes = [line.get("change") for line in lines if isinstance(line, dict)]
+    return any(isinstance(change, dict) and change.get("kind") == "name" for change in changes)
 
 
 def note_peer_knowledge(db: Database, peer: str, vector: dict[str, int]) -> None:

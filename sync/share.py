@@ -25,6 +25,7 @@ from sync.device import Device
 from sync.merge import name_change
 
 SETTING = "share_progress"
+CLEAR_SETTING = "names_over_plain_http"  # names may cross plain http:// (a private network the admin trusts)
 NOTHING_PERSONAL = "nothing_personal"
 NAMED_PROFILES = "named_profiles"
 CHOICES = (NOTHING_PERSONAL, NAMED_PROFILES)
@@ -35,6 +36,12 @@ def policy(db: Database) -> str:
     row = db.execute("SELECT value FROM settings WHERE key = ?", [SETTING]).fetchone()
     value = json.loads(row[0]) if row else DEFAULT
     return value if value in CHOICES else DEFAULT
+
+
+def names_in_clear_allowed(db: Database) -> bool:
+    """Whether the admin lets learners' names cross plain http:// (they never do by default)."""
+    row = db.execute("SELECT value FROM settings WHERE key = ?", [CLEAR_SETTING]).fetchone()
+    return bool(row and json.loads(row[0]) is True)
 
 
 def outgoing(change: dict[str, Any], device: Device, chosen: str) -> dict[str, Any]:

@@ -11,8 +11,10 @@ from sync.merge import Attempt, LessonState, State, apply, merge
 
 def sharing_ids(hub: Hub) -> Hub:
     """Let the hub share its own learner ids (named profiles), so tests can follow one learner's
-    progress across hubs by id; tests/sync/test_share.py covers the default, pseudonyms."""
+    progress across hubs by id; tests/sync/test_share.py covers the default, pseudonyms. Names
+    may cross plain HTTP here: the tests' centre is in process (test_share.py covers the refusal)."""
     hub.set_setting(share.SETTING, share.NAMED_PROFILES)
+    hub.set_setting(share.CLEAR_SETTING, True)
     return hub
 
 

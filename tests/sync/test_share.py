@@ -16,7 +16,7 @@ from hub.db import transaction
 from hub.home import Hub
 from hub.plugins.sync import central, client
 from hub.settings import CENTRAL_ROLE, ROLE_SETTING
-from sync import bundle, share, store
+from sync import bundle, http, share, store
 from sync.device import Device
 from sync.merge import Attempt, State
 from tests.sync.states import stored_state
@@ -50,6 +50,11 @@ def _sync(hub: Hub, api: TestClient) -> client.SyncResult:
 
 def _guest(hub: Hub) -> str:
     return learners.create_guest(hub.db)[0].id
+
+
+def _allow_names_over_plain_http(*hubs: Hub) -> None:
+    for hub in hubs:
+        hub.set_setting(share.CLEAR_SETTING, True)
 
 
 def _quiz(hub: Hub, learner: str, passed: bool) -> None:
@@ -115,6 +120,7 @@ def test_by_default_no_name_and_no_learner_or_guest_id_leaves_by_http_or_by_stic
 def test_named_profiles_carry_names_the_latest_wins_and_a_deleted_learner_takes_hers_away(
     centre: Hub, api: TestClient, hub: Hub
 ) -> None:
+    _allow_names_over_plain_http(hub, centre)
     hub.set_setting(share.SETTING, share.NAMED_PROFILES)
     profile, quiet = _guest(hub), _guest(hub)
     learners.create_profile(hub.db, profile, NAME, "")
@@ -139,6 +145,7 @@ def test_named_profiles_carry_names_the_latest_wins_and_a_deleted_learner_takes_
 def test_the_setting_decides_when_a_change_first_leaves_and_never_rewrites_what_left(
     centre: Hub, api: TestClient, hub: Hub
 ) -> None:
+    _allow_names_over_plain_http(hub, centre)
     guest = _guest(hub)
     progress.record(hub.db, guest, "c", "a", 0.5)
     _sync(hub, api)
@@ -165,3 +172,31 @@ def test_the_admin_chooses_what_the_hub_shares_and_a_bad_choice_changes_nothing(
     chosen = web.post("/admin/sync/share", data={"sharing": "named_profiles"}, follow_redirects=False)
     assert chosen.status_code == 303 and share.policy(hub.db) == share.NAMED_PROFILES
     assert 'value="named_profiles" checked' in web.get("/admin/sync").text
+    assert not share.names_in_clear_allowed(hub.db)
+    web.post("/admin/sync/share", data={"sharing": "named_profiles", "names_over_plain_http": "on"})
+    assert share.names_in_clear_allowed(hub.db)
+    assert 'name="names_over_plain_http" checked' in web.get("/admin/sync").text
+
+
+def test_names_never_cross_plain_http_unless_both_admins_allow_it(
+    centre: Hub, api: TestClient, hub: Hub
+) -> None:
+    hub.set_setting(share.SETTING, share.NAMED_PROFILES)
+    profile = _guest(hub)
+    learners.create_profile(hub.db, profile, NAME, "")
+    progress.record(hub.db, profile, "c", "a", 1.0)
+    with pytest.raises(client.SyncFailed) as refused:
+        _sync(hub, api)
+    assert "names would cross the network unprotected" in refused.value.translated()
+    assert NAME not in _everything(centre) and profile not in _everything(centre)
+
+    _allow_names_over_plain_http(hub)  # the hub allows it, the centre does not
+    with pytest.raises(http.SyncError, match="takes learners' names only over HTTPS"):
+        _sync(hub, api)
+    assert NAME not in _everything(centre)
+
+    over_https = TestClient(api.app, base_url="https://central.test")
+    hub.set_setting(share.CLEAR_SETTING, False)
+    hub.set_setting(client.CENTRAL_SETTING, client.central(hub) | {"url": "https://central.test"})
+    _sync(hub, over_https)
+    assert centre.db.execute("SELECT name FROM learner_names").fetchall() == [(NAME,)]

@@ -34,6 +34,7 @@ def sync_page(request: Request, hub: HubDep, status_code: int = 200, **extra: ob
         is_central=is_central,
         hubs=central.enrolled_hubs(hub.db) if is_central else [],
         sharing=share.policy(hub.db),
+        names_in_clear=share.names_in_clear_allowed(hub.db),
         **context,
     )
 
@@ -76,10 +77,16 @@ def sync_token(request: Request, hub: HubDep, name: Annotated[str, Form()] = "")
 
 
 @router.post("/admin/sync/share", response_class=HTMLResponse, dependencies=[ADMIN])
-def sync_share(request: Request, hub: HubDep, sharing: Annotated[str, Form()] = "") -> Response:
+def sync_share(
+    request: Request,
+    hub: HubDep,
+    sharing: Annotated[str, Form()] = "",
+    names_over_plain_http: Annotated[bool, Form()] = False,
+) -> Response:
     """Choose what this hub's progress carries when it leaves (from the next sync or stick on)."""
     if sharing not in share.CHOICES:
         error = client.SyncFailed(N_("Choose what this hub shares: nothing personal, or named profiles."))
         return sync_page(request, hub, 400, error=error.translated())
     hub.set_setting(share.SETTING, sharing)
+    hub.set_setting(share.CLEAR_SETTING, names_over_plain_http)
     return RedirectResponse("/admin/sync", status_code=303)

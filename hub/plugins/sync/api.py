@@ -22,7 +22,7 @@ from hub.home import Hub
 from hub.i18n import N_
 from hub.plugins.sync.central import Refused, authenticate, check_caller, enroll
 from hub.settings import CENTRAL_ROLE, ROLE_SETTING
-from sync import pages, protocol, store
+from sync import pages, protocol, share, store
 
 router = APIRouter(prefix=protocol.API, tags=["sync"])
 CATALOG_FORMAT = "commons-hub-catalog"
@@ -131,9 +131,19 @@ async def knowledge(request: Request, hub: Hub, device: str, body: bytes) -> Res
     )
 
 
+def _in_clear(request: Request, hub: Hub) -> bool:
+    """Whether learners' names would cross the network in clear: plain HTTP, and this centre's
+    admin has not allowed names over it (a private network)."""
+    return request.url.scheme != "https" and not share.names_in_clear_allowed(hub.db)
+
+
 async def push(request: Request, hub: Hub, device: str, body: bytes) -> Response:
     """Take in one page of a hub's changes (checked first, applied in one transaction)."""
     data = _unpacked(request, body)
+    if pages.carries_names(data) and _in_clear(request, hub):
+        raise Refused(403, N_(
+            "This central server takes learners' names only over HTTPS. Use its https:// address, "
+            "or let its admin allow names over plain HTTP on a private network."))  # fmt: skip
 
     def take() -> dict[str, int]:
         try:
@@ -163,7 +173,7 @@ async def pull(request: Request, hub: Hub, device: str, body: bytes) -> Response
         with transaction(hub.db):
             store.sign_pending(hub.db, hub.device)
             pages.note_peer_knowledge(hub.db, device, vector)
-        return pages.build_page(hub.db, hub.device, vector, protocol.PAGE_CHANGES)
+        return pages.build_page(hub.db, hub.device, vector, protocol.PAGE_CHANGES, _in_clear(request, hub))
 
     return _json(request, await run_in_threadpool(page))
 

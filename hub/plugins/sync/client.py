@@ -24,7 +24,7 @@ from hub.db import transaction
 from hub.home import Hub
 from hub.i18n import N_
 from hub.learners import LearnerError
-from sync import http, pages, store
+from sync import http, pages, share, store
 from sync.device import public_key_matches
 from sync.protocol import CATALOG_COMMENT, PAGE_CHANGES
 
@@ -224,12 +224,26 @@ def sync_now(hub: Hub, report: Report, transport: Any = None) -> SyncResult:
     centre = central(hub)
     if centre is None:
         raise SyncFailed(NOT_ENROLLED)
+    if _names_in_clear(hub, centre["url"]):
+        raise SyncFailed(N_(
+            "This hub shares named profiles, and the central server's address starts with http://: "
+            "learners' names would cross the network unprotected. Enrol with its https:// address, "
+            "or allow names over plain HTTP on a private network you trust (What this hub shares)."
+        ))  # fmt: skip
     result = SyncResult()
     with http.CentralClient(centre["url"], hub.device, transport) as client:
         _push(hub, client, centre["device"], result, report)
         _pull(hub, client, centre["device"], result, report)
         _content(hub, client, centre["content_key"], result, report)
     return result
+
+
+def _names_in_clear(hub: Hub, url: str) -> bool:
+    return (
+        url.startswith("http://")
+        and share.policy(hub.db) == share.NAMED_PROFILES
+        and not share.names_in_clear_allowed(hub.db)
+    )
 
 
 def pending_changes(hub: Hub) -> int:
