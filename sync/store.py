@@ -5,7 +5,8 @@ in `changes` under (device, counter), and it is merged into the progress tables.
 from other devices arrive with their signatures and are merged the same way; `knowledge`
 holds the highest counter held per device (the knowledge vector), so a peer can be sent
 everything above its vector. Changes about a forgotten learner are dropped, except the
-forget itself, so a deletion travels and nothing deleted is kept.
+forget itself and the hand-overs that entitled its writer (sync/writers.py), so a deletion
+travels, every hub can check it, and nothing deleted is kept.
 
 Writers here do not open transactions: callers wrap them in one (hub.db.transaction).
 """
@@ -231,7 +232,7 @@ def _note_counter(db: Database, device: str, counter: int) -> None:
 def _keep(db: Database, device: str, counter: int, change: dict[str, Any], signature: str | None) -> None:
     learner = change_learner(change)
     _note_counter(db, device, counter)
-    if change["kind"] != "forget" and is_forgotten(db, learner):
+    if change["kind"] not in _KEPT_KINDS and is_forgotten(db, learner):
         return
     db.execute(
         "INSERT INTO changes (device_id, counter, learner_id, kind, body, signature)"
@@ -239,6 +240,10 @@ def _keep(db: Database, device: str, counter: int, change: dict[str, Any], signa
         [device, counter, learner, change["kind"], canonical_json(change).decode(), signature],
     )
     _merge_into_tables(db, device, change)
+
+
+# What stays of a forgotten learner: the forget, and the hand-overs that say who could write it.
+_KEPT_KINDS = ("forget", "handover")
 
 
 def _merge_into_tables(db: Database, device: str, change: dict[str, Any]) -> None:
@@ -261,7 +266,7 @@ def _merge_into_tables(db: Database, device: str, change: dict[str, Any]) -> Non
         db.execute("INSERT OR IGNORE INTO forgotten_learners (learner_id) VALUES (?)", [learner])
         for table in ("progress", "progress_time", "quiz_attempts", "learner_names", "sessions"):
             db.execute(f"DELETE FROM {table} WHERE learner_id = ?", [learner])  # her next visit starts anew
-        db.execute("DELETE FROM changes WHERE learner_id = ? AND kind != 'forget'", [learner])
+        db.execute(f"DELETE FROM changes WHERE learner_id = ? AND kind NOT IN {_KEPT_KINDS}", [learner])
 
 
 _MERGE_LESSON = """

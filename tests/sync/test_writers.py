@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from hub import progress
@@ -17,6 +18,7 @@ from sync.device import Device, load_or_create
 from sync.merge import LessonState as Lesson
 from sync.merge import forget_change, lesson_change
 from sync.writers import handover_proof
+from tests.conftest import BrowserClient
 from tests.sync.conftest import Enrol
 from tests.sync.states import sharing_ids, stored_state
 from tests.sync.test_http_api import _quiet, _via
@@ -169,3 +171,25 @@ def test_a_stick_from_a_trusted_hub_cannot_erase_this_hubs_learner(tmp_path: Pat
         assert bundle.apply(home.db, incoming).refused == 1
     assert progress.for_course(home.db, "ana", "c")["a"].progress == 0.7
     assert not store.is_forgotten(home.db, "ana")
+
+
+def test_a_forget_never_traps_her_later_progress_on_that_hub(hub: Hub, app: FastAPI, tmp_path: Path) -> None:
+    """She moved to another hub, which deleted her data there; her phone comes back to this hub."""
+    phone = BrowserClient(app, base_url="http://hub.test")
+    lesson = {"course_id": "sample-course", "lesson_id": "read-me", "progress": 0.5}
+    assert phone.post("/api/v1/progress", json=lesson).status_code == 204
+    [(her,)] = hub.db.execute("SELECT learner_id FROM progress").fetchall()
+    other = sharing_ids(Hub(tmp_path / "other"))
+    progress.take_over(other.db, her, hub.device.id, handover_proof(hub.device, her, other.device.id))
+    with transaction(other.db):
+        store.record(other.db, forget_change(her))
+        store.sign_pending(other.db, other.device)
+    stick = tmp_path / "stick"
+    bundle.export(other.db, other.device, stick)
+    with transaction(hub.db):
+        bundle.apply(hub.db, bundle.read_stick(hub.db, hub.device.id, stick, {other.device.id}))
+    assert store.is_forgotten(hub.db, her) and progress.for_course(hub.db, her, "sample-course") == {}
+
+    assert phone.post("/api/v1/progress", json=lesson | {"progress": 0.75}).status_code == 204
+    kept = hub.db.execute("SELECT learner_id, progress FROM progress").fetchall()
+    assert len(kept) == 1 and kept[0][0] != her and kept[0][1] == 0.75
