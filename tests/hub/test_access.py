@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -144,6 +145,31 @@ def test_missing_or_forged_csrf_token_is_refused_and_nothing_changes(staffed):
         assert "did not come from this hub" in response.text
     assert account_names(hub) == before
     assert hub.db.execute("SELECT count(*) FROM progress").fetchone()[0] == 0
+
+
+def test_another_site_cannot_sign_a_cookieless_browser_into_its_own_account(staffed):
+    """Login CSRF: a page elsewhere posts the attacker's name and PIN from the visitor's browser
+    (which sends no cookies to the hub on a cross-site POST); she would then learn as him."""
+    _, app = staffed
+    with TestClient(app, base_url="http://hub.test") as visitor:
+        signed = visitor.post("/signin", data={"name": "Lena", "pin": "1234"}, follow_redirects=False)
+        profile = visitor.post("/me/profile", data={"name": "Mallory", "pin": "1234"}, follow_redirects=False)
+    for response in (signed, profile):
+        assert response.status_code == 403
+        assert "did not come from this hub" in response.text
+        assert "hub_session" not in response.headers.get("set-cookie", "")
+
+
+def test_the_sign_in_form_carries_its_token_without_javascript(staffed):
+    _, app = staffed
+    with TestClient(app, base_url="http://hub.test") as browser:
+        form = browser.get("/signin").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+        signed = browser.post(
+            "/signin", data={"name": "Lena", "pin": "1234", "csrf_token": token}, follow_redirects=False
+        )
+    assert signed.status_code == 303
+    assert "hub_session" in signed.headers["set-cookie"]
 
 
 def test_a_stranger_is_refused_before_the_hub_reads_the_form_body(staffed, monkeypatch):

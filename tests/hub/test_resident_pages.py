@@ -129,6 +129,7 @@ def test_profile_carries_progress_to_another_device(client: TestClient, app):
 
 
 def test_bad_profile_shows_the_problem_and_keeps_the_guest(client: TestClient):
+    client.get("/me")  # the form, with its CSRF token
     page = client.post("/me/profile", data={"name": "Ana", "pin": "12"})
     assert page.status_code == 400
     assert "exactly 4 digits" in page.text

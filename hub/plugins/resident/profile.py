@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from hub import learners, privacy, progress
-from hub.access import ANYONE
+from hub.access import ANYONE, SIGNING_IN
 from hub.deps import SESSION_COOKIE, CurrentLearner, Db, HubDep, WritingLearner, remember_session
 from hub.i18n import LANGUAGE_COOKIE, N_
 from hub.learners import STAFF_ROLES, STAFF_SESSION, LearnerError, Role
@@ -59,7 +59,7 @@ def my_learning(request: Request, hub: HubDep, learner: CurrentLearner) -> HTMLR
     return my_learning_page(request, hub, learner)
 
 
-@router.post("/me/profile", response_class=HTMLResponse, dependencies=[ANYONE])
+@router.post("/me/profile", response_class=HTMLResponse, dependencies=[SIGNING_IN])
 def make_profile(
     request: Request,
     hub: HubDep,
@@ -83,7 +83,7 @@ def sign_in_page(request: Request, next: str = "/me") -> HTMLResponse:
     return render(request, "signin.html", error=None, name="", next=local_path(next))
 
 
-@router.post("/signin", response_class=HTMLResponse, dependencies=[ANYONE])
+@router.post("/signin", response_class=HTMLResponse, dependencies=[SIGNING_IN])
 def sign_in(
     request: Request,
     db: Db,
