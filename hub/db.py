@@ -10,6 +10,8 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from hub import names
+
 # Each entry is one migration; its number is its position + 1 (kept in PRAGMA user_version).
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -234,6 +236,12 @@ MIGRATIONS: tuple[str, ...] = (
         named_at TEXT NOT NULL
     );
     """,
+    # 10: names stored in NFC with NFKC-casefolded keys (hub/names.py). A name whose new key another
+    # name already has (NFC/NFD twins made before) keeps its old key rather than stop the upgrade.
+    """
+    UPDATE OR IGNORE learners SET name = hub_clean_name(name), name_key = hub_name_key(name)
+        WHERE name IS NOT NULL;
+    """,
 )
 
 
@@ -249,6 +257,8 @@ def connect(path: Path) -> Database:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
+    conn.create_function("hub_clean_name", 1, names.clean, deterministic=True)
+    conn.create_function("hub_name_key", 1, names.key, deterministic=True)
     return Database(conn)
 
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
+from hub import names
 from hub.db import transaction
 from hub.i18n import N_, gettext
 from hub.library import now
@@ -119,7 +120,7 @@ def _token_hash(token: str) -> str:
 
 
 def name_key(name: str) -> str:
-    return " ".join(name.split()).casefold()
+    return names.key(name)
 
 
 def _later(delta: timedelta) -> str:
@@ -167,8 +168,8 @@ def touch(db: Database, learner_id: str) -> None:
 
 
 def _check_name(name: str) -> str:
-    name = " ".join(name.split())
-    if not 1 <= len(name) <= 40:
+    name = names.clean(name)
+    if not 1 <= len(name) <= names.MAX_LENGTH:
         raise LearnerError(N_("Please give a name of 1 to 40 characters."))
     return name
 
@@ -189,6 +190,13 @@ def _check_name_free(db: Database, name: str, learner_id: str) -> None:
     if taken:
         raise LearnerError(
             N_("Someone on this hub already uses that name. Add something to it, such as an initial.")
+        )
+    staff = db.execute(
+        "SELECT name FROM learners WHERE role IN ('tutor', 'admin') AND id != ?", [learner_id]
+    ).fetchall()
+    if any(names.looks_alike(row[0], name) for row in staff):
+        raise LearnerError(
+            N_("That name looks like the name of one of this hub's tutors or admins. Please choose another.")
         )
 
 
