@@ -2,8 +2,8 @@
 
 A guest is an account with no name, held by a session cookie. A session cookie carries an
 opaque random token; only its hash is stored, so reading the database does not let anyone
-act as someone else. PINs and passwords are hashed with argon2, and guessing is slowed by a
-lockout with back-off per account name and per client address.
+act as someone else. PINs and passwords are hashed with argon2 (hub/passwords.py), and guessing
+is slowed by a lockout with back-off per account name and per client address.
 """
 
 from __future__ import annotations
@@ -15,37 +15,14 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from functools import cache
-from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
-from hub import names
+from hub import names, passwords
 from hub.db import transaction
 from hub.i18n import N_, gettext
 from hub.library import now
 from hub.privacy import delete_learner
-
-if TYPE_CHECKING:
-    from argon2 import PasswordHasher
-
-
-@cache
-def _hasher() -> PasswordHasher:
-    """Argon2, loaded on the first sign-in rather than at start (it costs memory on a Pi)."""
-    from argon2 import PasswordHasher
-
-    return PasswordHasher()
-
-
-def _verify(secret_hash: str, secret: str) -> bool:
-    from argon2.exceptions import InvalidHashError, VerifyMismatchError
-
-    try:
-        return _hasher().verify(secret_hash, secret)
-    except (VerifyMismatchError, InvalidHashError):
-        return False
-
 
 PIN_PATTERN = re.compile(r"^\d{4}$")
 MIN_PASSWORD = 8
@@ -200,6 +177,10 @@ def _check_name_free(db: Database, name: str, learner_id: str) -> None:
         )
 
 
+def _hash_or_none(secret: str) -> str | None:
+    return passwords.hash_secret(secret) if secret else None
+
+
 def create_profile(db: Database, learner_id: str, name: str, pin: str) -> Learner:
     """Give a guest a name and an optional 4-digit PIN, keeping all their progress."""
     name = _check_name(name)
@@ -207,7 +188,7 @@ def create_profile(db: Database, learner_id: str, name: str, pin: str) -> Learne
     _check_name_free(db, name, learner_id)
     db.execute(
         "UPDATE learners SET name = ?, name_key = ?, pin_hash = ? WHERE id = ?",
-        [name, name_key(name), _hasher().hash(pin) if pin else None, learner_id],
+        [name, name_key(name), _hash_or_none(pin), learner_id],
     )
     return Learner(learner_id, name, bool(pin))
 
@@ -222,7 +203,7 @@ def create_account(db: Database, name: str, role: Role, secret: str) -> Learner:
     _check_name_free(db, name, learner_id)
     db.execute(
         "INSERT INTO learners (id, name, name_key, pin_hash, created_at, role) VALUES (?, ?, ?, ?, ?, ?)",
-        [learner_id, name, name_key(name), _hasher().hash(secret) if secret else None, now(), role.value],
+        [learner_id, name, name_key(name), _hash_or_none(secret), now(), role.value],
     )
     return Learner(learner_id, name, bool(secret), role)
 
@@ -248,6 +229,18 @@ def _note_failure(db: Database, key: str) -> None:
     )
 
 
+def _secret_matches(db: Database, row: tuple | None, secret: str) -> bool:
+    """Check the PIN or password: one argon2 check whatever the row, so timing tells no names apart."""
+    if row is None or row[5] is None:
+        passwords.verify_decoy(secret)
+        return row is not None and row[3] not in STAFF_ROLES
+    if not passwords.verify(row[5], secret):
+        return False
+    if passwords.needs_rehash(row[5]):
+        db.execute("UPDATE learners SET pin_hash = ? WHERE id = ?", [passwords.hash_secret(secret), row[0]])
+    return True
+
+
 def check_sign_in(db: Database, name: str, secret: str, client: str = "") -> Learner:
     """The account with this name, if its PIN or password matches (a learner may have none)."""
     keys = [f"name:{name_key(name)}", f"address:{client}"]
@@ -260,11 +253,11 @@ def check_sign_in(db: Database, name: str, secret: str, client: str = "") -> Lea
     row = db.execute(
         f"SELECT {_COLUMNS}, l.pin_hash FROM learners l WHERE l.name_key = ?", [name_key(name)]
     ).fetchone()
-    matches = row is not None and (_verify(row[5], secret) if row[5] else row[3] not in STAFF_ROLES)
-    if not matches:
+    if not _secret_matches(db, row, secret):
         for key in keys:
             _note_failure(db, key)
         raise LearnerError(N_("That name and PIN do not match. Please try again."))
+    assert row is not None
     db.execute("DELETE FROM sign_in_failures WHERE key = ?", [keys[0]])
     learner = _from_row(row[:5])
     if learner.disabled:
@@ -321,10 +314,11 @@ def reset_secret(db: Database, learner_id: str, secret: str, role: Role | None =
         raise LearnerError(N_("There is no such account."))
     new_role = role or account.role
     check_secret(new_role, secret)
+    secret_hash = _hash_or_none(secret)
     with transaction(db):
         db.execute(
             "UPDATE learners SET pin_hash = ?, role = ? WHERE id = ?",
-            [_hasher().hash(secret) if secret else None, new_role.value, learner_id],
+            [secret_hash, new_role.value, learner_id],
         )
         db.execute("DELETE FROM sessions WHERE learner_id = ?", [learner_id])
 
