@@ -242,6 +242,29 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE OR IGNORE learners SET name = hub_clean_name(name), name_key = hub_name_key(name)
         WHERE name IS NOT NULL;
     """,
+    # 11: sign-in limits per account from an address, per account, per address and per known device
+    # (hub/sign_in_limits.py), instead of per name and per address; the devices each account signed
+    # in on. Locks held before the upgrade are dropped.
+    """
+    DROP TABLE sign_in_failures;
+    CREATE TABLE sign_in_limits (
+        scope TEXT NOT NULL CHECK (scope IN ('pair', 'account', 'address', 'device')),
+        account TEXT NOT NULL,
+        source TEXT NOT NULL,
+        failures INTEGER NOT NULL,
+        locked_until TEXT,
+        last_failure_at TEXT NOT NULL,
+        PRIMARY KEY (scope, account, source)
+    );
+    CREATE INDEX sign_in_limits_account ON sign_in_limits (account);
+    CREATE TABLE known_devices (
+        token_hash TEXT NOT NULL,
+        learner_id TEXT NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (token_hash, learner_id)
+    );
+    CREATE INDEX known_devices_learner ON known_devices (learner_id);
+    """,
 )
 
 

@@ -2,8 +2,8 @@
 
 A guest is an account with no name, held by a session cookie. A session cookie carries an
 opaque random token; only its hash is stored, so reading the database does not let anyone
-act as someone else. PINs and passwords are hashed with argon2 (hub/passwords.py), and guessing
-is slowed by a lockout with back-off per account name and per client address.
+act as someone else. PINs and passwords are hashed with argon2 (hub/passwords.py), and
+guessing is slowed by the limits of hub/sign_in_limits.py.
 """
 
 from __future__ import annotations
@@ -18,17 +18,16 @@ from enum import StrEnum
 
 from sqlite_utils import Database
 
-from hub import names, passwords
+from hub import names, passwords, sign_in_limits
 from hub.db import transaction
 from hub.i18n import N_, gettext
 from hub.library import now
 from hub.privacy import delete_learner
+from hub.sign_in_limits import Attempt
 
 PIN_PATTERN = re.compile(r"^\d{4}$")
 MIN_PASSWORD = 8
 STAFF_SESSION = timedelta(days=30)
-FREE_FAILURES = 5
-MAX_LOCK_SECONDS = 3600
 
 
 class Role(StrEnum):
@@ -208,27 +207,6 @@ def create_account(db: Database, name: str, role: Role, secret: str) -> Learner:
     return Learner(learner_id, name, bool(secret), role)
 
 
-def _lock_remaining(db: Database, key: str) -> int:
-    row = db.execute("SELECT locked_until FROM sign_in_failures WHERE key = ?", [key]).fetchone()
-    if not row or not row[0]:
-        return 0
-    remaining = datetime.fromisoformat(row[0]) - datetime.now(UTC)
-    return max(0, int(remaining.total_seconds()) + 1)
-
-
-def _note_failure(db: Database, key: str) -> None:
-    row = db.execute("SELECT failures FROM sign_in_failures WHERE key = ?", [key]).fetchone()
-    failures = (row[0] if row else 0) + 1
-    locked_until = None
-    if failures >= FREE_FAILURES:
-        seconds = min(30 * 2 ** (failures - FREE_FAILURES), MAX_LOCK_SECONDS)
-        locked_until = _later(timedelta(seconds=seconds))
-    db.execute(
-        "INSERT OR REPLACE INTO sign_in_failures (key, failures, locked_until) VALUES (?, ?, ?)",
-        [key, failures, locked_until],
-    )
-
-
 def _secret_matches(db: Database, row: tuple | None, secret: str) -> bool:
     """Check the PIN or password: one argon2 check whatever the row, so timing tells no names apart."""
     if row is None or row[5] is None:
@@ -241,24 +219,25 @@ def _secret_matches(db: Database, row: tuple | None, secret: str) -> bool:
     return True
 
 
-def check_sign_in(db: Database, name: str, secret: str, client: str = "") -> Learner:
-    """The account with this name, if its PIN or password matches (a learner may have none)."""
-    keys = [f"name:{name_key(name)}", f"address:{client}"]
-    wait = max(_lock_remaining(db, key) for key in keys)
+def check_sign_in(db: Database, name: str, secret: str, client: str = "", device: str = "") -> Learner:
+    """The account with this name, if its PIN or password matches (a learner may have none).
+
+    `device` is the token of the `hub_device` cookie, if the browser has one.
+    """
+    key = name_key(name)
+    row = db.execute(f"SELECT {_COLUMNS}, l.pin_hash FROM learners l WHERE l.name_key = ?", [key]).fetchone()
+    known = row is not None and sign_in_limits.is_known_device(db, row[0], device)
+    attempt = Attempt(key, client, sign_in_limits.device_hash(device) if known else "")
+    wait = sign_in_limits.reserve(db, attempt)
     if wait:
         raise LearnerError(
             N_("Too many wrong tries. Please wait %(minutes)d minute(s) and try again."),
             minutes=max(1, (wait + 59) // 60),
         )
-    row = db.execute(
-        f"SELECT {_COLUMNS}, l.pin_hash FROM learners l WHERE l.name_key = ?", [name_key(name)]
-    ).fetchone()
     if not _secret_matches(db, row, secret):
-        for key in keys:
-            _note_failure(db, key)
         raise LearnerError(N_("That name and PIN do not match. Please try again."))
     assert row is not None
-    db.execute("DELETE FROM sign_in_failures WHERE key = ?", [keys[0]])
+    sign_in_limits.succeeded(db, attempt)
     learner = _from_row(row[:5])
     if learner.disabled:
         raise LearnerError(N_("This account is switched off. Please ask the hub's admin."))
@@ -308,7 +287,10 @@ def update_account(db: Database, learner_id: str, role: Role, disabled: bool) ->
 
 
 def reset_secret(db: Database, learner_id: str, secret: str, role: Role | None = None) -> None:
-    """Set a new PIN (learner) or password (tutor, admin), signing the account out everywhere."""
+    """Set a new PIN (learner) or password (tutor, admin), signing the account out everywhere.
+
+    It also lifts the account's sign-in locks, and its devices are no longer known ones.
+    """
     account = get_account(db, learner_id)
     if account is None or account.is_guest:
         raise LearnerError(N_("There is no such account."))
@@ -321,6 +303,8 @@ def reset_secret(db: Database, learner_id: str, secret: str, role: Role | None =
             [secret_hash, new_role.value, learner_id],
         )
         db.execute("DELETE FROM sessions WHERE learner_id = ?", [learner_id])
+        sign_in_limits.clear_account(db, name_key(account.name or ""))
+        sign_in_limits.forget_devices(db, learner_id)
 
 
 def delete_account(db: Database, learner_id: str) -> None:

@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from hub import learners
+from hub import learners, sign_in_limits
 from hub.access import required_role
 from hub.app import create_app
 from hub.home import Hub
@@ -218,7 +218,7 @@ def test_pin_guessing_beyond_the_limit_locks_the_account_even_with_the_right_pin
     _, app = staffed
     with BrowserClient(app, base_url="http://hub.test") as client:
         client.get("/signin")
-        for _ in range(learners.FREE_FAILURES):
+        for _ in range(sign_in_limits.PAIR_FREE):
             assert "do not match" in client.post("/signin", data={"name": "Lena", "pin": "0000"}).text
         locked = client.post("/signin", data={"name": "Lena", "pin": "1234"})
     assert locked.status_code == 400
@@ -228,9 +228,9 @@ def test_pin_guessing_beyond_the_limit_locks_the_account_even_with_the_right_pin
 
 def test_lockout_also_follows_the_client_address(staffed):
     hub, _ = staffed
-    for name in ("a", "b", "c", "d", "e"):
+    for number in range(sign_in_limits.ADDRESS_FREE):
         with pytest.raises(learners.LearnerError):
-            learners.check_sign_in(hub.db, name, "0000", client="10.0.0.7")
+            learners.check_sign_in(hub.db, f"name {number}", "0000", client="10.0.0.7")
     with pytest.raises(learners.LearnerError, match="Too many wrong tries"):
         learners.check_sign_in(hub.db, "Lena", "1234", client="10.0.0.7")
     assert learners.check_sign_in(hub.db, "Lena", "1234", client="10.0.0.8").name == "Lena"

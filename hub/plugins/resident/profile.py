@@ -8,9 +8,18 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from hub import learners, privacy, progress
+from hub import learners, privacy, progress, sign_in_limits
 from hub.access import ANYONE, SIGNING_IN
-from hub.deps import SESSION_COOKIE, CurrentLearner, Db, HubDep, WritingLearner, remember_session
+from hub.deps import (
+    DEVICE_COOKIE,
+    SESSION_COOKIE,
+    CurrentLearner,
+    Db,
+    HubDep,
+    WritingLearner,
+    queue_cookie,
+    remember_session,
+)
 from hub.i18n import LANGUAGE_COOKIE, N_
 from hub.learners import STAFF_ROLES, STAFF_SESSION, LearnerError, Role
 from hub.pages import render
@@ -93,8 +102,9 @@ def sign_in(
     next: Annotated[str, Form()] = "/me",
 ) -> Response:
     client = request.client.host if request.client else ""
+    device = request.cookies.get(DEVICE_COOKIE, "")
     try:
-        account = learners.check_sign_in(db, name, pin.strip(), client)
+        account = learners.check_sign_in(db, name, pin.strip(), client, device)
     except LearnerError as error:
         return render(
             request,
@@ -111,6 +121,8 @@ def sign_in(
         learners.end_session(db, old_token)
     lifetime = STAFF_SESSION if account.role in STAFF_ROLES else None
     remember_session(request, learners.start_session(db, account.id, lifetime))
+    device = sign_in_limits.remember_device(db, account.id, device)
+    queue_cookie(request, DEVICE_COOKIE, device, path="/signin")
     return RedirectResponse(local_path(next), status_code=303)
 
 
