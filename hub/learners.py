@@ -207,11 +207,18 @@ def create_account(db: Database, name: str, role: Role, secret: str) -> Learner:
     return Learner(learner_id, name, bool(secret), role)
 
 
-def _secret_matches(db: Database, row: tuple | None, secret: str) -> bool:
+NO_MATCH = N_("That name and PIN do not match. Please try again.")
+NO_MATCH_NO_PIN = N_(
+    "That name and PIN do not match. If your profile has no PIN, please ask a tutor or an admin"
+    " to give it one."
+)
+
+
+def _secret_matches(db: Database, row: tuple | None, secret: str, pinless_allowed: bool) -> bool:
     """Check the PIN or password: one argon2 check whatever the row, so timing tells no names apart."""
     if row is None or row[5] is None:
         passwords.verify_decoy(secret)
-        return row is not None and row[3] not in STAFF_ROLES
+        return row is not None and pinless_allowed and row[3] not in STAFF_ROLES and not secret
     if not passwords.verify(row[5], secret):
         return False
     if passwords.needs_rehash(row[5]):
@@ -219,9 +226,12 @@ def _secret_matches(db: Database, row: tuple | None, secret: str) -> bool:
     return True
 
 
-def check_sign_in(db: Database, name: str, secret: str, client: str = "", device: str = "") -> Learner:
-    """The account with this name, if its PIN or password matches (a learner may have none).
+def check_sign_in(
+    db: Database, name: str, secret: str, client: str = "", device: str = "", pinless_allowed: bool = False
+) -> Learner:
+    """The account with this name, if its PIN or password matches.
 
+    A learner without a PIN signs in by name only where the admin allows it (`pinless_allowed`).
     `device` is the token of the `hub_device` cookie, if the browser has one.
     """
     key = name_key(name)
@@ -234,8 +244,8 @@ def check_sign_in(db: Database, name: str, secret: str, client: str = "", device
             N_("Too many wrong tries. Please wait %(minutes)d minute(s) and try again."),
             minutes=max(1, (wait + 59) // 60),
         )
-    if not _secret_matches(db, row, secret):
-        raise LearnerError(N_("That name and PIN do not match. Please try again."))
+    if not _secret_matches(db, row, secret, pinless_allowed):
+        raise LearnerError(NO_MATCH if secret else NO_MATCH_NO_PIN)
     assert row is not None
     sign_in_limits.succeeded(db, attempt)
     learner = _from_row(row[:5])

@@ -138,3 +138,13 @@ def test_account_commands(tmp_path: Path):
     reset = hub_cli("users", "reset", "Ada", home=home, stdin="new-password\nnew-password\n")
     assert reset.returncode == 0
     assert learners.check_sign_in(Hub(home).db, "Ada", "new-password").name == "Ada"
+
+
+def test_the_admin_chooses_whether_profiles_may_have_no_pin(app: FastAPI, hub: Hub):
+    admin = learners.create_account(hub.db, "Ada", learners.Role.ADMIN, "admin-password")
+    assert not app.state.settings.profiles_without_pin
+    with browser(app) as client:
+        client.cookies.set("hub_session", learners.start_session(hub.db, admin.id))
+        assert "can open that profile, and see or delete its progress" in client.get("/admin/settings").text
+        client.post("/admin/settings", data={"hub_name": "Hub", "profiles_without_pin": "on"})
+    assert app.state.settings.profiles_without_pin

@@ -59,6 +59,7 @@ def my_learning_page(
         in_progress=[i for i in items if i.next_lesson is not None],
         completed=[i for i in items if i.next_lesson is None],
         may_create_profile=request.app.state.settings.learners_may_create_profile,
+        pin_optional=request.app.state.settings.profiles_without_pin,
         **{"error": None, "name": "", **extra},
     )
 
@@ -81,6 +82,8 @@ def make_profile(
             raise LearnerError(N_("On this hub, profiles are made by a tutor or an admin."))
         if not learner.is_guest:
             raise LearnerError(N_("You already have a profile."))
+        if not pin.strip() and not request.app.state.settings.profiles_without_pin:
+            raise LearnerError(N_("Please choose a PIN of 4 digits, so that only you can open your profile."))
         learners.create_profile(hub.db, learner.id, name, pin.strip())
     except LearnerError as error:
         return my_learning_page(request, hub, learner, 400, error=error.translated(), name=name)
@@ -104,7 +107,9 @@ def sign_in(
     client = request.client.host if request.client else ""
     device = request.cookies.get(DEVICE_COOKIE, "")
     try:
-        account = learners.check_sign_in(db, name, pin.strip(), client, device)
+        account = learners.check_sign_in(
+            db, name, pin.strip(), client, device, request.app.state.settings.profiles_without_pin
+        )
     except LearnerError as error:
         return render(
             request,
