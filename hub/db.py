@@ -257,6 +257,7 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (scope, account, source)
     );
     CREATE INDEX sign_in_limits_account ON sign_in_limits (account);
+    CREATE INDEX sign_in_limits_quiet ON sign_in_limits (last_failure_at);
     CREATE TABLE known_devices (
         token_hash TEXT NOT NULL,
         learner_id TEXT NOT NULL REFERENCES learners(id) ON DELETE CASCADE,

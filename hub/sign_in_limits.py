@@ -71,17 +71,22 @@ def _lock_for(failures: int, free: int) -> str | None:
     return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat(timespec="seconds")
 
 
+def _forget_quiet_counts(db: Database) -> None:
+    """Drop the counts whose last failure is older than FORGET_AFTER, unless still locked."""
+    quiet_since = (datetime.now(UTC) - FORGET_AFTER).isoformat(timespec="seconds")
+    db.execute(
+        "DELETE FROM sign_in_limits WHERE last_failure_at < ? AND coalesce(locked_until, '') < ?",
+        [quiet_since, now()],
+    )
+
+
 def _count(db: Database, scope: str, account: str, source: str) -> tuple[int, str | None]:
-    """(failures, locked_until) of one count; failures older than FORGET_AFTER are forgotten."""
+    """(failures, locked_until) of one count."""
     row = db.execute(
-        "SELECT failures, locked_until, last_failure_at FROM sign_in_limits"
-        " WHERE scope = ? AND account = ? AND source = ?",
+        "SELECT failures, locked_until FROM sign_in_limits WHERE scope = ? AND account = ? AND source = ?",
         [scope, account, source],
     ).fetchone()
-    if row is None:
-        return 0, None
-    forgotten = datetime.fromisoformat(row[2]) + FORGET_AFTER < datetime.now(UTC)
-    return (0, None) if forgotten and not _seconds_left(row[1]) else (row[0], row[1])
+    return (row[0], row[1]) if row else (0, None)
 
 
 def _store(db: Database, scope: str, account: str, source: str, failures: int, free: int) -> None:
@@ -95,6 +100,7 @@ def _store(db: Database, scope: str, account: str, source: str, failures: int, f
 def reserve(db: Database, attempt: Attempt) -> int:
     """Count this try as a failure before its PIN is checked; 0, or the seconds to wait instead."""
     with transaction(db):
+        _forget_quiet_counts(db)
         counts = [(scope, account, source, free, *_count(db, scope, account, source))
                   for scope, account, source, free in attempt.counts()]  # fmt: skip
         wait = max(_seconds_left(locked_until) for *_, locked_until in counts)

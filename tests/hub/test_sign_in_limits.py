@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from argon2 import PasswordHasher
@@ -111,3 +112,12 @@ def test_an_admins_reset_on_the_web_lifts_the_lock(app: FastAPI, hub: Hub):
         assert tablet.post(f"/admin/users/{lena.id}/reset", data={"secret": "4321"}).status_code == 200
         tablet.post("/signout")
         assert sign_in(tablet, "Lena", "4321") == 303
+
+
+def test_failures_are_forgotten_after_a_quiet_day(hub: Hub):
+    learners.create_account(hub.db, "Lena", Role.LEARNER, "1234")
+    wrong(hub, "Lena", "10.0.0.5", times=PAIR_FREE)
+    two_days_ago = (datetime.now(UTC) - timedelta(days=2)).isoformat(timespec="seconds")
+    hub.db.execute("UPDATE sign_in_limits SET last_failure_at = ?, locked_until = ?", [two_days_ago] * 2)
+    wrong(hub, "Lena", "10.0.0.5")  # the first failure of a new count, not the sixth
+    assert learners.check_sign_in(hub.db, "Lena", "1234", client="10.0.0.5").name == "Lena"
