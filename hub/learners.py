@@ -227,7 +227,7 @@ def _secret_matches(db: Database, row: tuple | None, secret: str, pinless_allowe
 
 
 def check_sign_in(
-    db: Database, name: str, secret: str, client: str = "", device: str = "", pinless_allowed: bool = False
+    db: Database, name: str, secret: str, *, client: str = "", device: str = "", pinless_allowed: bool = False
 ) -> Learner:
     """The account with this name, if its PIN or password matches.
 

@@ -104,11 +104,15 @@ def sign_in(
     pin: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/me",
 ) -> Response:
-    client = request.client.host if request.client else ""
     device = request.cookies.get(DEVICE_COOKIE, "")
     try:
         account = learners.check_sign_in(
-            db, name, pin.strip(), client, device, request.app.state.settings.profiles_without_pin
+            db,
+            name,
+            pin.strip(),
+            client=request.client.host if request.client else "",
+            device=device,
+            pinless_allowed=request.app.state.settings.profiles_without_pin,
         )
     except LearnerError as error:
         return render(
