@@ -3,7 +3,11 @@
 Every route declares one of ANYONE, LEARNER, TUTOR or ADMIN in its `dependencies`; a test
 walks the app and fails for a route without one, and `hub routes` prints the table.
 A state-changing request from a browser (one that sends cookies) must echo the CSRF
-cookie in a form field or an `X-CSRF-Token` header (the double-submit pattern).
+cookie in a form field or an `X-CSRF-Token` header (the double-submit pattern). Signing in
+and making a profile (SIGNING_IN) need the token even without cookies: otherwise another
+site could post a form that signs the visitor's browser into an account the site controls,
+and read what she then learns (login CSRF). The sign-in page sets the cookie and the field,
+so it works without JavaScript.
 """
 
 from __future__ import annotations
@@ -33,9 +37,9 @@ class AccessDenied(Exception):
         self.sign_in = sign_in
 
 
-async def check_csrf(request: Request) -> None:
+async def check_csrf(request: Request, even_without_cookies: bool = False) -> None:
     expected = request.cookies.get(CSRF_COOKIE)
-    if not request.cookies:
+    if not request.cookies and not even_without_cookies:
         return  # no cookie, no session to ride on: not a browser request to forge
     given = request.headers.get(CSRF_HEADER)
     if given is None and request.headers.get("content-type", "").startswith(
@@ -56,11 +60,12 @@ ONLY_FOR = {
 }
 
 
-def allow(role: Role, unless_setting: str = "", then: Role = Role.GUEST) -> Any:
+def allow(role: Role, unless_setting: str = "", then: Role = Role.GUEST, signs_in: bool = False) -> Any:
     """A route dependency: at least `role` may call the route.
 
     With `unless_setting`, the hub setting of that name being off raises the bar to `then`
-    (guests learn only while the admin lets them).
+    (guests learn only while the admin lets them). A route that `signs_in` a browser needs
+    the CSRF token even from a browser with no cookies.
     """
 
     async def check(request: Request, who: CurrentLearner) -> None:
@@ -72,7 +77,7 @@ def allow(role: Role, unless_setting: str = "", then: Role = Role.GUEST) -> Any:
             # The CSRF token may sit in a form body: read it only for someone allowed here, so
             # a stranger cannot make the hub take in a 4 GB upload just to refuse it.
             if request.method not in SAFE_METHODS:
-                await check_csrf(request)
+                await check_csrf(request, even_without_cookies=signs_in)
             return
         if have == Role.GUEST:
             message = (
@@ -89,6 +94,7 @@ def allow(role: Role, unless_setting: str = "", then: Role = Role.GUEST) -> Any:
 
 
 ANYONE = allow(Role.GUEST)
+SIGNING_IN = allow(Role.GUEST, signs_in=True)
 LEARNER = allow(Role.LEARNER)
 LEARNING = allow(Role.GUEST, unless_setting="guests_may_learn", then=Role.LEARNER)
 TUTOR = allow(Role.TUTOR)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from hub import names
+
 # Each entry is one migration; its number is its position + 1 (kept in PRAGMA user_version).
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -246,6 +248,36 @@ MIGRATIONS: tuple[str, ...] = (
         SELECT learner_id, device_id FROM changes c
         WHERE c.rowid = (SELECT min(rowid) FROM changes f WHERE f.learner_id = c.learner_id);
     """,
+    # 11: names stored in NFC with NFKC-casefolded keys (hub/names.py). A name whose new key another
+    # name already has (NFC/NFD twins made before) keeps its old key rather than stop the upgrade.
+    """
+    UPDATE OR IGNORE learners SET name = hub_clean_name(name), name_key = hub_name_key(name)
+        WHERE name IS NOT NULL;
+    """,
+    # 12: sign-in limits per account from an address, per account, per address and per known device
+    # (hub/sign_in_limits.py), instead of per name and per address; the devices each account signed
+    # in on. Locks held before the upgrade are dropped.
+    """
+    DROP TABLE sign_in_failures;
+    CREATE TABLE sign_in_limits (
+        scope TEXT NOT NULL CHECK (scope IN ('pair', 'account', 'address', 'device')),
+        account TEXT NOT NULL,
+        source TEXT NOT NULL,
+        failures INTEGER NOT NULL,
+        locked_until TEXT,
+        last_failure_at TEXT NOT NULL,
+        PRIMARY KEY (scope, account, source)
+    );
+    CREATE INDEX sign_in_limits_account ON sign_in_limits (account);
+    CREATE INDEX sign_in_limits_quiet ON sign_in_limits (last_failure_at);
+    CREATE TABLE known_devices (
+        token_hash TEXT NOT NULL,
+        learner_id TEXT NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (token_hash, learner_id)
+    );
+    CREATE INDEX known_devices_learner ON known_devices (learner_id);
+    """,
 )
 
 
@@ -261,6 +293,8 @@ def connect(path: Path) -> Database:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
+    conn.create_function("hub_clean_name", 1, names.clean, deterministic=True)
+    conn.create_function("hub_name_key", 1, names.key, deterministic=True)
     return Database(conn)
 
 

@@ -16,6 +16,7 @@ from hub.learners import Learner
 
 SESSION_COOKIE = "hub_session"
 CSRF_COOKIE = "hub_csrf"
+DEVICE_COOKIE = "hub_device"  # which accounts signed in on this browser before (hub/sign_in_limits.py)
 SESSION_MAX_AGE = 400 * 24 * 3600  # browsers cap cookies at about 400 days
 
 
@@ -45,13 +46,20 @@ CurrentLearner = Annotated[Learner | None, Depends(current_learner)]
 
 
 def queue_cookie(
-    request: Request, name: str, value: str, *, httponly: bool = True, max_age: int = SESSION_MAX_AGE
+    request: Request,
+    name: str,
+    value: str,
+    *,
+    httponly: bool = True,
+    max_age: int = SESSION_MAX_AGE,
+    path: str = "/",
 ) -> None:
     """Set a cookie on whatever response this request ends with (see ResponseHeadersMiddleware)."""
     carrier = Response()
     carrier.set_cookie(
-        name, value, max_age=max_age, httponly=httponly, samesite="lax", secure=request.url.scheme == "https"
-    )
+        name, value, max_age=max_age, path=path, httponly=httponly, samesite="lax",
+        secure=request.url.scheme == "https",
+    )  # fmt: skip
     request.state.pending_cookies = [
         *getattr(request.state, "pending_cookies", []),
         carrier.headers["set-cookie"],

@@ -2,8 +2,8 @@
 
 A guest is an account with no name, held by a session cookie. A session cookie carries an
 opaque random token; only its hash is stored, so reading the database does not let anyone
-act as someone else. PINs and passwords are hashed with argon2, and guessing is slowed by a
-lockout with back-off per account name and per client address.
+act as someone else. PINs and passwords are hashed with argon2 (hub/passwords.py), and
+guessing is slowed by the limits of hub/sign_in_limits.py.
 """
 
 from __future__ import annotations
@@ -15,42 +15,19 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from functools import cache
-from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
+from hub import names, passwords, sign_in_limits
 from hub.db import transaction
 from hub.i18n import N_, gettext
 from hub.library import now
 from hub.privacy import delete_learner
-
-if TYPE_CHECKING:
-    from argon2 import PasswordHasher
-
-
-@cache
-def _hasher() -> PasswordHasher:
-    """Argon2, loaded on the first sign-in rather than at start (it costs memory on a Pi)."""
-    from argon2 import PasswordHasher
-
-    return PasswordHasher()
-
-
-def _verify(secret_hash: str, secret: str) -> bool:
-    from argon2.exceptions import InvalidHashError, VerifyMismatchError
-
-    try:
-        return _hasher().verify(secret_hash, secret)
-    except (VerifyMismatchError, InvalidHashError):
-        return False
-
+from hub.sign_in_limits import Attempt
 
 PIN_PATTERN = re.compile(r"^\d{4}$")
 MIN_PASSWORD = 8
 STAFF_SESSION = timedelta(days=30)
-FREE_FAILURES = 5
-MAX_LOCK_SECONDS = 3600
 
 
 class Role(StrEnum):
@@ -119,7 +96,7 @@ def _token_hash(token: str) -> str:
 
 
 def name_key(name: str) -> str:
-    return " ".join(name.split()).casefold()
+    return names.key(name)
 
 
 def _later(delta: timedelta) -> str:
@@ -167,8 +144,8 @@ def touch(db: Database, learner_id: str) -> None:
 
 
 def _check_name(name: str) -> str:
-    name = " ".join(name.split())
-    if not 1 <= len(name) <= 40:
+    name = names.clean(name)
+    if not 1 <= len(name) <= names.MAX_LENGTH:
         raise LearnerError(N_("Please give a name of 1 to 40 characters."))
     return name
 
@@ -190,6 +167,17 @@ def _check_name_free(db: Database, name: str, learner_id: str) -> None:
         raise LearnerError(
             N_("Someone on this hub already uses that name. Add something to it, such as an initial.")
         )
+    staff = db.execute(
+        "SELECT name FROM learners WHERE role IN ('tutor', 'admin') AND id != ?", [learner_id]
+    ).fetchall()
+    if any(names.looks_alike(row[0], name) for row in staff):
+        raise LearnerError(
+            N_("That name looks like the name of one of this hub's tutors or admins. Please choose another.")
+        )
+
+
+def _hash_or_none(secret: str) -> str | None:
+    return passwords.hash_secret(secret) if secret else None
 
 
 def create_profile(db: Database, learner_id: str, name: str, pin: str) -> Learner:
@@ -199,7 +187,7 @@ def create_profile(db: Database, learner_id: str, name: str, pin: str) -> Learne
     _check_name_free(db, name, learner_id)
     db.execute(
         "UPDATE learners SET name = ?, name_key = ?, pin_hash = ? WHERE id = ?",
-        [name, name_key(name), _hasher().hash(pin) if pin else None, learner_id],
+        [name, name_key(name), _hash_or_none(pin), learner_id],
     )
     return Learner(learner_id, name, bool(pin))
 
@@ -214,50 +202,52 @@ def create_account(db: Database, name: str, role: Role, secret: str) -> Learner:
     _check_name_free(db, name, learner_id)
     db.execute(
         "INSERT INTO learners (id, name, name_key, pin_hash, created_at, role) VALUES (?, ?, ?, ?, ?, ?)",
-        [learner_id, name, name_key(name), _hasher().hash(secret) if secret else None, now(), role.value],
+        [learner_id, name, name_key(name), _hash_or_none(secret), now(), role.value],
     )
     return Learner(learner_id, name, bool(secret), role)
 
 
-def _lock_remaining(db: Database, key: str) -> int:
-    row = db.execute("SELECT locked_until FROM sign_in_failures WHERE key = ?", [key]).fetchone()
-    if not row or not row[0]:
-        return 0
-    remaining = datetime.fromisoformat(row[0]) - datetime.now(UTC)
-    return max(0, int(remaining.total_seconds()) + 1)
+NO_MATCH = N_("That name and PIN do not match. Please try again.")
+NO_MATCH_NO_PIN = N_(
+    "That name and PIN do not match. If your profile has no PIN, please ask a tutor or an admin"
+    " to give it one."
+)
 
 
-def _note_failure(db: Database, key: str) -> None:
-    row = db.execute("SELECT failures FROM sign_in_failures WHERE key = ?", [key]).fetchone()
-    failures = (row[0] if row else 0) + 1
-    locked_until = None
-    if failures >= FREE_FAILURES:
-        seconds = min(30 * 2 ** (failures - FREE_FAILURES), MAX_LOCK_SECONDS)
-        locked_until = _later(timedelta(seconds=seconds))
-    db.execute(
-        "INSERT OR REPLACE INTO sign_in_failures (key, failures, locked_until) VALUES (?, ?, ?)",
-        [key, failures, locked_until],
-    )
+def _secret_matches(db: Database, row: tuple | None, secret: str, pinless_allowed: bool) -> bool:
+    """Check the PIN or password: one argon2 check whatever the row, so timing tells no names apart."""
+    if row is None or row[5] is None:
+        passwords.verify_decoy(secret)
+        return row is not None and pinless_allowed and row[3] not in STAFF_ROLES and not secret
+    if not passwords.verify(row[5], secret):
+        return False
+    if passwords.needs_rehash(row[5]):
+        db.execute("UPDATE learners SET pin_hash = ? WHERE id = ?", [passwords.hash_secret(secret), row[0]])
+    return True
 
 
-def check_sign_in(db: Database, name: str, secret: str, client: str = "") -> Learner:
-    """The account with this name, if its PIN or password matches (a learner may have none)."""
-    keys = [f"name:{name_key(name)}", f"address:{client}"]
-    wait = max(_lock_remaining(db, key) for key in keys)
+def check_sign_in(
+    db: Database, name: str, secret: str, *, client: str = "", device: str = "", pinless_allowed: bool = False
+) -> Learner:
+    """The account with this name, if its PIN or password matches.
+
+    A learner without a PIN signs in by name only where the admin allows it (`pinless_allowed`).
+    `device` is the token of the `hub_device` cookie, if the browser has one.
+    """
+    key = name_key(name)
+    row = db.execute(f"SELECT {_COLUMNS}, l.pin_hash FROM learners l WHERE l.name_key = ?", [key]).fetchone()
+    known = row is not None and sign_in_limits.is_known_device(db, row[0], device)
+    attempt = Attempt(key, client, sign_in_limits.device_hash(device) if known else "")
+    wait = sign_in_limits.reserve(db, attempt)
     if wait:
         raise LearnerError(
             N_("Too many wrong tries. Please wait %(minutes)d minute(s) and try again."),
             minutes=max(1, (wait + 59) // 60),
         )
-    row = db.execute(
-        f"SELECT {_COLUMNS}, l.pin_hash FROM learners l WHERE l.name_key = ?", [name_key(name)]
-    ).fetchone()
-    matches = row is not None and (_verify(row[5], secret) if row[5] else row[3] not in STAFF_ROLES)
-    if not matches:
-        for key in keys:
-            _note_failure(db, key)
-        raise LearnerError(N_("That name and PIN do not match. Please try again."))
-    db.execute("DELETE FROM sign_in_failures WHERE key = ?", [keys[0]])
+    if not _secret_matches(db, row, secret, pinless_allowed):
+        raise LearnerError(NO_MATCH if secret else NO_MATCH_NO_PIN)
+    assert row is not None
+    sign_in_limits.succeeded(db, attempt)
     learner = _from_row(row[:5])
     if learner.disabled:
         raise LearnerError(N_("This account is switched off. Please ask the hub's admin."))
@@ -307,18 +297,24 @@ def update_account(db: Database, learner_id: str, role: Role, disabled: bool) ->
 
 
 def reset_secret(db: Database, learner_id: str, secret: str, role: Role | None = None) -> None:
-    """Set a new PIN (learner) or password (tutor, admin), signing the account out everywhere."""
+    """Set a new PIN (learner) or password (tutor, admin), signing the account out everywhere.
+
+    It also lifts the account's sign-in locks, and its devices are no longer known ones.
+    """
     account = get_account(db, learner_id)
     if account is None or account.is_guest:
         raise LearnerError(N_("There is no such account."))
     new_role = role or account.role
     check_secret(new_role, secret)
+    secret_hash = _hash_or_none(secret)
     with transaction(db):
         db.execute(
             "UPDATE learners SET pin_hash = ?, role = ? WHERE id = ?",
-            [_hasher().hash(secret) if secret else None, new_role.value, learner_id],
+            [secret_hash, new_role.value, learner_id],
         )
         db.execute("DELETE FROM sessions WHERE learner_id = ?", [learner_id])
+        sign_in_limits.clear_account(db, name_key(account.name or ""))
+        sign_in_limits.forget_devices(db, learner_id)
 
 
 def delete_account(db: Database, learner_id: str) -> None:

@@ -18,6 +18,8 @@ class HubSettings:
     languages: tuple[str, ...] = ()  # empty: every language with a catalog
     guests_may_learn: bool = True
     learners_may_create_profile: bool = True
+    # Off: a learner needs a PIN to sign in, or anyone who knows her name could open her profile.
+    profiles_without_pin: bool = False
     guest_retention_days: int = 0  # 0: keep guest progress until the guest deletes it
     import_folders: tuple[str, ...] = ()  # folders tutors may import from, besides USB sticks
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from hub import learners
+from hub import learners, sign_in_limits
 from hub.access import required_role
 from hub.app import create_app
 from hub.home import Hub
@@ -146,6 +147,31 @@ def test_missing_or_forged_csrf_token_is_refused_and_nothing_changes(staffed):
     assert hub.db.execute("SELECT count(*) FROM progress").fetchone()[0] == 0
 
 
+def test_another_site_cannot_sign_a_cookieless_browser_into_its_own_account(staffed):
+    """Login CSRF: a page elsewhere posts the attacker's name and PIN from the visitor's browser
+    (which sends no cookies to the hub on a cross-site POST); she would then learn as him."""
+    _, app = staffed
+    with TestClient(app, base_url="http://hub.test") as visitor:
+        signed = visitor.post("/signin", data={"name": "Lena", "pin": "1234"}, follow_redirects=False)
+        profile = visitor.post("/me/profile", data={"name": "Mallory", "pin": "1234"}, follow_redirects=False)
+    for response in (signed, profile):
+        assert response.status_code == 403
+        assert "did not come from this hub" in response.text
+        assert "hub_session" not in response.headers.get("set-cookie", "")
+
+
+def test_the_sign_in_form_carries_its_token_without_javascript(staffed):
+    _, app = staffed
+    with TestClient(app, base_url="http://hub.test") as browser:
+        form = browser.get("/signin").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+        signed = browser.post(
+            "/signin", data={"name": "Lena", "pin": "1234", "csrf_token": token}, follow_redirects=False
+        )
+    assert signed.status_code == 303
+    assert "hub_session" in signed.headers["set-cookie"]
+
+
 def test_a_stranger_is_refused_before_the_hub_reads_the_form_body(staffed, monkeypatch):
     """A guest posting an upload to a tutor route gets 401 without the body being parsed."""
     _, app = staffed
@@ -192,7 +218,7 @@ def test_pin_guessing_beyond_the_limit_locks_the_account_even_with_the_right_pin
     _, app = staffed
     with BrowserClient(app, base_url="http://hub.test") as client:
         client.get("/signin")
-        for _ in range(learners.FREE_FAILURES):
+        for _ in range(sign_in_limits.PAIR_FREE):
             assert "do not match" in client.post("/signin", data={"name": "Lena", "pin": "0000"}).text
         locked = client.post("/signin", data={"name": "Lena", "pin": "1234"})
     assert locked.status_code == 400
@@ -202,9 +228,9 @@ def test_pin_guessing_beyond_the_limit_locks_the_account_even_with_the_right_pin
 
 def test_lockout_also_follows_the_client_address(staffed):
     hub, _ = staffed
-    for name in ("a", "b", "c", "d", "e"):
+    for number in range(sign_in_limits.ADDRESS_FREE):
         with pytest.raises(learners.LearnerError):
-            learners.check_sign_in(hub.db, name, "0000", client="10.0.0.7")
+            learners.check_sign_in(hub.db, f"name {number}", "0000", client="10.0.0.7")
     with pytest.raises(learners.LearnerError, match="Too many wrong tries"):
         learners.check_sign_in(hub.db, "Lena", "1234", client="10.0.0.7")
     assert learners.check_sign_in(hub.db, "Lena", "1234", client="10.0.0.8").name == "Lena"

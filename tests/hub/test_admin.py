@@ -3,6 +3,7 @@
 import subprocess
 from pathlib import Path
 
+import pytest
 from fastapi import FastAPI
 
 from hub import learners
@@ -131,6 +132,19 @@ def test_account_commands(tmp_path: Path):
     assert "switched off" in hub_cli("users", "list", home=home).stdout
     last = hub_cli("users", "disable", "Ada", home=home)
     assert last.returncode == 1 and "last admin" in last.stdout
+    for _ in range(6):  # locked out: `hub users reset` is how an admin gets back in
+        with pytest.raises(learners.LearnerError):
+            learners.check_sign_in(Hub(home).db, "Ada", "wrong-password")
     reset = hub_cli("users", "reset", "Ada", home=home, stdin="new-password\nnew-password\n")
     assert reset.returncode == 0
     assert learners.check_sign_in(Hub(home).db, "Ada", "new-password").name == "Ada"
+
+
+def test_the_admin_chooses_whether_profiles_may_have_no_pin(app: FastAPI, hub: Hub):
+    admin = learners.create_account(hub.db, "Ada", learners.Role.ADMIN, "admin-password")
+    assert not app.state.settings.profiles_without_pin
+    with browser(app) as client:
+        client.cookies.set("hub_session", learners.start_session(hub.db, admin.id))
+        assert "can open that profile, and see or delete its progress" in client.get("/admin/settings").text
+        client.post("/admin/settings", data={"hub_name": "Hub", "profiles_without_pin": "on"})
+    assert app.state.settings.profiles_without_pin

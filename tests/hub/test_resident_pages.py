@@ -1,9 +1,12 @@
 """The resident's pages, through TestClient, as a browser without JavaScript uses them."""
 
 import re
+from dataclasses import replace
 
 from fastapi.testclient import TestClient
 
+from hub import learners
+from hub.learners import Role
 from tests.conftest import BrowserClient
 
 
@@ -128,7 +131,31 @@ def test_profile_carries_progress_to_another_device(client: TestClient, app):
         assert "Started" in phone.get("/courses/sample-course").text
 
 
+def test_a_profile_needs_a_pin_unless_the_admin_allows_none(client: TestClient, app):
+    client.get("/me")
+    refused = client.post("/me/profile", data={"name": "Kim", "pin": ""})
+    assert refused.status_code == 400
+    assert "Please choose a PIN of 4 digits" in refused.text
+    app.state.settings = replace(app.state.settings, profiles_without_pin=True)
+    made = client.post("/me/profile", data={"name": "Kim", "pin": ""}, follow_redirects=False)
+    assert made.status_code == 303
+
+
+def test_no_one_signs_in_to_a_profile_without_pin_by_name_alone_unless_the_admin_allows_it(app, hub):
+    learners.create_account(hub.db, "Kim", Role.LEARNER, "")
+    with BrowserClient(app, base_url="http://hub.test") as stranger:
+        stranger.get("/signin")
+        refused = stranger.post("/signin", data={"name": "Kim", "pin": ""}, follow_redirects=False)
+        assert refused.status_code == 400
+        assert "ask a tutor or an admin to give it one" in refused.text
+        assert stranger.get("/me/data.json").json()["account"] is None
+        app.state.settings = replace(app.state.settings, profiles_without_pin=True)
+        allowed = stranger.post("/signin", data={"name": "Kim", "pin": ""}, follow_redirects=False)
+        assert allowed.status_code == 303
+
+
 def test_bad_profile_shows_the_problem_and_keeps_the_guest(client: TestClient):
+    client.get("/me")  # the form, with its CSRF token
     page = client.post("/me/profile", data={"name": "Ana", "pin": "12"})
     assert page.status_code == 400
     assert "exactly 4 digits" in page.text
@@ -137,7 +164,7 @@ def test_bad_profile_shows_the_problem_and_keeps_the_guest(client: TestClient):
 
 def test_sign_out_forgets_the_learner_on_this_device(client: TestClient):
     client.post("/courses/sample-course/read-me/done")
-    client.post("/me/profile", data={"name": "Bo", "pin": ""})
+    client.post("/me/profile", data={"name": "Bo", "pin": "1234"})
     out = client.post("/signout", follow_redirects=False)
     assert out.status_code == 303
     client.cookies.clear()

@@ -199,6 +199,7 @@ async def save_settings_page(request: Request, hub: HubDep) -> HTMLResponse:
             languages=languages,
             guests_may_learn=form.get("guests_may_learn") == "on",
             learners_may_create_profile=form.get("learners_may_create_profile") == "on",
+            profiles_without_pin=form.get("profiles_without_pin") == "on",
             guest_retention_days=retention,
             import_folders=import_folders,
         )

@@ -8,9 +8,18 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from hub import learners, privacy, progress
-from hub.access import ANYONE
-from hub.deps import SESSION_COOKIE, CurrentLearner, Db, HubDep, WritingLearner, remember_session
+from hub import learners, privacy, progress, sign_in_limits
+from hub.access import ANYONE, SIGNING_IN
+from hub.deps import (
+    DEVICE_COOKIE,
+    SESSION_COOKIE,
+    CurrentLearner,
+    Db,
+    HubDep,
+    WritingLearner,
+    queue_cookie,
+    remember_session,
+)
 from hub.i18n import LANGUAGE_COOKIE, N_
 from hub.learners import STAFF_ROLES, STAFF_SESSION, LearnerError, Role
 from hub.pages import render
@@ -50,6 +59,7 @@ def my_learning_page(
         in_progress=[i for i in items if i.next_lesson is not None],
         completed=[i for i in items if i.next_lesson is None],
         may_create_profile=request.app.state.settings.learners_may_create_profile,
+        pin_optional=request.app.state.settings.profiles_without_pin,
         **{"error": None, "name": "", **extra},
     )
 
@@ -59,7 +69,7 @@ def my_learning(request: Request, hub: HubDep, learner: CurrentLearner) -> HTMLR
     return my_learning_page(request, hub, learner)
 
 
-@router.post("/me/profile", response_class=HTMLResponse, dependencies=[ANYONE])
+@router.post("/me/profile", response_class=HTMLResponse, dependencies=[SIGNING_IN])
 def make_profile(
     request: Request,
     hub: HubDep,
@@ -72,6 +82,8 @@ def make_profile(
             raise LearnerError(N_("On this hub, profiles are made by a tutor or an admin."))
         if not learner.is_guest:
             raise LearnerError(N_("You already have a profile."))
+        if not pin.strip() and not request.app.state.settings.profiles_without_pin:
+            raise LearnerError(N_("Please choose a PIN of 4 digits, so that only you can open your profile."))
         learners.create_profile(hub.db, learner.id, name, pin.strip())
     except LearnerError as error:
         return my_learning_page(request, hub, learner, 400, error=error.translated(), name=name)
@@ -83,7 +95,7 @@ def sign_in_page(request: Request, next: str = "/me") -> HTMLResponse:
     return render(request, "signin.html", error=None, name="", next=local_path(next))
 
 
-@router.post("/signin", response_class=HTMLResponse, dependencies=[ANYONE])
+@router.post("/signin", response_class=HTMLResponse, dependencies=[SIGNING_IN])
 def sign_in(
     request: Request,
     db: Db,
@@ -92,9 +104,16 @@ def sign_in(
     pin: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/me",
 ) -> Response:
-    client = request.client.host if request.client else ""
+    device = request.cookies.get(DEVICE_COOKIE, "")
     try:
-        account = learners.check_sign_in(db, name, pin.strip(), client)
+        account = learners.check_sign_in(
+            db,
+            name,
+            pin.strip(),
+            client=request.client.host if request.client else "",
+            device=device,
+            pinless_allowed=request.app.state.settings.profiles_without_pin,
+        )
     except LearnerError as error:
         return render(
             request,
@@ -111,6 +130,8 @@ def sign_in(
         learners.end_session(db, old_token)
     lifetime = STAFF_SESSION if account.role in STAFF_ROLES else None
     remember_session(request, learners.start_session(db, account.id, lifetime))
+    device = sign_in_limits.remember_device(db, account.id, device)
+    queue_cookie(request, DEVICE_COOKIE, device, path="/signin")
     return RedirectResponse(local_path(next), status_code=303)
 
 
