@@ -54,6 +54,7 @@ class HubPreview:
     free_bytes: int
     replaces: dict[str, int] = field(default_factory=dict)  # course id -> version on the hub now
     mark: sources.Source = field(default_factory=lambda: sources.Source(sources.LOCAL, "", None))
+    refusals: list[str] = field(default_factory=list)  # why it may not replace what the hub has
 
     @property
     def fits(self) -> bool:
@@ -88,15 +89,21 @@ def preview_import(hub: Hub, path: Path) -> HubPreview:
     """What importing `path` brings in and whether it fits; raises ContentError if it cannot."""
     preview = importer_for(path).preview(path, options_for(hub))
     needed = preview.total_bytes + preview.work_bytes + MARGIN_BYTES
-    replaces = {}
+    replaces, refusals, mark = {}, [], _mark(hub, path, preview)
     for course in preview.courses:
         row = hub.db.execute("SELECT version FROM courses WHERE id = ?", [course.id]).fetchone()
         if row:
             replaces[course.id] = row[0]
-    return HubPreview(preview, needed, free_bytes(hub.home), replaces, _mark(hub, path, preview))
+        verified = mark.status == sources.VERIFIED
+        if refusal := library.replacement_refusal(hub.db, course.id, course.version, verified):
+            refusals.append(refusal)
+    return HubPreview(preview, needed, free_bytes(hub.home), replaces, mark, refusals)
 
 
-def check_fits(checked: HubPreview) -> None:
+def check_importable(checked: HubPreview) -> None:
+    """Refuse what may not replace the hub's courses, or does not fit on its disk."""
+    if checked.refusals:
+        raise ContentError("; ".join(checked.refusals))
     if not checked.fits:
         raise ContentError(
             "there is not enough free disk space: this import needs about "
@@ -130,7 +137,7 @@ def run_import(
     Unsigned content, or content signed by a key the hub does not trust, is refused
     (`UnverifiedContent`) unless a person chose to take it anyway (`allow_unverified`).
     """
-    check_fits(checked or preview_import(hub, path))
+    check_importable(checked or preview_import(hub, path))
     importer = importer_for(path)
     work_root = hub.home / WORK_FOLDER
     _clear_stale_work(work_root)

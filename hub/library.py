@@ -21,7 +21,7 @@ from content.model import FORMAT_NAME, FORMAT_VERSION, Course, Lesson, Manifest
 from content.package import Package, Signer, decode_manifest, manifest_bytes, open_package
 from content.signing import UnknownSigner, UnverifiedContent
 from hub.db import transaction
-from hub.sources import Source, source_of, trusted_public_keys
+from hub.sources import VERIFIED, Source, source_of, trusted_public_keys
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes total)
 
@@ -96,7 +96,7 @@ def import_package(
         course = manifest.course
         if not allow_unverified:
             _refuse_unverified(package.signer)
-        _refuse_older(db, manifest)
+        _check_replacement(db, manifest, package.signer)
         _copy_blobs(package, blobs, progress)
         replaced = _store_course(db, package, origin)
     return ImportResult(course.id, course.version, course.title, replaced, package.signer)
@@ -112,15 +112,38 @@ def _refuse_unverified(signer: Signer | None) -> None:
         raise UnknownSigner(signer.key_id)
 
 
-def _refuse_older(db: Database, manifest: Manifest) -> int | None:
-    """The version the hub has now, refusing a package older than it."""
-    course = manifest.course
-    existing = db.execute("SELECT version FROM courses WHERE id = ?", [course.id]).fetchone()
-    if existing and existing[0] > course.version:
-        raise ContentError(
-            f"the hub already has version {existing[0]} of {course.id!r}, "
-            f"newer than this package's version {course.version}"
+def replacement_refusal(db: Database, course_id: str, version: int, verified: bool) -> str | None:
+    """Why a package of `course_id` at `version` may not replace what the hub has, or None if it may.
+
+    An older version never replaces a newer one. A course a trusted publisher signed is only
+    replaced by a package a trusted publisher signed: otherwise an unsigned copy (a tampered
+    stick) would swap its text and take its verified mark away without anyone noticing.
+    """
+    row = db.execute("SELECT c.version," + _WITH_SOURCE + " WHERE c.id = ?", [course_id]).fetchone()
+    if row is None:
+        return None
+    existing, source = row[0], source_of(*row[1:])
+    if existing > version:
+        return (
+            f"the hub already has version {existing} of {course_id!r}, "
+            f"newer than this package's version {version}"
         )
+    if source.status == VERIFIED and not verified:
+        return (
+            f"the hub has version {existing} of {course_id!r} signed by {source.name}, a publisher it "
+            "trusts, and this package is not signed by a trusted publisher, so it may not replace it. "
+            f"Ask {source.name} for a signed package, or give this course another id"
+        )
+    return None
+
+
+def _check_replacement(db: Database, manifest: Manifest, signer: Signer | None) -> int | None:
+    """The version the hub has now, refusing a package that may not replace it."""
+    course = manifest.course
+    verified = signer is not None and signer.verified_by is not None
+    if refusal := replacement_refusal(db, course.id, course.version, verified):
+        raise ContentError(refusal)
+    existing = db.execute("SELECT version FROM courses WHERE id = ?", [course.id]).fetchone()
     return existing[0] if existing else None
 
 
@@ -129,7 +152,7 @@ def _store_course(db: Database, package: Package, origin: str) -> int | None:
     manifest, raw, signer = package.manifest, package.manifest_raw, package.signer
     course = manifest.course
     with transaction(db):
-        replaced = _refuse_older(db, manifest)  # again: another import may have committed meanwhile
+        replaced = _check_replacement(db, manifest, signer)  # again: another import may have committed
         db.execute("DELETE FROM lessons WHERE course_id = ?", [course.id])
         db.execute(
             "INSERT OR REPLACE INTO courses (id, version, title, summary, language, topics,"

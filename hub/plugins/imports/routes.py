@@ -134,8 +134,10 @@ def preview(request: Request, hub: HubDep, pick: str = "", upload: str = "") -> 
         return _import_page(request, hub, 400, str(error))
     try:
         checked = imports.preview_import(hub, source)
-    except ContentError as error:
-        _forget(hub, upload)
+    except Exception as error:
+        _forget(hub, upload)  # a refused upload is never kept, whatever refused it
+        if not isinstance(error, ContentError):
+            raise
         message = gettext("%(name)s cannot be imported: %(reason)s") % {
             "name": source.name,
             "reason": str(error),
@@ -169,7 +171,7 @@ def start(
     """
     try:
         source = _chosen(hub, int(root) if root.isdigit() else None, path, upload)
-        imports.check_fits(imports.preview_import(hub, source))
+        imports.check_importable(imports.preview_import(hub, source))
     except ImportRefused as error:
         return _import_page(request, hub, 400, str(error))
     except ContentError as error:
