@@ -33,11 +33,15 @@ def check_nesting(data: object, name: str) -> None:
                 level.append((child, depth + 1))
 
 
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not a number JSON allows")
+
+
 def load_json(raw: bytes, name: str) -> Any:
-    """Decoded JSON, or a ContentError saying why it is not acceptable."""
+    """Decoded JSON (strict: no NaN or Infinity), or a ContentError saying why it is not acceptable."""
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        data = json.loads(raw.decode("utf-8"), parse_constant=_not_json)
+    except (UnicodeDecodeError, ValueError) as error:  # JSONDecodeError is a ValueError
         raise ContentError(f"{name} is not valid JSON ({error})") from None
     except RecursionError:
         raise _too_deep(name) from None

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pydantic import ValidationError
 from sqlite_utils import Database
 
 from content.blobs import BlobStore
 from content.errors import ContentError
-from content.model import FORMAT_NAME, FORMAT_VERSION, Course, Lesson, Manifest
+from content.model import FORMAT_NAME, FORMAT_VERSION, Course, Lesson, Manifest, describe_validation_error
 from content.package import Package, Signer, decode_manifest, manifest_bytes, open_package
 from content.signing import UnknownSigner, UnverifiedContent
 from hub.db import transaction
@@ -26,6 +28,7 @@ from hub.sources import VERIFIED, Source, source_of, trusted_public_keys
 Progress = Callable[[int, int], None]  # (bytes done, bytes total)
 
 LIBRARY_GENERATION = "library_generation"
+log = logging.getLogger(__name__)
 
 
 def now() -> str:
@@ -224,18 +227,29 @@ class CourseDetail:
         return next((lesson for lesson in self.lessons if lesson.id == lesson_id), None)
 
 
+def stored_lessons(db: Database, course_id: str) -> list[Lesson]:
+    """A course's lessons as stored, leaving out (and logging) any this hub can no longer read back.
+
+    An older hub kept a quiz's NaN answer as null; that one lesson must not take down every
+    page of its course (nor search, nor an export).
+    """
+    lessons = []
+    rows = db.execute("SELECT id, data FROM lessons WHERE course_id = ? ORDER BY position", [course_id])
+    for lesson_id, data in rows.fetchall():
+        try:
+            lessons.append(Lesson.model_validate_json(data))
+        except ValidationError as error:
+            log.warning("lesson %s/%s cannot be read and is left out: %s", course_id, lesson_id,
+                        describe_validation_error(error))  # fmt: skip
+    return lessons
+
+
 def get_course(db: Database, course_id: str) -> CourseDetail | None:
     row = db.execute("SELECT c.manifest," + _WITH_SOURCE + " WHERE c.id = ?", [course_id]).fetchone()
     if row is None:
         return None
-    lessons = db.execute(
-        "SELECT data FROM lessons WHERE course_id = ? ORDER BY position", [course_id]
-    ).fetchall()
     return CourseDetail(
-        Course.model_validate_json(row[0]),
-        row[1],
-        [Lesson.model_validate_json(data) for (data,) in lessons],
-        source_of(*row[1:]),
+        Course.model_validate_json(row[0]), row[1], stored_lessons(db, course_id), source_of(*row[1:])
     )
 
 
@@ -261,10 +275,9 @@ def stored_package(db: Database, blobs: BlobStore, course_id: str) -> StoredPack
         return None
     raw, signature = row[0], row[1]
     if raw is None:
-        lessons = db.execute("SELECT data FROM lessons WHERE course_id = ? ORDER BY position", [course_id])
         manifest = Manifest(
             format=FORMAT_NAME, format_version=FORMAT_VERSION, course=Course.model_validate_json(row[2]),
-            lessons=[Lesson.model_validate_json(data) for (data,) in lessons.fetchall()],
+            lessons=stored_lessons(db, course_id),
         )  # fmt: skip
         raw, signature = manifest_bytes(manifest), None
     files = {sha256: blobs.path(sha256) for sha256 in decode_manifest(raw).files()}
