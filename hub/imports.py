@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,17 +18,16 @@ from content.errors import ContentError
 from content.importers import SOURCE_SUFFIXES, ImportOptions, Preview, importer_for
 from content.package import open_package
 from content.paths import path_below
+from content.writers import WriterClaim
 from hub import library, sources
-from hub.home import Hub
+from hub.home import WORK_FOLDER, Hub
 from hub.settings import load_settings
 
 Report = Callable[[int, int, str], None]  # (done, total, what is happening)
 
 MARGIN_BYTES = 200 * 1024**2  # the disk keeps at least this much free after an import
-WORK_FOLDER = "import-work"
 IMPORT_ORIGIN = "import"  # brought in by a tutor or admin: tutors here may not rewrite it
 UPLOAD_FOLDER = "uploads"
-STALE_WORK_SECONDS = 24 * 3600
 DEFAULT_SOURCE_ROOTS = ("/media", "/run/media", "/mnt")
 MAX_SCAN_DEPTH = 4
 MAX_SOURCES = 300
@@ -113,16 +111,6 @@ def check_importable(checked: HubPreview) -> None:
         )
 
 
-def _clear_stale_work(root: Path) -> None:
-    """Remove work folders left by an import that was killed (a crash, a power cut)."""
-    if not root.is_dir():
-        return
-    cutoff = time.time() - STALE_WORK_SECONDS
-    for folder in root.iterdir():
-        if folder.stat().st_mtime < cutoff:
-            shutil.rmtree(folder, ignore_errors=True)
-
-
 def run_import(
     hub: Hub,
     path: Path,
@@ -139,36 +127,29 @@ def run_import(
     """
     check_importable(checked or preview_import(hub, path))
     importer = importer_for(path)
-    work_root = hub.home / WORK_FOLDER
-    _clear_stale_work(work_root)
-    work = work_root / secrets.token_hex(8)
 
     def converting(done: int, total: int) -> None:
         if report:
             report(done, total, f"Reading {path.name}")
 
-    try:
-        packages = importer.convert(path, work, options_for(hub), converting)
-        results = []
-        for package in packages:
+    def copying(done: int, total: int) -> None:
+        if report:
+            report(done, total, f"Checking and copying {path.name}")
 
-            def copying(done: int, total: int) -> None:
-                if report:
-                    report(done, total, f"Checking and copying {path.name}")
-
-            results.append(
+    # The work folder is named for this process, so one a killed import left goes at the next start.
+    with WriterClaim(hub.home) as writer:
+        work = hub.home / WORK_FOLDER / f"{writer}.{secrets.token_hex(8)}"
+        try:
+            packages = importer.convert(path, work, options_for(hub), converting)
+            return [
                 library.import_package(
-                    hub.db,
-                    hub.blobs,
-                    package,
-                    origin=IMPORT_ORIGIN,
-                    progress=copying,
+                    hub.db, hub.blobs, package, origin=IMPORT_ORIGIN, progress=copying,
                     allow_unverified=allow_unverified,
                 )
-            )
-        return results
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+                for package in packages
+            ]  # fmt: skip
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 # Where a tutor may pick a file from: USB sticks and the folders an admin adds.
