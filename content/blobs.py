@@ -152,6 +152,11 @@ class BlobBatch:
             raise
         self._parts[target] = part
 
+    def path_of(self, sha256: str) -> Path:
+        """Where a blob this batch wrote (not yet published), or the store holds, can be read."""
+        target = self.store.path(sha256)
+        return self._parts.get(target, target)
+
     def publish(self) -> None:
         """Flush every part, rename each into place, flush every touched folder once."""
         if not self._parts:

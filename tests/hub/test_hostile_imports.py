@@ -18,9 +18,10 @@ from hub.home import Hub
 from hub.learners import Role
 from hub.library import import_package
 from hub.plugins.imports import import_job
-from tests.conftest import SAMPLE_COURSE, run_hub, write_course
+from tests.conftest import SAMPLE_COURSE, run_hub, tiny_pdf, write_course
 from tests.hub.test_imports import CSRF, client_for, library_state
 from tests.importing import (
+    SCRIPTED_PDFS,
     bad_crc_zip,
     deep_epub,
     nested_author_folder,
@@ -49,10 +50,17 @@ def other_course_zip(tmp: Path) -> Path:
     return course_zip(tmp, "other", **course_toml(course_id="other"), **files)
 
 
+def write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
 HOSTILE: dict[str, tuple[Callable[[Path], Path], str]] = {
     "nested manifest.json": (lambda tmp: nested_manifest_zip(tmp / "n.zip"), "nested more than 32 levels"),
     "bad CRC": (lambda tmp: bad_crc_zip(other_course_zip(tmp), tmp / "crc.zip"), "is damaged (Bad CRC-32"),
     "60,000 nested elements": (lambda tmp: deep_epub(tmp / "deep.epub"), "nested more than 100 deep"),
+    "PDF with a script": (lambda tmp: write(tmp / "leaflet.pdf", SCRIPTED_PDFS["opening script"]),
+                          "holds a JavaScript action"),
     "manifest.json twice": (
         lambda tmp: with_duplicate(course_zip(tmp, "ok"), MANIFEST, b"{}", tmp / "twice.zip"),
         "appears twice in the zip",
@@ -180,3 +188,31 @@ def test_a_signed_newer_version_still_replaces_a_verified_course(
     newer = course_zip(tmp_path, "v2", publisher, **course_toml(version=2))
     assert import_package(hub.db, hub.blobs, newer).replaced_version == 1
     assert mark_of(hub) == ("verified", "City Health Office")
+
+
+@pytest.mark.parametrize("kind", SCRIPTED_PDFS)
+def test_a_pdf_that_would_run_something_in_the_viewer_is_refused(hub: Hub, tmp_path: Path, kind: str):
+    """Finding 12: Chromium runs a PDF's JavaScript even under a sandbox policy, so none is kept."""
+    before = library_state(hub)
+    pdf = write(tmp_path / "leaflet.pdf", SCRIPTED_PDFS[kind])
+    with pytest.raises(ContentError, match=r"'leaflet\.pdf' holds a \w+ action.*print it to a new PDF"):
+        imports.run_import(hub, pdf, allow_unverified=True)
+    assert library_state(hub) == before
+    assert list(hub.home.glob("blobs/sha256/*/*.part")) == []
+
+
+def test_a_signed_package_with_a_scripted_pdf_is_refused_too(hub: Hub, tmp_path: Path, publisher: SecretKey):
+    lesson = '+++\ntitle = "Leaflet"\nkind = "pdf"\nmedia = "leaflet.pdf"\n+++\nWash your hands.\n'
+    files = {**course_toml(course_id="leaflet"), "01-leaflet.md": lesson}
+    folder = write_course(tmp_path / "src", **files)
+    for name in ("02-watch.md", "03-check.md", "01-read-me.md"):
+        (folder / name).unlink(missing_ok=True)
+    write(folder / "leaflet.pdf", SCRIPTED_PDFS["named script"])
+    signed = tmp_path / "leaflet.zip"
+    build_package(folder, signed, publisher)
+    with pytest.raises(ContentError, match="holds a JavaScript action"):
+        import_package(hub.db, hub.blobs, signed)
+    assert hub.course("leaflet") is None
+    write(folder / "leaflet.pdf", tiny_pdf("Wash your hands"))
+    build_package(folder, tmp_path / "clean.zip", publisher)
+    assert import_package(hub.db, hub.blobs, tmp_path / "clean.zip").course_id == "leaflet"
