@@ -28,6 +28,7 @@ Report = Callable[[int, int, str], None]  # (done, total, what is happening)
 MARGIN_BYTES = 200 * 1024**2  # the disk keeps at least this much free after an import
 IMPORT_ORIGIN = "import"  # brought in by a tutor or admin: tutors here may not rewrite it
 UPLOAD_FOLDER = "uploads"
+INCOMING_FOLDER = "incoming"  # uploads being received, named for the process receiving them
 DEFAULT_SOURCE_ROOTS = ("/media", "/run/media", "/mnt")
 MAX_SCAN_DEPTH = 4
 MAX_SOURCES = 300

@@ -92,8 +92,7 @@ def mark_of(hub: Hub) -> tuple[str, str]:
 
 
 def uploads_left(hub: Hub) -> list[Path]:
-    folder = imports.upload_folder(hub)
-    return sorted(folder.rglob("*")) if folder.exists() else []
+    return sorted(path for path in imports.upload_folder(hub).rglob("*") if path.is_file())
 
 
 @pytest.mark.parametrize("kind", HOSTILE)
