@@ -139,14 +139,15 @@ def check_zip_members(archive: zipfile.ZipFile) -> None:
     """Refuse a zip whose members could not be read safely and plainly, before any is read.
 
     A name that appears twice is refused outright: a reader takes one copy and a checker may
-    look at the other (a tampered manifest.json first, the signed one last).
+    look at the other (a tampered manifest.json first, the signed one last). Names that differ
+    only in case count as the same: they are one file on a FAT stick or a laptop's disk.
     """
     total, seen = 0, set()
     for info in archive.infolist():
         name = check_relative(info.filename.rstrip("/")).as_posix()
-        if name in seen:
+        if name.casefold() in seen:
             raise ContentError(f"{name!r} appears twice in the zip, which a real package never does")
-        seen.add(name)
+        seen.add(name.casefold())
         if stat.S_ISLNK(info.external_attr >> 16):
             raise ContentError(f"{info.filename!r} is a symbolic link, which is not allowed")
         if info.flag_bits & 0x1:

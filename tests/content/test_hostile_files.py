@@ -57,11 +57,11 @@ def test_a_zip_member_whose_crc_does_not_match_is_refused_in_words(tmp_path: Pat
         read_whole(damaged, tmp_path / "work")
 
 
-@pytest.mark.parametrize("member", ["manifest", "signature", "blob"])
+@pytest.mark.parametrize("member", ["manifest", "signature", "blob", "Manifest.JSON", "./manifest.json"])
 def test_a_zip_holding_a_name_twice_is_refused(tmp_path: Path, course_folder: Path, member: str):
     manifest = build_package(course_folder, tmp_path / "signed.zip", generate_key())
     blob = next(iter(manifest.files()))
-    name = {"manifest": MANIFEST, "signature": SIGNATURE, "blob": blob_relpath(blob)}[member]
+    name = {"manifest": MANIFEST, "signature": SIGNATURE, "blob": blob_relpath(blob)}.get(member, member)
     twice = with_duplicate(tmp_path / "signed.zip", name, b"something else", tmp_path / "twice.zip")
     with pytest.raises(ContentError, match="appears twice in the zip"):
         read_whole(twice, tmp_path / "work")
