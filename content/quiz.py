@@ -56,7 +56,7 @@ def read_number(text: str) -> float:
 
 
 def _choice(question: Question, text: str) -> int:
-    if not text.isdigit() or not int(text) < len(question.choices):
+    if not (text.isascii() and text.isdigit() and int(text) < len(question.choices)):
         raise UnreadableAnswer(f"{text[:20]!r} is not one of the {len(question.choices)} choices")
     return int(text)
 

@@ -18,9 +18,7 @@ def preview_package(path: Path, format_name: str) -> Preview:
         return Preview(
             format=format_name,
             source=path,
-            courses=[
-                CoursePreview(course.id, course.title, course.language, lessons, size, course.version)
-            ],
+            courses=[CoursePreview(course.id, course.title, course.language, lessons, size, course.version)],
             total_bytes=size,
             signed=package.signature is not None,
         )

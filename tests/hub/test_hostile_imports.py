@@ -59,8 +59,10 @@ HOSTILE: dict[str, tuple[Callable[[Path], Path], str]] = {
     "nested manifest.json": (lambda tmp: nested_manifest_zip(tmp / "n.zip"), "nested more than 32 levels"),
     "bad CRC": (lambda tmp: bad_crc_zip(other_course_zip(tmp), tmp / "crc.zip"), "is damaged (Bad CRC-32"),
     "60,000 nested elements": (lambda tmp: deep_epub(tmp / "deep.epub"), "nested more than 100 deep"),
-    "PDF with a script": (lambda tmp: write(tmp / "leaflet.pdf", SCRIPTED_PDFS["opening script"]),
-                          "holds a JavaScript action"),
+    "PDF with a script": (
+        lambda tmp: write(tmp / "leaflet.pdf", SCRIPTED_PDFS["opening script"]),
+        "holds a JavaScript action",
+    ),
     "manifest.json twice": (
         lambda tmp: with_duplicate(course_zip(tmp, "ok"), MANIFEST, b"{}", tmp / "twice.zip"),
         "appears twice in the zip",

@@ -29,7 +29,8 @@ def kept_answers(hub: Hub) -> list[str]:
     ("question", "answer"),
     [
         ("3", "nan"), ("3", "NaN"), ("3", "inf"), ("3", "-Infinity"), ("3", "1e999"), ("3", "1e13"),
-        ("3", "9" * 400), ("3", "1" * 101), ("0", "7"), ("0", "-1"), ("1", "5"), ("2", "maybe"), ("9", "1"),
+        ("3", "9" * 400), ("3", "1" * 101), ("0", "7"), ("0", "-1"), ("0", "²"), ("1", "5"), ("2", "maybe"),
+        ("9", "1"),
     ],
 )  # fmt: skip
 def test_the_api_refuses_an_answer_no_learner_could_give(client: TestClient, hub: Hub, question, answer):
