@@ -6,7 +6,6 @@ The folder format is described in docs/authoring.md.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from content.blobs import hash_file
+from content.decoding import load_toml
 from content.errors import ContentError
 from content.model import (
     FORMAT_NAME,
@@ -49,10 +49,7 @@ def split_front_matter(text: str, where: str) -> tuple[dict[str, Any], str]:
         raise ContentError(f"{where}: the front matter has no closing '+++' line")
     raw = text[3 : 3 + end.start()]
     body = text[3 + end.end() :].lstrip("\r\n")
-    try:
-        return tomllib.loads(raw), body
-    except tomllib.TOMLDecodeError as error:
-        raise ContentError(f"{where}: the front matter is not valid TOML ({error})") from None
+    return load_toml(raw, f"{where}: the front matter"), body
 
 
 @lru_cache(maxsize=512)
@@ -136,12 +133,8 @@ def read_author_folder(root: Path) -> AuthorCourse:
     course_file = root / "course.toml"
     if not course_file.is_file():
         raise ContentError(f"{root} has no course.toml")
-    try:
-        course = tomllib.loads(
-            decode_text(read_small_file(root, "course.toml", MAX_TEXT_FILE_BYTES), "course.toml")
-        )
-    except tomllib.TOMLDecodeError as error:
-        raise ContentError(f"course.toml is not valid TOML ({error})") from None
+    text = decode_text(read_small_file(root, "course.toml", MAX_TEXT_FILE_BYTES), "course.toml")
+    course = load_toml(text, "course.toml")
     files = _FileCollector(root)
     for field in _COURSE_FILE_FIELDS & course.keys():
         course[field] = files.ref(course[field], "course.toml")

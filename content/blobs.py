@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import BinaryIO
 
 from content.errors import ContentError
+from content.writers import WriterClaim, abandoned, forget_gone_writers
 
 CHUNK = 1024 * 1024
 
@@ -68,15 +69,18 @@ class BlobBatch:
     threads: see bench/import/README.md), renames them all into place and flushes each touched
     folder once: about 250 waits for the disk for 2,000 blobs instead of 4,000.
     After a power cut at any moment, a real blob name holds only flushed, verified bytes; parts
-    left behind are swept by `BlobStore.remove_stale_parts`. Parts not published when the batch
-    closes (a refused blob, an error) are deleted.
+    left behind are swept by `BlobStore.remove_stale_parts` once their writer has ended. Parts not
+    published when the batch closes (a refused blob, an error) are deleted.
     """
 
     def __init__(self, store: BlobStore) -> None:
         self.store = store
         self._parts: dict[Path, Path] = {}  # real name -> verified part file
+        self._claim = WriterClaim(store.root)
+        self._writer = ""  # this process's token while the batch is open: parts are named with it
 
     def __enter__(self) -> BlobBatch:
+        self._writer = self._claim.__enter__()
         return self
 
     def __exit__(
@@ -85,6 +89,8 @@ class BlobBatch:
         for part in self._parts.values():
             part.unlink(missing_ok=True)
         self._parts.clear()
+        self._writer = ""
+        self._claim.__exit__()
 
     def add_stream(self, chunks: Iterable[bytes], sha256: str, size: int) -> None:
         """Write bytes that must hash to `sha256` and be `size` long; refuse them otherwise."""
@@ -136,13 +142,20 @@ class BlobBatch:
             yield None
             return
         target.parent.mkdir(parents=True, exist_ok=True)  # flushed by the os.sync in `publish`
-        part = target.with_name(f"{target.name}.{secrets.token_hex(6)}{PART_SUFFIX}")
+        if not self._writer:
+            raise RuntimeError("a BlobBatch writes inside its `with` block only")
+        part = target.with_name(f"{target.name}.{self._writer}.{secrets.token_hex(6)}{PART_SUFFIX}")
         try:
             yield part
         except BaseException:
             part.unlink(missing_ok=True)
             raise
         self._parts[target] = part
+
+    def path_of(self, sha256: str) -> Path:
+        """Where a blob this batch wrote (not yet published), or the store holds, can be read."""
+        target = self.store.path(sha256)
+        return self._parts.get(target, target)
 
     def publish(self) -> None:
         """Flush every part, rename each into place, flush every touched folder once."""
@@ -186,16 +199,24 @@ class BlobStore:
     def remove_stale_parts(self, older_than: float = 24 * 3600.0) -> int:
         """Delete part files a killed writer left behind (a crash or power cut mid-copy).
 
-        Only parts untouched for `older_than` seconds go, so a copy still running elsewhere
-        keeps its files: a big import on a Pi holds its verified parts until its end, which can
-        take hours (a WikiMed ZIM from a slow stick). Returns how many were removed.
+        A part is named with its writer's token (content/writers.py): it goes as soon as that
+        process has ended, and stays while it runs, however long its import takes (a WikiMed ZIM
+        from a slow stick takes hours). Where the system cannot tell (no flock), a part goes once
+        untouched for `older_than` seconds. Returns how many were removed.
         """
         cutoff, removed = time.time() - older_than, 0
         for part in (self.root / "blobs" / "sha256").glob(f"*/*{PART_SUFFIX}"):
             try:
-                if part.stat().st_mtime < cutoff:
+                if abandoned(part, self.root, _writer_of(part), cutoff):
                     part.unlink()
                     removed += 1
             except FileNotFoundError:
                 continue
+        forget_gone_writers(self.root)
         return removed
+
+
+def _writer_of(part: Path) -> str:
+    """The writer token in a part's name, <hash>.<writer>.<random>.part ("" for a name without one)."""
+    pieces = part.name.split(".")
+    return pieces[1] if len(pieces) == 4 else ""

@@ -45,8 +45,13 @@ MEDIA_KINDS = frozenset({"video", "audio", "pdf", "zim"})
 TEXT_ALTERNATIVE_KINDS = frozenset({"video", "audio", "pdf", "zim"})
 
 
+MAX_NUMBER = 1e12  # a quiz's numbers: answers and tolerances, far below where a float loses its way
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN and infinity are never a course's numbers: JSON has no way to store them (a NaN answer
+    # was kept as null, and the course then failed to load on every page).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class FileRef(_Strict):
@@ -76,7 +81,7 @@ class Question(_Strict):
     explanation: Annotated[str, Field(min_length=1, max_length=4000)]
     choices: list[Annotated[str, Field(min_length=1, max_length=500)]] = []
     answer: bool | int | float | list[int]
-    tolerance: Annotated[float, Field(ge=0)] = 0
+    tolerance: Annotated[float, Field(ge=0, le=MAX_NUMBER)] = 0
     unit: str = ""
 
     @model_validator(mode="after")
@@ -94,8 +99,8 @@ class Question(_Strict):
             raise ValueError(f"answer must be a list of choice indexes (0 to {n - 1})")
         if kind == "truefalse" and type(answer) is not bool:
             raise ValueError("answer must be true or false")
-        if kind == "numeric" and type(answer) not in (int, float):
-            raise ValueError("answer must be a number")
+        if kind == "numeric" and not (type(answer) in (int, float) and abs(answer) <= MAX_NUMBER):
+            raise ValueError(f"answer must be a number between -{MAX_NUMBER:g} and {MAX_NUMBER:g}")
         return self
 
 

@@ -17,6 +17,7 @@ import json
 import stat
 import time
 import zipfile
+import zlib
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from typing import BinaryIO
 
 from content.author import read_author_folder
 from content.blobs import CHUNK, blob_relpath
+from content.decoding import load_json
 from content.errors import ContentError
 from content.model import Manifest, parse_manifest
 from content.paths import check_relative, read_small_file, safe_file
@@ -51,11 +53,7 @@ def manifest_bytes(manifest: Manifest) -> bytes:
 def decode_manifest(raw: bytes) -> Manifest:
     if len(raw) > MAX_MANIFEST_BYTES:
         raise ContentError("manifest.json is too large")
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ContentError(f"manifest.json is not valid JSON ({error})") from None
-    return parse_manifest(data)
+    return parse_manifest(load_json(raw, MANIFEST))
 
 
 @dataclass(frozen=True)
@@ -106,11 +104,13 @@ class Package:
                 yield handle
             return
         try:
-            info = self._zip.getinfo(name)
+            member = self._zip.open(self._zip.getinfo(name))
         except KeyError:
             raise ContentError(f"file {name!r} is missing") from None
-        with self._zip.open(info) as handle:
-            yield handle  # type: ignore[misc]
+        except ZIP_READ_ERRORS as error:
+            raise ContentError(f"{name!r} in the zip is damaged ({error}); copy it again") from None
+        with member as handle:
+            yield _CheckedMember(handle, name)  # type: ignore[misc]
 
     def check_blobs(self) -> None:
         """Read every blob once and refuse the package if any is missing or altered."""
@@ -130,12 +130,30 @@ def _check_stream(handle: BinaryIO, sha256: str, size: int, name: str) -> None:
         raise ContentError(f"file {name!r} ({sha256[:12]}…) does not match the manifest: damaged")
 
 
+# What reading a damaged zip member can raise: a bad CRC, a cut-off or garbled deflate stream.
+ZIP_READ_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError)
+_READABLE_COMPRESSION = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+
+
 def check_zip_members(archive: zipfile.ZipFile) -> None:
-    total = 0
+    """Refuse a zip whose members could not be read safely and plainly, before any is read.
+
+    A name that appears twice is refused outright: a reader takes one copy and a checker may
+    look at the other (a tampered manifest.json first, the signed one last). Names that differ
+    only in case count as the same: they are one file on a FAT stick or a laptop's disk.
+    """
+    total, seen = 0, set()
     for info in archive.infolist():
-        check_relative(info.filename.rstrip("/"))
+        name = check_relative(info.filename.rstrip("/")).as_posix()
+        if name.casefold() in seen:
+            raise ContentError(f"{name!r} appears twice in the zip, which a real package never does")
+        seen.add(name.casefold())
         if stat.S_ISLNK(info.external_attr >> 16):
             raise ContentError(f"{info.filename!r} is a symbolic link, which is not allowed")
+        if info.flag_bits & 0x1:
+            raise ContentError(f"{info.filename!r} is encrypted; packages are never password-protected")
+        if info.compress_type not in _READABLE_COMPRESSION:
+            raise ContentError(f"{info.filename!r} is compressed in a way this hub cannot read")
         total += info.file_size
         if total > MAX_PACKAGE_BYTES:
             raise ContentError("the package unpacks to more than the size limit (a zip bomb?)")
@@ -143,6 +161,19 @@ def check_zip_members(archive: zipfile.ZipFile) -> None:
             info.compress_size, 1
         ):
             raise ContentError(f"{info.filename!r} is compressed suspiciously well (a zip bomb?)")
+
+
+class _CheckedMember:
+    """A zip member being read, whose damage (a bad CRC, a broken stream) is told in words."""
+
+    def __init__(self, handle: BinaryIO, name: str) -> None:
+        self._handle, self._name = handle, name
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self._handle.read(size)
+        except ZIP_READ_ERRORS as error:
+            raise ContentError(f"{self._name!r} in the zip is damaged ({error}); copy it again") from None
 
 
 def _read_signature(size: int, read: Callable[[], bytes]) -> bytes:
@@ -192,7 +223,7 @@ def open_package(path: Path, trusted: Collection[PublicKey] = ()) -> Iterator[Pa
                 signature = _read_signature(info.file_size, lambda: archive.read(info))
         except KeyError:
             raise ContentError("the package has no manifest.json") from None
-        except (zipfile.BadZipFile, OSError) as error:
+        except ZIP_READ_ERRORS as error:
             raise ContentError(f"the package is damaged ({error})") from None
         manifest = decode_manifest(raw)
         yield Package(path, manifest, raw, signature, check_signature(raw, signature, trusted), archive)

@@ -188,7 +188,7 @@ def content_import(
     try:
         checked = imports.preview_import(hub, path)
         show_preview(checked)
-        imports.check_fits(checked)
+        imports.check_importable(checked)
     except ContentError as error:
         raise fail(f"{path.name} was not imported: {error}") from None
     if not yes and sys.stdin.isatty() and not typer.confirm("Import it?", default=True):

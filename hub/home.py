@@ -4,6 +4,8 @@ hub.db        SQLite in WAL mode, the source of truth
 blobs/        content-addressed files shared by all courses
 index/        the search index (a cache, rebuildable from hub.db)
 keys/         this hub's signing key (the keys it trusts are in hub.db: hub/trust.py)
+import-work/  what an import is converting, one folder per import (removed when it ends)
+writers/      a lock per process writing blobs or work folders (content/writers.py)
 """
 
 from __future__ import annotations
@@ -20,12 +22,15 @@ from sqlite_utils import Database
 
 from content import starter
 from content.blobs import BlobStore
+from content.writers import remove_abandoned
 from hub import library
 from hub.db import connect, migrate, transaction
 from sync.device import load_or_create
 from sync.store import adopt_device
 
 STARTER_IMPORTED = "starter_imported"
+WORK_FOLDER = "import-work"
+STALE_SECONDS = 24 * 3600  # where the system cannot tell whether a writer still runs (no flock)
 
 
 def default_home() -> Path:
@@ -61,9 +66,15 @@ class Hub:
         self.device = load_or_create(self.home / "keys")
         with transaction(self.db):
             adopt_device(self.db, self.device.id, self.device.public_key)
-        self.blobs.remove_stale_parts()
+        self.remove_leftovers()
         self._courses_cache: tuple[int, list[library.CourseCard]] = (-1, [])
         self._detail_cache: dict[str, tuple[int, library.CourseDetail]] = {}
+
+    def remove_leftovers(self) -> None:
+        """Remove what killed writers left (blob part files, import work folders): at every start,
+        and every hour in a running server (a `hub content import` killed beside it)."""
+        self.blobs.remove_stale_parts(STALE_SECONDS)
+        remove_abandoned(self.home / WORK_FOLDER, self.home, STALE_SECONDS)
 
     @property
     def db(self) -> Database:

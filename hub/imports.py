@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,17 +18,17 @@ from content.errors import ContentError
 from content.importers import SOURCE_SUFFIXES, ImportOptions, Preview, importer_for
 from content.package import open_package
 from content.paths import path_below
+from content.writers import WriterClaim
 from hub import library, sources
-from hub.home import Hub
+from hub.home import WORK_FOLDER, Hub
 from hub.settings import load_settings
 
 Report = Callable[[int, int, str], None]  # (done, total, what is happening)
 
 MARGIN_BYTES = 200 * 1024**2  # the disk keeps at least this much free after an import
-WORK_FOLDER = "import-work"
 IMPORT_ORIGIN = "import"  # brought in by a tutor or admin: tutors here may not rewrite it
 UPLOAD_FOLDER = "uploads"
-STALE_WORK_SECONDS = 24 * 3600
+INCOMING_FOLDER = "incoming"  # uploads being received, named for the process receiving them
 DEFAULT_SOURCE_ROOTS = ("/media", "/run/media", "/mnt")
 MAX_SCAN_DEPTH = 4
 MAX_SOURCES = 300
@@ -54,6 +53,7 @@ class HubPreview:
     free_bytes: int
     replaces: dict[str, int] = field(default_factory=dict)  # course id -> version on the hub now
     mark: sources.Source = field(default_factory=lambda: sources.Source(sources.LOCAL, "", None))
+    refusals: list[str] = field(default_factory=list)  # why it may not replace what the hub has
 
     @property
     def fits(self) -> bool:
@@ -88,15 +88,21 @@ def preview_import(hub: Hub, path: Path) -> HubPreview:
     """What importing `path` brings in and whether it fits; raises ContentError if it cannot."""
     preview = importer_for(path).preview(path, options_for(hub))
     needed = preview.total_bytes + preview.work_bytes + MARGIN_BYTES
-    replaces = {}
+    replaces, refusals, mark = {}, [], _mark(hub, path, preview)
     for course in preview.courses:
         row = hub.db.execute("SELECT version FROM courses WHERE id = ?", [course.id]).fetchone()
         if row:
             replaces[course.id] = row[0]
-    return HubPreview(preview, needed, free_bytes(hub.home), replaces, _mark(hub, path, preview))
+        verified = mark.status == sources.VERIFIED
+        if refusal := library.replacement_refusal(hub.db, course.id, course.version, verified):
+            refusals.append(refusal)
+    return HubPreview(preview, needed, free_bytes(hub.home), replaces, mark, refusals)
 
 
-def check_fits(checked: HubPreview) -> None:
+def check_importable(checked: HubPreview) -> None:
+    """Refuse what may not replace the hub's courses, or does not fit on its disk."""
+    if checked.refusals:
+        raise ContentError("; ".join(checked.refusals))
     if not checked.fits:
         raise ContentError(
             "there is not enough free disk space: this import needs about "
@@ -104,16 +110,6 @@ def check_fits(checked: HubPreview) -> None:
             f"(with a safety margin) and only {_megabytes(checked.free_bytes)} is free. "
             "Remove some files or use a bigger disk, then try again."
         )
-
-
-def _clear_stale_work(root: Path) -> None:
-    """Remove work folders left by an import that was killed (a crash, a power cut)."""
-    if not root.is_dir():
-        return
-    cutoff = time.time() - STALE_WORK_SECONDS
-    for folder in root.iterdir():
-        if folder.stat().st_mtime < cutoff:
-            shutil.rmtree(folder, ignore_errors=True)
 
 
 def run_import(
@@ -130,38 +126,31 @@ def run_import(
     Unsigned content, or content signed by a key the hub does not trust, is refused
     (`UnverifiedContent`) unless a person chose to take it anyway (`allow_unverified`).
     """
-    check_fits(checked or preview_import(hub, path))
+    check_importable(checked or preview_import(hub, path))
     importer = importer_for(path)
-    work_root = hub.home / WORK_FOLDER
-    _clear_stale_work(work_root)
-    work = work_root / secrets.token_hex(8)
 
     def converting(done: int, total: int) -> None:
         if report:
             report(done, total, f"Reading {path.name}")
 
-    try:
-        packages = importer.convert(path, work, options_for(hub), converting)
-        results = []
-        for package in packages:
+    def copying(done: int, total: int) -> None:
+        if report:
+            report(done, total, f"Checking and copying {path.name}")
 
-            def copying(done: int, total: int) -> None:
-                if report:
-                    report(done, total, f"Checking and copying {path.name}")
-
-            results.append(
+    # The work folder is named for this process, so one a killed import left goes at the next start.
+    with WriterClaim(hub.home) as writer:
+        work = hub.home / WORK_FOLDER / f"{writer}.{secrets.token_hex(8)}"
+        try:
+            packages = importer.convert(path, work, options_for(hub), converting)
+            return [
                 library.import_package(
-                    hub.db,
-                    hub.blobs,
-                    package,
-                    origin=IMPORT_ORIGIN,
-                    progress=copying,
+                    hub.db, hub.blobs, package, origin=IMPORT_ORIGIN, progress=copying,
                     allow_unverified=allow_unverified,
                 )
-            )
-        return results
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+                for package in packages
+            ]  # fmt: skip
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 # Where a tutor may pick a file from: USB sticks and the folders an admin adds.

@@ -267,6 +267,7 @@ class JobRunner:
                 run_queued(hub, self.functions)
                 if time.monotonic() - forgotten_at > FORGET_EVERY_SECONDS:
                     forget_finished(hub.db)
+                    hub.remove_leftovers()
                     forgotten_at = time.monotonic()
             except Exception:
                 log.exception("the job runner stumbled; it goes on")

@@ -8,24 +8,36 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pydantic import ValidationError
 from sqlite_utils import Database
 
-from content.blobs import BlobStore
+from content.blobs import BlobBatch, BlobStore
 from content.errors import ContentError
-from content.model import FORMAT_NAME, FORMAT_VERSION, Course, Lesson, Manifest
+from content.model import (
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    Course,
+    FileRef,
+    Lesson,
+    Manifest,
+    describe_validation_error,
+)
 from content.package import Package, Signer, decode_manifest, manifest_bytes, open_package
+from content.pdfcheck import pdf_action
 from content.signing import UnknownSigner, UnverifiedContent
 from hub.db import transaction
-from hub.sources import Source, source_of, trusted_public_keys
+from hub.sources import VERIFIED, Source, source_of, trusted_public_keys
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes total)
 
 LIBRARY_GENERATION = "library_generation"
+log = logging.getLogger(__name__)
 
 
 def now() -> str:
@@ -72,7 +84,25 @@ def _copy_blobs(package: Package, blobs: BlobStore, progress: Progress | None) -
             done += ref.size
             if progress:
                 progress(done, total)
+        _refuse_active_pdfs(files.values(), batch)
         batch.publish()
+
+
+def _refuse_active_pdfs(files: Iterable[FileRef], batch: BlobBatch) -> None:
+    """Refuse a PDF that would run something in the reader's viewer (content/pdfcheck.py)."""
+    for ref in files:
+        if ref.media_type.split(";")[0].strip().lower() != "application/pdf":
+            continue
+        try:
+            action = pdf_action(batch.path_of(ref.sha256))
+        except ContentError as error:
+            raise ContentError(f"{ref.name!r} is a PDF, but {error}") from None
+        if action:
+            raise ContentError(
+                f"{ref.name!r} holds a {action[1:]} action, which would run in the reader's PDF viewer; "
+                "the hub does not keep PDFs that run anything. Save it again without scripts "
+                "(for example print it to a new PDF) and import that"
+            )
 
 
 def import_package(
@@ -96,7 +126,7 @@ def import_package(
         course = manifest.course
         if not allow_unverified:
             _refuse_unverified(package.signer)
-        _refuse_older(db, manifest)
+        _check_replacement(db, manifest, package.signer)
         _copy_blobs(package, blobs, progress)
         replaced = _store_course(db, package, origin)
     return ImportResult(course.id, course.version, course.title, replaced, package.signer)
@@ -112,15 +142,38 @@ def _refuse_unverified(signer: Signer | None) -> None:
         raise UnknownSigner(signer.key_id)
 
 
-def _refuse_older(db: Database, manifest: Manifest) -> int | None:
-    """The version the hub has now, refusing a package older than it."""
-    course = manifest.course
-    existing = db.execute("SELECT version FROM courses WHERE id = ?", [course.id]).fetchone()
-    if existing and existing[0] > course.version:
-        raise ContentError(
-            f"the hub already has version {existing[0]} of {course.id!r}, "
-            f"newer than this package's version {course.version}"
+def replacement_refusal(db: Database, course_id: str, version: int, verified: bool) -> str | None:
+    """Why a package of `course_id` at `version` may not replace what the hub has, or None if it may.
+
+    An older version never replaces a newer one. A course a trusted publisher signed is only
+    replaced by a package a trusted publisher signed: otherwise an unsigned copy (a tampered
+    stick) would swap its text and take its verified mark away without anyone noticing.
+    """
+    row = db.execute("SELECT c.version," + _WITH_SOURCE + " WHERE c.id = ?", [course_id]).fetchone()
+    if row is None:
+        return None
+    existing, source = row[0], source_of(*row[1:])
+    if existing > version:
+        return (
+            f"the hub already has version {existing} of {course_id!r}, "
+            f"newer than this package's version {version}"
         )
+    if source.status == VERIFIED and not verified:
+        return (
+            f"the hub has version {existing} of {course_id!r} signed by {source.name}, a publisher it "
+            "trusts, and this package is not signed by a trusted publisher, so it may not replace it. "
+            f"Ask {source.name} for a signed package, or give this course another id"
+        )
+    return None
+
+
+def _check_replacement(db: Database, manifest: Manifest, signer: Signer | None) -> int | None:
+    """The version the hub has now, refusing a package that may not replace it."""
+    course = manifest.course
+    verified = signer is not None and signer.verified_by is not None
+    if refusal := replacement_refusal(db, course.id, course.version, verified):
+        raise ContentError(refusal)
+    existing = db.execute("SELECT version FROM courses WHERE id = ?", [course.id]).fetchone()
     return existing[0] if existing else None
 
 
@@ -129,7 +182,7 @@ def _store_course(db: Database, package: Package, origin: str) -> int | None:
     manifest, raw, signer = package.manifest, package.manifest_raw, package.signer
     course = manifest.course
     with transaction(db):
-        replaced = _refuse_older(db, manifest)  # again: another import may have committed meanwhile
+        replaced = _check_replacement(db, manifest, signer)  # again: another import may have committed
         db.execute("DELETE FROM lessons WHERE course_id = ?", [course.id])
         db.execute(
             "INSERT OR REPLACE INTO courses (id, version, title, summary, language, topics,"
@@ -201,18 +254,29 @@ class CourseDetail:
         return next((lesson for lesson in self.lessons if lesson.id == lesson_id), None)
 
 
+def stored_lessons(db: Database, course_id: str) -> list[Lesson]:
+    """A course's lessons as stored, leaving out (and logging) any this hub can no longer read back.
+
+    An older hub kept a quiz's NaN answer as null; that one lesson must not take down every
+    page of its course (nor search, nor an export).
+    """
+    lessons = []
+    rows = db.execute("SELECT id, data FROM lessons WHERE course_id = ? ORDER BY position", [course_id])
+    for lesson_id, data in rows.fetchall():
+        try:
+            lessons.append(Lesson.model_validate_json(data))
+        except ValidationError as error:
+            log.warning("lesson %s/%s cannot be read and is left out: %s", course_id, lesson_id,
+                        describe_validation_error(error))  # fmt: skip
+    return lessons
+
+
 def get_course(db: Database, course_id: str) -> CourseDetail | None:
     row = db.execute("SELECT c.manifest," + _WITH_SOURCE + " WHERE c.id = ?", [course_id]).fetchone()
     if row is None:
         return None
-    lessons = db.execute(
-        "SELECT data FROM lessons WHERE course_id = ? ORDER BY position", [course_id]
-    ).fetchall()
     return CourseDetail(
-        Course.model_validate_json(row[0]),
-        row[1],
-        [Lesson.model_validate_json(data) for (data,) in lessons],
-        source_of(*row[1:]),
+        Course.model_validate_json(row[0]), row[1], stored_lessons(db, course_id), source_of(*row[1:])
     )
 
 
@@ -238,10 +302,9 @@ def stored_package(db: Database, blobs: BlobStore, course_id: str) -> StoredPack
         return None
     raw, signature = row[0], row[1]
     if raw is None:
-        lessons = db.execute("SELECT data FROM lessons WHERE course_id = ? ORDER BY position", [course_id])
         manifest = Manifest(
             format=FORMAT_NAME, format_version=FORMAT_VERSION, course=Course.model_validate_json(row[2]),
-            lessons=[Lesson.model_validate_json(data) for (data,) in lessons.fetchall()],
+            lessons=stored_lessons(db, course_id),
         )  # fmt: skip
         raw, signature = manifest_bytes(manifest), None
     files = {sha256: blobs.path(sha256) for sha256 in decode_manifest(raw).files()}

@@ -116,6 +116,7 @@ from whoosh.writing import CLEAR
 from content.markdown import plain_text
 from content.model import Lesson
 from content.text import pdf_text
+from hub.library import stored_lessons
 
 if TYPE_CHECKING:
     from hub.home import Hub
@@ -484,9 +485,7 @@ def read_course(hub: Hub, course_id: str) -> CourseText | None:
         row = db.execute(
             "SELECT manifest, manifest_sha256, topics FROM courses WHERE id = ?", [course_id]
         ).fetchone()
-        rows = db.execute(
-            "SELECT data FROM lessons WHERE course_id = ? ORDER BY position", [course_id]
-        ).fetchall()
+        stored = stored_lessons(db, course_id)
     finally:
         db.execute("COMMIT")
     if row is None:
@@ -498,7 +497,7 @@ def read_course(hub: Hub, course_id: str) -> CourseText | None:
         return path.read_bytes() if path.is_file() and path.stat().st_size < 10_000_000 else None
 
     language = course["language"]
-    lessons = [lesson_text(Lesson.model_validate_json(data), language, read_file) for (data,) in rows]
+    lessons = [lesson_text(lesson, language, read_file) for lesson in stored]
     return CourseText(
         id=course["id"],
         sha256=row[1],

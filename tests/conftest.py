@@ -102,16 +102,19 @@ def write_course(root: Path, files: dict[str, str | bytes] | None = None, **over
     return root
 
 
-def tiny_pdf(text: str) -> bytes:
-    """A one-page PDF showing `text`, written by hand (no PDF library needed to make one)."""
+def tiny_pdf(text: str, catalog: bytes = b"", *more: bytes) -> bytes:
+    """A one-page PDF showing `text`, written by hand (no PDF library needed to make one).
+
+    `catalog` adds entries to its catalog and `more` objects after its own (numbered from 6)."""
     stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
     objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Catalog /Pages 2 0 R %s>>" % catalog,
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
         b" /Resources << /Font << /F1 5 0 R >> >> >>",
         b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        *more,
     ]
     out, offsets = bytearray(b"%PDF-1.4\n"), []
     for number, body in enumerate(objects, start=1):

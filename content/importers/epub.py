@@ -29,7 +29,7 @@ from content.importers.base import (
 )
 from content.importers.writer import PackageWriter
 from content.model import LANGUAGE_PATTERN, slug
-from content.package import check_zip_members
+from content.package import ZIP_READ_ERRORS, check_zip_members
 from content.paths import check_relative
 
 MAX_CHAPTER_BYTES = 4 * 1024**2
@@ -44,6 +44,7 @@ PICTURE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg
                  ".webp": "image/webp"}  # fmt: skip
 MAX_PICTURE_BYTES = 10 * 1024**2
 MAX_PICTURES_PER_CHAPTER = 60
+MAX_NESTING = 100  # elements inside each other in one chapter; real books stay below 30
 
 
 @dataclass
@@ -51,6 +52,17 @@ class Chapter:
     title: str
     text: str  # Markdown
     pictures: list[tuple[str, str]] = field(default_factory=list)  # (name in the book, description)
+
+
+def _nesting(root: Any) -> int:
+    """How deep elements sit inside each other, walked without recursion (converting to Markdown
+    recurses once per level, so a chapter of 60,000 nested elements would exhaust the stack)."""
+    deepest, level = 0, [(root, 0)]
+    while level:
+        tag, depth = level.pop()
+        deepest = max(deepest, depth)
+        level.extend((child, depth + 1) for child in tag.contents if hasattr(child, "contents"))
+    return deepest
 
 
 class _Book:
@@ -109,7 +121,7 @@ class _Book:
             return self.archive.read(info)
         except KeyError:
             raise ContentError(f"{self.path.name} is incomplete: {name!r} is missing") from None
-        except (zipfile.BadZipFile, OSError, EOFError, zipfile.LargeZipFile) as error:
+        except ZIP_READ_ERRORS as error:
             raise ContentError(f"{self.path.name} is damaged ({error})") from None
 
     def _xml(self, name: str) -> ElementTree.Element:
@@ -128,6 +140,11 @@ class _Book:
         from markdownify import MarkdownConverter
 
         soup = BeautifulSoup(self._read(name, MAX_CHAPTER_BYTES), "html.parser")
+        if _nesting(soup) > MAX_NESTING:
+            raise ContentError(
+                f"{name!r} in {self.path.name} has elements nested more than {MAX_NESTING} deep; "
+                "no readable chapter looks like that"
+            )
         pictures = [
             found for img in soup("img") if (found := self._picture(name, img.get("src"), img.get("alt")))
         ]

@@ -14,12 +14,11 @@ def preview_package(path: Path, format_name: str) -> Preview:
     with open_package(path) as package:
         course = package.manifest.course
         size = sum(ref.size for ref in package.manifest.files().values())
+        lessons = len(package.manifest.lessons)
         return Preview(
             format=format_name,
             source=path,
-            courses=[
-                CoursePreview(course.id, course.title, course.language, len(package.manifest.lessons), size)
-            ],
+            courses=[CoursePreview(course.id, course.title, course.language, lessons, size, course.version)],
             total_bytes=size,
             signed=package.signature is not None,
         )

@@ -527,20 +527,6 @@ def test_two_writers_of_one_blob_never_publish_a_partial_file(tmp_path: Path, mo
     assert not list(tmp_path.glob(f"blobs/sha256/*/*{PART_SUFFIX}"))
 
 
-def test_stale_part_files_are_swept_but_fresh_ones_kept(tmp_path: Path) -> None:
-    store = BlobStore(tmp_path)
-    folder = tmp_path / "blobs" / "sha256" / "ab"
-    folder.mkdir(parents=True)
-    stale, fresh = folder / f"{'ab' * 32}.1{PART_SUFFIX}", folder / f"{'ab' * 32}.2{PART_SUFFIX}"
-    stale.write_bytes(b"left by a killed import")
-    fresh.write_bytes(b"still being written")
-    two_days_ago = time.time() - 2 * 24 * 3600
-    os.utime(stale, (two_days_ago, two_days_ago))
-    os.utime(fresh, (time.time() - 7200, time.time() - 7200))  # an import running for two hours
-    assert store.remove_stale_parts() == 1
-    assert not stale.exists() and fresh.exists()
-
-
 def test_a_refused_blob_publishes_none_of_its_batch(tmp_path: Path) -> None:
     """An import's blobs become real names together, after all are verified, or not at all."""
     store, good = BlobStore(tmp_path), b"a verified picture"

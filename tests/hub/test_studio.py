@@ -145,6 +145,9 @@ def test_validation_errors_are_shown_in_plain_words_and_the_draft_is_kept(tutor,
     assert refused.status_code == 400
     assert "Tick exactly one right answer." in refused.text
     assert "Where do medicines go?" in refused.text
+    for number in ("nan", "inf", "1e999"):  # kept as null, it took down every page of the course
+        refused = tutor.post(f"{quiz}/questions", data={**QUESTIONS[2], "number": number})
+        assert refused.status_code == 400 and "as numbers" in refused.text
 
     bad_minutes = save(tutor, article, title="Look around", minutes="many", body="x")
     assert "Write the minutes as a whole number" in bad_minutes.text

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from content.markdown import render_markdown
 from content.model import FileRef, Lesson
-from content.quiz import grade
+from content.quiz import UnreadableAnswer, check_answers, grade
 from content.zim import entry_url
 from hub import progress
 from hub.access import ANYONE, LEARNING
@@ -224,6 +224,10 @@ def grade_quiz(
     lesson = _lesson_or_404(hub, course_id, lesson_id)
     if lesson.kind != "quiz":
         raise HTTPException(422, "This lesson is not a quiz.")
+    try:
+        check_answers(lesson, answers.answers)
+    except UnreadableAnswer as error:
+        raise HTTPException(422, f"These answers cannot be graded: {error}.") from None
     result = grade(lesson, answers.answers)
     progress.record_quiz(hub.db, learner.id, course_id, lesson_id, result)
     return QuizResultOut(

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from content.errors import ContentError
+from content.writers import remove_abandoned
 from hub import imports
 from hub.hookspecs import hookimpl
 from hub.jobs import JobError, JobFunction, Report
@@ -39,19 +40,21 @@ def import_job(hub: Hub, params: dict[str, Any], report: Report) -> dict[str, An
 
 
 def clear_stale_uploads(hub: Hub) -> int:
-    """Remove day-old uploads no waiting or running job needs (a preview nobody confirmed)."""
+    """Remove day-old uploads no waiting or running job needs (a preview nobody confirmed), and
+    at once what a hub killed while receiving an upload left."""
     folder = imports.upload_folder(hub)
     if not folder.is_dir():
         return 0
+    removed = remove_abandoned(folder / imports.INCOMING_FOLDER, hub.home, STALE_UPLOAD_SECONDS)
     wanted = {
         row[0]
         for row in hub.db.execute(
             "SELECT json_extract(params, '$.upload') FROM jobs WHERE state IN ('queued', 'running')"
         ).fetchall()
     }
-    cutoff, removed = time.time() - STALE_UPLOAD_SECONDS, 0
+    cutoff = time.time() - STALE_UPLOAD_SECONDS
     for upload in folder.iterdir():
-        if upload.name not in wanted and upload.stat().st_mtime < cutoff:
+        if upload.name not in {*wanted, imports.INCOMING_FOLDER} and upload.stat().st_mtime < cutoff:
             shutil.rmtree(upload, ignore_errors=True)
             removed += 1
     return removed

@@ -15,6 +15,7 @@ from starlette.datastructures import UploadFile
 
 from content.errors import ContentError
 from content.importers import SOURCE_SUFFIXES
+from content.writers import WriterClaim
 from hub import imports, jobs
 from hub.access import TUTOR, AccessDenied
 from hub.deps import CurrentLearner, HubDep
@@ -106,18 +107,24 @@ async def upload(request: Request, hub: HubDep) -> Response:
     except ImportRefused as error:
         return _import_page(request, hub, 400, str(error))
     token = secrets.token_hex(16)
-    folder = imports.upload_folder(hub) / token
-    folder.mkdir(parents=True)
-    await run_in_threadpool(_keep, file, folder / name)  # a big copy must not stall other phones
+    await run_in_threadpool(_keep, hub, file, token, name)  # a big copy must not stall other phones
     return RedirectResponse(f"/tutor/import/preview?upload={token}", status_code=303)
 
 
-def _keep(file: UploadFile, target: Path) -> None:
-    """Copy an upload under a part name, then give it its own name: no half file is ever offered."""
-    part = target.with_name(target.name + ".part")
-    with part.open("wb") as out:
-        shutil.copyfileobj(file.file, out, 1024 * 1024)
-    part.replace(target)
+def _keep(hub: Hub, file: UploadFile, token: str, name: str) -> None:
+    """Copy an upload into the incoming folder under its writer's name, then move it into its own
+    folder: no half file is ever offered, and one a killed hub left goes at the next start."""
+    incoming = imports.upload_folder(hub) / imports.INCOMING_FOLDER
+    incoming.mkdir(parents=True, exist_ok=True)
+    with WriterClaim(hub.home) as writer:
+        part = incoming / f"{writer}.{token}.part"
+        try:
+            with part.open("wb") as out:
+                shutil.copyfileobj(file.file, out, 1024 * 1024)
+            (imports.upload_folder(hub) / token).mkdir()
+            part.replace(imports.upload_folder(hub) / token / name)
+        finally:
+            part.unlink(missing_ok=True)
 
 
 @router.get("/tutor/import/preview", response_class=HTMLResponse, dependencies=[TUTOR])
@@ -134,8 +141,10 @@ def preview(request: Request, hub: HubDep, pick: str = "", upload: str = "") -> 
         return _import_page(request, hub, 400, str(error))
     try:
         checked = imports.preview_import(hub, source)
-    except ContentError as error:
-        _forget(hub, upload)
+    except Exception as error:
+        _forget(hub, upload)  # a refused upload is never kept, whatever refused it
+        if not isinstance(error, ContentError):
+            raise
         message = gettext("%(name)s cannot be imported: %(reason)s") % {
             "name": source.name,
             "reason": str(error),
@@ -169,7 +178,7 @@ def start(
     """
     try:
         source = _chosen(hub, int(root) if root.isdigit() else None, path, upload)
-        imports.check_fits(imports.preview_import(hub, source))
+        imports.check_importable(imports.preview_import(hub, source))
     except ImportRefused as error:
         return _import_page(request, hub, 400, str(error))
     except ContentError as error:

@@ -19,8 +19,10 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 
 # A file's type comes from whoever made the package, so only types a browser displays without
 # running anything are served as they are; anything else (HTML, scripts, unknown) downloads as
-# bytes. Every file but a PDF (Chromium will not show a sandboxed PDF) also carries a sandbox
-# policy, so even an SVG opened on its own cannot run script on the hub's origin.
+# bytes. Every file, a PDF too, also carries a sandbox policy without allow-scripts, so even an
+# SVG or a PDF opened on its own cannot run script on the hub's origin (Chromium still shows a
+# sandboxed PDF). A browser's PDF viewer runs the PDF's own JavaScript whatever the policy says,
+# so the hub keeps no PDF that holds any (content/pdfcheck.py, checked at import).
 _DISPLAYED = re.compile(r"^(video|audio)/[\w.+-]+$|^image/(png|jpeg|gif|webp|avif|svg\+xml)$|^text/vtt$")
 _PDF = "application/pdf"
 SANDBOX = "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'"
@@ -34,9 +36,8 @@ def file_headers(media_type: str, name: str, *, download: bool = False) -> tuple
         "Content-Disposition": f"{'inline' if shown and not download else 'attachment'};"
         f" filename*=UTF-8''{quote(name)}",
         "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": SANDBOX,
     }
-    if media_type != _PDF:
-        headers["Content-Security-Policy"] = SANDBOX
     return (media_type if shown else "application/octet-stream"), headers
 
 

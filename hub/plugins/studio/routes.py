@@ -20,7 +20,7 @@ from content.errors import ContentError
 from content.markdown import render_markdown
 from content.model import LANGUAGE_PATTERN, LESSON_KINDS, MEDIA_KINDS, Lesson, Question
 from content.paths import media_type_for, safe_file
-from content.quiz import grade
+from content.quiz import grade, read_number
 from hub.access import TUTOR, AccessDenied
 from hub.deps import CurrentLearner, HubDep
 from hub.home import Hub
@@ -402,8 +402,8 @@ def question_from_form(form: FormData) -> dict[str, Any]:
         question["answer"] = form.get("truth") == "true"
     elif kind == "numeric":
         try:
-            number = float(_text(form, "number", 30).replace(",", "."))
-            tolerance = float(_text(form, "tolerance", 30).replace(",", ".") or 0)
+            number = read_number(_text(form, "number", 30))
+            tolerance = read_number(_text(form, "tolerance", 30) or "0")
         except ValueError:
             raise StudioError(
                 N_("Write the right answer (and how far off still counts) as numbers.")
