@@ -236,7 +236,7 @@ MIGRATIONS: tuple[str, ...] = (
         named_at TEXT NOT NULL
     );
     """,
-    # 10: who may write about a learner (sync/writers.py): the device first heard of her from, and the
+    # 10: who may write about a learner (sync/ownership.py): the device first heard of her from, and the
     # devices it handed her to. A hub upgraded with changes already held takes their first writers.
     """
     CREATE TABLE learner_writers (

@@ -159,7 +159,7 @@ def move_progress(db: Database, from_learner: str, to_learner: str) -> None:
 
 def take_over(db: Database, learner_id: str, giver: str, proof: str) -> None:
     """Write about a learner of another hub from now on, with its signed hand-over
-    (sync/writers.handover_proof): without one, peers refuse this hub's changes about her."""
+    (sync/ownership.handover_proof): without one, peers refuse this hub's changes about her."""
     with transaction(db):
         store.record(db, handover_change(learner_id, giver, store.device_id(db), proof))
 

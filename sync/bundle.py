@@ -46,6 +46,7 @@ from content.signing import PublicKey, UnknownSigner, UnverifiedContent
 from sync import store
 from sync.device import Device, public_key_matches, verify
 from sync.merge import is_change
+from sync.ownership import givers
 from sync.split import (
     PART_SIZE,
     StickFileError,
@@ -55,7 +56,6 @@ from sync.split import (
     remove,
     write_parts,
 )
-from sync.writers import givers
 
 ROOT = "commons-hub"
 BLOBS = "blobs"  # beside the hubs' folders: shared by all of them
@@ -560,7 +560,7 @@ def _read_segment(folder: Path, entry: dict[str, Any], key: str) -> list[tuple[i
 class ImportResult:
     new_changes: int
     waiting: list[str]  # segments that must wait for earlier changes this stick does not carry
-    refused: int = 0  # changes about learners their device may not write about (sync/writers.py)
+    refused: int = 0  # changes about learners their device may not write about (sync/ownership.py)
 
 
 def apply(db: Database, incoming: Incoming) -> ImportResult:

@@ -131,7 +131,7 @@ def name_change(learner_id: str, name: str, named_at: str) -> dict[str, Any]:
 
 
 def handover_change(learner_id: str, giver: str, to: str, proof: str) -> dict[str, Any]:
-    """Device `to` takes over writing about a learner, with `giver`'s signed consent (sync/writers.py)."""
+    """Device `to` takes over writing about a learner, with `giver`'s signed consent (sync/ownership.py)."""
     return {"kind": "handover", "learner": learner_id, "from": giver, "to": to, "proof": proof}
 
 
@@ -154,7 +154,7 @@ def as_state(change: dict[str, Any], device_id: str) -> State:
         return State(forgotten=frozenset({change["learner"]}))
     if kind == "name":
         return State(names={change["learner"]: (change["named_at"], change["name"])})
-    if kind == "handover":  # says who may write about a learner (sync/writers.py), holds no progress
+    if kind == "handover":  # says who may write about a learner (sync/ownership.py), holds no progress
         return State()
     raise ValueError(f"unknown change kind {kind!r}")
 

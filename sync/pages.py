@@ -9,7 +9,7 @@ on the wire is simply sent again and a repeat changes nothing.
 A page introduces a device the receiver does not know only with the sender's vouch: the
 sender's signature over the device's id and key (`vouches`). So a hub that holds a stick's
 progress of a hub the centre never enrolled can pass it on, and nobody can slip in a key of
-their own making. A line about a learner its device may not write about (sync/writers.py) is
+their own making. A line about a learner its device may not write about (sync/ownership.py) is
 refused alone: the rest of the page is taken in. Pages are bounded in lines and devices.
 """
 
@@ -155,7 +155,7 @@ def check_page(db: Database, own: tuple[str, str], sender: str, page: Any) -> Ch
 @dataclass(frozen=True)
 class Applied:
     new: int  # changes new here
-    refused: int  # changes about learners their device may not write about (sync/writers.py)
+    refused: int  # changes about learners their device may not write about (sync/ownership.py)
 
 
 def apply_page(db: Database, page: CheckedPage, sender: str, stamp: str) -> Applied:

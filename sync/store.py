@@ -5,7 +5,7 @@ in `changes` under (device, counter), and it is merged into the progress tables.
 from other devices arrive with their signatures and are merged the same way; `knowledge`
 holds the highest counter held per device (the knowledge vector), so a peer can be sent
 everything above its vector. Changes about a forgotten learner are dropped, except the
-forget itself and the hand-overs that entitled its writer (sync/writers.py), so a deletion
+forget itself and the hand-overs that entitled its writer (sync/ownership.py), so a deletion
 travels, every hub can check it, and nothing deleted is kept.
 
 Writers here do not open transactions: callers wrap them in one (hub.db.transaction).
@@ -23,7 +23,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from content.package import canonical_json
-from sync import share, writers
+from sync import ownership, share
 from sync.device import Device
 from sync.merge import (
     Attempt,
@@ -64,7 +64,7 @@ def adopt_device(db: Database, device_id: str, public_key: str) -> None:
     if row is not None and json.loads(row[0]) == device_id:
         return
     if row is not None:
-        writers.move_writer(db, json.loads(row[0]), device_id)
+        ownership.move_writer(db, json.loads(row[0]), device_id)
     _set_device(db, device_id)
     _log_everything(db, device_id)
 
@@ -130,7 +130,7 @@ def record(db: Database, change: dict[str, Any]) -> int:
     """Write a change of this device: next counter, kept in the log, merged in. Return the counter."""
     own = device_id(db)
     counter = knowledge(db).get(own, 0) + 1
-    writers.claim(db, own, change)
+    ownership.claim(db, own, change)
     _keep(db, own, counter, change, None)
     return counter
 
@@ -179,7 +179,7 @@ def leave_shared_device(db: Database, old: Device, new: Device) -> None:
     counted as `old` moves to `new` (the time before the copy is then counted by both hubs), the
     names it shared are shared again, and `old` stays known as a peer (the other hub). Where
     learners travel under their own ids (named profiles), `old` hands each of its learners to
-    `new` (sync/writers.py), so peers take the copy's changes about them too.
+    `new` (sync/ownership.py), so peers take the copy's changes about them too.
     """
     db.execute("DELETE FROM changes WHERE device_id = ?", [old.id])
     db.execute("DELETE FROM knowledge WHERE device_id = ?", [old.id])
@@ -190,11 +190,11 @@ def leave_shared_device(db: Database, old: Device, new: Device) -> None:
     handed = [
         r[0] for r in db.execute("SELECT learner_id FROM learner_writers WHERE device_id = ?", [old.id])
     ]
-    writers.move_writer(db, old.id, new.id)
+    ownership.move_writer(db, old.id, new.id)
     _set_device(db, new.id)
     if share.policy(db) == share.NAMED_PROFILES:
         for learner in handed:
-            proof = writers.handover_proof(old, learner, new.id)
+            proof = ownership.handover_proof(old, learner, new.id)
             record(db, handover_change(learner, old.id, new.id, proof))
     _log_everything(db, new.id)
 
@@ -207,14 +207,14 @@ def signature_of(db: Database, device: str, counter: int) -> str | None:
 class Received(Enum):
     NEW = "new"
     HELD = "held"  # this hub held it already
-    REFUSED = "refused"  # about a learner its device may not write about (sync/writers.py): dropped
+    REFUSED = "refused"  # about a learner its device may not write about (sync/ownership.py): dropped
 
 
 def receive(db: Database, device: str, counter: int, change: dict[str, Any], signature: str) -> Received:
     """Merge a verified change of another device, unless held already or not its device's to write."""
     if holds(db, device, counter, signature):
         return Received.HELD
-    if not writers.accepts(db, device, change):
+    if not ownership.accepts(db, device, change):
         _note_counter(db, device, counter)  # a hole in the device's stream, like a forgotten learner's
         return Received.REFUSED
     _keep(db, device, counter, change, signature)

@@ -14,8 +14,8 @@ from hub import privacy, progress
 from hub.db import transaction
 from hub.home import Hub
 from sync import bundle, store
+from sync.ownership import handover_proof
 from sync.split import StickFileError, read_parts, write_parts
-from sync.writers import handover_proof
 from tests.conftest import run_hub
 from tests.sync.states import logged_state, sharing_ids, stored_state
 

@@ -129,7 +129,7 @@ def test_the_stored_tables_follow_the_model(tmp_path_factory, batches, rnd: rand
     delivered = numbered + rnd.sample(numbered, min(3, len(numbered)))
     rnd.shuffle(delivered)
     with transaction(hub.db):
-        for device, _, change in numbered:  # each learner handed to every device (tests/sync/test_writers.py)
+        for device, _, change in numbered:  # every device may write about every learner (test_ownership.py)
             hub.db.execute(
                 "INSERT OR IGNORE INTO learner_writers VALUES (?, ?)", [change_learner(change), device]
             )

@@ -40,7 +40,7 @@ class StickImport:
     hubs_read: int
     new_changes: int
     already_here: int
-    changes_refused: int = 0  # about learners their writer may not write about (sync/writers.py)
+    changes_refused: int = 0  # about learners their writer may not write about (sync/ownership.py)
     not_introduced: list[str] = field(default_factory=list)  # device ids whose folders were not read
     waiting: list[str] = field(default_factory=list)  # progress that waits for earlier changes
     imported: list[dict[str, Any]] = field(default_factory=list)  # {"id", "version", "title"}

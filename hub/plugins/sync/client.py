@@ -89,7 +89,7 @@ class SyncResult:
     courses: list[str] = field(default_factory=list)  # "id vN" of each course brought in
     blob_bytes: int = 0
     skipped: list[str] = field(default_factory=list)  # courses not taken, in plain words
-    refused: int = 0  # changes about learners their device may not write about (sync/writers.py)
+    refused: int = 0  # changes about learners their device may not write about (sync/ownership.py)
 
 
 def _check_one_hub_per_key(hub: Hub, theirs: int, mine: int, tip: str | None) -> None:

@@ -1,4 +1,4 @@
-"""Who may write about a learner (sync/writers.py): one enrolled hub gone bad cannot erase, invent
+"""Who may write about a learner (sync/ownership.py): one enrolled hub gone bad cannot erase, invent
 or change another hub's learners, by HTTP or by stick; a signed hand-over lets another hub write."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sync import bundle, pages, protocol, store
 from sync.device import Device, load_or_create
 from sync.merge import LessonState as Lesson
 from sync.merge import forget_change, lesson_change
-from sync.writers import handover_proof
+from sync.ownership import handover_proof
 from tests.conftest import BrowserClient
 from tests.sync.conftest import Enrol
 from tests.sync.states import sharing_ids, stored_state

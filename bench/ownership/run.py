@@ -1,6 +1,6 @@
-"""The cost of checking who may write about a learner (sync/writers.py) when a centre takes in pages.
+"""The cost of checking who may write about a learner (sync/ownership.py) when a centre takes in pages.
 
-    PYTHONPATH=. python bench/writers/run.py [--rounds 5]
+    PYTHONPATH=. python bench/ownership/run.py [--rounds 5]
 
 A centre already holds the writers of N learners (N = 1,000 / 10,000 / 100,000, as rows of
 `learner_writers`, the table the check reads). One page of 1,000 lesson changes from an enrolled
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from hub.db import transaction
 from hub.home import Hub
-from sync import pages, store, writers
+from sync import ownership, pages, store
 from sync.merge import LessonState, lesson_change
 
 PAGE = 1000
@@ -69,7 +69,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    checked_accepts = writers.accepts
+    checked_accepts = ownership.accepts
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         page, sender_id, sender_key = _page(folder)
@@ -79,11 +79,11 @@ def main() -> None:
             template = _centre(folder / f"n{learners}", learners, sender_id, sender_key)
             timings: dict[str, list[float]] = {"with": [], "without": []}
             for _ in range(args.rounds):  # interleaved, so both see the same machine
-                writers.accepts = checked_accepts
+                ownership.accepts = checked_accepts
                 timings["with"].append(_apply_once(template, page, sender_id, folder / "work"))
-                writers.accepts = lambda db, device, change: True
+                ownership.accepts = lambda db, device, change: True
                 timings["without"].append(_apply_once(template, page, sender_id, folder / "work"))
-            writers.accepts = checked_accepts
+            ownership.accepts = checked_accepts
             with_check, without = (statistics.median(timings[k]) for k in ("with", "without"))
             ratio = with_check / without
             print(f"{learners:>8} {with_check * 1000:>10.1f} ms {without * 1000:>7.1f} ms {ratio:>7.2f}")
