@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from hub import learners, privacy, progress
 from hub.access import ANYONE
-from hub.deps import SESSION_COOKIE, CurrentLearner, Db, HubDep, WritingLearner, remember_session
+from hub.deps import SESSION_COOKIE, CurrentLearner, Db, HubDep, remember_session
 from hub.i18n import LANGUAGE_COOKIE, N_
 from hub.learners import STAFF_ROLES, STAFF_SESSION, LearnerError, Role
 from hub.pages import render
@@ -63,16 +63,20 @@ def my_learning(request: Request, hub: HubDep, learner: CurrentLearner) -> HTMLR
 def make_profile(
     request: Request,
     hub: HubDep,
-    learner: WritingLearner,
+    learner: CurrentLearner,
     name: Annotated[str, Form()] = "",
     pin: Annotated[str, Form()] = "",
 ) -> Response:
     try:
         if not request.app.state.settings.learners_may_create_profile:
             raise LearnerError(N_("On this hub, profiles are made by a tutor or an admin."))
-        if not learner.is_guest:
+        if learner is None:  # nothing learned here yet: the profile is a new account of its own
+            account = learners.create_account(hub.db, name, Role.LEARNER, pin.strip())
+            remember_session(request, learners.start_session(hub.db, account.id))
+        elif not learner.is_guest:
             raise LearnerError(N_("You already have a profile."))
-        learners.create_profile(hub.db, learner.id, name, pin.strip())
+        else:
+            learners.create_profile(hub.db, learner.id, name, pin.strip())
     except LearnerError as error:
         return my_learning_page(request, hub, learner, 400, error=error.translated(), name=name)
     return RedirectResponse("/me", status_code=303)
