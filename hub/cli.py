@@ -16,7 +16,7 @@ from rich.table import Table
 from content.errors import ContentError
 from content.package import build_package, write_package
 from content.signing import UnverifiedContent
-from hub import imports, keys_cli, library
+from hub import first_run, imports, keys_cli, library
 from hub.address import hub_url, qr_text
 from hub.home import Hub, default_home
 from hub.plugins import ENABLED_SETTING, build_manager, default_enabled, installed_plugins, manager_for
@@ -66,12 +66,25 @@ def prepare(hub: Hub) -> None:
     manager_for(hub).hook.hub_prepare(hub=hub)
 
 
+def show_setup_code(hub: Hub, url: str | None = None) -> None:
+    """While the hub has no admin: the one-time code that sets it up, and the address that uses it."""
+    code = first_run.setup_code(hub.db)
+    if code is None:
+        return
+    where = "open:" if url else "start it (`hub serve`) and open /admin/setup."
+    console.print(f"[bold]This hub has no admin yet.[/] To set it up, {where}")
+    if url:
+        console.print(f"  {url}{first_run.setup_path(code)}", soft_wrap=True)
+    console.print(f"Setup code: [bold]{code}[/] (only whoever sees this terminal has it; it works once).")
+
+
 @app.command()
 def init(home: HomeOption = None) -> None:
     """Create the hub's data folder and import the starter courses."""
     hub = open_hub(home)
     prepare(hub)
     console.print(f"The hub is ready in {hub.home}")
+    show_setup_code(hub)
 
 
 @app.command()
@@ -94,6 +107,7 @@ def serve(
     print(qr_text(url), end="")
     console.print(f"Or scan the code above. A page to show residents: {url}join")
     console.print(f"Data folder: {hub.home}. Press Ctrl+C to stop.")
+    show_setup_code(hub, url)
     sys.stdout.flush()
     os.execv(sys.executable, [sys.executable, "-m", "hub.server", str(hub.home), host, str(port)])
 
