@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from hub import learners, privacy, progress
 from hub.access import ANYONE
-from hub.deps import SESSION_COOKIE, CurrentLearner, Db, HubDep, remember_session
+from hub.deps import SESSION_COOKIE, CurrentLearner, Db, HubDep, queue_cookie, remember_session
 from hub.i18n import LANGUAGE_COOKIE, N_
 from hub.learners import STAFF_ROLES, STAFF_SESSION, LearnerError, Role
 from hub.pages import render
@@ -35,7 +35,7 @@ def language_picker(request: Request, next: str = "/") -> HTMLResponse:
 def choose_language(request: Request, code: str, next: str = "/") -> Response:
     response = RedirectResponse(local_path(next), status_code=303)
     if code in request.app.state.languages:
-        response.set_cookie(LANGUAGE_COOKIE, code, max_age=400 * 24 * 3600, samesite="lax")
+        queue_cookie(request, LANGUAGE_COOKIE, code, httponly=False)
     return response
 
 
