@@ -70,7 +70,7 @@ class Hub:
         self.home.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.blobs = BlobStore(self.home)
         self.db_path = self.home / "hub.db"
-        os.close(os.open(self.db_path, os.O_WRONLY | os.O_CREAT, 0o600))  # -wal and -shm take its mode
+        os.close(os.open(self.db_path, os.O_RDONLY | os.O_CREAT, 0o600))  # -wal and -shm take its mode
         self._local = threading.local()
         migrate(self.db)
         self.device = load_or_create(self.home / "keys")

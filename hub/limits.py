@@ -105,16 +105,4 @@ class BodyLimitMiddleware:
                     raise BodyTooLarge(limit)
             return message
 
-        started = False
-
-        async def watched(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, counted, watched)
-        except BodyTooLarge as error:  # read outside a route (a middleware): answer here if we still can
-            if started:
-                raise
-            await too_large(Request(scope), error)(scope, receive, send)
+        await self.app(scope, counted, send)  # the app's handler for BodyTooLarge answers 413
