@@ -135,6 +135,8 @@ def stream_until_answered(port: int, head: bytes, chunked: bool) -> tuple[bytes,
             except (BrokenPipeError, ConnectionResetError):
                 break
             sent += len(piece)
+        if chunked and sent == HUNDRED_MB:
+            sock.sendall(b"0\r\n\r\n")  # the whole body went out unanswered: end it
         sock.settimeout(30)
         return sock.recv(65536), sent
 
