@@ -11,6 +11,7 @@ learner's progress, the hashes of PINs and passwords, session tokens' hashes and
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -47,6 +48,15 @@ def keep_private(*paths: Path) -> None:
             continue
 
 
+def create_private(path: Path) -> None:
+    """Create a database file owner-only (0600), before SQLite does with the umask's mode; its
+    -wal and -shm take its mode. Never opens a file that exists: SQLite may hold it in this process,
+    and closing any other descriptor of it would drop SQLite's locks on it (POSIX advisory locks)."""
+    if not path.exists():
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 class ThreadDatabase:
     """The hub database as seen from whichever thread touches it.
 
@@ -70,7 +80,7 @@ class Hub:
         self.home.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.blobs = BlobStore(self.home)
         self.db_path = self.home / "hub.db"
-        os.close(os.open(self.db_path, os.O_RDONLY | os.O_CREAT, 0o600))  # -wal and -shm take its mode
+        create_private(self.db_path)
         self._local = threading.local()
         migrate(self.db)
         self.device = load_or_create(self.home / "keys")
