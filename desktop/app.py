@@ -25,6 +25,7 @@ import webview
 from webview.menu import Menu, MenuAction, MenuSeparator
 
 from desktop.server import HubServer
+from hub import first_run
 from hub.home import Hub
 
 TITLE = "Commons Hub"
@@ -39,10 +40,11 @@ def run(hub: Hub, host: str, port: int | None, on_ready: Callable[[HubServer], N
     """
     server = HubServer(hub, host, port)
     server.start()
+    code = first_run.setup_code(hub.db)  # no admin yet: the person at this computer sets the hub up
     try:
         window = webview.create_window(
             f"{TITLE} — {server.public_url}",
-            server.local_url + FIRST_PAGE,
+            server.local_url + (first_run.setup_path(code) if code else FIRST_PAGE),
             width=1100,
             height=800,
             min_size=(420, 360),

@@ -12,7 +12,7 @@ import typer
 
 
 def register(cli: typer.Typer) -> None:
-    from hub.cli import HomeOption, console, fail, open_hub, prepare
+    from hub.cli import HomeOption, console, fail, open_hub, prepare, show_setup_code
 
     @cli.command()
     def desktop(
@@ -43,6 +43,7 @@ def register(cli: typer.Typer) -> None:
             console.print(f"[bold green]Commons Hub is running.[/] On a phone on this Wi-Fi, open: "
                           f"[bold]{server.public_url}[/] (the window shows a QR code to scan).")  # fmt: skip
             console.print(f"Data folder: {hub.home}. Close the window to stop the hub.")
+            show_setup_code(hub, server.public_url)
             sys.stdout.flush()
 
         try:

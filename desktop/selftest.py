@@ -6,6 +6,7 @@ Once the page has loaded, one `ready` event is printed. Then each line read from
     screenshot PATH   save the window, as drawn, to a PNG file
     load PATH         open one of the hub's pages; report the address once it has changed
     menu TITLE        choose the window menu's item of that title; report the address as for load
+    submit SCRIPT     run a script in the page (one that sends a form); report the address as for load
     close             close the window, as the tutor would
     (end of input)    close the window
 
@@ -144,10 +145,12 @@ def _drive(window: webview.Window, server: HubServer, bridge: QtBridge) -> None:
             emit("api", courses=bridge.evaluate_async(API_SCRIPT))
         elif command == "screenshot":
             emit("screenshot", path=argument, **bridge.grab(argument))
-        elif command in ("load", "menu"):
+        elif command in ("load", "menu", "submit"):
             before = window.get_current_url()
             if command == "load":
                 window.load_url(server.local_url + argument.lstrip("/"))
+            elif command == "submit":
+                bridge.run_script(argument)
             elif not bridge.choose(argument):
                 emit("error", message=f"no menu item {argument!r}")
                 continue

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import secrets
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 from fastapi.routing import APIRoute
@@ -25,6 +26,7 @@ from hub.learners import Role
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+FORGED = N_("This form has expired or did not come from this hub. Please go back, reload and try again.")
 
 
 class AccessDenied(Exception):
@@ -37,9 +39,20 @@ class AccessDenied(Exception):
         self.sign_in = sign_in
 
 
-async def check_csrf(request: Request, even_without_cookies: bool = False) -> None:
+async def check_csrf(request: Request, strict: bool = False) -> None:
+    """Refuse a state change whose CSRF token does not match its cookie.
+
+    A request with no cookie at all has no session to ride on and passes, unless `strict`: a form
+    that grants a session or more (signing in, making a profile, first-run setup) must come from
+    this hub's own page, with the token and from this hub's origin when the browser says where it
+    comes from.
+    """
     expected = request.cookies.get(CSRF_COOKIE)
-    if not request.cookies and not even_without_cookies:
+    if strict:
+        origin = request.headers.get("origin")
+        if origin is not None and urlsplit(origin).netloc != request.url.netloc:
+            raise AccessDenied(403, FORGED)
+    elif not request.cookies:
         return  # no cookie, no session to ride on: not a browser request to forge
     given = request.headers.get(CSRF_HEADER)
     if given is None and request.headers.get("content-type", "").startswith(
@@ -47,10 +60,14 @@ async def check_csrf(request: Request, even_without_cookies: bool = False) -> No
     ):
         given = (await request.form()).get(CSRF_FIELD)
     if not expected or not isinstance(given, str) or not secrets.compare_digest(given, expected):
-        raise AccessDenied(
-            403,
-            N_("This form has expired or did not come from this hub. Please go back, reload and try again."),
-        )
+        raise AccessDenied(403, FORGED)
+
+
+async def require_csrf(request: Request) -> None:
+    await check_csrf(request, strict=True)
+
+
+FROM_THIS_HUB = Depends(require_csrf)  # with ANYONE: the form must come from this hub's own page
 
 
 ONLY_FOR = {
@@ -77,7 +94,7 @@ def allow(role: Role, unless_setting: str = "", then: Role = Role.GUEST, signs_i
             # The CSRF token may sit in a form body: read it only for someone allowed here, so
             # a stranger cannot make the hub take in a 4 GB upload just to refuse it.
             if request.method not in SAFE_METHODS:
-                await check_csrf(request, even_without_cookies=signs_in)
+                await check_csrf(request, strict=signs_in)
             return
         if have == Role.GUEST:
             message = (

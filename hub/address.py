@@ -25,10 +25,11 @@ def lan_address() -> str:
     return min((a for a in addresses if not a.startswith("127.")), default="127.0.0.1")
 
 
-def hub_url(host: str, port: int) -> str:
-    """The URL to give residents for a server listening on host:port."""
+def hub_url(host: str, port: int, secure: bool = False) -> str:
+    """The URL to give residents for a server listening on host:port (with TLS when `secure`)."""
     shown = lan_address() if host in ALL_INTERFACES else host
-    return f"http://{shown}/" if port == 80 else f"http://{shown}:{port}/"
+    scheme, default_port = ("https", 443) if secure else ("http", 80)
+    return f"{scheme}://{shown}/" if port == default_port else f"{scheme}://{shown}:{port}/"
 
 
 def qr_svg(url: str) -> str:

@@ -16,6 +16,7 @@ from hub.access import AccessDenied
 from hub.deps import LocaleMiddleware, ResponseHeadersMiddleware
 from hub.home import Hub
 from hub.learners import count_admins
+from hub.limits import BodyLimitMiddleware, BodyTooLarge, too_large
 from hub.pages import build_environment, render
 from hub.plugins import manager_for, plugin_folder
 from hub.settings import HubSettings, load_settings
@@ -78,7 +79,9 @@ def create_app(hub: Hub, plugins: pluggy.PluginManager | None = None) -> FastAPI
         folder = plugin_folder(plugin, "static")
         if folder:
             app.mount(f"/static/{name}", StaticFiles(directory=folder), name=f"static-{name}")
+    app.add_middleware(BodyLimitMiddleware)  # inside the others, so its 413 page gets their headers
     app.add_middleware(ResponseHeadersMiddleware)
     app.add_exception_handler(AccessDenied, access_denied)
+    app.add_exception_handler(BodyTooLarge, too_large)
     app.add_middleware(LocaleMiddleware)
     return app

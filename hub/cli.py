@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import ssl
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -16,7 +17,7 @@ from rich.table import Table
 from content.errors import ContentError
 from content.package import build_package, write_package
 from content.signing import UnverifiedContent
-from hub import imports, keys_cli, library
+from hub import first_run, imports, keys_cli, library
 from hub.address import hub_url, qr_text
 from hub.home import Hub, default_home
 from hub.plugins import ENABLED_SETTING, build_manager, default_enabled, installed_plugins, manager_for
@@ -66,12 +67,38 @@ def prepare(hub: Hub) -> None:
     manager_for(hub).hook.hub_prepare(hub=hub)
 
 
+def show_setup_code(hub: Hub, url: str | None = None) -> None:
+    """While the hub has no admin: the one-time code that sets it up, and the address that uses it."""
+    code = first_run.setup_code(hub.db)
+    if code is None:
+        return
+    where = "open:" if url else "start it (`hub serve`) and open /admin/setup."
+    console.print(f"[bold]This hub has no admin yet.[/] To set it up, {where}")
+    if url:
+        console.print(f"  {url}{first_run.setup_path(code)}", soft_wrap=True)
+    console.print(f"Setup code: [bold]{code}[/] (only whoever sees this terminal has it; it works once).")
+
+
 @app.command()
 def init(home: HomeOption = None) -> None:
     """Create the hub's data folder and import the starter courses."""
     hub = open_hub(home)
     prepare(hub)
     console.print(f"The hub is ready in {hub.home}")
+    show_setup_code(hub)
+
+
+def check_tls(certfile: Path | None, keyfile: Path | None) -> list[str]:
+    """The certificate and key files as the server takes them, once they load together (or none)."""
+    if certfile is None and keyfile is None:
+        return []
+    if certfile is None or keyfile is None:
+        raise fail("HTTPS needs both --certfile and --keyfile")
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(certfile, keyfile)
+    except (OSError, ssl.SSLError) as error:
+        raise fail(f"the certificate {certfile} and key {keyfile} cannot be used: {error}") from None
+    return [str(certfile.resolve()), str(keyfile.resolve())]
 
 
 @app.command()
@@ -83,19 +110,25 @@ def serve(
         Role | None,
         typer.Option(help="Serve as a hub, or as the central server hubs sync with (remembered)."),
     ] = None,
+    certfile: Annotated[
+        Path | None, typer.Option(help="Serve HTTPS with this certificate (PEM; with --keyfile).")
+    ] = None,
+    keyfile: Annotated[Path | None, typer.Option(help="The certificate's private key (PEM).")] = None,
 ) -> None:
     """Start the hub. Phones on the same Wi-Fi open the address it prints."""
+    tls = check_tls(certfile, keyfile)
     hub = open_hub(home)
     if role is not None:
         hub.set_setting(ROLE_SETTING, role.value)
     prepare(hub)
-    url = hub_url(host, port)
+    url = hub_url(host, port, secure=bool(tls))
     console.print(f"[bold green]Commons Hub is running.[/] On a phone on this Wi-Fi, open: [bold]{url}[/]")
     print(qr_text(url), end="")
     console.print(f"Or scan the code above. A page to show residents: {url}join")
     console.print(f"Data folder: {hub.home}. Press Ctrl+C to stop.")
+    show_setup_code(hub, url)
     sys.stdout.flush()
-    os.execv(sys.executable, [sys.executable, "-m", "hub.server", str(hub.home), host, str(port)])
+    os.execv(sys.executable, [sys.executable, "-m", "hub.server", str(hub.home), host, str(port), *tls])
 
 
 @content_app.command("list")

@@ -81,8 +81,12 @@ def remember_session(request: Request, token: str) -> None:
     csrf_token(request)
 
 
-def learner_for_write(request: Request, db: Db, learner: CurrentLearner) -> Learner:
-    """The current learner, or a new guest for someone saving progress."""
+def learner_to_keep(request: Request, db: Database, learner: Learner | None) -> Learner:
+    """The current learner, or a new guest now that there is something of theirs to keep.
+
+    Call it once the request is known to be good, just before writing: a page view, a crawler or
+    a refused request never makes an account, a session or a change that every hub would sync.
+    """
     if learner is not None:
         return learner
     learner, token = learners.create_guest(db)
@@ -90,8 +94,6 @@ def learner_for_write(request: Request, db: Db, learner: CurrentLearner) -> Lear
     request.state.learner = learner
     return learner
 
-
-WritingLearner = Annotated[Learner, Depends(learner_for_write)]
 
 SECURITY_HEADERS = [
     (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; media-src 'self'; "

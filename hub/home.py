@@ -6,10 +6,14 @@ index/        the search index (a cache, rebuildable from hub.db)
 keys/         this hub's signing key (the keys it trusts are in hub.db: hub/trust.py)
 import-work/  what an import is converting, one folder per import (removed when it ends)
 writers/      a lock per process writing blobs or work folders (content/writers.py)
+
+The folder, hub.db (with its -wal and -shm) and keys/ are its owner's only: they hold every
+learner's progress, the hashes of PINs and passwords, session tokens' hashes and secret keys.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -38,6 +42,26 @@ def default_home() -> Path:
     return Path(os.environ.get("HUB_HOME") or user_data_dir("commons-hub", appauthor=False))
 
 
+def keep_private(*paths: Path) -> None:
+    """Make these folders (0700) and files (0600) the owner's only, as a hub made by an older
+    version or under a loose umask may have left them readable by everyone on the machine."""
+    for path in paths:
+        try:
+            if path.stat().st_mode & 0o077:
+                path.chmod(0o700 if path.is_dir() else 0o600)
+        except OSError:  # gone (a -shm between two checks), or not ours to change: leave it
+            continue
+
+
+def create_private(path: Path) -> None:
+    """Create a database file owner-only (0600), before SQLite does with the umask's mode; its
+    -wal and -shm take its mode. Never opens a file that exists: SQLite may hold it in this process,
+    and closing any other descriptor of it would drop SQLite's locks on it (POSIX advisory locks)."""
+    if not path.exists():
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 class ThreadDatabase:
     """The hub database as seen from whichever thread touches it.
 
@@ -58,12 +82,14 @@ class Hub:
 
     def __init__(self, home: Path) -> None:
         self.home = home.resolve()
-        self.home.mkdir(parents=True, exist_ok=True)
+        self.home.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.blobs = BlobStore(self.home)
         self.db_path = self.home / "hub.db"
+        create_private(self.db_path)
         self._local = threading.local()
         migrate(self.db)
         self.device = load_or_create(self.home / "keys")
+        keep_private(self.home, self.home / "keys", *(self.home.glob("hub.db*")))
         with transaction(self.db):
             adopt_device(self.db, self.device.id, self.device.public_key)
         self.remove_leftovers()

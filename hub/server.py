@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 
-def run(home: Path, host: str, port: int) -> None:
+def run(home: Path, host: str, port: int, certfile: str | None = None, keyfile: str | None = None) -> None:
+    """Serve the hub; over HTTPS when given a certificate and its key (PEM files)."""
     import uvicorn
 
     from hub.app import create_app
@@ -20,8 +21,9 @@ def run(home: Path, host: str, port: int) -> None:
 
     app = create_app(Hub(home))
     app.state.listen = (host, port)
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False,
+                ssl_certfile=certfile, ssl_keyfile=keyfile)  # fmt: skip
 
 
-if __name__ == "__main__":
-    run(Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]))
+if __name__ == "__main__":  # python -m hub.server HOME HOST PORT [CERTFILE KEYFILE]
+    run(Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), *sys.argv[4:6])

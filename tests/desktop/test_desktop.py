@@ -31,6 +31,7 @@ from typing import Any
 import pytest
 
 from desktop.server import DEFAULT_PORT, HubServer, ServerError, bind
+from hub import first_run, learners
 from hub.address import lan_address
 from hub.home import Hub
 from tests.processes import free_port
@@ -101,7 +102,9 @@ def gui() -> None:
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One hub folder for the module, starter courses imported once."""
     folder = tmp_path_factory.mktemp("desktop-home")
-    Hub(folder).import_starter()
+    hub = Hub(folder)
+    hub.import_starter()
+    learners.create_account(hub.db, "Ada", learners.Role.ADMIN, "long-password")  # set up already
     return folder
 
 
@@ -203,6 +206,32 @@ def test_the_window_opens_the_join_page_of_a_hub_shared_with_the_network(desktop
     assert ready["public_url"] in desktop.output()  # the terminal tells the address too
     desktop.send("close")
     assert desktop.wait() == 0, desktop.output()
+
+
+SET_UP = (
+    "document.querySelector('#hub_name').value = 'Desk hub';"
+    "document.querySelector('#name').value = 'Ada';"
+    "document.querySelector('#password').value = 'long-password';"
+    "document.querySelector('form.stack').requestSubmit();"
+)
+
+
+@pytest.mark.e2e
+def test_a_hub_without_an_admin_opens_its_setup_with_the_code_filled_in(gui: None, tmp_path: Path) -> None:
+    """Issue 17 #4: the person at the computer sets the hub up in the window without typing the code."""
+    desktop = Desktop(tmp_path / "new-home", tmp_path / "desktop-stderr.log", port=free_port())
+    try:
+        ready = desktop.event("ready")
+        code = first_run.setup_code(Hub(tmp_path / "new-home").db)
+        assert ready["url"] == f"http://127.0.0.1:{ready['port']}/admin/setup?code={code}"
+        assert f"Setup code: {code}" in desktop.output()  # and the terminal shows it too
+        desktop.send(f"submit {SET_UP}")
+        assert desktop.event("url")["url"] == f"http://127.0.0.1:{ready['port']}/admin"
+        assert [a.name for a in learners.list_accounts(Hub(tmp_path / "new-home").db)] == ["Ada"]
+        desktop.send("close")
+        assert desktop.wait() == 0, desktop.output()
+    finally:
+        desktop.close()
 
 
 @pytest.mark.e2e

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import sqlite3
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -81,10 +83,17 @@ def fill_correct_answers(page: Page, questions: list[Question]) -> None:
             form.locator(field).fill(f"{question.answer:g}")
 
 
-def set_up(page: Page, hub_name: str, admin: tuple[str, str]) -> None:
-    """First run: name the server and become its admin, as the setup page asks."""
+def setup_code(home: Path) -> str:
+    """The one-time setup code `hub serve` printed for the hub in `home` (kept in its hub.db)."""
+    with sqlite3.connect(home / "hub.db") as db:
+        return json.loads(db.execute("SELECT value FROM settings WHERE key = 'setup_code'").fetchone()[0])
+
+
+def set_up(page: Page, hub_name: str, admin: tuple[str, str], home: Path) -> None:
+    """First run: type the setup code, name the server and become its admin, as the setup page asks."""
     page.goto("/admin")
     expect(page).to_have_url(re.compile(r"/admin/setup$"))
+    page.locator("#code").fill(setup_code(home))
     page.locator("#hub_name").fill(hub_name)
     page.locator("#name").fill(admin[0])
     page.locator("#password").fill(admin[1])

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import main_nav, starter
+from tests.e2e.helpers import main_nav, setup_code, starter
 
 pytestmark = pytest.mark.e2e
 
@@ -33,11 +33,12 @@ def add_account(page: Page, name: str, role: str, secret: str) -> None:
     expect(page.get_by_role("status")).to_have_text(f"Account {name} created.")
 
 
-def test_setup_admin_tutor_and_a_learner_on_a_shared_device(phones, screenshot):
-    # First run: whoever opens the admin area names the hub and becomes its admin.
+def test_setup_admin_tutor_and_a_learner_on_a_shared_device(phones, screenshot, hub_home):
+    # First run: whoever has the setup code `hub serve` printed names the hub and becomes its admin.
     admin = phones.open(javascript=False)
     admin.goto("/admin")
     expect(admin).to_have_url(re.compile(r"/admin/setup$"))
+    admin.locator("#code").fill(setup_code(hub_home))
     admin.locator("#hub_name").fill(HUB_NAME)
     admin.locator("#default_language").select_option("en")
     admin.locator("#name").fill(ADMIN[0])

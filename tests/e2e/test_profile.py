@@ -23,11 +23,14 @@ def test_profile_follows_the_resident_to_another_device(phones, screenshot):
     manifest = starter(COURSE)
     title = manifest.course.title
 
-    # First phone: open a lesson, then save the progress under a name and PIN.
+    # First phone: finish a lesson (opening one keeps nothing yet), then save the progress under a
+    # name and PIN.
     first = phones.open(javascript=False)
     first.goto(f"/courses/{COURSE}")
     first.get_by_role("link", name="Start the course").click()
     expect(first.locator("h1")).to_have_text(manifest.lessons[0].title)
+    first.get_by_role("button", name="Done, next lesson").click()
+    expect(first.locator("h1")).to_have_text(manifest.lessons[1].title)
     main_nav(first, "My learning").click()
     expect(first).to_have_url(re.compile(r"/me$"))
     in_progress = first.get_by_role("heading", name="In progress").locator("xpath=following-sibling::ul[1]")
@@ -62,7 +65,7 @@ def test_profile_follows_the_resident_to_another_device(phones, screenshot):
     in_progress = second.get_by_role("heading", name="In progress").locator("xpath=following-sibling::ul[1]")
     expect(in_progress.locator("li.card h3")).to_have_text([title])
     expect(in_progress.get_by_role("link", name="Continue")).to_have_attribute(
-        "href", f"/courses/{COURSE}/{manifest.lessons[0].id}"
+        "href", f"/courses/{COURSE}/{manifest.lessons[1].id}"
     )
     expect(second.locator("section.profile")).to_contain_text(f"You are signed in as {NAME}.")
     screenshot(second, "profile-03-second-device")

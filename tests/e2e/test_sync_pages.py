@@ -113,7 +113,7 @@ def test_a_hub_enrols_syncs_and_its_progress_reaches_the_centre_without_names(
     try:
         # The centre's admin sets it up and makes a token for the new hub.
         centre_admin = on_centre.open(javascript)
-        set_up(centre_admin, CENTRE_NAME, CENTRE_ADMIN)
+        set_up(centre_admin, CENTRE_NAME, CENTRE_ADMIN, central.home)
         centre_admin.goto("/admin/sync")
         expect(centre_admin.get_by_role("main")).to_contain_text("No hub is enrolled yet.")
         token = make_token(centre_admin, HUB_NAME)
@@ -121,7 +121,7 @@ def test_a_hub_enrols_syncs_and_its_progress_reaches_the_centre_without_names(
 
         # The hub's admin: a wrong token is refused in plain words and nothing changes.
         hub_admin = on_hub.open(javascript)
-        set_up(hub_admin, HUB_NAME, HUB_ADMIN)
+        set_up(hub_admin, HUB_NAME, HUB_ADMIN, hub.home)
         hub_admin.goto("/admin/sync")
         expect_not_enrolled(hub_admin)
         shot(hub_admin, "02-hub-not-enrolled")
@@ -234,7 +234,7 @@ def test_a_used_token_is_refused_and_leaves_the_hub_unenrolled(
     phones = Phones(browser, hub.url)
     try:
         admin = phones.open(javascript=True)
-        set_up(admin, HUB_NAME, HUB_ADMIN)
+        set_up(admin, HUB_NAME, HUB_ADMIN, hub.home)
         enrol(admin, central.url, token)
         expect(admin.get_by_role("alert")).to_have_text(
             "Enrolment failed: This enrolment token was already used. Ask the central admin for a new one."

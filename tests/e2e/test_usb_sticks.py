@@ -70,7 +70,7 @@ def test_an_admin_carries_progress_to_another_hub_on_a_stick(
         resident.get_by_role("button", name="Done, next lesson").click()
 
         river = on_first.open(javascript=False)
-        set_up(river, FIRST[0], FIRST[1])
+        set_up(river, FIRST[0], FIRST[1], first.home)
         offer_the_stick(river, stick)
         card = the_stick(river, stick)
         expect(card).to_contain_text("No hub has written onto this stick yet.")
@@ -82,7 +82,7 @@ def test_an_admin_carries_progress_to_another_hub_on_a_stick(
         screenshot(river, "sticks-02-exported")
 
         hill = on_second.open(javascript=False)
-        set_up(hill, SECOND[0], SECOND[1])
+        set_up(hill, SECOND[0], SECOND[1], second.home)
         offer_the_stick(hill, stick)
         card = the_stick(hill, stick)
         river_id = Hub(first.home).device.id

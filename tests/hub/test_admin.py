@@ -1,12 +1,15 @@
 """First-run setup, the admin area and the account commands."""
 
 import subprocess
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
-from hub import learners
+from hub import first_run, learners
 from hub.home import Hub
 from hub.privacy import forget_old_guests
 from tests.conftest import BrowserClient, run_hub
@@ -19,15 +22,20 @@ def browser(app: FastAPI) -> BrowserClient:
 
 
 def test_first_run_setup_names_the_hub_and_makes_the_admin(app: FastAPI, hub: Hub):
+    code = first_run.setup_code(hub.db)
     with browser(app) as client:
         assert client.get("/admin", follow_redirects=False).headers["location"] == "/admin/setup"
-        bad = client.post("/admin/setup", data={"hub_name": "Library", "name": "Ada", "password": "short"})
+        page = client.get(f"/admin/setup?code={code.lower()}")
+        assert f'value="{code}"' in page.text  # the address printed with the code fills it in
+        form = {"code": code, "hub_name": "Library", "name": "Ada", "password": "short"}
+        bad = client.post("/admin/setup", data=form)
         assert bad.status_code == 400
         assert "at least 8 characters" in bad.text
         assert learners.count_admins(hub.db) == 0
         done = client.post(
             "/admin/setup",
             data={
+                "code": code.replace("-", " "),
                 "hub_name": "Riverside Library",
                 "default_language": "fr",
                 "name": "Ada",
@@ -39,13 +47,56 @@ def test_first_run_setup_names_the_hub_and_makes_the_admin(app: FastAPI, hub: Hu
         dashboard = client.get("/admin")
         assert "Riverside Library" in dashboard.text
         assert "Courses" in dashboard.text or "Cours" in dashboard.text
+    assert first_run.setup_code(hub.db) is None
     with browser(app) as stranger:
         assert stranger.get("/admin/setup", follow_redirects=False).headers["location"] == "/admin"
         again = stranger.post(
-            "/admin/setup", data={"hub_name": "Mine", "name": "Eve", "password": "eve-password"}
+            "/admin/setup", data={"code": code, "hub_name": "Mine", "name": "Eve", "password": "eve-password"}
         )
         assert again.status_code == 401 or "Eve" not in [a.name for a in learners.list_accounts(hub.db)]
         assert stranger.get("/admin").status_code == 401
+
+
+SETUP = {"hub_name": "Mine", "default_language": "en", "name": "Eve", "password": "eve-password"}
+
+
+def test_setup_needs_the_code_only_the_person_at_the_machine_has(app: FastAPI, hub: Hub):
+    """Issue 17 #4: a script on the Wi-Fi could become admin seconds after the hub started."""
+    first_run.setup_code(hub.db)
+    with browser(app) as script:
+        for code in ("", "AAAA-AAAA-AAAA", "x" * 5000):
+            refused = script.post("/admin/setup", data={**SETUP, "code": code})
+            assert refused.status_code == 403
+            assert "setup code is not right" in refused.text
+    assert learners.count_admins(hub.db) == 0
+    assert learners.list_accounts(hub.db) == []
+
+
+def test_setup_needs_a_token_from_its_own_page_even_from_a_cookie_less_script(app: FastAPI, hub: Hub):
+    code = first_run.setup_code(hub.db)
+    with TestClient(app, base_url="http://hub.test") as script:
+        assert script.post("/admin/setup", data={**SETUP, "code": code}).status_code == 403
+    with browser(app) as forged:  # a page on another site posting the hub's own form
+        headers = {"origin": "http://evil.test"}
+        assert forged.post("/admin/setup", data={**SETUP, "code": code}, headers=headers).status_code == 403
+    assert learners.count_admins(hub.db) == 0
+    assert first_run.setup_code(hub.db) == code  # still usable by the person at the machine
+
+
+def test_ten_simultaneous_setups_make_exactly_one_admin(app: FastAPI, hub: Hub):
+    code = first_run.setup_code(hub.db)
+    start = threading.Barrier(10)
+
+    def set_up(number: int) -> int:
+        with browser(app) as client:
+            start.wait()
+            form = {**SETUP, "code": code, "name": f"Admin {number}"}
+            return client.post("/admin/setup", data=form, follow_redirects=False).status_code
+
+    with ThreadPoolExecutor(10) as pool:
+        statuses = list(pool.map(set_up, range(10)))
+    assert sorted(statuses) == [303] + [403] * 9
+    assert learners.count_admins(hub.db) == 1
 
 
 def test_admin_creates_a_tutor_who_signs_in_and_out(app: FastAPI, hub: Hub):
@@ -119,8 +170,14 @@ def hub_cli(*args: str, home: Path, stdin: str = "") -> subprocess.CompletedProc
 
 def test_account_commands(tmp_path: Path):
     home = tmp_path / "home"
+    init = hub_cli("init", home=home)
+    code = first_run.setup_code(Hub(home).db)
+    assert f"Setup code: {code}" in init.stdout
+    assert code in hub_cli("admin", "setup-code", home=home).stdout
     made = hub_cli("admin", "create", "Ada", home=home, stdin="admin-password\nadmin-password\n")
     assert made.returncode == 0, made.stdout + made.stderr
+    assert "already has an admin" in hub_cli("admin", "setup-code", home=home).stdout
+    assert first_run.claim(Hub(home).db, code) is False  # the terminal's admin ended first-run setup
     assert hub_cli("users", "add", "Tom", "--role", "tutor", "--secret", "short", home=home).returncode == 1
     assert (
         hub_cli("users", "add", "Tom", "--role", "tutor", "--secret", "tutor-password", home=home).returncode

@@ -1,12 +1,15 @@
 """The `hub` command, run in a subprocess as an admin or tutor would."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.conftest import run_hub
+from tests.processes import serve
 
 
 def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -100,3 +103,24 @@ def test_serve_prepares_the_hub_without_loading_what_only_the_server_or_signing_
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_serve_prints_the_one_time_setup_code_with_the_address_that_uses_it(tmp_path: Path, servers):
+    """Issue 17 #4: the person at the machine reads the code in the terminal; nobody else has it."""
+    server = serve(tmp_path / "home")
+    servers.append(server)
+    printed = (tmp_path / "home-serve.log").read_text()
+    address = re.search(r"(http://\S+/admin/setup\?code=([A-Z0-9-]+))", printed)
+    assert address, printed
+    assert f"Setup code: {address[2]}" in printed
+    with httpx.Client() as person:
+        page = person.get(address[1])
+        assert f'value="{address[2]}"' in page.text
+        form = {"csrf_token": person.cookies["hub_csrf"], "code": address[2], "hub_name": "Riverside",
+                "name": "Ada", "password": "long-password"}  # fmt: skip
+        done = person.post(f"{server.url}/admin/setup", data=form)
+        assert (done.status_code, done.headers["location"]) == (303, "/admin")
+    server.stop()
+    again = serve(tmp_path / "home")  # the code worked once; a hub with an admin prints none
+    servers.append(again)
+    assert printed.count("Setup code") == (tmp_path / "home-serve.log").read_text().count("Setup code") == 1

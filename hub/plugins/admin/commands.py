@@ -6,6 +6,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from hub import first_run
 from hub.learners import LearnerError, Role, create_account, get_account, list_accounts, reset_secret
 from hub.learners import name_key as key_of
 
@@ -39,7 +40,17 @@ def register(cli: typer.Typer) -> None:
         """Create an admin account (the first one finishes first-run setup)."""
         hub = open_hub(home)
         run(lambda: create_account(hub.db, name, Role.ADMIN, password))
+        first_run.forget(hub.db)
         console.print(f"Admin {name} created. Sign in at /signin.")
+
+    @admin_app.command("setup-code")
+    def admin_setup_code(home: HomeOption = None) -> None:
+        """Show the one-time code that first-run setup (/admin/setup) asks for."""
+        hub = open_hub(home)
+        code = first_run.setup_code(hub.db)
+        if code is None:
+            raise fail("this hub already has an admin; sign in at /signin")
+        console.print(f"Setup code: [bold]{code}[/] (open /admin/setup on the hub's address)")
 
     @users_app.command("list")
     def users_list(home: HomeOption = None) -> None:

@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from hub import __version__, learners
-from hub.access import ADMIN, ANYONE, TUTOR
+from hub import __version__, first_run, learners
+from hub.access import ADMIN, ANYONE, FROM_THIS_HUB, TUTOR
 from hub.app import apply_settings
 from hub.deps import Db, HubDep, remember_session
 from hub.home import Hub
@@ -38,35 +38,49 @@ def hub_state(hub: Hub) -> dict[str, object]:
     }
 
 
+SETUP_CODE_WRONG = N_(
+    "That setup code is not right. Use the code printed where the hub was started "
+    "(or run `hub admin setup-code` on the hub's computer)."
+)
+
+
 @router.get("/admin/setup", response_class=HTMLResponse, dependencies=[ANYONE])
-def setup_page(request: Request, db: Db) -> Response:
+def setup_page(request: Request, db: Db, code: str = "") -> Response:
     if learners.count_admins(db):
         return RedirectResponse("/admin", status_code=303)
-    return render(request, "setup.html", error=None, form={}, all_languages=available_languages())
+    form = {"code": first_run.normalise(code)}
+    return render(request, "setup.html", error=None, form=form, all_languages=available_languages())
 
 
-@router.post("/admin/setup", response_class=HTMLResponse, dependencies=[ANYONE])
+@router.post("/admin/setup", response_class=HTMLResponse, dependencies=[ANYONE, FROM_THIS_HUB])
 def run_setup(
     request: Request,
     hub: HubDep,
+    code: Annotated[str, Form()] = "",
     hub_name: Annotated[str, Form()] = "",
     default_language: Annotated[str, Form()] = "en",
     name: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
 ) -> Response:
-    """First run: whoever opens a hub with no admin yet names it and becomes its admin."""
+    """First run: the person holding the setup code names the hub and becomes its admin."""
     if learners.count_admins(hub.db):
         return RedirectResponse("/admin", status_code=303)
-    form = {"hub_name": hub_name, "default_language": default_language, "name": name}
+    form = {"code": first_run.normalise(code), "hub_name": hub_name, "default_language": default_language,
+            "name": name}  # fmt: skip
+    status = 400
     try:
         if not hub_name.strip() or len(hub_name) > 60:
             raise LearnerError(N_("Please give the hub a name of 1 to 60 characters."))
         if default_language not in available_languages():
             raise LearnerError(N_("Please choose one of the languages offered."))
-        admin = learners.create_account(hub.db, name, Role.ADMIN, password)
+        learners.check_secret(Role.ADMIN, password)
+        if not first_run.claim(hub.db, code):
+            status = 403
+            raise LearnerError(SETUP_CODE_WRONG)
+        admin = _first_admin(hub, code, name, password)
     except LearnerError as error:
         return render(
-            request, "setup.html", status_code=400, error=error.translated(), form=form,
+            request, "setup.html", status_code=status, error=error.translated(), form=form,
             all_languages=available_languages(),
         )  # fmt: skip
     settings = replace(load_settings(hub), hub_name=hub_name.strip(), default_language=default_language)
@@ -74,6 +88,15 @@ def run_setup(
     apply_settings(request.app, settings)
     remember_session(request, learners.start_session(hub.db, admin.id, STAFF_SESSION))
     return RedirectResponse("/admin", status_code=303)
+
+
+def _first_admin(hub: Hub, code: str, name: str, password: str) -> learners.Learner:
+    """The admin the claimed code was for; the code stays usable if she cannot be made."""
+    try:
+        return learners.create_account(hub.db, name, Role.ADMIN, password)
+    except BaseException:
+        first_run.give_back(hub.db, code)
+        raise
 
 
 @router.get("/admin", response_class=HTMLResponse, dependencies=[ADMIN])

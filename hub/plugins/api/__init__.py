@@ -1,5 +1,4 @@
-"""Built-in plugin: the JSON API under /api/v1, described at /api/v1/openapi.json.
-"""
+"""Built-in plugin: the JSON API under /api/v1, described at /api/v1/openapi.json."""
 
 from __future__ import annotations
 

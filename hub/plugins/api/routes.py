@@ -14,7 +14,7 @@ from content.quiz import UnreadableAnswer, check_answers, grade
 from content.zim import entry_url
 from hub import progress
 from hub.access import ANYONE, LEARNING
-from hub.deps import CurrentLearner, HubDep, WritingLearner
+from hub.deps import CurrentLearner, Db, HubDep, learner_to_keep
 from hub.home import Hub
 from hub.library import CourseDetail
 from hub.pages import render
@@ -218,7 +218,13 @@ def get_lesson(course_id: str, lesson_id: str, hub: HubDep) -> LessonOut:
 
 @router.post("/courses/{course_id}/lessons/{lesson_id}/quiz", dependencies=[LEARNING])
 def grade_quiz(
-    course_id: str, lesson_id: str, answers: QuizAnswers, hub: HubDep, learner: WritingLearner
+    request: Request,
+    course_id: str,
+    lesson_id: str,
+    answers: QuizAnswers,
+    db: Db,
+    hub: HubDep,
+    learner: CurrentLearner,
 ) -> QuizResultOut:
     """Grade a quiz attempt for the current learner and keep it."""
     lesson = _lesson_or_404(hub, course_id, lesson_id)
@@ -229,7 +235,7 @@ def grade_quiz(
     except UnreadableAnswer as error:
         raise HTTPException(422, f"These answers cannot be graded: {error}.") from None
     result = grade(lesson, answers.answers)
-    progress.record_quiz(hub.db, learner.id, course_id, lesson_id, result)
+    progress.record_quiz(db, learner_to_keep(request, db, learner).id, course_id, lesson_id, result)
     return QuizResultOut(
         score=result.score,
         total=result.total,
@@ -256,10 +262,11 @@ def my_progress(hub: HubDep, learner: CurrentLearner, course_id: str = "") -> li
 
 
 @router.post("/progress", status_code=204, dependencies=[LEARNING])
-def save_progress(body: ProgressIn, hub: HubDep, learner: WritingLearner) -> None:
+def save_progress(request: Request, body: ProgressIn, db: Db, hub: HubDep, learner: CurrentLearner) -> None:
     """Record progress in a lesson (the highest value ever sent is kept) and time spent in it."""
     _lesson_or_404(hub, body.course_id, body.lesson_id)
-    progress.record(hub.db, learner.id, body.course_id, body.lesson_id, body.progress, body.seconds)
+    learner = learner_to_keep(request, db, learner)
+    progress.record(db, learner.id, body.course_id, body.lesson_id, body.progress, body.seconds)
 
 
 docs_router = APIRouter(tags=["api"])

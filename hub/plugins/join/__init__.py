@@ -1,5 +1,4 @@
-"""Built-in plugin: the join page, with the hub's address and a QR code for phones to scan.
-"""
+"""Built-in plugin: the join page, with the hub's address and a QR code for phones to scan."""
 
 from __future__ import annotations
 

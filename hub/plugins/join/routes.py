@@ -15,15 +15,16 @@ router = APIRouter(tags=["join"], include_in_schema=False)
 
 def address_for(request: Request) -> str:
     """The address residents should open: where the server listens, else what this browser used."""
+    secure = request.url.scheme == "https"
     listen = getattr(request.app.state, "listen", None)
     if listen:
-        return hub_url(*listen)
-    server = request.scope.get("server") or ("127.0.0.1", 80)
-    return hub_url(server[0], server[1])
+        return hub_url(*listen, secure=secure)
+    server = request.scope.get("server") or ("127.0.0.1", 443 if secure else 80)
+    return hub_url(server[0], server[1], secure)
 
 
 @router.get("/join", response_class=HTMLResponse, dependencies=[ANYONE])
 def join(request: Request) -> HTMLResponse:
     url = address_for(request)
-    loopback_only = url.startswith(("http://127.", "http://localhost"))
+    loopback_only = url.split("://", 1)[1].startswith(("127.", "localhost"))
     return render(request, "join.html", url=url, qr=Markup(qr_svg(url)), loopback_only=loopback_only)

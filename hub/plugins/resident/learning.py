@@ -13,7 +13,7 @@ from content.model import Lesson
 from content.quiz import grade
 from hub import progress
 from hub.access import ANYONE, LEARNING
-from hub.deps import CurrentLearner, Db, HubDep, WritingLearner
+from hub.deps import CurrentLearner, Db, HubDep, learner_to_keep
 from hub.home import Hub
 from hub.i18n import gettext
 from hub.learners import STAFF_ROLES
@@ -161,21 +161,24 @@ def media_url(sha256: str, name: str) -> str:
 
 @router.get("/courses/{course_id}/{lesson_id}", response_class=HTMLResponse, dependencies=[LEARNING])
 def lesson_page(
-    request: Request, course_id: str, lesson_id: str, hub: HubDep, learner: WritingLearner
+    request: Request, course_id: str, lesson_id: str, hub: HubDep, learner: CurrentLearner
 ) -> HTMLResponse:
     detail = hub.course(course_id)
     lesson = detail.lesson(lesson_id) if detail else None
     if detail is None or lesson is None:
         return not_found(request, gettext("There is no such lesson on this hub."))
-    progress.record(hub.db, learner.id, course_id, lesson_id, 0.0)
-    state = progress.for_course(hub.db, learner.id, course_id).get(lesson_id)
+    state, best = None, None
+    if learner is not None:  # someone already kept: note the visit; a first visit makes no account
+        progress.record(hub.db, learner.id, course_id, lesson_id, 0.0)
+        state = progress.for_course(hub.db, learner.id, course_id).get(lesson_id)
+        best = progress.best_attempt(hub.db, learner.id, course_id, lesson_id)
     return render(
         request,
         "lesson.html",
         viewer=request.app.state.lesson_viewers[lesson.kind],
         media_url=media_url,
         state=state,
-        best=progress.best_attempt(hub.db, learner.id, course_id, lesson_id),
+        best=best,
         result=None,
         **lesson_context(detail, lesson),
     )
@@ -183,13 +186,13 @@ def lesson_page(
 
 @router.post("/courses/{course_id}/{lesson_id}/done", dependencies=[LEARNING])
 def mark_done(
-    request: Request, course_id: str, lesson_id: str, hub: HubDep, learner: WritingLearner
+    request: Request, course_id: str, lesson_id: str, hub: HubDep, db: Db, learner: CurrentLearner
 ) -> Response:
     detail = hub.course(course_id)
     lesson = detail.lesson(lesson_id) if detail else None
     if detail is None or lesson is None or lesson.kind == "quiz":
         return not_found(request, gettext("There is no such lesson on this hub."))
-    progress.record(hub.db, learner.id, course_id, lesson_id, 1.0)
+    progress.record(db, learner_to_keep(request, db, learner).id, course_id, lesson_id, 1.0)
     following = lesson_context(detail, lesson)["following"]
     target = f"/courses/{course_id}/{following.id}" if following else f"/courses/{course_id}"
     return RedirectResponse(target, status_code=303)
@@ -197,7 +200,7 @@ def mark_done(
 
 @router.post("/courses/{course_id}/{lesson_id}/quiz", response_class=HTMLResponse, dependencies=[LEARNING])
 async def submit_quiz(
-    request: Request, course_id: str, lesson_id: str, hub: HubDep, db: Db, learner: WritingLearner
+    request: Request, course_id: str, lesson_id: str, hub: HubDep, db: Db, learner: CurrentLearner
 ) -> HTMLResponse:
     detail = hub.course(course_id)
     lesson = detail.lesson(lesson_id) if detail else None
@@ -206,6 +209,7 @@ async def submit_quiz(
     form = await request.form()
     answers = {i: [str(v) for v in form.getlist(f"q{i}")] for i in range(len(lesson.questions))}
     result = grade(lesson, answers)
+    learner = learner_to_keep(request, db, learner)
     progress.record_quiz(db, learner.id, course_id, lesson_id, result)
     state: LessonProgress | None = progress.for_course(db, learner.id, course_id).get(lesson_id)
     return render(

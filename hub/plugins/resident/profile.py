@@ -16,7 +16,6 @@ from hub.deps import (
     CurrentLearner,
     Db,
     HubDep,
-    WritingLearner,
     queue_cookie,
     remember_session,
 )
@@ -44,7 +43,7 @@ def language_picker(request: Request, next: str = "/") -> HTMLResponse:
 def choose_language(request: Request, code: str, next: str = "/") -> Response:
     response = RedirectResponse(local_path(next), status_code=303)
     if code in request.app.state.languages:
-        response.set_cookie(LANGUAGE_COOKIE, code, max_age=400 * 24 * 3600, samesite="lax")
+        queue_cookie(request, LANGUAGE_COOKIE, code, httponly=False)
     return response
 
 
@@ -73,18 +72,22 @@ def my_learning(request: Request, hub: HubDep, learner: CurrentLearner) -> HTMLR
 def make_profile(
     request: Request,
     hub: HubDep,
-    learner: WritingLearner,
+    learner: CurrentLearner,
     name: Annotated[str, Form()] = "",
     pin: Annotated[str, Form()] = "",
 ) -> Response:
     try:
         if not request.app.state.settings.learners_may_create_profile:
             raise LearnerError(N_("On this hub, profiles are made by a tutor or an admin."))
-        if not learner.is_guest:
+        if learner is not None and not learner.is_guest:
             raise LearnerError(N_("You already have a profile."))
         if not pin.strip() and not request.app.state.settings.profiles_without_pin:
             raise LearnerError(N_("Please choose a PIN of 4 digits, so that only you can open your profile."))
-        learners.create_profile(hub.db, learner.id, name, pin.strip())
+        if learner is None:  # nothing learned here yet: the profile is a new account of its own
+            account = learners.create_account(hub.db, name, Role.LEARNER, pin.strip())
+            remember_session(request, learners.start_session(hub.db, account.id))
+        else:
+            learners.create_profile(hub.db, learner.id, name, pin.strip())
     except LearnerError as error:
         return my_learning_page(request, hub, learner, 400, error=error.translated(), name=name)
     return RedirectResponse("/me", status_code=303)
