@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pluggy
 from fastapi import FastAPI, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -40,6 +42,14 @@ def access_denied(request: Request, error: Exception) -> Response:
     if request.url.path.startswith("/api/"):
         return JSONResponse({"detail": message}, status_code=error.status)
     return render(request, "denied.html", status_code=error.status, message=message, sign_in=error.sign_in)
+
+
+async def invalid_request(request: Request, error: Exception) -> Response:
+    """422 saying what is wrong where, without echoing the input back: it may be large, or a NaN,
+    which JSON cannot carry (FastAPI's own answer then failed with a 500)."""
+    assert isinstance(error, RequestValidationError)
+    errors = [{key: e[key] for key in ("type", "loc", "msg") if key in e} for e in error.errors()]
+    return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
 
 
 def create_app(hub: Hub, plugins: pluggy.PluginManager | None = None) -> FastAPI:
@@ -82,6 +92,7 @@ def create_app(hub: Hub, plugins: pluggy.PluginManager | None = None) -> FastAPI
     app.add_middleware(BodyLimitMiddleware)  # inside the others, so its 413 page gets their headers
     app.add_middleware(ResponseHeadersMiddleware)
     app.add_exception_handler(AccessDenied, access_denied)
+    app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(BodyTooLarge, too_large)
     app.add_middleware(LocaleMiddleware)
     return app

@@ -49,6 +49,19 @@ def test_progress_rejects_bad_input(client: TestClient):
     assert client.post("/api/v1/progress", content=b"{broken").status_code == 422
 
 
+def test_numbers_json_cannot_carry_are_refused_not_a_server_error(client: TestClient):
+    """Python's JSON reader takes NaN and Infinity; FastAPI's 422 echoed them back and failed (500)."""
+    for number in (b"NaN", b"Infinity", b"-Infinity", b"1e999"):
+        body = b'{"course_id": "sample-course", "lesson_id": "watch", "progress": ' + number + b"}"
+        refused = client.post("/api/v1/progress", content=body, headers={"content-type": "application/json"})
+        assert refused.status_code == 422 and "progress" in refused.text
+    quiz = b'{"answers": {"3": [NaN]}}'
+    answer = client.post("/api/v1/courses/sample-course/lessons/check/quiz", content=quiz,
+                         headers={"content-type": "application/json"})  # fmt: skip
+    assert answer.status_code == 422
+    assert client.get("/api/v1/progress").json() == []
+
+
 def test_time_spent_adds_up_and_bad_time_is_refused(client: TestClient):
     lesson = {"course_id": "sample-course", "lesson_id": "watch", "progress": 0.3}
     client.post("/api/v1/progress", json={**lesson, "seconds": 40})
