@@ -104,17 +104,26 @@ SECURITY_HEADERS = [
 ]  # fmt: skip
 
 
-class ResponseHeadersMiddleware:
-    """Adds security headers and the cookies a request queued to every HTTP response."""
+class HttpMiddleware:
+    """A pure-ASGI middleware: `handle` sees each HTTP request; lifespan and the rest pass through."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] == "http":
+            await self.handle(scope, receive, send)
+        else:
             await self.app(scope, receive, send)
-            return
 
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+
+
+class ResponseHeadersMiddleware(HttpMiddleware):
+    """Adds security headers and the cookies a request queued to every HTTP response."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 cookies = scope.get("state", {}).get("pending_cookies", [])
@@ -128,20 +137,16 @@ class ResponseHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-class LocaleMiddleware:
+class LocaleMiddleware(HttpMiddleware):
     """Sets `current_locale` for each HTTP request from the languages the hub offers now."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            connection = HTTPConnection(scope)
-            language = i18n.choose_language(
-                connection.cookies.get(i18n.LANGUAGE_COOKIE),
-                connection.headers.get("accept-language", ""),
-                scope["app"].state.languages,
-            )
-            scope.setdefault("state", {})["language"] = language
-            i18n.current_locale.set(language)
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        connection = HTTPConnection(scope)
+        language = i18n.choose_language(
+            connection.cookies.get(i18n.LANGUAGE_COOKIE),
+            connection.headers.get("accept-language", ""),
+            scope["app"].state.languages,
+        )
+        scope.setdefault("state", {})["language"] = language
+        i18n.current_locale.set(language)
         await self.app(scope, receive, send)

@@ -102,6 +102,17 @@ def write_course(root: Path, files: dict[str, str | bytes] | None = None, **over
     return root
 
 
+def hub_with_accounts(home: Path, accounts: dict[Role, tuple[str, str]]) -> Hub:
+    """A hub at `home` with the sample course and an account per role (role → name, PIN or password)."""
+    from hub.library import import_package
+
+    hub = Hub(home)
+    import_package(hub.db, hub.blobs, write_course(home.parent / "course"), allow_unverified=True)
+    for role, (name, secret) in accounts.items():
+        learners.create_account(hub.db, name, role, secret)
+    return hub
+
+
 def tiny_pdf(text: str, catalog: bytes = b"", *more: bytes) -> bytes:
     """A one-page PDF showing `text`, written by hand (no PDF library needed to make one).
 

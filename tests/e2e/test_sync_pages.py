@@ -209,6 +209,15 @@ def test_a_hub_enrols_syncs_and_its_progress_reaches_the_centre_without_names(
         learner.goto(f"/courses/{OTHER_COURSE}/{other.lessons[0].id}")
         expect(learner.locator("h1")).to_have_text(other.lessons[0].title)
         hub_admin.get_by_role("button", name="Sync now").click()
+        # Over plain http:// names stay home until both admins say the network is private.
+        expect(fact(hub_admin, "Next sync")).not_to_have_text("Running now", timeout=SYNC_SECONDS * 1000)
+        expect(fact(hub_admin, "Last problem")).to_contain_text("names would cross the network unprotected")
+        for admin in (hub_admin, centre_admin):
+            admin.goto("/admin/sync")
+            admin.get_by_label(re.compile("Let names cross plain http://")).check()
+            admin.get_by_role("button", name="Save what this hub shares").click()
+            expect(admin.get_by_label(re.compile("Let names cross plain http://"))).to_be_checked()
+        hub_admin.get_by_role("button", name="Sync now").click()
         wait_for_the_sync(hub_admin)
         tutor.reload()
         expect(table_row(tutor, "Named learners", LEARNER[0]).locator("td").nth(1)).to_have_text(HUB_NAME)

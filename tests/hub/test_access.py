@@ -18,10 +18,9 @@ from hub.access import required_role
 from hub.app import create_app
 from hub.home import Hub
 from hub.learners import Role
-from hub.library import import_package
 from hub.plugins import manager_for
 from hub.routes_table import markdown_table, route_roles
-from tests.conftest import BrowserClient, write_course
+from tests.conftest import BrowserClient, hub_with_accounts
 
 ROLES = (Role.GUEST, Role.LEARNER, Role.TUTOR, Role.ADMIN)
 ACCOUNTS = {
@@ -35,13 +34,9 @@ ACCOUNTS = {
 def template_home() -> Iterator[Path]:
     """A hub with the sample course and one account per role, copied for each test."""
     with tempfile.TemporaryDirectory() as folder:
-        home = Path(folder) / "home"
-        hub = Hub(home)
-        import_package(hub.db, hub.blobs, write_course(Path(folder) / "course"), allow_unverified=True)
-        for role, (name, secret) in ACCOUNTS.items():
-            learners.create_account(hub.db, name, role, secret)
+        hub = hub_with_accounts(Path(folder) / "home", ACCOUNTS)
         hub.db.conn.close()
-        yield home
+        yield hub.home
 
 
 @pytest.fixture

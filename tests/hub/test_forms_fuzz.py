@@ -29,9 +29,8 @@ from hub.access import required_role
 from hub.app import create_app
 from hub.home import Hub
 from hub.learners import Role
-from hub.library import import_package
 from hub.plugins import manager_for
-from tests.conftest import BrowserClient, write_course
+from tests.conftest import BrowserClient, hub_with_accounts
 
 ROLES = (Role.GUEST, Role.LEARNER, Role.TUTOR, Role.ADMIN)
 CSRF = "fuzz-csrf-token"
@@ -63,13 +62,9 @@ def form_routes(app: FastAPI) -> dict[str, tuple[Role, ...]]:
 def template_home() -> Iterator[Path]:
     """A hub with a course, a draft with a lesson, a pathway and one account per role."""
     with tempfile.TemporaryDirectory() as folder:
-        home = Path(folder) / "home"
-        hub = Hub(home)
-        import_package(hub.db, hub.blobs, write_course(Path(folder) / "course"), allow_unverified=True)
-        for role in ROLES[1:]:
-            learners.create_account(
-                hub.db, role.value.title(), role, "1234" if role == Role.LEARNER else "a-password"
-            )
+        accounts = {r: (r.value.title(), "1234" if r == Role.LEARNER else "a-password") for r in ROLES[1:]}
+        hub = hub_with_accounts(Path(folder) / "home", accounts)
+        home = hub.home
         pathways.create_pathway(hub.db, "A way")
         trust.ensure_own_key(home, hub.db, "Fuzz hub")  # a trusted key to delete
         with client_as(create_app(hub, manager_for(hub, load_entry_points=False)), hub, Role.TUTOR) as tutor:

@@ -11,7 +11,6 @@ from fastapi.testclient import TestClient
 
 from content.quiz import QuestionResult, QuizResult
 from hub import learners, privacy, progress
-from hub.app import create_app, manager_for
 from hub.db import transaction
 from hub.home import Hub
 from hub.plugins.sync import central, client
@@ -27,14 +26,10 @@ NAME = "Amina Diallo"
 
 @pytest.fixture
 def centre(tmp_path: Path) -> Hub:
+    """A centre that shares nothing personal, as by default (tests/sync/conftest.py gives `api`)."""
     hub = Hub(tmp_path / "central")
     hub.set_setting(ROLE_SETTING, CENTRAL_ROLE)
     return hub
-
-
-@pytest.fixture
-def api(centre: Hub) -> TestClient:
-    return TestClient(create_app(centre, manager_for(centre, load_entry_points=False)), base_url=CENTRAL_URL)
 
 
 @pytest.fixture
