@@ -31,7 +31,7 @@ HEADER_SIGNATURE = "x-hub-signature"
 MAX_SKEW_SECONDS = 300  # a request older (or newer) than this is refused; nonces are kept this long
 MAX_JSON_BYTES = 16 * 1024 * 1024  # a body that unpacks to more is refused (a gzip bomb?)
 MAX_PAGE_BYTES = 4 * 1024 * 1024  # a pushed page as sent (gzip): a full page of real changes is ~0.2 MB
-MAX_REQUEST_BYTES = 64 * 1024  # every other request: a knowledge vector, an enrolment
+MAX_REQUEST_BYTES = 64 * 1024  # an enrolment (the other sync requests that carry a body are pages)
 PAGE_CHANGES = 1000  # progress changes per page, each way
 
 

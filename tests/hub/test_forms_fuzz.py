@@ -45,7 +45,7 @@ FIELDS = sorted(
 )
 PAGES = ("/", "/courses/sample-course", "/courses/sample-course/check", "/me", "/tutor", "/admin/users",
          f"/tutor/studio/drafts/{DRAFT}")  # fmt: skip
-NOT_COMPARED = {"sign_in_failures"}  # a refused sign-in counts a failure: that is its job
+NOT_COMPARED = {"sign_in_limits"}  # a refused sign-in counts a failure: that is its job
 
 
 def form_routes(app: FastAPI) -> dict[str, tuple[Role, ...]]:

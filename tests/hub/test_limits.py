@@ -89,8 +89,8 @@ def test_uploads_and_sync_have_their_own_limits_consistent_with_their_caps():
     assert body_limit(f"{lesson}/images") == body_limit(lesson) == STUDIO_UPLOAD > STUDIO_CAP
     assert body_limit("/tutor/import/upload") == IMPORT_UPLOAD > IMPORT_CAP
     assert body_limit(f"{lesson}/images/0/delete") == DEFAULT_BODY_LIMIT
-    assert BODY_LIMITS["/api/v1/sync/progress/push"] == 8 * 1024**2
-    assert body_limit("/api/v1/sync/progress/pull") == body_limit("/api/v1/sync/enroll") == 64 * 1024
+    assert body_limit("/api/v1/sync/progress/push") == body_limit("/api/v1/sync/progress/pull") == 4 * 1024**2
+    assert BODY_LIMITS["/api/v1/sync/enroll"] == 64 * 1024
 
 
 def rss_kb(pid: int) -> int:

@@ -67,7 +67,7 @@ def test_an_enrolled_hubs_body_is_refused_once_it_passes_the_limit(
     status, read = _stream(api, PUSH, protocol.sign_request(hub.device, "POST", PUSH, b""))
     assert status == 413 and read <= protocol.MAX_PAGE_BYTES // 65536 + 1
     declared = _post(api, hub.device, PUSH, b"x" * (protocol.MAX_PAGE_BYTES + 1))
-    assert declared.status_code == 413 and "larger than this server takes" in declared.json()["detail"]
+    assert declared.status_code == 413 and "larger than the hub accepts" in declared.json()["detail"]
 
 
 @pytest.mark.parametrize(

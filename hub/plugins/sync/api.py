@@ -49,22 +49,6 @@ def _hub(request: Request) -> Hub:
     return hub
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    """The request body, refused (413) as soon as it is known to be larger than `limit` bytes."""
-    too_large = Refused(413, N_("The request is larger than this server takes (%(limit)d KB)."),
-                        limit=limit // 1024)  # fmt: skip
-    declared = request.headers.get("content-length", "")
-    if declared.isdecimal() and int(declared) > limit:
-        raise too_large
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def _unpacked(request: Request, body: bytes) -> Any:
     try:
         return protocol.unpack_json(body, request.headers.get("content-encoding", ""))
@@ -75,9 +59,9 @@ def _unpacked(request: Request, body: bytes) -> Any:
 Handler = Callable[[Request, Hub, str, bytes], Awaitable[Response]]
 
 
-def _signed(handler: Handler, limit: int) -> Callable[[Request], Awaitable[Response]]:
-    """Run `handler` only for a request signed by an enrolled hub, whose body is at most `limit`
-    bytes; answer refusals as JSON. Who asks is checked before the body is read."""
+def _signed(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """Run `handler` only for a request signed by an enrolled hub; answer refusals as JSON.
+    Who asks is checked before the body is read (hub/limits.py bounds it while it is read)."""
 
     async def endpoint(request: Request) -> Response:
         try:
@@ -85,7 +69,7 @@ def _signed(handler: Handler, limit: int) -> Callable[[Request], Awaitable[Respo
             headers = dict(request.headers)
             await run_in_threadpool(check_caller, hub.db, headers)
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            body = await _read_body(request, limit)
+            body = await request.body()
             device = await run_in_threadpool(authenticate, hub.db, request.method, target, body, headers)
             return await handler(request, hub, device, body)
         except Refused as error:
@@ -101,7 +85,7 @@ async def enroll_hub(request: Request) -> Response:
     """Enrol a hub with a one-time token: record its device key, answer with the centre's keys."""
     try:
         hub = _hub(request)
-        data = _unpacked(request, await _read_body(request, protocol.MAX_REQUEST_BYTES))
+        data = _unpacked(request, await request.body())
         try:
             token, device, key, proof = (str(data[k]) for k in ("token", "device", "public_key", "proof"))
         except (KeyError, TypeError):
@@ -249,12 +233,12 @@ async def blob(request: Request, hub: Hub, device: str, body: bytes) -> Response
                              media_type="application/octet-stream")  # fmt: skip
 
 
-for _path, _method, _handler, _limit in (
-    ("/progress/knowledge", "GET", knowledge, protocol.MAX_REQUEST_BYTES),
-    ("/progress/push", "POST", push, protocol.MAX_PAGE_BYTES),
-    ("/progress/pull", "POST", pull, protocol.MAX_PAGE_BYTES),  # a vector grows with the hubs
-    ("/catalog", "GET", catalog, protocol.MAX_REQUEST_BYTES),
-    ("/courses/{course_id}/manifest", "GET", manifest, protocol.MAX_REQUEST_BYTES),
-    ("/blobs/{sha256}", "GET", blob, protocol.MAX_REQUEST_BYTES),
+for _path, _method, _handler in (
+    ("/progress/knowledge", "GET", knowledge),
+    ("/progress/push", "POST", push),
+    ("/progress/pull", "POST", pull),
+    ("/catalog", "GET", catalog),
+    ("/courses/{course_id}/manifest", "GET", manifest),
+    ("/blobs/{sha256}", "GET", blob),
 ):
-    router.add_api_route(_path, _signed(_handler, _limit), methods=[_method], dependencies=[ANYONE])
+    router.add_api_route(_path, _signed(_handler), methods=[_method], dependencies=[ANYONE])
