@@ -43,8 +43,9 @@ def build_page(
     """The changes this hub holds above `vector`, at most `limit`; `more` says whether others wait.
 
     This device's changes must be signed first. Every other device the page names (a writer,
-    or the giver of a hand-over) comes with its key and this device's vouch for it.
-    `without_names` leaves learners' names out (a page crossing plain HTTP): holes in the ranges.
+    or the giver of a hand-over) comes with its key and this device's vouch for it, and its
+    range ends on a change the page carries (check_page). `without_names` leaves learners'
+    names out (a page crossing plain HTTP): holes in the ranges.
     """
     held = store.knowledge(db)
     lines: list[dict[str, Any]] = []
@@ -56,22 +57,39 @@ def build_page(
         if len(lines) >= limit:
             more = True
             break
-        first, last = vector.get(writer, 0) + 1, held[writer]
-        for logged in store.changes_above(db, vector, writer):
-            if logged.signature is None:
-                raise PageError(f"change {logged.counter} of device {writer} is not signed yet")
-            if len(lines) >= limit:
-                last, more = logged.counter - 1, True
-                break
-            if without_names and logged.change["kind"] == "name":
-                continue
-            lines.append(change_line(writer, logged.counter, logged.change, logged.signature))
-        ranges[writer] = [first, last]
+        taken, cut_at = _lines_above(db, writer, vector, limit - len(lines), without_names)
+        if writer == own.id:
+            last = held[writer] if cut_at is None else cut_at - 1
+        elif taken:
+            last = taken[-1]["counter"]
+        else:
+            continue  # only holes are left of this device: nothing to send
+        lines.extend(taken)
+        ranges[writer] = [vector.get(writer, 0) + 1, last]
+        if cut_at is not None:
+            more = True
+            break
     named = set(ranges) | {line["change"]["from"] for line in lines if line["change"]["kind"] == "handover"}
     keys = dict(db.execute("SELECT id, public_key FROM devices").fetchall()) | {own.id: own.public_key}
     devices = {d: keys[d] for d in sorted(named) if d in keys}
     vouches = {d: own.sign(vouch_bytes(d, key)) for d, key in devices.items() if d != own.id}
     return {"ranges": ranges, "changes": lines, "devices": devices, "vouches": vouches, "more": more}
+
+
+def _lines_above(
+    db: Database, writer: str, vector: dict[str, int], room: int, without_names: bool
+) -> tuple[list[dict[str, Any]], int | None]:
+    """A device's change lines above `vector`, at most `room`, and the counter they stop before if cut."""
+    taken: list[dict[str, Any]] = []
+    for logged in store.changes_above(db, vector, writer):
+        if logged.signature is None:
+            raise PageError(f"change {logged.counter} of device {writer} is not signed yet")
+        if len(taken) >= room:
+            return taken, logged.counter
+        if without_names and logged.change["kind"] == "name":
+            continue
+        taken.append(change_line(writer, logged.counter, logged.change, logged.signature))
+    return taken, None
 
 
 @dataclass(frozen=True)
@@ -149,7 +167,20 @@ def check_page(db: Database, own: tuple[str, str], sender: str, page: Any) -> Ch
             raise PageError(f"change {number} of the page was altered or not signed by its device")
         previous[writer] = counter
         lines.append((writer, counter, change, signature))
+    _check_range_ends(ranges, sender, {(line[0], line[1]) for line in lines})
     return CheckedPage(ranges, lines, new_keys)
+
+
+def _check_range_ends(ranges: dict[str, tuple[int, int]], sender: str, carried: set[tuple[str, int]]) -> None:
+    """A range of another device than the sender must end on a change the page carries, signed by that
+    device: otherwise one hub could say it passes on another's changes up to any number, and the
+    receiver would never ask for that hub's real changes again."""
+    for writer, (first, last) in ranges.items():
+        if last < first or (writer != sender and (writer, last) not in carried):
+            raise PageError(
+                f"the page says it holds changes {first}–{last} of device {writer} but does not carry "
+                f"change {last}"
+            )
 
 
 @dataclass(frozen=True)

@@ -193,3 +193,17 @@ def test_a_forget_never_traps_her_later_progress_on_that_hub(hub: Hub, app: Fast
     assert phone.post("/api/v1/progress", json=lesson | {"progress": 0.75}).status_code == 204
     kept = hub.db.execute("SELECT learner_id, progress FROM progress").fetchall()
     assert len(kept) == 1 and kept[0][0] != her and kept[0][1] == 0.75
+
+
+def test_a_hub_cannot_claim_another_hubs_changes_up_to_any_number(
+    centre: Hub, api: TestClient, enrol: Enrol, riverside: Hub, tmp_path: Path
+) -> None:
+    """Otherwise the centre would think it held Riverside's changes far ahead and never take hers."""
+    attacker = enrol(tmp_path / "attacker", "Attacker")
+    held = store.knowledge(centre.db)[riverside.device.id]
+    claim = {"ranges": {riverside.device.id: [held + 1, 2**53 - 1]}, "changes": [], "devices": {}}
+    answer = _push(api, attacker.device, claim)
+    assert answer.status_code == 409 and "does not carry" in answer.json()["detail"]
+    assert store.knowledge(centre.db)[riverside.device.id] == held
+    progress.record(riverside.db, "ana", "c", "b", 1.0)
+    assert client.sync_now(riverside, _quiet, _via(api)).pushed == 1
