@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from content.blobs import hash_file
-from sync.device import Device
-from sync.protocol import API, pack_json, sign_request
+from sync.device import Device, verify
+from sync.protocol import API, HEADER_ANSWER, HEADER_NONCE, answer_bytes, pack_json, sign_request
 
 if TYPE_CHECKING:
     import httpx
@@ -58,7 +58,7 @@ def _detail(response: httpx.Response) -> str:
     return detail if isinstance(detail, str) else f"the central server answered {response.status_code}"
 
 
-def _post_json(client: httpx.Client, url: str, body: bytes, headers: dict[str, str]) -> Any:
+def _post_json(client: httpx.Client, url: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
     headers = {"content-type": "application/json", "content-encoding": "gzip", **headers}
     try:
         response = client.post(url, content=body, headers=headers)
@@ -66,7 +66,7 @@ def _post_json(client: httpx.Client, url: str, body: bytes, headers: dict[str, s
         raise _unreachable(error) from None
     if response.status_code >= 400:
         raise SyncError(_detail(response))
-    return response.json()
+    return response
 
 
 def enroll(
@@ -76,7 +76,7 @@ def enroll(
     body = {"token": token.strip(), "device": device.id, "public_key": device.public_key, "name": name,
             "proof": device.sign(b"commons-hub enrol v1\n" + token.strip().encode())}  # fmt: skip
     with _httpx().Client(base_url=url.rstrip("/"), timeout=_timeout(), transport=transport) as client:
-        return _post_json(client, f"{API}/enroll", pack_json(body), {})
+        return _post_json(client, f"{API}/enroll", pack_json(body), {}).json()
 
 
 def _unreachable(error: Exception) -> Unreachable:
@@ -92,10 +92,14 @@ def _unreachable(error: Exception) -> Unreachable:
 
 
 class CentralClient:
-    """Signed requests to one central server; use as a context manager."""
+    """Signed requests to one central server, whose JSON answers must be signed by its device key
+    (`centre_key`, base64); use as a context manager."""
 
-    def __init__(self, url: str, device: Device, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self, url: str, device: Device, centre_key: str, transport: httpx.BaseTransport | None = None
+    ) -> None:
         self.device = device
+        self.centre_key = centre_key
         self._client = _httpx().Client(base_url=url.rstrip("/"), timeout=_timeout(), transport=transport)
 
     def __enter__(self) -> CentralClient:
@@ -112,14 +116,26 @@ class CentralClient:
             raise _unreachable(error) from None
         if response.status_code >= 400:
             raise SyncError(_detail(response))
-        try:
-            return response.json()
-        except ValueError:
-            raise Unreachable("the central server's answer was cut short") from None
+        return self._checked(response, headers[HEADER_NONCE])
 
     def _post(self, target: str, data: Any) -> Any:
         body = pack_json(data)
-        return _post_json(self._client, target, body, sign_request(self.device, "POST", target, body))
+        headers = sign_request(self.device, "POST", target, body)
+        return self._checked(_post_json(self._client, target, body, headers), headers[HEADER_NONCE])
+
+    def _checked(self, response: httpx.Response, nonce: str) -> Any:
+        """The answer's JSON, if the centre signed it for this very request."""
+        try:
+            data = response.json()
+        except ValueError:
+            raise Unreachable("the central server's answer was cut short") from None
+        signature = response.headers.get(HEADER_ANSWER, "")
+        if not verify(self.centre_key, answer_bytes(nonce, data), signature):
+            raise SyncError(
+                "the central server's answer was not signed by it: it was changed on the way, or "
+                "another server answered. Nothing of it was taken in"
+            )
+        return data
 
     def knowledge(self) -> tuple[dict[str, int], str | None]:
         """What the centre holds: per device, the highest change counter; and the signature of the

@@ -23,11 +23,13 @@ from sync.device import Device, verify
 
 API = "/api/v1/sync"
 REQUEST_CONTEXT = b"commons-hub request v1\n"
+ANSWER_CONTEXT = b"commons-hub answer v1\n"
 CATALOG_COMMENT = "commons-hub catalog v1"
 HEADER_DEVICE = "x-hub-device"
 HEADER_TIME = "x-hub-time"
 HEADER_NONCE = "x-hub-nonce"
 HEADER_SIGNATURE = "x-hub-signature"
+HEADER_ANSWER = "x-hub-answer-signature"
 MAX_SKEW_SECONDS = 300  # a request older (or newer) than this is refused; nonces are kept this long
 MAX_JSON_BYTES = 16 * 1024 * 1024  # a body that unpacks to more is refused (a gzip bomb?)
 MAX_PAGE_BYTES = 4 * 1024 * 1024  # a pushed page as sent (gzip): a full page of real changes is ~0.2 MB
@@ -61,6 +63,12 @@ def request_signed_by(
 ) -> bool:
     data = request_bytes(method, target, body, headers.get(HEADER_TIME, ""), headers.get(HEADER_NONCE, ""))
     return verify(public_key, data, headers.get(HEADER_SIGNATURE, ""))
+
+
+def answer_bytes(nonce: str, data: Any) -> bytes:
+    """What the centre signs for its JSON answer to the request that carried `nonce`: so nobody on
+    the wire can change an answer (drop changes from a page, say) or hand one to another request."""
+    return ANSWER_CONTEXT + nonce.encode() + b"\n" + hashlib.sha256(canonical_json(data)).hexdigest().encode()
 
 
 def pack_json(data: Any) -> bytes:

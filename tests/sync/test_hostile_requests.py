@@ -8,17 +8,20 @@ import asyncio
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hub import progress
 from hub.home import Hub
-from hub.plugins.sync import central
-from sync import protocol, store
+from hub.plugins.sync import central, client
+from sync import http, protocol, store
 from sync.device import Device
 from tests.sync.conftest import Enrol
 from tests.sync.states import stored_state
+from tests.sync.test_http_api import _quiet, _via
 
 PUSH, PULL, ENROLL = (f"{protocol.API}/{p}" for p in ("progress/push", "progress/pull", "enroll"))
 
@@ -141,3 +144,34 @@ def _jsonable(data: object) -> bool:
     except ValueError:
         return False
     return True
+
+
+class _DroppingChanges(httpx.BaseTransport):
+    """The centre behind someone on the wire who drops the first change of every page it answers."""
+
+    def __init__(self, api: TestClient) -> None:
+        self.centre = _via(api)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        answer = self.centre.handle_request(request)
+        if not request.url.path.endswith("/progress/pull"):
+            return answer
+        page = json.loads(answer.read())
+        page["changes"] = page["changes"][1:]
+        headers = [(k, v) for k, v in answer.headers.multi_items() if k != "content-length"]
+        return httpx.Response(answer.status_code, headers=headers, content=json.dumps(page).encode())
+
+
+def test_an_answer_changed_on_the_wire_is_refused_and_nothing_of_it_is_taken(
+    api: TestClient, enrol: Enrol, tmp_path: Path
+) -> None:
+    riverside, hill = enrol(tmp_path / "riverside", "Riverside"), enrol(tmp_path / "hill", "Hill")
+    progress.record(riverside.db, "ana", "c", "a", 0.5)
+    progress.record(riverside.db, "bo", "c", "a", 1.0)
+    client.sync_now(riverside, _quiet, _via(api))
+    before = stored_state(hill), store.knowledge(hill.db)
+    with pytest.raises(http.SyncError, match="not signed by it"):
+        client.sync_now(hill, _quiet, _DroppingChanges(api))
+    assert (stored_state(hill), store.knowledge(hill.db)) == before
+    client.sync_now(hill, _quiet, _via(api))
+    assert stored_state(hill).lessons == stored_state(riverside).lessons

@@ -51,6 +51,11 @@ def _via(web: TestClient) -> httpx.BaseTransport:
     return _ViaTestClient(web)
 
 
+def _client(centre: Hub, hub: Hub, api: TestClient) -> http.CentralClient:
+    """The sync client `hub` uses to talk to `centre`, by hand."""
+    return http.CentralClient(CENTRAL_URL, hub.device, centre.device.public_key, _via(api))
+
+
 def _quiet(done: int, total: int, message: str) -> None:
     """Progress goes nowhere in these tests."""
 
@@ -218,7 +223,7 @@ def test_a_page_whose_line_was_altered_before_signing_the_request_is_refused(
     page["changes"][0]["change"]["progress"] = 1.0
     before = _centre_state(centre)
     with pytest.raises(http.SyncError, match="altered"):
-        http.CentralClient(CENTRAL_URL, enrolled.device, _via(api)).push(page)
+        _client(centre, enrolled, api).push(page)
     assert _centre_state(centre)[:2] == before[:2]
 
 
@@ -262,7 +267,7 @@ def test_many_changes_travel_in_pages_and_a_repeated_page_adds_nothing(
     assert _sync(enrolled, api).pushed == 30
     page = pages.build_page(enrolled.db, enrolled.device, {}, 7)  # the first page, sent again after a cut
     before = _centre_state(centre)
-    http.CentralClient(CENTRAL_URL, enrolled.device, _via(api)).push(page)
+    _client(centre, enrolled, api).push(page)
     assert _centre_state(centre)[:2] == before[:2]
     assert centre.db.execute("SELECT count(*) FROM changes").fetchone()[0] == 30
 
@@ -274,7 +279,7 @@ def test_a_page_that_would_leave_a_hole_is_refused(centre: Hub, enrolled: Hub, a
         store.sign_pending(enrolled.db, enrolled.device)
     page = pages.build_page(enrolled.db, enrolled.device, {enrolled.device.id: 2}, 10)
     with pytest.raises(http.SyncError, match="wait for changes 1–2"):
-        http.CentralClient(CENTRAL_URL, enrolled.device, _via(api)).push(page)
+        _client(centre, enrolled, api).push(page)
     assert store.knowledge(centre.db).get(enrolled.device.id) is None
 
 
@@ -324,7 +329,7 @@ def test_a_cut_download_resumes_from_the_part_file(
     part = enrolled.home / client.PARTS_FOLDER / f"{sha256}.part"
     part.parent.mkdir(parents=True)
     part.write_bytes(data[: size // 2])
-    received = http.CentralClient(CENTRAL_URL, enrolled.device, _via(api)).fetch_blob(
+    received = _client(centre, enrolled, api).fetch_blob(
         sha256, size, part, lambda done: None
     )
     assert received == size - size // 2
@@ -339,7 +344,7 @@ def test_a_damaged_download_is_detected_and_fetched_again(
     part = enrolled.home / client.PARTS_FOLDER / f"{sha256}.part"
     part.parent.mkdir(parents=True)
     part.write_bytes(b"X" + data[1 : size // 2])  # a damaged first byte the resume cannot see
-    fetcher = http.CentralClient(CENTRAL_URL, enrolled.device, _via(api))
+    fetcher = _client(centre, enrolled, api)
     with pytest.raises(http.DamagedBlob):
         fetcher.fetch_blob(sha256, size, part, lambda done: None)
     assert not part.exists()

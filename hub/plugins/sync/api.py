@@ -31,11 +31,17 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def _json(request: Request, data: Any) -> Response:
-    """JSON, gzip-compressed when the caller accepts it."""
+    """JSON, gzip-compressed when the caller accepts it, and signed by the centre's device key for
+    the signed request it answers (sync/protocol.answer_bytes)."""
+    headers = {}
+    nonce = request.headers.get(protocol.HEADER_NONCE)
+    if nonce is not None:
+        hub: Hub = request.app.state.hub
+        headers[protocol.HEADER_ANSWER] = hub.device.sign(protocol.answer_bytes(nonce, data))
     if "gzip" in request.headers.get("accept-encoding", ""):
-        return Response(protocol.pack_json(data), media_type="application/json",
-                        headers={"content-encoding": "gzip", "vary": "accept-encoding"})  # fmt: skip
-    return Response(canonical_json(data), media_type="application/json")
+        headers |= {"content-encoding": "gzip", "vary": "accept-encoding"}
+        return Response(protocol.pack_json(data), media_type="application/json", headers=headers)
+    return Response(canonical_json(data), media_type="application/json", headers=headers)
 
 
 def _refusal(error: Refused) -> JSONResponse:

@@ -231,7 +231,7 @@ def sync_now(hub: Hub, report: Report, transport: Any = None) -> SyncResult:
             "or allow names over plain HTTP on a private network you trust (What this hub shares)."
         ))  # fmt: skip
     result = SyncResult()
-    with http.CentralClient(centre["url"], hub.device, transport) as client:
+    with http.CentralClient(centre["url"], hub.device, centre["public_key"], transport) as client:
         _push(hub, client, centre["device"], result, report)
         _pull(hub, client, centre["device"], result, report)
         _content(hub, client, centre["content_key"], result, report)
