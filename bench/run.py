@@ -85,9 +85,15 @@ def free_port() -> int:
 
 def http_get(port: int, path: str, cookie: str | None = None, timeout: float = 5.0):
     """(status, headers, body) of one GET on loopback."""
+    return http_request(port, "GET", path, {"Cookie": cookie} if cookie else {}, timeout=timeout)
+
+
+def http_request(port: int, method: str, path: str, headers: dict[str, str], body: bytes = b"",
+                 timeout: float = 5.0):  # fmt: skip
+    """(status, headers, body) of one request on loopback."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+        conn.request(method, path, body=body or None, headers=headers)
         response = conn.getresponse()
         return response.status, response.getheaders(), response.read()
     finally:
@@ -403,17 +409,23 @@ def measure_endpoint(server: Server, key: str, label: str, path: str, cookie: st
 
 
 def learner_cookie(port: int) -> str:
-    """The cookies a browser holds after a first lesson visit: one guest, reused for all load.
+    """The cookies a browser holds after a first lesson visit and its first save: one guest,
+    reused for all load.
 
-    Every cookie the hub sets (the session, and any other such as a CSRF token) is kept
+    A page view keeps nothing (issue 17): the guest is made when the lesson page's script saves
+    progress, as a phone's does. Every cookie the hub sets (the session, the CSRF token) is kept
     and sent back, as a returning learner's browser does.
     """
     jar = SimpleCookie()
 
-    def visit(path: str) -> tuple[int, list[str], bytes]:
-        header = "; ".join(f"{k}={m.value}" for k, m in jar.items()) or None
-        status, headers, body = http_get(port, path, header)
-        new = [v for n, v in headers if n.lower() == "set-cookie"]
+    def visit(path: str, save: dict[str, object] | None = None) -> tuple[int, list[str], bytes]:
+        headers = {"Cookie": "; ".join(f"{k}={m.value}" for k, m in jar.items())} if jar else {}
+        if save is None:
+            status, answer, body = http_request(port, "GET", path, headers)
+        else:
+            headers |= {"Content-Type": "application/json", "X-CSRF-Token": jar["hub_csrf"].value}
+            status, answer, body = http_request(port, "POST", path, headers, json.dumps(save).encode())
+        new = [v for n, v in answer if n.lower() == "set-cookie"]
         for value in new:
             jar.load(value)
         return status, new, body
@@ -421,8 +433,10 @@ def learner_cookie(port: int) -> str:
     status, _, _ = visit(LESSON)
     if status != 200:
         raise RuntimeError(f"GET {LESSON} gave {status}")
-    if SESSION_COOKIE not in jar:
-        raise RuntimeError(f"GET {LESSON} set no {SESSION_COOKIE} cookie")
+    course, lesson = LESSON.split("/")[2:4]
+    status, _, _ = visit("/api/v1/progress", {"course_id": course, "lesson_id": lesson, "progress": 0.1})
+    if status != 204 or SESSION_COOKIE not in jar:
+        raise RuntimeError(f"the first progress save gave {status} and no {SESSION_COOKIE} cookie")
     visit("/")  # pick up anything the home page adds
     # A returning learner gets no new cookie, and the home page shows "continue learning".
     status, new, _ = visit(LESSON)

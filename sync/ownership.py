@@ -45,8 +45,12 @@ def claim(db: Database, device: str, change: dict[str, Any]) -> None:
     if change["kind"] == "handover":
         _add(db, learner, change["from"])
         _add(db, learner, device)
-    elif not writers_of(db, learner):
-        _add(db, learner, device)
+    else:  # one statement: this runs on every progress save
+        db.execute(
+            "INSERT INTO learner_writers (learner_id, device_id) SELECT ?, ?"
+            " WHERE NOT EXISTS (SELECT 1 FROM learner_writers WHERE learner_id = ?)",
+            [learner, device, learner],
+        )
 
 
 def _add(db: Database, learner: str, device: str) -> None:
