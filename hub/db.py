@@ -247,6 +247,7 @@ MIGRATIONS: tuple[str, ...] = (
     INSERT OR IGNORE INTO learner_writers (learner_id, device_id)
         SELECT learner_id, device_id FROM changes c
         WHERE c.rowid = (SELECT min(rowid) FROM changes f WHERE f.learner_id = c.learner_id);
+    CREATE INDEX changes_handovers ON changes (kind) WHERE kind = 'handover';
     """,
     # 11: names stored in NFC with NFKC-casefolded keys (hub/names.py). A name whose new key another
     # name already has (NFC/NFD twins made before) keeps its old key rather than stop the upgrade.

@@ -185,8 +185,7 @@ def leave_shared_device(db: Database, old: Device, new: Device) -> None:
     db.execute("DELETE FROM knowledge WHERE device_id = ?", [old.id])
     db.execute("UPDATE progress_time SET device_id = ? WHERE device_id = ?", [new.id, old.id])
     db.execute("DELETE FROM learner_names WHERE learner_id IN (SELECT id FROM learners)")
-    _know_own_key(db, old.id, old.public_key)  # the other hub's now
-    _know_own_key(db, new.id, new.public_key)
+    _know_own_key(db, new.id, new.public_key)  # `old` is known already: every start keeps its own key
     handed = [
         r[0] for r in db.execute("SELECT learner_id FROM learner_writers WHERE device_id = ?", [old.id])
     ]
