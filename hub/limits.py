@@ -67,6 +67,8 @@ class BodyTooLarge(HTTPException):
 
 
 def _size(count: int) -> str:
+    """The limit in plain units, without hub.i18n.file_size: that loads Babel's locale data (about
+    5 MB), which a refusal meant to keep memory down should not pull in."""
     return f"{count // MB} MB" if count >= MB else f"{count // KB} KB"
 
 
