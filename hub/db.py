@@ -279,6 +279,74 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX known_devices_learner ON known_devices (learner_id);
     """,
+    # 13: coaching (hub/coaching): classes of this hub's learners under their tutors, assignments of a
+    # course, a pathway or a class quiz to a class (or to chosen learners of it), and class quizzes:
+    # questions copied from the library's quiz lessons, opened and closed by the tutor, one attempt each.
+    """
+    CREATE TABLE classes (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        language TEXT NOT NULL,
+        schedule TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        archived_at TEXT
+    );
+    CREATE TABLE class_tutors (
+        class_id INTEGER NOT NULL REFERENCES classes(id) ON DELETE CASCADE,
+        tutor_id TEXT NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
+        PRIMARY KEY (class_id, tutor_id)
+    );
+    CREATE INDEX class_tutors_tutor ON class_tutors (tutor_id);
+    CREATE TABLE class_learners (
+        class_id INTEGER NOT NULL REFERENCES classes(id) ON DELETE CASCADE,
+        learner_id TEXT NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
+        added_at TEXT NOT NULL,
+        PRIMARY KEY (class_id, learner_id)
+    );
+    CREATE INDEX class_learners_learner ON class_learners (learner_id);
+    CREATE TABLE class_quizzes (
+        id INTEGER PRIMARY KEY,
+        class_id INTEGER NOT NULL REFERENCES classes(id) ON DELETE CASCADE,
+        title TEXT NOT NULL,
+        questions TEXT NOT NULL,
+        shuffle INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        opened_at TEXT,
+        closed_at TEXT
+    );
+    CREATE TABLE class_quiz_answers (
+        quiz_id INTEGER NOT NULL REFERENCES class_quizzes(id) ON DELETE CASCADE,
+        learner_id TEXT NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
+        answers TEXT NOT NULL,
+        score INTEGER NOT NULL,
+        total INTEGER NOT NULL,
+        submitted_at TEXT NOT NULL,
+        PRIMARY KEY (quiz_id, learner_id)
+    );
+    CREATE TABLE assignments (
+        id INTEGER PRIMARY KEY,
+        class_id INTEGER NOT NULL REFERENCES classes(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('course', 'pathway', 'quiz')),
+        course_id TEXT,
+        pathway_id INTEGER REFERENCES pathways(id) ON DELETE CASCADE,
+        quiz_id INTEGER REFERENCES class_quizzes(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        starts_on TEXT,
+        due_on TEXT,
+        created_at TEXT NOT NULL,
+        CHECK ((kind = 'course') = (course_id IS NOT NULL)),
+        CHECK ((kind = 'pathway') = (pathway_id IS NOT NULL)),
+        CHECK ((kind = 'quiz') = (quiz_id IS NOT NULL)),
+        CHECK (starts_on IS NULL OR due_on IS NULL OR starts_on <= due_on)
+    );
+    CREATE INDEX assignments_class ON assignments (class_id, position);
+    CREATE TABLE assignment_learners (
+        assignment_id INTEGER NOT NULL REFERENCES assignments(id) ON DELETE CASCADE,
+        learner_id TEXT NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
+        PRIMARY KEY (assignment_id, learner_id)
+    );
+    CREATE INDEX assignment_learners_learner ON assignment_learners (learner_id);
+    """,
 )
 
 
