@@ -54,6 +54,30 @@ def role_label(role: Role) -> str:
     return gettext(ROLE_LABELS[role])
 
 
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: read aloud and typed without doubt
+
+
+def learner_code(learner_id: str) -> str:
+    """The code on a learner's card ("KM7QD-R2XWA"): made from her id, the same on every hub, so
+    with her PIN it finds her profile on another hub (where named profiles are shared).
+
+    Ten letters of a 30-letter alphabet are 49 bits: among five million learners the chance that
+    two share a code is below one in ten thousand, and the PIN is checked as well.
+    """
+    number = int.from_bytes(hashlib.sha256(b"commons-hub learner code\n" + learner_id.encode()).digest())
+    letters = []
+    for _ in range(10):
+        number, index = divmod(number, len(CODE_ALPHABET))
+        letters.append(CODE_ALPHABET[index])
+    return "".join(letters[:5]) + "-" + "".join(letters[5:])
+
+
+def normal_code(typed: str) -> str:
+    """A code as a person typed it (lower case, spaces, no dash) in the form learner_code gives."""
+    letters = [c for c in typed.upper() if c.isascii() and c.isalnum()]
+    return "".join(letters[:5]) + "-" + "".join(letters[5:])
+
+
 class LearnerError(Exception):
     """A request a person must correct; the message (translatable) says how."""
 
