@@ -347,6 +347,27 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX assignment_learners_learner ON assignment_learners (learner_id);
     """,
+    # 14: scoped pulls (sync/feed.py): the hubs a learner was brought to, and per hub the feed of other
+    # devices' changes that concern it. A centre upgraded with changes held fills the feeds it owes.
+    """
+    CREATE TABLE learner_followers (
+        learner_id TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        brought_at TEXT NOT NULL,
+        PRIMARY KEY (learner_id, device_id)
+    );
+    CREATE TABLE feed (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        device_id TEXT NOT NULL,
+        writer TEXT NOT NULL,
+        counter INTEGER NOT NULL
+    );
+    CREATE INDEX feed_device ON feed (device_id, seq);
+    INSERT INTO feed (device_id, writer, counter)
+        SELECT w.device_id, c.device_id, c.counter FROM changes c
+        JOIN learner_writers w ON w.learner_id = c.learner_id AND w.device_id != c.device_id
+        ORDER BY c.rowid;
+    """,
 )
 
 

@@ -149,9 +149,10 @@ class CentralClient:
         answer = self._post(f"{API}/progress/push", page)
         return answer["knowledge"], int(answer.get("refused", 0))
 
-    def pull(self, vector: dict[str, int]) -> dict[str, Any]:
-        """One page of the centre's changes above `vector`."""
-        return self._post(f"{API}/progress/pull", {"knowledge": vector})
+    def pull(self, vector: dict[str, int], after: int) -> dict[str, Any]:
+        """One page of this hub's feed at the centre above position `after` (sync/feed.py); `vector`
+        is what this hub holds, its acknowledgement."""
+        return self._post(f"{API}/progress/pull", {"knowledge": vector, "feed": after})
 
     def catalog(self) -> dict[str, Any]:
         """The centre's signed catalog: {"catalog": {...}, "signature": minisign text}."""

@@ -15,6 +15,7 @@ refused alone: the rest of the page is taken in. Pages are bounded in lines and 
 
 from __future__ import annotations
 
+from collections.abc import Sized
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,7 @@ from sync.merge import is_change
 from sync.protocol import PAGE_CHANGES, change_line
 
 VOUCH_CONTEXT = b"commons-hub vouch v1\n"
+Line = tuple[str, int, dict[str, Any], str]  # a checked change line: writer, counter, change, signature
 
 
 class PageError(Exception):
@@ -95,7 +97,7 @@ def _lines_above(
 @dataclass(frozen=True)
 class CheckedPage:
     ranges: dict[str, tuple[int, int]]
-    lines: list[tuple[str, int, dict[str, Any], str]]
+    lines: list[Line]
     new_keys: dict[str, str]
 
     def __len__(self) -> int:
@@ -111,18 +113,23 @@ def _read(page: Any) -> tuple[dict[str, tuple[int, int]], dict[str, str], dict[s
         raw_lines = list(page["changes"])
     except (KeyError, TypeError, ValueError, IndexError, AttributeError):
         raise PageError("the page is not laid out as this hub expects") from None
-    if len(raw_lines) > PAGE_CHANGES or max(len(ranges), len(offered), len(vouches)) > PAGE_CHANGES:
-        raise PageError(f"the page holds more than {PAGE_CHANGES} changes or devices, more than any page")
+    check_bounds(raw_lines, ranges, offered, vouches)
     if not all(is_count(c) for r in ranges.values() for c in r):
         raise PageError("the page gives a range of changes that is not a pair of whole numbers")
     return ranges, offered, vouches, raw_lines
+
+
+def check_bounds(*parts: Sized) -> None:
+    """A page's lines and device lists are each at most a page long; PageError otherwise."""
+    if max(len(part) for part in parts) > PAGE_CHANGES:
+        raise PageError(f"the page holds more than {PAGE_CHANGES} changes or devices, more than any page")
 
 
 def is_count(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**53
 
 
-def _accepted_keys(
+def accepted_keys(
     known: dict[str, str], sender: str, offered: dict[str, str], vouches: dict[str, str]
 ) -> dict[str, str]:
     """The offered keys of devices the receiver does not know yet that the sender vouched for."""
@@ -139,36 +146,45 @@ def _accepted_keys(
     return new_keys
 
 
+def known_keys(db: Database, own: tuple[str, str]) -> dict[str, str]:
+    """The public key of every device this hub knows, its own included."""
+    return dict(db.execute("SELECT id, public_key FROM devices").fetchall()) | {own[0]: own[1]}
+
+
+def checked_line(keys: dict[str, str], number: int, line: Any, after: int = 0, last: int = 2**53) -> Line:
+    """Change line `number` of a page, if well formed, signed by its writer (whose key is in `keys`)
+    and numbered within (`after`, `last`]; PageError otherwise."""
+    try:
+        writer, counter, change, signature = line["device"], line["counter"], line["change"], line["sig"]
+        numbered = is_count(counter) and after < counter <= last
+        ok = numbered and is_change(change) and isinstance(signature, str)
+    except (KeyError, TypeError):
+        ok = False
+    key = keys.get(writer, "") if ok else ""
+    if not ok or not verify(key, store.signed_bytes(writer, counter, change), signature):
+        raise PageError(f"change {number} of the page was altered or not signed by its device")
+    return writer, counter, change, signature
+
+
 def check_page(db: Database, own: tuple[str, str], sender: str, page: Any) -> CheckedPage:
     """Read a page `sender` sent and check every line's signature; raise PageError (nothing stored)
     if anything is wrong. `sender` must be a device this hub knows."""
-    known = dict(db.execute("SELECT id, public_key FROM devices").fetchall()) | {own[0]: own[1]}
+    known = known_keys(db, own)
     ranges, offered, vouches, raw_lines = _read(page)
-    new_keys = _accepted_keys(known, sender, offered, vouches)
+    keys = known | accepted_keys(known, sender, offered, vouches)
     for writer in ranges:
-        if writer not in known and writer not in new_keys:
+        if writer not in keys:
             raise PageError(f"the page gives no valid key for device {writer}")
     lines = []
     previous: dict[str, int] = {}
     for number, line in enumerate(raw_lines, 1):
-        try:
-            writer, counter, change, signature = line["device"], line["counter"], line["change"], line["sig"]
-            first, last = ranges[writer]
-            ok = (
-                is_count(counter)
-                and max(first - 1, previous.get(writer, 0)) < counter <= last
-                and is_change(change)
-                and isinstance(signature, str)
-            )
-        except (KeyError, TypeError):
-            ok = False
-        key = known.get(writer) or new_keys.get(writer, "") if ok else ""
-        if not ok or not verify(key, store.signed_bytes(writer, counter, change), signature):
-            raise PageError(f"change {number} of the page was altered or not signed by its device")
-        previous[writer] = counter
-        lines.append((writer, counter, change, signature))
+        writer = line.get("device") if isinstance(line, dict) else None
+        first, last = ranges.get(writer, (1, 0)) if isinstance(writer, str) else (1, 0)
+        checked = checked_line(keys, number, line, max(first - 1, previous.get(writer, 0)), last)
+        previous[checked[0]] = checked[1]
+        lines.append(checked)
     _check_range_ends(ranges, sender, {(line[0], line[1]) for line in lines})
-    return CheckedPage(ranges, lines, new_keys)
+    return CheckedPage(ranges, lines, {d: k for d, k in keys.items() if d not in known})
 
 
 def _check_range_ends(ranges: dict[str, tuple[int, int]], sender: str, carried: set[tuple[str, int]]) -> None:
@@ -202,12 +218,7 @@ def apply_page(db: Database, page: CheckedPage, sender: str, stamp: str) -> Appl
                 f"changes of device {writer} from {first} on wait for changes "
                 f"{held.get(writer, 0) + 1}–{first - 1}: start again from this side's knowledge"
             )
-    for writer, key in page.new_keys.items():
-        db.execute(
-            "INSERT INTO devices (id, public_key, introduced_by, added_at) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT(id) DO NOTHING",
-            [writer, key, sender, stamp],
-        )
+    introduce(db, page.new_keys, sender, stamp)
     try:
         outcomes = [store.receive(db, *line) for line in page.lines]
     except store.DeviceConflict as error:
@@ -218,6 +229,15 @@ def apply_page(db: Database, page: CheckedPage, sender: str, stamp: str) -> Appl
         [(writer, last) for writer, (_, last) in page.ranges.items()],
     )
     return Applied(outcomes.count(store.Received.NEW), outcomes.count(store.Received.REFUSED))
+
+
+def introduce(db: Database, new_keys: dict[str, str], sender: str, stamp: str) -> None:
+    """Know the devices a checked page introduced, as introduced by its sender."""
+    db.conn.executemany(
+        "INSERT INTO devices (id, public_key, introduced_by, added_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT(id) DO NOTHING",
+        [(device, key, sender, stamp) for device, key in new_keys.items()],
+    )
 
 
 def carries_names(page: Any) -> bool:

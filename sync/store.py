@@ -209,14 +209,18 @@ class Received(Enum):
     REFUSED = "refused"  # about a learner its device may not write about (sync/ownership.py): dropped
 
 
-def receive(db: Database, device: str, counter: int, change: dict[str, Any], signature: str) -> Received:
-    """Merge a verified change of another device, unless held already or not its device's to write."""
+def receive(
+    db: Database, device: str, counter: int, change: dict[str, Any], signature: str, scattered: bool = False
+) -> Received:
+    """Merge a verified change of another device, unless held already or not its device's to write.
+    A `scattered` change (from a scoped pull, sync/feed.py) leaves the knowledge vector as it is."""
     if holds(db, device, counter, signature):
         return Received.HELD
     if not ownership.accepts(db, device, change):
-        _note_counter(db, device, counter)  # a hole in the device's stream, like a forgotten learner's
+        if not scattered:
+            _note_counter(db, device, counter)  # a hole in the device's stream, like a forgotten learner's
         return Received.REFUSED
-    _keep(db, device, counter, change, signature)
+    _keep(db, device, counter, change, signature, scattered)
     return Received.NEW
 
 
@@ -228,9 +232,17 @@ def _note_counter(db: Database, device: str, counter: int) -> None:
     )
 
 
-def _keep(db: Database, device: str, counter: int, change: dict[str, Any], signature: str | None) -> None:
+def _keep(
+    db: Database,
+    device: str,
+    counter: int,
+    change: dict[str, Any],
+    signature: str | None,
+    scattered: bool = False,
+) -> None:
     learner = change_learner(change)
-    _note_counter(db, device, counter)
+    if not scattered:
+        _note_counter(db, device, counter)
     if change["kind"] not in _KEPT_KINDS and is_forgotten(db, learner):
         return
     db.execute(
@@ -238,7 +250,21 @@ def _keep(db: Database, device: str, counter: int, change: dict[str, Any], signa
         " VALUES (?, ?, ?, ?, ?, ?)",
         [device, counter, learner, change["kind"], canonical_json(change).decode(), signature],
     )
+    _put_on_feeds(db, device, counter, learner)
     _merge_into_tables(db, device, change)
+
+
+def _put_on_feeds(db: Database, writer: str, counter: int, learner: str) -> None:
+    """Put a change on the feed of every device it concerns but its writer (sync/feed.py): the
+    learner's writers and the hubs she was brought to. Most changes concern their writer alone."""
+    db.execute(
+        "INSERT INTO feed (device_id, writer, counter)"
+        " SELECT device_id, :writer, :counter FROM learner_writers WHERE learner_id = :learner"
+        " AND device_id != :writer"
+        " UNION SELECT device_id, :writer, :counter FROM learner_followers WHERE learner_id = :learner"
+        " AND device_id != :writer",
+        {"learner": learner, "writer": writer, "counter": counter},
+    )
 
 
 # What stays of a forgotten learner: the forget, and the hand-overs that say who could write it.

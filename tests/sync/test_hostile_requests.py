@@ -20,7 +20,7 @@ from hub.plugins.sync import central, client
 from sync import http, protocol, store
 from sync.device import Device
 from tests.sync.conftest import Enrol
-from tests.sync.states import stored_state
+from tests.sync.states import bring, stored_state
 from tests.sync.test_http_api import _quiet, _via
 
 PUSH, PULL, ENROLL = (f"{protocol.API}/{p}" for p in ("progress/push", "progress/pull", "enroll"))
@@ -163,12 +163,14 @@ class _DroppingChanges(httpx.BaseTransport):
 
 
 def test_an_answer_changed_on_the_wire_is_refused_and_nothing_of_it_is_taken(
-    api: TestClient, enrol: Enrol, tmp_path: Path
+    centre: Hub, api: TestClient, enrol: Enrol, tmp_path: Path
 ) -> None:
     riverside, hill = enrol(tmp_path / "riverside", "Riverside"), enrol(tmp_path / "hill", "Hill")
     progress.record(riverside.db, "ana", "c", "a", 0.5)
     progress.record(riverside.db, "bo", "c", "a", 1.0)
     client.sync_now(riverside, _quiet, _via(api))
+    for learner in ("ana", "bo"):
+        bring(centre, learner, hill)
     before = stored_state(hill), store.knowledge(hill.db)
     with pytest.raises(http.SyncError, match="not signed by it"):
         client.sync_now(hill, _quiet, _DroppingChanges(api))

@@ -22,7 +22,7 @@ from hub.home import Hub
 from hub.i18n import N_
 from hub.plugins.sync.central import Refused, authenticate, check_caller, enroll
 from hub.settings import CENTRAL_ROLE, ROLE_SETTING
-from sync import pages, protocol, share, store
+from sync import feed, pages, protocol, share, store
 
 router = APIRouter(prefix=protocol.API, tags=["sync"])
 CATALOG_FORMAT = "commons-hub-catalog"
@@ -135,35 +135,44 @@ async def push(request: Request, hub: Hub, device: str, body: bytes) -> Response
             "This central server takes learners' names only over HTTPS. Use its https:// address, "
             "or let its admin allow names over plain HTTP on a private network."))  # fmt: skip
 
-    def take() -> dict[str, int]:
+    def take() -> dict[str, Any]:
         try:
             page = pages.check_page(hub.db, _own(hub), device, data)
             with transaction(hub.db):
                 applied = pages.apply_page(hub.db, page, device, library.now())
-                vector = store.knowledge(hub.db)
-                pages.note_peer_knowledge(hub.db, device, vector)
+                held = store.knowledge(hub.db)
+                pages.note_peer_knowledge(hub.db, device, {device: held.get(device, 0)})
         except pages.PageError as error:
             raise Refused(409, N_("The progress page was refused: %(reason)s."), reason=str(error)) from None
-        return {"knowledge": vector, "refused": applied.refused}
+        answered = {writer: held[writer] for writer in [*page.ranges, device] if writer in held}
+        return {"knowledge": answered, "refused": applied.refused}
 
     return _json(request, await run_in_threadpool(take))
 
 
 async def pull(request: Request, hub: Hub, device: str, body: bytes) -> Response:
-    """One page of the centre's changes above the hub's knowledge vector."""
+    """One page of the hub's feed: the changes of other devices that concern it (sync/feed.py),
+    above the position it gives. The vector it sends says what it holds (its acknowledgement).
+    A hub from before scoped pulls asks without a position and gets an empty page."""
     data = _unpacked(request, body)
     try:
         vector = {str(d): c for d, c in data["knowledge"].items()}
+        after = data.get("feed", 0)
     except (KeyError, TypeError, AttributeError):
-        vector = None
-    if vector is None or not all(pages.is_count(c) for c in vector.values()):
+        vector, after = None, None
+    if vector is None or not all(pages.is_count(c) for c in [after, *vector.values()]):
         raise Refused(400, N_("The request must give the hub's knowledge vector (whole numbers)."))
 
     def page() -> dict[str, Any]:
         with transaction(hub.db):
-            store.sign_pending(hub.db, hub.device)
+            store.sign_pending(hub.db, hub.device)  # the centre's own changes travel signed
             pages.note_peer_knowledge(hub.db, device, vector)
-        return pages.build_page(hub.db, hub.device, vector, protocol.PAGE_CHANGES, _in_clear(request, hub))
+        if "feed" not in data:
+            return {"ranges": {}, "changes": [], "devices": {}, "vouches": {}, "more": False}
+        found = feed.build(hub.db, hub.device, device, after)
+        if _in_clear(request, hub):
+            found["changes"] = [line for line in found["changes"] if line["change"]["kind"] != "name"]
+        return found
 
     return _json(request, await run_in_threadpool(page))
 

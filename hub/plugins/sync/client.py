@@ -24,7 +24,7 @@ from hub.db import transaction
 from hub.home import Hub
 from hub.i18n import N_
 from hub.learners import LearnerError
-from sync import http, pages, share, store
+from sync import feed, http, pages, share, store
 from sync.device import public_key_matches
 from sync.protocol import CATALOG_COMMENT, PAGE_CHANGES
 
@@ -123,29 +123,31 @@ def _push(hub: Hub, client: http.CentralClient, centre: str, result: SyncResult,
             raise http.SyncError("the central server did not take in the progress page")
         result.pushed += len(page["changes"]) - refused
         result.refused += refused
-        vector = answered
+        vector |= answered
         with transaction(hub.db):
-            pages.note_peer_knowledge(hub.db, centre, vector)
+            pages.note_peer_knowledge(hub.db, centre, answered)
         report(result.pushed, total, "pushing progress")
         if not page["more"]:
             break
 
 
 def _pull(hub: Hub, client: http.CentralClient, centre: str, result: SyncResult, report: Report) -> None:
+    """Read this hub's feed at the centre: only changes that concern its learners (sync/feed.py)."""
     own = (hub.device.id, hub.device.public_key)
     while True:
-        before = store.knowledge(hub.db)
-        page = client.pull(before)
+        after = feed.position(hub.db, centre)
+        page = client.pull(store.knowledge(hub.db), after)
         try:
-            checked = pages.check_page(hub.db, own, centre, page)
+            checked = feed.check(hub.db, own, centre, page, after)
             with transaction(hub.db):
-                applied = pages.apply_page(hub.db, checked, centre, library.now())
+                applied = feed.apply(hub.db, checked, centre, library.now())
+                feed.move_position(hub.db, centre, checked.next)
             result.pulled += applied.new
             result.refused += applied.refused
         except pages.PageError as error:
             raise http.SyncError(f"a progress page from the central server was refused: {error}") from None
         report(result.pulled, 0, "pulling progress")
-        if not page.get("more") or store.knowledge(hub.db) == before:
+        if not page.get("more") or checked.next == after:
             break
 
 
