@@ -349,6 +349,7 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 14: scoped pulls (sync/feed.py): the hubs a learner was brought to, and per hub the feed of other
     # devices' changes that concern it. A centre upgraded with changes held fills the feeds it owes.
+    # peer_centres: the peers whose sticks said they reach a central server (sync/bundle.py).
     """
     CREATE TABLE learner_followers (
         learner_id TEXT NOT NULL,
@@ -363,6 +364,7 @@ MIGRATIONS: tuple[str, ...] = (
         counter INTEGER NOT NULL
     );
     CREATE INDEX feed_device ON feed (device_id, seq);
+    CREATE TABLE peer_centres (peer_id TEXT PRIMARY KEY, centre_id TEXT NOT NULL);
     INSERT INTO feed (device_id, writer, counter)
         SELECT w.device_id, c.device_id, c.counter FROM changes c
         JOIN learner_writers w ON w.learner_id = c.learner_id AND w.device_id != c.device_id

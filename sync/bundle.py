@@ -159,17 +159,28 @@ def _own_files(folder: Path, device: Device) -> list[dict[str, Any]]:
     return intact
 
 
-def _acknowledged(db: Database) -> dict[str, int]:
-    """Per device, the counter every peer this hub has heard from holds (0 if none has)."""
+def _acknowledged(db: Database, own: str) -> dict[str, int]:
+    """Per device, the counter every peer this hub has heard from holds (0 if none has). This hub's
+    own changes count as held only once a central server, or a hub that reaches one, holds them:
+    a hub that never meets the centre is no safe keeper of the only other copy."""
     peers = [r[0] for r in db.execute("SELECT DISTINCT peer_id FROM peer_knowledge")]
     if not peers:
         return {}
     floor: dict[str, int] = {}
     for device, lowest, holders in db.execute(
-        "SELECT device_id, min(counter), count(*) FROM peer_knowledge GROUP BY device_id"
+        "SELECT device_id, min(counter), count(*) FROM peer_knowledge"
+        " WHERE device_id != ? GROUP BY device_id",
+        [own],
     ):
         if holders == len(peers):
             floor[device] = lowest
+    (kept,) = db.execute(
+        "SELECT max(counter) FROM peer_knowledge k JOIN peer_centres c ON c.peer_id = k.peer_id"
+        " WHERE k.device_id = ?",
+        [own],
+    ).fetchone()
+    if kept is not None:
+        floor[own] = kept
     return floor
 
 
@@ -181,16 +192,19 @@ def export(
     courses: Sequence[OutgoingCourse] = (),
     part_size: int = PART_SIZE,
     name: str = "",
+    centre: str | None = None,
 ) -> ExportResult:
     """Write this hub's folder on the stick: new changes, `courses`, its acknowledgements, a new
     bundle.json. Blobs already on the stick are read back and kept when whole, copied otherwise.
-    `name` is the hub's name, shown to the admins of other hubs beside its device id.
+    `name` is the hub's name, shown to the admins of other hubs beside its device id; `centre`
+    the device id of the central server it reaches (its own, if it is one), so the others know
+    their changes held here will reach the centre.
 
     This device's changes must be signed first (store.sign_pending, in a transaction).
     """
     refuse_links(stick)
     folder = stick / ROOT / device.id
-    acknowledged = _acknowledged(db)
+    acknowledged = _acknowledged(db, device.id)
     kept, dropped = [], 0
     for entry in _own_files(folder, device):
         if entry["last"] <= acknowledged.get(entry["writer"], 0):
@@ -230,6 +244,7 @@ def export(
         "version": VERSION,
         "device": device.id,
         "name": name,
+        "central": centre,
         "public_key": device.public_key,
         "written_at": store.now(),
         "knowledge": vector,
@@ -387,6 +402,7 @@ class Incoming:
     segments: list[tuple[dict[str, Any], list[tuple[int, dict[str, Any], str]]]] = field(default_factory=list)
     not_introduced: list[str] = field(default_factory=list)  # devices whose folders were not read
     catalogs: dict[str, dict[str, int]] = field(default_factory=dict)  # signer → course → version it holds
+    centres: dict[str, str] = field(default_factory=dict)  # signer → the central server it reaches
     courses: list[OfferedCourse] = field(default_factory=list)  # checked one by one: check_course
 
     @property
@@ -521,6 +537,8 @@ def _read_folder(
         if writer not in known:
             incoming.keys.setdefault(writer, (key, signer))
     incoming.peers[signer] = {str(d): int(c) for d, c in signed["knowledge"].items()}
+    if isinstance(signed.get("central"), str):
+        incoming.centres[signer] = signed["central"]
     incoming.catalogs[signer] = {str(c): int(v) for c, v in signed.get("catalog", {}).items()}
     incoming.courses.extend(_offered(folder, entry) for entry in signed.get("courses", []))
     for number, entry in enumerate(signed["files"], 1):
@@ -597,6 +615,11 @@ def apply(db: Database, incoming: Incoming) -> ImportResult:
             " ON CONFLICT(peer_id, device_id) DO UPDATE SET counter = max(counter, excluded.counter)",
             [(peer, device, counter) for device, counter in vector.items()],
         )
+    db.conn.executemany(
+        "INSERT INTO peer_centres (peer_id, centre_id) VALUES (?, ?)"
+        " ON CONFLICT(peer_id) DO UPDATE SET centre_id = excluded.centre_id",
+        list(incoming.centres.items()),
+    )
     for peer, courses in incoming.catalogs.items():
         db.conn.executemany(
             "INSERT INTO peer_catalog (peer_id, course_id, version) VALUES (?, ?, ?)"

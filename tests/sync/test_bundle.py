@@ -24,10 +24,10 @@ def _hub(tmp_path: Path, name: str) -> Hub:
     return sharing_ids(Hub(tmp_path / name))
 
 
-def _export(hub: Hub, stick: Path) -> bundle.ExportResult:
+def _export(hub: Hub, stick: Path, centre: str | None = None) -> bundle.ExportResult:
     with transaction(hub.db):
         store.sign_pending(hub.db, hub.device)
-    return bundle.export(hub.db, hub.device, stick)
+    return bundle.export(hub.db, hub.device, stick, centre=centre)
 
 
 def _import(hub: Hub, stick: Path, *trust: str) -> bundle.ImportResult:
@@ -84,7 +84,9 @@ def test_acknowledgements_come_back_and_both_hubs_agree(pair):
     one, two, stick = pair
     _export(one, stick)
     _import(two, stick, one.device.id)
-    _export(two, stick)  # two's progress and what it holds of one's
+    _export(
+        two, stick, centre="the-centre"
+    )  # two's progress and what it holds of one's; two reaches a centre
     _import(one, stick, two.device.id)
     assert stored_state(one) == stored_state(two) == logged_state(one, two)
     peer = dict(one.db.execute("SELECT device_id, counter FROM peer_knowledge").fetchall())
@@ -93,6 +95,20 @@ def test_acknowledgements_come_back_and_both_hubs_agree(pair):
     again = _export(one, stick)  # two acknowledged everything: one's old files go, nothing new is written
     assert (again.files_written, again.files_dropped) == (0, 1)
     assert not list((again.folder / "logs").rglob("*.jsonl"))
+
+
+def test_a_hub_keeps_its_own_changes_on_the_stick_until_one_that_reaches_the_centre_holds_them(pair):
+    """D → E → D: E holds D's changes, but E never meets the centre: D's files stay on the stick."""
+    one, two, stick = pair
+    _export(one, stick)
+    _import(two, stick, one.device.id)
+    _export(two, stick)  # two reaches no central server
+    _import(one, stick, two.device.id)
+    kept = _export(one, stick)
+    assert kept.files_dropped == 0 and list((kept.folder / "logs").rglob("*.jsonl"))
+    _export(two, stick, centre="the-centre")  # two is enrolled now: what it holds will reach the centre
+    _import(one, stick, two.device.id)
+    assert _export(one, stick).files_dropped == 1
 
 
 def test_export_is_incremental(pair):
@@ -225,7 +241,7 @@ def test_a_gap_waits_instead_of_being_skipped_over(tmp_path: Path):
     stick = tmp_path / "stick"
     _export(one, stick)
     _import(centre, stick, one.device.id)
-    _export(centre, stick)
+    _export(centre, stick, centre=centre.device.id)
     _import(one, stick, centre.device.id)  # centre acknowledges one's first changes
     progress.record(one.db, "ana", "c", "b", 0.5)
     _export(one, stick)  # one's old file is dropped: its only known peer holds it

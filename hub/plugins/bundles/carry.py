@@ -17,6 +17,7 @@ from hub import jobs
 from hub.db import transaction
 from hub.home import Hub
 from hub.plugins.bundles import courses
+from hub.plugins.sync.client import centre_device
 from hub.settings import load_settings
 from sync import bundle, store
 
@@ -30,7 +31,7 @@ def export_to(hub: Hub, stick: Path, progress: bundle.Progress = bundle.no_progr
         store.sign_pending(hub.db, hub.device)
     outgoing = courses.outgoing(hub, stick)
     name = load_settings(hub).hub_name
-    return bundle.export(hub.db, hub.device, stick, progress, outgoing, name=name)
+    return bundle.export(hub.db, hub.device, stick, progress, outgoing, name=name, centre=centre_device(hub))
 
 
 @dataclass

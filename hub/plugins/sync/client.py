@@ -24,6 +24,7 @@ from hub.db import transaction
 from hub.home import Hub
 from hub.i18n import N_
 from hub.learners import LearnerError
+from hub.settings import CENTRAL_ROLE, ROLE_SETTING
 from sync import feed, http, pages, share, store
 from sync.device import public_key_matches
 from sync.protocol import CATALOG_COMMENT, PAGE_CHANGES
@@ -47,6 +48,14 @@ def central(hub: Hub) -> dict[str, Any] | None:
     """The central server this hub is enrolled with: url, device, public_key, name, content_key."""
     value = hub.setting(CENTRAL_SETTING)
     return value if isinstance(value, dict) else None
+
+
+def centre_device(hub: Hub) -> str | None:
+    """The device id of the central server this hub reaches: its own if it is one; None if none."""
+    if hub.setting(ROLE_SETTING) == CENTRAL_ROLE:
+        return hub.device.id
+    enrolled = central(hub)
+    return str(enrolled["device"]) if enrolled else None
 
 
 def enroll(hub: Hub, url: str, token: str, hub_name: str, transport: Any = None) -> dict[str, Any]:
