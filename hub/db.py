@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from hub import names
+from sync.codes import learner_code
 
 # Each entry is one migration; its number is its position + 1 (kept in PRAGMA user_version).
 MIGRATIONS: tuple[str, ...] = (
@@ -350,6 +351,8 @@ MIGRATIONS: tuple[str, ...] = (
     # 14: scoped pulls (sync/feed.py): the hubs a learner was brought to, and per hub the feed of other
     # devices' changes that concern it. A centre upgraded with changes held fills the feeds it owes.
     # peer_centres: the peers whose sticks said they reach a central server (sync/bundle.py).
+    # A learner follows her card between hubs (hub/follow.py): each profile's card code (sync/codes.py),
+    # the PIN hashes shared with named profiles, and the cards signed in with on a hub that lacks them.
     """
     CREATE TABLE learner_followers (
         learner_id TEXT NOT NULL,
@@ -365,6 +368,22 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX feed_device ON feed (device_id, seq);
     CREATE TABLE peer_centres (peer_id TEXT PRIMARY KEY, centre_id TEXT NOT NULL);
+    ALTER TABLE learners ADD COLUMN code TEXT;
+    UPDATE learners SET code = hub_learner_code(id);
+    CREATE INDEX learners_code ON learners (code);
+    CREATE TABLE learner_pins (
+        learner_id TEXT PRIMARY KEY,
+        code TEXT NOT NULL,
+        pin_hash TEXT NOT NULL,
+        set_at TEXT NOT NULL
+    );
+    CREATE INDEX learner_pins_code ON learner_pins (code);
+    CREATE TABLE follow_requests (
+        code TEXT PRIMARY KEY,
+        pin_hash TEXT NOT NULL,
+        asked_at TEXT NOT NULL,
+        last_answer TEXT
+    );
     INSERT INTO feed (device_id, writer, counter)
         SELECT w.device_id, c.device_id, c.counter FROM changes c
         JOIN learner_writers w ON w.learner_id = c.learner_id AND w.device_id != c.device_id
@@ -387,6 +406,7 @@ def connect(path: Path) -> Database:
     conn.execute("PRAGMA foreign_keys=ON")
     conn.create_function("hub_clean_name", 1, names.clean, deterministic=True)
     conn.create_function("hub_name_key", 1, names.key, deterministic=True)
+    conn.create_function("hub_learner_code", 1, learner_code, deterministic=True)
     return Database(conn)
 
 

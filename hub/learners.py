@@ -24,6 +24,7 @@ from hub.i18n import N_, gettext
 from hub.library import now
 from hub.privacy import delete_learner
 from hub.sign_in_limits import Attempt
+from sync.codes import learner_code, normal_code, pin_salt, salted_from_code
 
 PIN_PATTERN = re.compile(r"^\d{4}$")
 MIN_PASSWORD = 8
@@ -52,30 +53,6 @@ ROLE_LABELS = {
 
 def role_label(role: Role) -> str:
     return gettext(ROLE_LABELS[role])
-
-
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: read aloud and typed without doubt
-
-
-def learner_code(learner_id: str) -> str:
-    """The code on a learner's card ("KM7QD-R2XWA"): made from her id, the same on every hub, so
-    with her PIN it finds her profile on another hub (where named profiles are shared).
-
-    Ten letters of a 30-letter alphabet are 49 bits: among five million learners the chance that
-    two share a code is below one in ten thousand, and the PIN is checked as well.
-    """
-    number = int.from_bytes(hashlib.sha256(b"commons-hub learner code\n" + learner_id.encode()).digest())
-    letters = []
-    for _ in range(10):
-        number, index = divmod(number, len(CODE_ALPHABET))
-        letters.append(CODE_ALPHABET[index])
-    return "".join(letters[:5]) + "-" + "".join(letters[5:])
-
-
-def normal_code(typed: str) -> str:
-    """A code as a person typed it (lower case, spaces, no dash) in the form learner_code gives."""
-    letters = [c for c in typed.upper() if c.isascii() and c.isalnum()]
-    return "".join(letters[:5]) + "-" + "".join(letters[5:])
 
 
 class LearnerError(Exception):
@@ -141,8 +118,8 @@ def create_guest(db: Database) -> tuple[Learner, str]:
     learner_id = str(uuid.uuid4())
     with transaction(db):
         db.execute(
-            "INSERT INTO learners (id, created_at, last_active_at) VALUES (?, ?, ?)",
-            [learner_id, now(), now()],
+            "INSERT INTO learners (id, code, created_at, last_active_at) VALUES (?, ?, ?, ?)",
+            [learner_id, learner_code(learner_id), now(), now()],
         )
         token = start_session(db, learner_id)
     return Learner(learner_id, None, False), token
@@ -200,8 +177,13 @@ def _check_name_free(db: Database, name: str, learner_id: str) -> None:
         )
 
 
-def _hash_or_none(secret: str) -> str | None:
-    return passwords.hash_secret(secret) if secret else None
+def _hash_or_none(learner_id: str, role: Role, secret: str) -> str | None:
+    """A learner's PIN is hashed with a salt made from her card's code, so the hash can bring her to
+    another hub (sync/codes.py); a tutor's or admin's password, which never travels, with a random one."""
+    if not secret:
+        return None
+    salt = pin_salt(learner_code(learner_id)) if role not in STAFF_ROLES else None
+    return passwords.hash_secret(secret, salt)
 
 
 def create_profile(db: Database, learner_id: str, name: str, pin: str) -> Learner:
@@ -211,7 +193,7 @@ def create_profile(db: Database, learner_id: str, name: str, pin: str) -> Learne
     _check_name_free(db, name, learner_id)
     db.execute(
         "UPDATE learners SET name = ?, name_key = ?, pin_hash = ? WHERE id = ?",
-        [name, name_key(name), _hash_or_none(pin), learner_id],
+        [name, name_key(name), _hash_or_none(learner_id, Role.LEARNER, pin), learner_id],
     )
     return Learner(learner_id, name, bool(pin))
 
@@ -225,8 +207,17 @@ def create_account(db: Database, name: str, role: Role, secret: str) -> Learner:
     learner_id = str(uuid.uuid4())
     _check_name_free(db, name, learner_id)
     db.execute(
-        "INSERT INTO learners (id, name, name_key, pin_hash, created_at, role) VALUES (?, ?, ?, ?, ?, ?)",
-        [learner_id, name, name_key(name), _hash_or_none(secret), now(), role.value],
+        "INSERT INTO learners (id, name, name_key, pin_hash, code, created_at, role)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            learner_id,
+            name,
+            name_key(name),
+            _hash_or_none(learner_id, role, secret),
+            learner_code(learner_id),
+            now(),
+            role.value,
+        ],
     )
     return Learner(learner_id, name, bool(secret), role)
 
@@ -245,9 +236,19 @@ def _secret_matches(db: Database, row: tuple | None, secret: str, pinless_allowe
         return row is not None and pinless_allowed and row[3] not in STAFF_ROLES and not secret
     if not passwords.verify(row[5], secret):
         return False
-    if passwords.needs_rehash(row[5]):
-        db.execute("UPDATE learners SET pin_hash = ? WHERE id = ?", [passwords.hash_secret(secret), row[0]])
+    if passwords.needs_rehash(row[5]) or (row[3] not in STAFF_ROLES and not salted_from_code(row[0], row[5])):
+        db.execute(
+            "UPDATE learners SET pin_hash = ? WHERE id = ?", [_hash_or_none(row[0], row[3], secret), row[0]]
+        )
     return True
+
+
+class UnknownCode(LearnerError):
+    """Someone signs in with a card's code no profile here has: her profile may live on another hub."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(N_("No profile on this hub has the code %(code)s."), code=code)
+        self.code = code
 
 
 def check_sign_in(
@@ -259,7 +260,12 @@ def check_sign_in(
     `device` is the token of the `hub_device` cookie, if the browser has one.
     """
     key = name_key(name)
-    row = db.execute(f"SELECT {_COLUMNS}, l.pin_hash FROM learners l WHERE l.name_key = ?", [key]).fetchone()
+    code = normal_code(name)
+    row = db.execute(
+        f"SELECT {_COLUMNS}, l.pin_hash FROM learners l WHERE l.name_key = ? OR l.code = ?", [key, code]
+    ).fetchone()
+    if row is None and code is not None:
+        raise UnknownCode(code)
     known = row is not None and sign_in_limits.is_known_device(db, row[0], device)
     attempt = Attempt(key, client, sign_in_limits.device_hash(device) if known else "")
     wait = sign_in_limits.reserve(db, attempt)
@@ -330,7 +336,7 @@ def reset_secret(db: Database, learner_id: str, secret: str, role: Role | None =
         raise LearnerError(N_("There is no such account."))
     new_role = role or account.role
     check_secret(new_role, secret)
-    secret_hash = _hash_or_none(secret)
+    secret_hash = _hash_or_none(learner_id, new_role, secret)
     with transaction(db):
         db.execute(
             "UPDATE learners SET pin_hash = ?, role = ? WHERE id = ?",

@@ -57,9 +57,10 @@ def _hasher() -> PasswordHasher:
     return PasswordHasher(time_cost=TIME_COST, memory_cost=MEMORY_KIB, parallelism=PARALLELISM)
 
 
-def hash_secret(secret: str) -> str:
+def hash_secret(secret: str, salt: bytes | None = None) -> str:
+    """The argon2id hash of a secret, with a random salt unless one is given (hub/learners.py)."""
     with _slots:
-        return _hasher().hash(secret)
+        return _hasher().hash(secret, salt=salt)
 
 
 def verify(secret_hash: str, secret: str) -> bool:

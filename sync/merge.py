@@ -72,6 +72,7 @@ class Attempt:
 
 
 Naming = tuple[str, str]  # (named_at, name): the later naming wins, the name breaks a tie
+Pinning = tuple[str, str]  # (set_at, pin_hash): the same law for the PIN hash of a named profile
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class State:
     attempts: dict[str, Attempt] = field(default_factory=dict)
     forgotten: frozenset[str] = frozenset()
     names: dict[str, Naming] = field(default_factory=dict)  # learner id → its latest naming
+    pins: dict[str, Pinning] = field(default_factory=dict)  # learner id → her latest PIN hash
 
 
 def merge(a: State, b: State) -> State:
@@ -89,15 +91,22 @@ def merge(a: State, b: State) -> State:
     for key, lesson in b.lessons.items():
         lessons[key] = merge_lesson(lessons[key], lesson) if key in lessons else lesson
     attempts = {**b.attempts, **a.attempts}
-    names = dict(a.names)
-    for learner, naming in b.names.items():
-        names[learner] = max(names.get(learner, naming), naming)
+    names, pins = _latest(a.names, b.names, forgotten), _latest(a.pins, b.pins, forgotten)
     return State(
         {k: v for k, v in lessons.items() if k[0] not in forgotten},
         {k: v for k, v in attempts.items() if v.learner_id not in forgotten},
         forgotten,
-        {k: v for k, v in names.items() if k not in forgotten},
+        names,
+        pins,
     )
+
+
+def _latest(a: dict[str, Naming], b: dict[str, Naming], forgotten: frozenset[str]) -> dict[str, Naming]:
+    """Per learner, the later of two (time, value) pairs, the value breaking a tie."""
+    latest = dict(a)
+    for learner, pair in b.items():
+        latest[learner] = max(latest.get(learner, pair), pair)
+    return {k: v for k, v in latest.items() if k not in forgotten}
 
 
 # Changes: what one device wrote, as plain JSON-able dicts (the lines of a change log).
@@ -130,6 +139,12 @@ def name_change(learner_id: str, name: str, named_at: str) -> dict[str, Any]:
     return {"kind": "name", "learner": learner_id, "name": name, "named_at": named_at}
 
 
+def pin_change(learner_id: str, pin_hash: str, set_at: str) -> dict[str, Any]:
+    """The PIN hash of a named profile, salted from her card's code (sync/codes.py), so a hub she is
+    brought to can check her PIN."""
+    return {"kind": "pin", "learner": learner_id, "pin_hash": pin_hash, "set_at": set_at}
+
+
 def handover_change(learner_id: str, giver: str, to: str, proof: str) -> dict[str, Any]:
     """Device `to` takes over writing about a learner, with `giver`'s signed consent (sync/ownership.py)."""
     return {"kind": "handover", "learner": learner_id, "from": giver, "to": to, "proof": proof}
@@ -154,6 +169,8 @@ def as_state(change: dict[str, Any], device_id: str) -> State:
         return State(forgotten=frozenset({change["learner"]}))
     if kind == "name":
         return State(names={change["learner"]: (change["named_at"], change["name"])})
+    if kind == "pin":
+        return State(pins={change["learner"]: (change["set_at"], change["pin_hash"])})
     if kind == "handover":  # says who may write about a learner (sync/ownership.py), holds no progress
         return State()
     raise ValueError(f"unknown change kind {kind!r}")
@@ -171,6 +188,7 @@ _FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
                 "total": _COUNT, "passed": (bool,), "answers": _TEXT, "created_at": _TEXT},
     "forget": {"learner": _TEXT},
     "name": {"learner": _TEXT, "name": _TEXT, "named_at": _TEXT},
+    "pin": {"learner": _TEXT, "pin_hash": _TEXT, "set_at": _TEXT},
     "handover": {"learner": _TEXT, "from": _TEXT, "to": _TEXT, "proof": _TEXT},
 }  # fmt: skip
 

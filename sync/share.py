@@ -21,8 +21,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from sync.codes import salted_from_code
 from sync.device import Device
-from sync.merge import name_change
+from sync.merge import name_change, pin_change
 
 SETTING = "share_progress"
 CLEAR_SETTING = "names_over_plain_http"  # names may cross plain http:// (a private network the admin trusts)
@@ -55,13 +56,24 @@ def outgoing(change: dict[str, Any], device: Device, chosen: str) -> dict[str, A
     return shared
 
 
-def names_to_share(db: Database, own: str, named_at: str) -> list[dict[str, Any]]:
-    """A `name` change for every named profile with progress of this device whose name was not shared yet."""
+def profiles_to_share(db: Database, own: str, named_at: str) -> list[dict[str, Any]]:
+    """A `name` change for every named profile with progress of this device whose name was not shared
+    yet, and a `pin` change for each learner's PIN hash not shared yet, if it is salted from her card's
+    code (sync/codes.py; older ones are remade at her next sign-in). Staff passwords never travel."""
+    with_progress = (
+        "SELECT l.id, l.name, CASE WHEN l.role = 'learner' THEN l.pin_hash END AS pin_hash"
+        " FROM learners l WHERE l.name IS NOT NULL"
+        " AND EXISTS (SELECT 1 FROM changes c WHERE c.learner_id = l.id AND c.device_id = ?"
+        "   AND c.kind NOT IN ('name', 'pin'))"
+    )
     rows = db.execute(
-        "SELECT l.id, l.name FROM learners l WHERE l.name IS NOT NULL"
-        " AND EXISTS (SELECT 1 FROM changes c"
-        "   WHERE c.learner_id = l.id AND c.device_id = ? AND c.kind != 'name')"
-        " AND NOT EXISTS (SELECT 1 FROM learner_names n WHERE n.learner_id = l.id AND n.name = l.name)",
+        "SELECT id, name, pin_hash, (SELECT name FROM learner_names n WHERE n.learner_id = p.id),"
+        f" (SELECT pin_hash FROM learner_pins s WHERE s.learner_id = p.id) FROM ({with_progress}) p",
         [own],
     ).fetchall()
-    return [name_change(learner, name, named_at) for learner, name in rows]
+    changes = [name_change(learner, name, named_at) for learner, name, _, shared, _ in rows if name != shared]
+    return changes + [
+        pin_change(learner, pin_hash, named_at)
+        for learner, _, pin_hash, _, shared in rows
+        if pin_hash is not None and pin_hash != shared and salted_from_code(learner, pin_hash)
+    ]

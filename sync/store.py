@@ -24,6 +24,7 @@ from sqlite_utils import Database
 
 from content.package import canonical_json
 from sync import ownership, share
+from sync.codes import learner_code
 from sync.device import Device
 from sync.merge import (
     Attempt,
@@ -267,6 +268,8 @@ def _put_on_feeds(db: Database, writer: str, counter: int, learner: str) -> None
     )
 
 
+# What is deleted of a forgotten learner.
+_HER_TABLES = ("progress", "progress_time", "quiz_attempts", "learner_names", "learner_pins", "sessions")
 # What stays of a forgotten learner: the forget, and the hand-overs that say who could write it.
 _KEPT_KINDS = ("forget", "handover")
 
@@ -286,10 +289,20 @@ def _merge_into_tables(db: Database, device: str, change: dict[str, Any]) -> Non
         )
     elif kind == "name":
         db.execute(_MERGE_NAME, [change["learner"], change["name"], change["named_at"]])
+    elif kind == "pin":
+        learner = change["learner"]
+        db.execute(_MERGE_PIN, [learner, learner_code(learner), change["pin_hash"], change["set_at"]])
     elif kind == "forget":
         learner = change["learner"]
         db.execute("INSERT OR IGNORE INTO forgotten_learners (learner_id) VALUES (?)", [learner])
-        for table in ("progress", "progress_time", "quiz_attempts", "learner_names", "sessions"):
+        for table in (
+            "progress",
+            "progress_time",
+            "quiz_attempts",
+            "learner_names",
+            "learner_pins",
+            "sessions",
+        ):
             db.execute(f"DELETE FROM {table} WHERE learner_id = ?", [learner])  # her next visit starts anew
         db.execute(f"DELETE FROM changes WHERE learner_id = ? AND kind NOT IN {_KEPT_KINDS}", [learner])
 
@@ -316,6 +329,13 @@ _MERGE_NAME = """
 INSERT INTO learner_names (learner_id, name, named_at) VALUES (?, ?, ?)
 ON CONFLICT (learner_id) DO UPDATE SET name = excluded.name, named_at = excluded.named_at
 WHERE (excluded.named_at, excluded.name) > (named_at, name)
+"""
+
+
+_MERGE_PIN = """
+INSERT INTO learner_pins (learner_id, code, pin_hash, set_at) VALUES (?, ?, ?, ?)
+ON CONFLICT (learner_id) DO UPDATE SET pin_hash = excluded.pin_hash, set_at = excluded.set_at
+WHERE (excluded.set_at, excluded.pin_hash) > (set_at, pin_hash)
 """
 
 
@@ -355,7 +375,7 @@ def sign_pending(db: Database, device: Device) -> int:
     chosen = share.policy(db)
     if chosen == share.NAMED_PROFILES:
         named_at = datetime.now(UTC).isoformat(timespec="microseconds")  # a rename a moment later wins
-        for change in share.names_to_share(db, device.id, named_at):
+        for change in share.profiles_to_share(db, device.id, named_at):
             record(db, change)
     rows = db.execute(
         "SELECT counter, body FROM changes WHERE device_id = ? AND signature IS NULL", [device.id]

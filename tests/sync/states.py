@@ -38,7 +38,8 @@ def stored_state(hub: Hub) -> State:
     attempts = {r[0]: Attempt(*r[:6], bool(r[6]), *r[7:]) for r in rows}
     gone = frozenset(r[0] for r in db.execute("SELECT learner_id FROM forgotten_learners"))
     names = {r[0]: (r[2], r[1]) for r in db.execute("SELECT learner_id, name, named_at FROM learner_names")}
-    return State(lessons, attempts, gone, names)
+    pins = {r[0]: (r[2], r[1]) for r in db.execute("SELECT learner_id, pin_hash, set_at FROM learner_pins")}
+    return State(lessons, attempts, gone, names, pins)
 
 
 def logged_state(*hubs: Hub) -> State:

@@ -23,6 +23,7 @@ from sync.merge import (
     lesson_change,
     merge,
     name_change,
+    pin_change,
 )
 from sync.merge import LessonState as Lesson
 from tests.sync.states import stored_state
@@ -49,12 +50,13 @@ attempts = st.builds(
 )
 namings = st.tuples(stamps, st.sampled_from(["Amina", "Bo", "Chidi"]))
 states = st.builds(
-    lambda ls, ats, gone, names: merge(
-        State(ls, {a.id: a for a in ats}, names=names), State(forgotten=frozenset(gone))
+    lambda ls, ats, gone, names, pins: merge(
+        State(ls, {a.id: a for a in ats}, names=names, pins=pins), State(forgotten=frozenset(gone))
     ),
     st.dictionaries(keys, lessons, max_size=4),
     st.lists(attempts, max_size=2, unique_by=lambda a: a.id),
     st.sets(learners, max_size=1),
+    st.dictionaries(learners, namings, max_size=2),
     st.dictionaries(learners, namings, max_size=2),
 )
 
@@ -81,6 +83,8 @@ Key, Naming = tuple[str, str, str], tuple[str, str]
 def _change(kind: str, key: Key, lesson: Lesson, attempt: Attempt, naming: Naming, device: str) -> dict:
     if kind == "name":
         return name_change(key[0], naming[1], naming[0])
+    if kind == "pin":  # a PIN hash merges as a name does
+        return pin_change(key[0], f"$argon2id$hash-of-{naming[1]}", naming[0])
     if kind == "forget":
         return forget_change(key[0])
     if kind == "attempt":
@@ -96,7 +100,7 @@ changes = st.builds(
         device,
         _change(kind, key, lesson, attempt, naming, device),
     ),
-    st.sampled_from(["lesson", "lesson", "lesson", "attempt", "name", "forget"]),
+    st.sampled_from(["lesson", "lesson", "lesson", "attempt", "name", "pin", "forget"]),
     keys,
     lessons,
     attempts,
