@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +47,10 @@ class Unreachable(SyncError):
     """The central server could not be reached (no link, wrong address, cut mid-answer)."""
 
 
+class NotFound(SyncError):
+    """The centre has no such thing (a course, a learner's card)."""
+
+
 class DamagedBlob(SyncError):
     """A downloaded file did not match its sha256; the `.part` file was removed."""
 
@@ -64,6 +69,8 @@ def _post_json(client: httpx.Client, url: str, body: bytes, headers: dict[str, s
         response = client.post(url, content=body, headers=headers)
     except _httpx().HTTPError as error:
         raise _unreachable(error) from None
+    if response.status_code == 404:
+        raise NotFound(_detail(response))
     if response.status_code >= 400:
         raise SyncError(_detail(response))
     return response
@@ -89,6 +96,15 @@ def _unreachable(error: Exception) -> Unreachable:
     else:
         reason = "the connection to the central server broke off"
     return Unreachable(f"{reason}; the hub tries again on its own [{error.__class__.__name__}]")
+
+
+@dataclass(frozen=True)
+class Followed:
+    """A learner the centre brought here: her id, the devices that write about her, its hand-over."""
+
+    learner: str
+    writers: list[str]
+    proof: str
 
 
 class CentralClient:
@@ -153,6 +169,17 @@ class CentralClient:
         """One page of this hub's feed at the centre above position `after` (sync/feed.py); `vector`
         is what this hub holds, its acknowledgement."""
         return self._post(f"{API}/progress/pull", {"knowledge": vector, "feed": after})
+
+    def follow(self, code: str, pin_hash: str) -> Followed | None:
+        """Ask the centre to bring the learner with this card here; None if no learner with that
+        code and PIN shared a profile."""
+        try:
+            answer = self._post(f"{API}/progress/follow", {"code": code, "pin_hash": pin_hash})
+            return Followed(str(answer["learner"]), [str(w) for w in answer["writers"]], str(answer["proof"]))
+        except NotFound:
+            return None
+        except (KeyError, TypeError):
+            raise SyncError("the central server's answer about a learner's card could not be read") from None
 
     def catalog(self) -> dict[str, Any]:
         """The centre's signed catalog: {"catalog": {...}, "signature": minisign text}."""

@@ -8,11 +8,14 @@ because no one else knows her id before her own hub has sent it.
 
 A writer hands a learner to another device by signing a hand-over (`handover_proof`); the
 device that takes her carries it as a change of its own, written before any of its changes
-about her, so every hub meets the proof first, whatever order the streams arrive in.
+about her, so every hub meets the proof first, whatever order the streams arrive in. The
+central server a hub syncs with (its `authority`) may sign a hand-over too: it does so when a
+learner proves with her card's code and PIN that she is on another hub (hub/follow.py).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlite_utils import Database
@@ -22,6 +25,13 @@ from sync.device import Device, verify
 from sync.merge import change_learner
 
 HANDOVER_CONTEXT = b"commons-hub handover v1\n"
+AUTHORITY_SETTING = "learner_authority"  # the device id of the central server (the hub's plugin sets it)
+
+
+def authority(db: Database) -> str | None:
+    """The central server whose signed hand-overs this hub takes (itself, on a centre); None if none."""
+    row = db.execute("SELECT value FROM settings WHERE key = ?", [AUTHORITY_SETTING]).fetchone()
+    return json.loads(row[0]) if row else None
 
 
 def handover_bytes(learner: str, to: str) -> bytes:
@@ -53,6 +63,12 @@ def claim(db: Database, device: str, change: dict[str, Any]) -> None:
         )
 
 
+def add_writers(db: Database, learner: str, devices: list[str]) -> None:
+    """Take the centre's word (a signed answer) for who writes about a learner brought here."""
+    for device in devices:
+        _add(db, learner, device)
+
+
 def _add(db: Database, learner: str, device: str) -> None:
     db.execute(
         "INSERT OR IGNORE INTO learner_writers (learner_id, device_id) VALUES (?, ?)", [learner, device]
@@ -76,7 +92,7 @@ def _accepts_handover(db: Database, device: str, change: dict[str, Any]) -> bool
     if change["to"] != device or giver == device:
         return False
     known = writers_of(db, learner)
-    if known and giver not in known:
+    if known and giver not in known and giver != authority(db):
         return False
     row = db.execute("SELECT public_key FROM devices WHERE id = ?", [giver]).fetchone()
     if row is None or not verify(row[0], handover_bytes(learner, device), change["proof"]):

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from hub import learners, privacy, progress, sign_in_limits
+from hub import follow, learners, privacy, progress, sign_in_limits
 from hub.access import ANYONE, SIGNING_IN
 from hub.deps import (
     DEVICE_COOKIE,
@@ -19,7 +19,7 @@ from hub.deps import (
     queue_cookie,
     remember_session,
 )
-from hub.i18n import LANGUAGE_COOKIE, N_
+from hub.i18n import LANGUAGE_COOKIE, N_, gettext
 from hub.learners import STAFF_ROLES, STAFF_SESSION, LearnerError, Role
 from hub.pages import render
 from hub.plugins.resident.learning import continue_items
@@ -95,7 +95,7 @@ def make_profile(
 
 @router.get("/signin", response_class=HTMLResponse, dependencies=[ANYONE])
 def sign_in_page(request: Request, next: str = "/me") -> HTMLResponse:
-    return render(request, "signin.html", error=None, name="", next=local_path(next))
+    return render(request, "signin.html", error=None, notice=None, name="", next=local_path(next))
 
 
 @router.post("/signin", response_class=HTMLResponse, dependencies=[SIGNING_IN])
@@ -117,15 +117,10 @@ def sign_in(
             device=device,
             pinless_allowed=request.app.state.settings.profiles_without_pin,
         )
+    except learners.UnknownCode as unknown:
+        return _card_from_elsewhere(request, db, unknown.code, pin.strip(), name, next)
     except LearnerError as error:
-        return render(
-            request,
-            "signin.html",
-            status_code=400,
-            error=error.translated(),
-            name=name,
-            next=local_path(next),
-        )
+        return _sign_in_again(request, name, next, error=error.translated())
     old_token = request.cookies.get(SESSION_COOKIE)
     if learner is not None and learner.is_guest and account.role == Role.LEARNER:
         progress.move_progress(db, learner.id, account.id)
@@ -136,6 +131,21 @@ def sign_in(
     device = sign_in_limits.remember_device(db, account.id, device)
     queue_cookie(request, DEVICE_COOKIE, device, path="/signin")
     return RedirectResponse(local_path(next), status_code=303)
+
+
+def _sign_in_again(request: Request, name: str, next: str, error: str = "", notice: str = "") -> HTMLResponse:
+    status = 400 if error else 202
+    return render(request, "signin.html", status_code=status, error=error, notice=notice, name=name,
+                  next=local_path(next))  # fmt: skip
+
+
+def _card_from_elsewhere(request: Request, db: Db, code: str, pin: str, name: str, next: str) -> HTMLResponse:
+    """A card this hub holds no profile for: ask the centre for it at the next sync (hub/follow.py)."""
+    try:
+        follow.ask(db, code, pin)
+    except LearnerError as error:
+        return _sign_in_again(request, name, next, error=error.translated())
+    return _sign_in_again(request, name, next, notice=gettext(follow.ASKED))
 
 
 @router.post("/signout", dependencies=[ANYONE])

@@ -90,6 +90,12 @@ def _schedule(hub_ref: weakref.ref[Hub]) -> None:
 
 @hookimpl
 def hub_startup(hub: Hub) -> None:
+    from hub.plugins.sync import client
+    from sync import ownership
+
+    centre = client.centre_device(hub)
+    if centre is not None:  # hubs enrolled before hand-overs by the centre learn whose to take
+        hub.set_setting(ownership.AUTHORITY_SETTING, centre)
     threading.Thread(target=_schedule, args=(weakref.ref(hub),), daemon=True, name="sync-schedule").start()
 
 

@@ -15,14 +15,14 @@ from starlette.concurrency import run_in_threadpool
 
 from content.package import canonical_json
 from content.signing import sign
-from hub import library, trust
+from hub import library, sign_in_limits, trust
 from hub.access import ANYONE
 from hub.db import transaction
 from hub.home import Hub
 from hub.i18n import N_
 from hub.plugins.sync.central import Refused, authenticate, check_caller, enroll
 from hub.settings import CENTRAL_ROLE, ROLE_SETTING
-from sync import feed, pages, protocol, share, store
+from sync import feed, ownership, pages, protocol, share, store
 
 router = APIRouter(prefix=protocol.API, tags=["sync"])
 CATALOG_FORMAT = "commons-hub-catalog"
@@ -177,6 +177,41 @@ async def pull(request: Request, hub: Hub, device: str, body: bytes) -> Response
     return _json(request, await run_in_threadpool(page))
 
 
+async def follow(request: Request, hub: Hub, device: str, body: bytes) -> Response:
+    """Bring a learner to the asking hub, if the PIN hash it gives (salted from her card's code,
+    sync/codes.py) is the one her own hub shared: her changes go on its feed, and the answer
+    carries the centre's signed hand-over, so the hub may write about her too, and the devices that
+    write about her already, whose changes the hub then takes (hub/follow.py)."""
+    if _in_clear(request, hub):
+        raise Refused(403, N_(
+            "This central server takes learners' names only over HTTPS. Use its https:// address, "
+            "or let its admin allow names over plain HTTP on a private network."))  # fmt: skip
+    data = _unpacked(request, body)
+    code, pin_hash = (data.get(k) if isinstance(data, dict) else None for k in ("code", "pin_hash"))
+    if not (isinstance(code, str) and isinstance(pin_hash, str) and len(code) < 64 and len(pin_hash) < 256):
+        raise Refused(400, N_("The request must give a card's code and a PIN hash."))
+
+    def bring() -> dict[str, Any]:
+        attempt = sign_in_limits.Attempt(f"card {code}", device)
+        if sign_in_limits.reserve(hub.db, attempt):
+            raise Refused(429, N_("Too many wrong tries for this card. Please wait and try again."))
+        matching = "SELECT learner_id FROM learner_pins WHERE code = ? AND pin_hash = ?"
+        found = [row[0] for row in hub.db.execute(matching, [code, pin_hash])]
+        if len(found) != 1:
+            raise Refused(404, N_("No learner with this card's code and PIN has shared a profile."))
+        sign_in_limits.succeeded(hub.db, attempt)
+        with transaction(hub.db):
+            hub.set_setting(ownership.AUTHORITY_SETTING, hub.device.id)  # the hand-overs it signs stand here
+            feed.bring(hub.db, found[0], device, library.now())
+        return {
+            "learner": found[0],
+            "writers": sorted(ownership.writers_of(hub.db, found[0])),
+            "proof": ownership.handover_proof(hub.device, found[0], device),
+        }
+
+    return _json(request, await run_in_threadpool(bring))
+
+
 def _published(hub: Hub) -> list[tuple[str, int, str, str, str]]:
     """The signed courses the centre hands out: id, version, manifest sha256, title, language."""
     return hub.db.execute(
@@ -252,6 +287,7 @@ for _path, _method, _handler in (
     ("/progress/knowledge", "GET", knowledge),
     ("/progress/push", "POST", push),
     ("/progress/pull", "POST", pull),
+    ("/progress/follow", "POST", follow),
     ("/catalog", "GET", catalog),
     ("/courses/{course_id}/manifest", "GET", manifest),
     ("/blobs/{sha256}", "GET", blob),

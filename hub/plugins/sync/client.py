@@ -19,13 +19,13 @@ from typing import Any
 from content.errors import ContentError
 from content.package import MANIFEST, SIGNATURE, canonical_json, decode_manifest
 from content.signing import SignatureError, parse_public_key, parse_signature, verify
-from hub import library, trust
+from hub import follow, library, progress, trust
 from hub.db import transaction
 from hub.home import Hub
 from hub.i18n import N_
 from hub.learners import LearnerError
 from hub.settings import CENTRAL_ROLE, ROLE_SETTING
-from sync import feed, http, pages, share, store
+from sync import feed, http, ownership, pages, share, store
 from sync.device import public_key_matches
 from sync.protocol import CATALOG_COMMENT, PAGE_CHANGES
 
@@ -87,6 +87,7 @@ def enroll(hub: Hub, url: str, token: str, hub_name: str, transport: Any = None)
         settings = {"url": url.rstrip("/"), "device": device, "public_key": device_key, "name": name,
                     "content_key": content_key.text(), "enrolled_at": library.now()}  # fmt: skip
         hub.set_setting(CENTRAL_SETTING, settings)
+        hub.set_setting(ownership.AUTHORITY_SETTING, device)
     trust.trust_key(hub.db, content_key, name)
     return settings
 
@@ -99,6 +100,7 @@ class SyncResult:
     blob_bytes: int = 0
     skipped: list[str] = field(default_factory=list)  # courses not taken, in plain words
     refused: int = 0  # changes about learners their device may not write about (sync/ownership.py)
+    profiles: int = 0  # profiles of learners brought here with their cards (hub/follow.py)
 
 
 def _check_one_hub_per_key(hub: Hub, theirs: int, mine: int, tip: str | None) -> None:
@@ -243,10 +245,29 @@ def sync_now(hub: Hub, report: Report, transport: Any = None) -> SyncResult:
         ))  # fmt: skip
     result = SyncResult()
     with http.CentralClient(centre["url"], hub.device, centre["public_key"], transport) as client:
+        _bring_learners(hub, client, centre["device"], result)
         _push(hub, client, centre["device"], result, report)
         _pull(hub, client, centre["device"], result, report)
+        result.profiles = follow.make_profiles(hub.db)
         _content(hub, client, centre["content_key"], result, report)
     return result
+
+
+def _bring_learners(hub: Hub, client: http.CentralClient, centre: str, result: SyncResult) -> None:
+    """Ask the centre for the profiles learners signed in for with their cards (hub/follow.py); each
+    one found is handed to this hub by the centre, and the hand-over goes out with the push."""
+    for code, pin_hash in follow.pending(hub.db):
+        try:
+            found = client.follow(code, pin_hash)
+        except http.Unreachable:
+            raise
+        except http.SyncError:
+            continue  # refused for now (too many tries with this card): asked again at the next sync
+        if found is not None:
+            with transaction(hub.db):
+                ownership.add_writers(hub.db, found.learner, found.writers)
+            progress.take_over(hub.db, found.learner, centre, found.proof)
+        follow.answered(hub.db, code, found.learner if found else None)
 
 
 def _names_in_clear(hub: Hub, url: str) -> bool:
