@@ -23,7 +23,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from content.package import canonical_json
-from sync import ownership, share
+from sync import ownership, share, tallies
 from sync.device import Device
 from sync.merge import (
     Attempt,
@@ -238,6 +238,7 @@ def _keep(db: Database, device: str, counter: int, change: dict[str, Any], signa
         " VALUES (?, ?, ?, ?, ?, ?)",
         [device, counter, learner, change["kind"], canonical_json(change).decode(), signature],
     )
+    tallies.count_change(db, device, change)  # the report aggregates, before the merge they count
     _merge_into_tables(db, device, change)
 
 
