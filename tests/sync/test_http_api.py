@@ -329,7 +329,9 @@ def test_a_cut_download_resumes_from_the_part_file(
     part = enrolled.home / client.PARTS_FOLDER / f"{sha256}.part"
     part.parent.mkdir(parents=True)
     part.write_bytes(data[: size // 2])
-    received = _client(centre, enrolled, api).fetch_blob(sha256, size, part, lambda done: None)
+    received = _client(centre, enrolled, api).fetch_blob(
+        sha256, size, part, lambda done: None
+    )
     assert received == size - size // 2
     assert part.read_bytes() == data
 

@@ -163,7 +163,9 @@ def authenticate(db: Database, method: str, target: str, body: bytes, headers: d
             401, N_("The request's signature does not match this hub's key: it was forged or changed.")
         )
     with transaction(db):
-        db.execute("DELETE FROM sync_nonces WHERE seen_at < ?", [time.time() - 2 * protocol.MAX_SKEW_SECONDS])
+        db.execute(
+            "DELETE FROM sync_nonces WHERE seen_at < ?", [time.time() - 2 * protocol.MAX_SKEW_SECONDS]
+        )
         seen = db.execute(
             "INSERT INTO sync_nonces (device_id, nonce, seen_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             [device_id, headers.get(protocol.HEADER_NONCE, ""), time.time()],
