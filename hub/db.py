@@ -350,9 +350,8 @@ MIGRATIONS: tuple[str, ...] = (
     # 14: report aggregates kept at ingest (sync/tallies.py), so /tutor/hubs reads counters instead of
     # scanning every change: per learner her hub and how far she got, per hub and course how many
     # learners completed how many lessons, and best quiz scores. Filled here from what is held, so a
-    # centre upgraded with progress in it reports it at once. Pathways the central server published
-    # are marked with its id for them (hub/plugins/sync/publications.py); the hubs' own have none.
-    # sync_hubs gets an index on the order /admin/sync lists them in, a page at a time.
+    # centre upgraded with progress in it reports it at once (tests/sync/test_tallies.py runs it again
+    # to check the fill equals what ingest counts).
     """
     CREATE TABLE tally_learners (
         learner_id TEXT PRIMARY KEY,
@@ -425,6 +424,11 @@ MIGRATIONS: tuple[str, ...] = (
         SELECT t.device_id, b.course_id, count(*), sum(b.score)
         FROM tally_best_scores b JOIN tally_learners t ON t.learner_id = b.learner_id
         GROUP BY t.device_id, b.course_id;
+    """,
+    # 15: pathways the central server published are marked with its id for them
+    # (hub/plugins/sync/publications.py); the hubs' own have none. The centre's long lists are read a
+    # page at a time in name order (hub/plugins/sync/paging.py): enrolled hubs and named learners.
+    """
     ALTER TABLE pathways ADD COLUMN central_id TEXT;
     CREATE UNIQUE INDEX pathways_central ON pathways (central_id) WHERE central_id IS NOT NULL;
     CREATE INDEX sync_hubs_order ON sync_hubs (name COLLATE NOCASE, device_id);

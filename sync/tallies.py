@@ -10,7 +10,7 @@ changes speak of her, and a forget takes everything she counted for back out.
 
 A learner belongs to the hub whose device writes about her, and to the device a hand-over gives
 her to. The counters hold every hub, this one's own learners too; reports leave out their own
-device. Migration 14 (hub/db.py) fills the same tables from what a hub already holds.
+device. The migration that makes these tables (hub/db.py) fills them from what a hub already holds.
 """
 
 from __future__ import annotations
