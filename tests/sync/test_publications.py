@@ -12,10 +12,11 @@ from fastapi.testclient import TestClient
 from content.package import build_package
 from hub import pathways, trust
 from hub.home import Hub
+from hub.learners import Role
 from hub.library import import_package
 from hub.plugins.sync import publications
 from sync import http
-from tests.conftest import SAMPLE_COURSE, write_course
+from tests.conftest import SAMPLE_COURSE, signed_in, write_course
 from tests.sync.conftest import Enrol
 from tests.sync.test_http_api import _publish, _sync
 
@@ -54,6 +55,8 @@ def test_a_pathway_made_at_the_centre_reaches_the_hub_with_its_courses_in_order(
     assert enrolled.db.execute("SELECT central_id FROM pathways").fetchone()[0] == str(made)
     _sync(enrolled, api)
     assert [p.id for p in pathways.list_pathways(enrolled.db)] == [copy.id]  # taken once, not again
+    studio = signed_in(enrolled, Role.TUTOR).get("/tutor/pathways").text
+    assert "Made at the central server" in studio  # the hub's tutors see why their edits would not last
 
 
 def test_renamed_and_reordered_at_the_centre_it_changes_on_the_hub_and_removed_it_goes(
