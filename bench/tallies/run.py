@@ -106,7 +106,7 @@ def _ingest(db: Any, rounds: int) -> float:
 
 def _measure(db: Any, changes: int, rounds: int) -> None:
     [fill] = [script for script in MIGRATIONS if "CREATE TABLE tally_learners" in script]
-    tables = db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'tally_%'").fetchall()
+    tables = db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'tally%'").fetchall()
     for (table,) in tables:
         db.execute(f"DROP TABLE {table}")
     upgrade = _timed(lambda: db.conn.executescript(f"BEGIN;{fill}COMMIT;"))
