@@ -106,8 +106,8 @@ def _ingest(db: Any, rounds: int) -> float:
 
 def _measure(db: Any, changes: int, rounds: int) -> None:
     [fill] = [script for script in MIGRATIONS if "CREATE TABLE tally_learners" in script]
-    tables = db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'tally%'").fetchall()
-    for (table,) in tables:
+    tables = "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'tally_%'"
+    for (table,) in db.execute(tables).fetchall():
         db.execute(f"DROP TABLE {table}")
     upgrade = _timed(lambda: db.conn.executescript(f"BEGIN;{fill}COMMIT;"))
     new = statistics.median(_timed(lambda: _report(db)) for _ in range(rounds))
