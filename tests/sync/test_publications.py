@@ -36,6 +36,15 @@ def _publish_other(centre: Hub, tmp_path: Path) -> str:
     return "first-aid"
 
 
+def _care_at_home(centre: Hub, tmp_path: Path) -> tuple[int, str, str]:
+    """A pathway at the centre, "Care at home": first aid, then the sample course (both published)."""
+    sample, first_aid = _publish(centre, tmp_path), _publish_other(centre, tmp_path)
+    made = pathways.create_pathway(centre.db, "Care at home")
+    for course in (first_aid, sample):
+        pathways.add_course(centre.db, made, course)
+    return made, sample, first_aid
+
+
 def _by_title(hub: Hub) -> dict[str, list[str]]:
     return {p.title: p.course_ids for p in pathways.list_pathways(hub.db)}
 
@@ -43,10 +52,7 @@ def _by_title(hub: Hub) -> dict[str, list[str]]:
 def test_a_pathway_made_at_the_centre_reaches_the_hub_with_its_courses_in_order(
     centre: Hub, enrolled: Hub, api: TestClient, tmp_path: Path
 ) -> None:
-    sample, first_aid = _publish(centre, tmp_path), _publish_other(centre, tmp_path)
-    made = pathways.create_pathway(centre.db, "Care at home")
-    for course in (first_aid, sample):
-        pathways.add_course(centre.db, made, course)
+    made, sample, first_aid = _care_at_home(centre, tmp_path)
 
     _sync(enrolled, api)
 
@@ -62,10 +68,7 @@ def test_a_pathway_made_at_the_centre_reaches_the_hub_with_its_courses_in_order(
 def test_renamed_and_reordered_at_the_centre_it_changes_on_the_hub_and_removed_it_goes(
     centre: Hub, enrolled: Hub, api: TestClient, tmp_path: Path
 ) -> None:
-    sample, first_aid = _publish(centre, tmp_path), _publish_other(centre, tmp_path)
-    made = pathways.create_pathway(centre.db, "Care at home")
-    for course in (first_aid, sample):
-        pathways.add_course(centre.db, made, course)
+    made, sample, first_aid = _care_at_home(centre, tmp_path)
     _sync(enrolled, api)
 
     pathways.rename_pathway(centre.db, made, "Caring at home")

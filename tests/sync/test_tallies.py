@@ -18,7 +18,6 @@ from sqlite_utils import Database
 from hub.db import MIGRATIONS, transaction
 from hub.home import Hub
 from hub.plugins.sync import overview
-from hub.settings import CENTRAL_ROLE, ROLE_SETTING
 from sync import ownership, store
 from sync.device import load_or_create
 from sync.merge import forget_change, handover_change
@@ -151,12 +150,10 @@ def _deliver_in_any_order_with_repeats(hub: Hub, rng: random.Random, devices: li
 
 
 @pytest.fixture
-def centre(tmp_path: Path) -> Hub:
-    hub = Hub(tmp_path / "central")
-    hub.set_setting(ROLE_SETTING, CENTRAL_ROLE)
-    hub.set_setting("starter_imported", True)
-    _publish(hub, tmp_path)
-    return hub
+def holding(centre: Hub, tmp_path: Path) -> Hub:
+    """The centre (tests/sync/conftest.py), holding the sample course."""
+    _publish(centre, tmp_path)
+    return centre
 
 
 def _name_hubs(hub: Hub, devices: list[str]) -> None:
@@ -171,8 +168,9 @@ def _name_hubs(hub: Hub, devices: list[str]) -> None:
 
 @pytest.mark.parametrize("seed", range(6))
 def test_aggregates_equal_a_recomputation_whatever_the_order_repeats_and_forgets(
-    centre: Hub, seed: int
+    holding: Hub, seed: int
 ) -> None:
+    centre = holding
     rng = random.Random(seed)
     devices = [f"hub{n}" for n in range(4)]
     _name_hubs(centre, devices)
@@ -188,7 +186,8 @@ def test_aggregates_equal_a_recomputation_whatever_the_order_repeats_and_forgets
     assert reported[0] and reported[2], "the mix should leave courses and named learners to compare"
 
 
-def test_the_upgrade_fills_the_aggregates_as_ingest_keeps_them(centre: Hub) -> None:
+def test_the_upgrade_fills_the_aggregates_as_ingest_keeps_them(holding: Hub) -> None:
+    centre = holding
     devices = [f"hub{n}" for n in range(3)]
     _name_hubs(centre, devices)
     _deliver_in_any_order_with_repeats(centre, random.Random(7), devices)
@@ -204,8 +203,9 @@ def test_the_upgrade_fills_the_aggregates_as_ingest_keeps_them(centre: Hub) -> N
 
 
 def test_a_handed_over_learner_counts_once_at_her_new_hub_whatever_the_order(
-    centre: Hub, tmp_path: Path
+    holding: Hub, tmp_path: Path
 ) -> None:
+    centre = holding
     giver, taker = load_or_create(tmp_path / "giver"), load_or_create(tmp_path / "taker")
     for device in (giver, taker):
         centre.db.execute(
