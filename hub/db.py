@@ -378,6 +378,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE tally_hubs (
         device_id TEXT PRIMARY KEY,
         learners INTEGER NOT NULL DEFAULT 0,
+        named INTEGER NOT NULL DEFAULT 0,
         lessons_completed INTEGER NOT NULL DEFAULT 0
     );
     CREATE TABLE tally_hub_courses (
@@ -414,8 +415,11 @@ MIGRATIONS: tuple[str, ...] = (
         SELECT q.learner_id, q.course_id, q.lesson_id, max(q.score * 1.0 / q.total)
         FROM quiz_attempts q JOIN tally_learners t ON t.learner_id = q.learner_id
         WHERE q.total > 0 GROUP BY q.learner_id, q.course_id, q.lesson_id;
-    INSERT INTO tally_hubs (device_id, learners, lessons_completed)
-        SELECT device_id, sum(active), sum(lessons_completed) FROM tally_learners GROUP BY device_id;
+    INSERT INTO tally_hubs (device_id, learners, named, lessons_completed)
+        SELECT device_id, sum(active),
+               sum(active AND EXISTS (SELECT 1 FROM learner_names n WHERE n.learner_id = t.learner_id)),
+               sum(lessons_completed)
+        FROM tally_learners t GROUP BY device_id;
     INSERT INTO tally_hub_courses (device_id, course_id, lessons_completed, learners)
         SELECT t.device_id, c.course_id, c.lessons_completed, count(*)
         FROM tally_learner_courses c JOIN tally_learners t ON t.learner_id = c.learner_id

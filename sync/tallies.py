@@ -34,6 +34,8 @@ def count_change(db: Database, device: str, change: dict[str, Any]) -> None:
             db.execute(f"DELETE FROM {table} WHERE learner_id = ?", [learner])
     elif kind == "handover":
         _hand_over(db, change["learner"], change["from"], change["to"])
+    elif kind == "name":
+        _count_name(db, change["learner"])
 
 
 def _hub_of(db: Database, learner: str, device: str) -> str:
@@ -49,17 +51,34 @@ def _hub_of(db: Database, learner: str, device: str) -> str:
         " ON CONFLICT (learner_id) DO UPDATE SET active = 1",
         [learner, hub],
     )
-    _add_to_hub(db, hub, learners=1, lessons_completed=0)
+    _add_to_hub(db, hub, learners=1, named=int(_is_named(db, learner)))
     return hub
 
 
-def _add_to_hub(db: Database, hub: str, learners: int, lessons_completed: int) -> None:
+def _is_named(db: Database, learner: str) -> bool:
+    return db.execute("SELECT 1 FROM learner_names WHERE learner_id = ?", [learner]).fetchone() is not None
+
+
+def _add_to_hub(
+    db: Database, hub: str, learners: int = 0, named: int = 0, lessons_completed: int = 0
+) -> None:
     db.execute(
-        "INSERT INTO tally_hubs (device_id, learners, lessons_completed) VALUES (?, ?, ?)"
+        "INSERT INTO tally_hubs (device_id, learners, named, lessons_completed) VALUES (?, ?, ?, ?)"
         " ON CONFLICT (device_id) DO UPDATE SET learners = learners + excluded.learners,"
-        " lessons_completed = lessons_completed + excluded.lessons_completed",
-        [hub, learners, lessons_completed],
+        " named = named + excluded.named, lessons_completed = lessons_completed + excluded.lessons_completed",
+        [hub, learners, named, lessons_completed],
     )
+
+
+def _count_name(db: Database, learner: str) -> None:
+    """A learner counts among her hub's named learners from her first name on (a rename adds nothing)."""
+    if _is_named(db, learner):
+        return
+    row = db.execute(
+        "SELECT device_id FROM tally_learners WHERE learner_id = ? AND active", [learner]
+    ).fetchone()
+    if row is not None:
+        _add_to_hub(db, row[0], named=1)
 
 
 def _add_to_histogram(db: Database, hub: str, course: str, lessons_completed: int, learners: int) -> None:
@@ -120,7 +139,7 @@ def _count_lesson(db: Database, device: str, change: dict[str, Any]) -> None:
         " lessons_completed = lessons_completed + ? WHERE learner_id = ?",
         [started, completed, learner],
     )
-    _add_to_hub(db, hub, learners=0, lessons_completed=completed)
+    _add_to_hub(db, hub, lessons_completed=completed)
 
 
 def _count_attempt(db: Database, device: str, change: dict[str, Any]) -> None:
@@ -154,7 +173,8 @@ def _apply_learner(db: Database, learner: str, sign: int) -> None:
     if row is None:
         return
     hub, active, lessons_completed = row
-    _add_to_hub(db, hub, learners=sign * active, lessons_completed=sign * lessons_completed)
+    named = active and _is_named(db, learner)
+    _add_to_hub(db, hub, sign * active, sign * named, sign * lessons_completed)
     for course, completed in db.execute(
         "SELECT course_id, lessons_completed FROM tally_learner_courses WHERE learner_id = ?", [learner]
     ).fetchall():

@@ -93,7 +93,9 @@ def _reported(hub: Hub) -> tuple[list[Any], list[Any], list[Any]]:
         for c in overview.per_course(hub.db, own, ALL_ROWS).rows
     ]
     hubs = [tuple(vars(h).values()) for h in overview.per_hub(hub.db, own, ALL_ROWS).rows]
-    named = sorted(tuple(vars(n).values()) for n in overview.named_learners(hub.db, own, ALL_ROWS).rows)
+    shown = overview.named_learners(hub.db, own, ALL_ROWS)
+    named = sorted(tuple(vars(n).values()) for n in shown.rows)
+    assert shown.total == len(shown.rows)  # the count kept at ingest, against the rows themselves
     return courses, hubs, named
 
 

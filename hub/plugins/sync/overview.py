@@ -119,21 +119,19 @@ def per_hub(db: Database, own: str, asked: str | None = None) -> Page[HubRow]:
     return one_page(asked, total, fetch)
 
 
-# Named learners of other hubs, in the order of their names (an index keeps it: learner_names_order).
-_NAMED = """
-FROM learner_names n JOIN tally_learners t ON t.learner_id = n.learner_id AND t.active AND t.device_id != :own
-"""
-
-
 def named_learners(db: Database, own: str, asked: str | None = None) -> Page[NamedLearner]:
-    """The learners whose hubs share named profiles, with how far they got."""
-    total = db.execute("SELECT count(*) " + _NAMED, {"own": own}).fetchone()[0]
+    """The learners whose hubs share named profiles, with how far they got, in the order of their
+    names (read along the index learner_names_order: CROSS JOIN keeps the names first)."""
+    total = db.execute(
+        "SELECT coalesce(sum(named), 0) FROM tally_hubs WHERE device_id != ?", [own]
+    ).fetchone()[0]
 
     def fetch(limit: int, offset: int) -> list[NamedLearner]:
         rows = db.execute(
-            "SELECT n.name, coalesce(h.name, t.device_id), t.lessons_started, t.lessons_completed "
-            + _NAMED
-            + " LEFT JOIN sync_hubs h ON h.device_id = t.device_id"
+            "SELECT n.name, coalesce(h.name, t.device_id), t.lessons_started, t.lessons_completed"
+            " FROM learner_names n CROSS JOIN tally_learners t"
+            " ON t.learner_id = n.learner_id AND t.active AND t.device_id != :own"
+            " LEFT JOIN sync_hubs h ON h.device_id = t.device_id"
             " ORDER BY n.name COLLATE NOCASE, n.learner_id LIMIT :limit OFFSET :offset",
             {"own": own, "limit": limit, "offset": offset},
         ).fetchall()
