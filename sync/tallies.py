@@ -83,18 +83,14 @@ def _count_name(db: Database, learner: str) -> None:
 
 def _add_to_histogram(db: Database, hub: str, course: str, lessons_completed: int, learners: int) -> None:
     """Per hub and course, how many learners completed how many of its lessons (any, 0 included);
-    the report compares that with the course's lesson count when it is read, as courses change."""
+    the report compares that with the course's lesson count when it is read, as courses change.
+    A bucket emptied stays, at 0 (at most hubs x courses x lessons rows; reads add it as nothing)."""
     db.execute(
         "INSERT INTO tally_hub_courses (device_id, course_id, lessons_completed, learners)"
         " VALUES (?, ?, ?, ?) ON CONFLICT (device_id, course_id, lessons_completed)"
         " DO UPDATE SET learners = learners + excluded.learners",
         [hub, course, lessons_completed, learners],
     )
-    if learners < 0:
-        db.execute(
-            "DELETE FROM tally_hub_courses WHERE learners = 0 AND device_id = ? AND course_id = ?",
-            [hub, course],
-        )
 
 
 def _add_score(db: Database, hub: str, course: str, quizzes: int, score: float) -> None:
