@@ -389,6 +389,97 @@ MIGRATIONS: tuple[str, ...] = (
         JOIN learner_writers w ON w.learner_id = c.learner_id AND w.device_id != c.device_id
         ORDER BY c.rowid;
     """,
+    # 15: report aggregates kept at ingest (sync/tallies.py), so /tutor/hubs reads counters instead of
+    # scanning every change: per learner her hub and how far she got, per hub and course how many
+    # learners completed how many lessons, and best quiz scores. Filled here from what is held, so a
+    # centre upgraded with progress in it reports it at once (tests/sync/test_tallies.py runs it again
+    # to check the fill equals what ingest counts).
+    """
+    CREATE TABLE tally_learners (
+        learner_id TEXT PRIMARY KEY,
+        device_id TEXT NOT NULL,
+        active INTEGER NOT NULL DEFAULT 0,
+        lessons_started INTEGER NOT NULL DEFAULT 0,
+        lessons_completed INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX tally_learners_device ON tally_learners (device_id, active);
+    CREATE TABLE tally_learner_courses (
+        learner_id TEXT NOT NULL,
+        course_id TEXT NOT NULL,
+        lessons_started INTEGER NOT NULL,
+        lessons_completed INTEGER NOT NULL,
+        PRIMARY KEY (learner_id, course_id)
+    );
+    CREATE TABLE tally_best_scores (
+        learner_id TEXT NOT NULL,
+        course_id TEXT NOT NULL,
+        lesson_id TEXT NOT NULL,
+        score REAL NOT NULL,
+        PRIMARY KEY (learner_id, course_id, lesson_id)
+    );
+    CREATE TABLE tally_hubs (
+        device_id TEXT PRIMARY KEY,
+        learners INTEGER NOT NULL DEFAULT 0,
+        named INTEGER NOT NULL DEFAULT 0,
+        lessons_completed INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE tally_hub_courses (
+        device_id TEXT NOT NULL,
+        course_id TEXT NOT NULL,
+        lessons_completed INTEGER NOT NULL,
+        learners INTEGER NOT NULL,
+        PRIMARY KEY (device_id, course_id, lessons_completed)
+    );
+    CREATE INDEX tally_hub_courses_course ON tally_hub_courses (course_id);
+    CREATE TABLE tally_hub_scores (
+        device_id TEXT NOT NULL,
+        course_id TEXT NOT NULL,
+        quizzes INTEGER NOT NULL,
+        score_sum REAL NOT NULL,
+        PRIMARY KEY (device_id, course_id)
+    );
+    INSERT INTO tally_learners (learner_id, device_id, active)
+        SELECT c.learner_id, coalesce(
+            (SELECT json_extract(h.body, '$.to') FROM changes h
+             WHERE h.learner_id = c.learner_id AND h.kind = 'handover' ORDER BY h.rowid DESC LIMIT 1),
+            min(c.device_id)), 1
+        FROM changes c WHERE c.kind IN ('lesson', 'attempt') GROUP BY c.learner_id;
+    INSERT INTO tally_learner_courses (learner_id, course_id, lessons_started, lessons_completed)
+        SELECT p.learner_id, p.course_id, count(*), count(p.completed_at)
+        FROM progress p JOIN tally_learners t ON t.learner_id = p.learner_id
+        GROUP BY p.learner_id, p.course_id;
+    UPDATE tally_learners SET
+        lessons_started = (SELECT coalesce(sum(lessons_started), 0) FROM tally_learner_courses c
+                           WHERE c.learner_id = tally_learners.learner_id),
+        lessons_completed = (SELECT coalesce(sum(lessons_completed), 0) FROM tally_learner_courses c
+                             WHERE c.learner_id = tally_learners.learner_id);
+    INSERT INTO tally_best_scores (learner_id, course_id, lesson_id, score)
+        SELECT q.learner_id, q.course_id, q.lesson_id, max(q.score * 1.0 / q.total)
+        FROM quiz_attempts q JOIN tally_learners t ON t.learner_id = q.learner_id
+        WHERE q.total > 0 GROUP BY q.learner_id, q.course_id, q.lesson_id;
+    INSERT INTO tally_hubs (device_id, learners, named, lessons_completed)
+        SELECT device_id, sum(active),
+               sum(active AND EXISTS (SELECT 1 FROM learner_names n WHERE n.learner_id = t.learner_id)),
+               sum(lessons_completed)
+        FROM tally_learners t GROUP BY device_id;
+    INSERT INTO tally_hub_courses (device_id, course_id, lessons_completed, learners)
+        SELECT t.device_id, c.course_id, c.lessons_completed, count(*)
+        FROM tally_learner_courses c JOIN tally_learners t ON t.learner_id = c.learner_id
+        GROUP BY t.device_id, c.course_id, c.lessons_completed;
+    INSERT INTO tally_hub_scores (device_id, course_id, quizzes, score_sum)
+        SELECT t.device_id, b.course_id, count(*), sum(b.score)
+        FROM tally_best_scores b JOIN tally_learners t ON t.learner_id = b.learner_id
+        GROUP BY t.device_id, b.course_id;
+    """,
+    # 16: pathways the central server published are marked with its id for them
+    # (hub/plugins/sync/publications.py); the hubs' own have none. The centre's long lists are read a
+    # page at a time in name order (hub/plugins/sync/paging.py): enrolled hubs and named learners.
+    """
+    ALTER TABLE pathways ADD COLUMN central_id TEXT;
+    CREATE UNIQUE INDEX pathways_central ON pathways (central_id) WHERE central_id IS NOT NULL;
+    CREATE INDEX sync_hubs_order ON sync_hubs (name COLLATE NOCASE, device_id);
+    CREATE INDEX learner_names_order ON learner_names (name COLLATE NOCASE, learner_id);
+    """,
 )
 
 

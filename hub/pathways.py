@@ -28,12 +28,13 @@ class Pathway:
     id: int
     title: str
     course_ids: list[str]
+    central_id: str | None = None  # made at the central server and copied here by sync
 
 
 def list_pathways(db: Database) -> list[Pathway]:
-    rows = db.execute("SELECT id, title FROM pathways ORDER BY id").fetchall()
+    rows = db.execute("SELECT id, title, central_id FROM pathways ORDER BY id").fetchall()
     members = db.execute("SELECT pathway_id, course_id FROM pathway_courses ORDER BY position").fetchall()
-    return [Pathway(pid, title, [c for p, c in members if p == pid]) for pid, title in rows]
+    return [Pathway(pid, title, [c for p, c in members if p == pid], central) for pid, title, central in rows]
 
 
 def get_pathway(db: Database, pathway_id: int) -> Pathway | None:

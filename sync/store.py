@@ -23,7 +23,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from content.package import canonical_json
-from sync import ownership, share
+from sync import ownership, share, tallies
 from sync.codes import learner_code
 from sync.device import Device
 from sync.merge import (
@@ -252,6 +252,7 @@ def _keep(
         [device, counter, learner, change["kind"], canonical_json(change).decode(), signature],
     )
     _put_on_feeds(db, device, counter, learner)
+    tallies.count_change(db, device, change)  # the report aggregates, before the merge they count
     _merge_into_tables(db, device, change)
 
 

@@ -77,15 +77,16 @@ def test_the_centre_shows_progress_from_every_hub_per_course_and_per_hub(
         bundle.apply(centre.db, incoming)
 
     own = centre.device.id
-    [course] = overview.per_course(centre.db, own)
+    [course] = overview.per_course(centre.db, own).rows
     assert (course.course_id, course.started, course.completed, course.average_score) == (COURSE, 4, 1, 0.75)
-    rows = {row.name: row for row in overview.per_hub(centre.db, own)}
+    rows = {row.name: row for row in overview.per_hub(centre.db, own).rows}
     assert set(rows) == {"Riverside", "Hilltop", None}
     counts = {name: (r.learners, r.lessons_completed, r.courses_completed) for name, r in rows.items()}
     assert counts == {"Riverside": (2, 3, 1), "Hilltop": (1, 1, 0), None: (1, 1, 0)}
     assert rows[None].device_id == far.device.id and rows[None].last_sync is None
     assert rows["Riverside"].last_sync is not None
-    assert overview.named_learners(centre.db, own) == [overview.NamedLearner("Bea Okafor", "Hilltop", 2, 1)]
+    named = overview.named_learners(centre.db, own).rows
+    assert named == [overview.NamedLearner("Bea Okafor", "Hilltop", 2, 1)]
 
     tutor = signed_in(centre, Role.TUTOR)
     page = tutor.get("/tutor/hubs")

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlite_utils import Database
 
 from hub.access import ADMIN
 from hub.deps import HubDep
@@ -13,10 +14,26 @@ from hub.i18n import N_
 from hub.pages import render
 from hub.plugins import sync
 from hub.plugins.sync import central, client
+from hub.plugins.sync.paging import Page, one_page
 from hub.settings import CENTRAL_ROLE, ROLE_SETTING
 from sync import share
 
 router = APIRouter(tags=["admin pages"], include_in_schema=False)
+
+
+def enrolled_page(db: Database, asked: str | None) -> Page[central.EnrolledHub]:
+    """One page of the hubs enrolled here, by name (an index keeps the order: sync_hubs_order)."""
+    total = db.execute("SELECT count(*) FROM sync_hubs").fetchone()[0]
+
+    def fetch(limit: int, offset: int) -> list[central.EnrolledHub]:
+        rows = db.execute(
+            "SELECT device_id, name, enrolled_at, revoked_at, last_seen_at FROM sync_hubs"
+            " ORDER BY name COLLATE NOCASE, device_id LIMIT ? OFFSET ?",
+            [limit, offset],
+        ).fetchall()
+        return [central.EnrolledHub(*row) for row in rows]
+
+    return one_page(asked, total, fetch)
 
 
 def sync_page(request: Request, hub: HubDep, status_code: int = 200, **extra: object) -> HTMLResponse:
@@ -32,7 +49,7 @@ def sync_page(request: Request, hub: HubDep, status_code: int = 200, **extra: ob
         next_sync=sync.next_sync_at(hub),
         running=sync.sync_queued(hub),
         is_central=is_central,
-        hubs=central.enrolled_hubs(hub.db) if is_central else [],
+        hubs=enrolled_page(hub.db, request.query_params.get("hubs_page")) if is_central else None,
         sharing=share.policy(hub.db),
         names_in_clear=share.names_in_clear_allowed(hub.db),
         **context,

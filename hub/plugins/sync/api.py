@@ -21,6 +21,7 @@ from hub.db import transaction
 from hub.home import Hub
 from hub.i18n import N_
 from hub.plugins.sync.central import Refused, authenticate, check_caller, enroll
+from hub.plugins.sync.publications import published_pathways
 from hub.settings import CENTRAL_ROLE, ROLE_SETTING
 from sync import feed, ownership, pages, protocol, share, store
 
@@ -232,6 +233,7 @@ async def catalog(request: Request, hub: Hub, device: str, body: bytes) -> Respo
             {"id": c[0], "version": c[1], "manifest_sha256": c[2], "title": c[3], "language": c[4]}
             for c in _published(hub)
         ],
+        "pathways": published_pathways(hub.db),
     }
     return _json(request, {"catalog": signed, "signature": sign(canonical_json(signed), key,
                                                                  protocol.CATALOG_COMMENT)})  # fmt: skip

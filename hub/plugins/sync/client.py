@@ -4,7 +4,8 @@ One sync pushes this hub's changes above the centre's knowledge vector in pages,
 centre's changes above ours (each page checked, then applied in one transaction), then reads
 the centre's signed catalog and brings in every course this hub lacks or holds older:
 manifest, missing blobs (resumable `.part` files, sha256-checked) and the import itself
-through hub.library (one transaction, signature checked against the centre's trusted key).
+through hub.library (one transaction, signature checked against the centre's trusted key);
+then the pathways the catalog lists become the hub's copies of them (publications.py).
 Every step can be cut and run again: nothing is applied twice, nothing half-applied.
 """
 
@@ -24,6 +25,7 @@ from hub.db import transaction
 from hub.home import Hub
 from hub.i18n import N_
 from hub.learners import LearnerError
+from hub.plugins.sync import publications
 from hub.settings import CENTRAL_ROLE, ROLE_SETTING
 from sync import feed, http, ownership, pages, share, store
 from sync.device import public_key_matches
@@ -162,13 +164,15 @@ def _pull(hub: Hub, client: http.CentralClient, centre: str, result: SyncResult,
             break
 
 
-def _checked_catalog(answer: dict[str, Any], content_key: str) -> list[dict[str, Any]]:
+def _checked_catalog(answer: dict[str, Any], content_key: str) -> dict[str, Any]:
+    """The centre's signed catalog, once its signature is checked: its courses (each a dict) and,
+    from a centre that publishes them, its pathways."""
     try:
         signed, signature = answer["catalog"], parse_signature(answer["signature"])
         verify(canonical_json(signed), signature, parse_public_key(content_key))
         if signature.trusted_comment != CATALOG_COMMENT:
             raise SignatureError("not a catalog signature")
-        return [dict(c) for c in signed["courses"]]
+        return {**signed, "courses": [dict(c) for c in signed["courses"]]}
     except (KeyError, TypeError, ValueError, ContentError):
         raise http.SyncError("the central server's catalog is not signed by its content key") from None
 
@@ -227,9 +231,16 @@ def wanted_courses(hub: Hub, listed: list[dict[str, Any]]) -> list[dict[str, Any
 def _content(
     hub: Hub, client: http.CentralClient, content_key: str, result: SyncResult, report: Report
 ) -> None:
-    for entry in wanted_courses(hub, _checked_catalog(client.catalog(), content_key)):
+    catalog = _checked_catalog(client.catalog(), content_key)
+    for entry in wanted_courses(hub, catalog["courses"]):
         report(0, 0, f"bringing in {entry['id']}")
         _bring_course(hub, client, entry, result, report)
+    if "pathways" in catalog:  # a centre from before pathways travelled lists none: leave them be
+        try:
+            with transaction(hub.db):
+                publications.take_pathways(hub.db, catalog["pathways"])
+        except publications.UnreadablePathways as error:
+            raise http.SyncError(f"the central server's pathways cannot be read: {error}") from None
 
 
 def sync_now(hub: Hub, report: Report, transport: Any = None) -> SyncResult:

@@ -4,6 +4,10 @@ Built only from what the hubs sent (the changes other devices wrote, and the pro
 from them), so it shows exactly what each hub was set to share (sync/share.py): counts under
 pseudonyms, and names only from hubs that share named profiles. A learner belongs to the hub
 whose device wrote her changes (ids and pseudonyms are made per hub).
+
+Every list reads the aggregates kept as changes are merged (sync/tallies.py), never the change
+log or the progress rows, a page at a time (paging.py): the page costs the same at a hundred
+changes and at ten million.
 """
 
 from __future__ import annotations
@@ -18,15 +22,10 @@ from hub.access import TUTOR
 from hub.deps import HubDep
 from hub.i18n import gettext
 from hub.pages import render
+from hub.plugins.sync.paging import Page, one_page
 from hub.settings import CENTRAL_ROLE, ROLE_SETTING
 
 router = APIRouter(tags=["tutor pages"], include_in_schema=False)
-
-# Every learner the hubs sent progress about, with the hub (device) that wrote it.
-_SYNCED_LEARNERS = """
-WITH synced AS (SELECT DISTINCT device_id, learner_id FROM changes
-                WHERE device_id != :own AND kind IN ('lesson', 'attempt'))
-"""
 
 
 @dataclass(frozen=True)
@@ -57,70 +56,99 @@ class NamedLearner:
     lessons_completed: int
 
 
-def per_course(db: Database, own: str) -> list[CourseRow]:
-    rows = db.execute(
-        _SYNCED_LEARNERS
-        + """
-        , done AS (SELECT p.course_id, p.learner_id, count(p.completed_at) AS finished
-                   FROM progress p JOIN synced s ON s.learner_id = p.learner_id
-                   GROUP BY p.course_id, p.learner_id)
-        , best AS (SELECT q.course_id, max(q.score * 1.0 / q.total) AS score
-                   FROM quiz_attempts q JOIN synced s ON s.learner_id = q.learner_id WHERE q.total > 0
-                   GROUP BY q.course_id, q.learner_id, q.lesson_id)
-        SELECT d.course_id, c.title, c.language, count(*),
-               CASE WHEN c.id IS NULL THEN NULL ELSE sum(d.finished >= c.lesson_count) END,
-               (SELECT avg(score) FROM best b WHERE b.course_id = d.course_id)
-        FROM done d LEFT JOIN courses c ON c.id = d.course_id
-        GROUP BY d.course_id ORDER BY coalesce(c.title, d.course_id) COLLATE NOCASE
-        """,
-        {"own": own},
-    ).fetchall()
-    return [CourseRow(r[0], r[1] or r[0], r[2], r[3], r[4], r[5]) for r in rows]
+# Courses some learner of another hub started (has a lesson row in), with their tallies.
+_COURSES = """
+FROM tally_hub_courses h LEFT JOIN courses c ON c.id = h.course_id
+WHERE h.device_id != :own GROUP BY h.course_id HAVING sum(h.learners) > 0
+"""
 
 
-def per_hub(db: Database, own: str) -> list[HubRow]:
-    rows = db.execute(
-        _SYNCED_LEARNERS
-        + """
-        , writers AS (SELECT device_id FROM synced UNION SELECT device_id FROM sync_hubs)
-        , finished AS (SELECT p.learner_id, p.course_id, count(p.completed_at) AS lessons,
-                              count(p.completed_at) >= c.lesson_count AS course_done
-                       FROM progress p JOIN courses c ON c.id = p.course_id
-                       GROUP BY p.learner_id, p.course_id)
-        SELECT w.device_id, h.name, h.last_seen_at,
-               (SELECT count(*) FROM synced s WHERE s.device_id = w.device_id),
-               (SELECT count(*) FROM progress p JOIN synced s ON s.learner_id = p.learner_id
-                WHERE s.device_id = w.device_id AND p.completed_at IS NOT NULL),
-               (SELECT coalesce(sum(f.course_done), 0) FROM finished f JOIN synced s
-                ON s.learner_id = f.learner_id WHERE s.device_id = w.device_id)
-        FROM writers w LEFT JOIN sync_hubs h ON h.device_id = w.device_id
-        ORDER BY h.name IS NULL, h.name COLLATE NOCASE, w.device_id
-        """,
-        {"own": own},
-    ).fetchall()
-    return [HubRow(*row) for row in rows]
+def per_course(db: Database, own: str, asked: str | None = None) -> Page[CourseRow]:
+    """Per course: learners started, learners who completed every lesson, average best quiz score."""
+    total = db.execute(f"SELECT count(*) FROM (SELECT h.course_id {_COURSES})", {"own": own}).fetchone()[0]
+
+    def fetch(limit: int, offset: int) -> list[CourseRow]:
+        rows = db.execute(
+            f"""
+            SELECT h.course_id, c.title, c.language, sum(h.learners),
+                   CASE WHEN c.id IS NULL THEN NULL ELSE
+                       sum(CASE WHEN h.lessons_completed >= c.lesson_count THEN h.learners ELSE 0 END) END,
+                   (SELECT sum(s.score_sum) / sum(s.quizzes) FROM tally_hub_scores s
+                    WHERE s.course_id = h.course_id AND s.device_id != :own)
+            {_COURSES}
+            ORDER BY coalesce(c.title, h.course_id) COLLATE NOCASE, h.course_id LIMIT :limit OFFSET :offset
+            """,
+            {"own": own, "limit": limit, "offset": offset},
+        ).fetchall()
+        return [CourseRow(r[0], r[1] or r[0], r[2], r[3], r[4], r[5]) for r in rows]
+
+    return one_page(asked, total, fetch)
 
 
-def named_learners(db: Database, own: str) -> list[NamedLearner]:
-    """The learners whose hubs share named profiles, with how far they got."""
-    rows = db.execute(
-        _SYNCED_LEARNERS
-        + """
-        SELECT n.name, coalesce(h.name, s.device_id),
-               (SELECT count(*) FROM progress p WHERE p.learner_id = n.learner_id),
-               (SELECT count(completed_at) FROM progress p WHERE p.learner_id = n.learner_id)
-        FROM learner_names n JOIN synced s ON s.learner_id = n.learner_id
-        LEFT JOIN sync_hubs h ON h.device_id = s.device_id
-        ORDER BY 2 COLLATE NOCASE, n.name COLLATE NOCASE
-        """,
-        {"own": own},
-    ).fetchall()
-    return [NamedLearner(*row) for row in rows]
+# The hubs to list: those with learners here, and every enrolled hub (even before its first sync).
+_HUBS = """
+WITH listed AS (SELECT device_id FROM tally_hubs WHERE learners > 0 AND device_id != :own
+                UNION SELECT device_id FROM sync_hubs)
+"""
+
+
+def per_hub(db: Database, own: str, asked: str | None = None) -> Page[HubRow]:
+    """Per hub: its learners, the lessons they completed and the courses they completed whole."""
+    total = db.execute(_HUBS + "SELECT count(*) FROM listed", {"own": own}).fetchone()[0]
+
+    def fetch(limit: int, offset: int) -> list[HubRow]:
+        rows = db.execute(
+            _HUBS
+            + """
+            , shown AS (SELECT l.device_id, h.name, h.last_seen_at FROM listed l
+                        LEFT JOIN sync_hubs h ON h.device_id = l.device_id
+                        ORDER BY h.name IS NULL, h.name COLLATE NOCASE, l.device_id
+                        LIMIT :limit OFFSET :offset)
+            SELECT s.device_id, s.name, s.last_seen_at,
+                   coalesce(t.learners, 0), coalesce(t.lessons_completed, 0),
+                   (SELECT coalesce(sum(hc.learners), 0) FROM tally_hub_courses hc
+                    JOIN courses c ON c.id = hc.course_id
+                    WHERE hc.device_id = s.device_id AND hc.lessons_completed >= c.lesson_count)
+            FROM shown s LEFT JOIN tally_hubs t ON t.device_id = s.device_id
+            ORDER BY s.name IS NULL, s.name COLLATE NOCASE, s.device_id
+            """,
+            {"own": own, "limit": limit, "offset": offset},
+        ).fetchall()
+        return [HubRow(*row) for row in rows]
+
+    return one_page(asked, total, fetch)
+
+
+def named_learners(db: Database, own: str, asked: str | None = None) -> Page[NamedLearner]:
+    """The learners whose hubs share named profiles, with how far they got, in the order of their
+    names (read along the index learner_names_order: CROSS JOIN keeps the names first)."""
+    total = db.execute(
+        "SELECT coalesce(sum(named), 0) FROM tally_hubs WHERE device_id != ?", [own]
+    ).fetchone()[0]
+
+    def fetch(limit: int, offset: int) -> list[NamedLearner]:
+        rows = db.execute(
+            "SELECT n.name, coalesce(h.name, t.device_id), t.lessons_started, t.lessons_completed"
+            " FROM learner_names n CROSS JOIN tally_learners t"
+            " ON t.learner_id = n.learner_id AND t.active AND t.device_id != :own"
+            " LEFT JOIN sync_hubs h ON h.device_id = t.device_id"
+            " ORDER BY n.name COLLATE NOCASE, n.learner_id LIMIT :limit OFFSET :offset",
+            {"own": own, "limit": limit, "offset": offset},
+        ).fetchall()
+        return [NamedLearner(*row) for row in rows]
+
+    return one_page(asked, total, fetch)
 
 
 @router.get("/tutor/hubs", response_class=HTMLResponse, dependencies=[TUTOR])
-def hubs_overview(request: Request, hub: HubDep) -> HTMLResponse:
-    """Progress from every hub, per course and per hub (central server)."""
+def hubs_overview(
+    request: Request,
+    hub: HubDep,
+    courses_page: str | None = None,
+    hubs_page: str | None = None,
+    named_page: str | None = None,
+) -> HTMLResponse:
+    """Progress from every hub, per course and per hub (central server), each list a page at a time."""
     if hub.setting(ROLE_SETTING) != CENTRAL_ROLE:
         message = gettext("Progress from every hub is shown on the central server, not on a hub.")
         return render(request, "not_found.html", status_code=404, message=message)
@@ -128,7 +156,7 @@ def hubs_overview(request: Request, hub: HubDep) -> HTMLResponse:
     return render(
         request,
         "hubs.html",
-        courses=per_course(hub.db, own),
-        hubs=per_hub(hub.db, own),
-        named=named_learners(hub.db, own),
+        courses=per_course(hub.db, own, courses_page),
+        hubs=per_hub(hub.db, own, hubs_page),
+        named=named_learners(hub.db, own, named_page),
     )
