@@ -347,6 +347,11 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX assignment_learners_learner ON assignment_learners (learner_id);
     """,
+    # 14: the centre forgets expired request nonces in small batches found by this index, instead of a
+    # full scan of sync_nonces at every request (hub/plugins/sync/central.py, Upkeep).
+    """
+    CREATE INDEX sync_nonces_seen ON sync_nonces (seen_at);
+    """,
 )
 
 
