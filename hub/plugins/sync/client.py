@@ -30,6 +30,9 @@ from sync.protocol import CATALOG_COMMENT, PAGE_CHANGES
 
 CENTRAL_SETTING = "sync_central"
 STATUS_SETTING = "sync_status"
+CATALOG_SETTING = (
+    "sync_catalog_walked"  # the ETag of the catalog last walked, and this library's generation then
+)
 PARTS_FOLDER = "sync-parts"  # resumable downloads; not under blobs/, whose stale parts are swept
 BLOB_TRIES = 2
 
@@ -214,13 +217,25 @@ def wanted_courses(hub: Hub, listed: list[dict[str, Any]]) -> list[dict[str, Any
 def _content(
     hub: Hub, client: http.CentralClient, content_key: str, result: SyncResult, report: Report
 ) -> None:
-    for entry in wanted_courses(hub, _checked_catalog(client.catalog(), content_key)):
+    """Bring in what the catalog lists and this hub lacks; nothing to walk when the catalog did not
+    change since a walk that left nothing behind, and this hub's library did not change either."""
+    walked = hub.setting(CATALOG_SETTING)
+    current = isinstance(walked, dict) and walked.get("generation") == library.library_generation(hub.db)
+    answer, etag = client.catalog(walked["etag"] if current else None)  # type: ignore[index]
+    if answer is None:
+        return
+    for entry in wanted_courses(hub, _checked_catalog(answer, content_key)):
         report(0, 0, f"bringing in {entry['id']}")
         _bring_course(hub, client, entry, result, report)
+    if etag and not result.skipped:
+        hub.set_setting(CATALOG_SETTING, {"etag": etag, "generation": library.library_generation(hub.db)})
 
 
-def sync_now(hub: Hub, report: Report, transport: Any = None) -> SyncResult:
-    """One full sync with the central server; http.SyncError says what went wrong."""
+def sync_now(
+    hub: Hub, report: Report, transport: Any = None, patience: http.Patience | None = None
+) -> SyncResult:
+    """One full sync with the central server; http.SyncError says what went wrong. `patience`: how
+    long to wait out a busy centre (http.Patience's defaults when None)."""
     centre = central(hub)
     if centre is None:
         raise SyncFailed(NOT_ENROLLED)
@@ -231,7 +246,7 @@ def sync_now(hub: Hub, report: Report, transport: Any = None) -> SyncResult:
             "or allow names over plain HTTP on a private network you trust (What this hub shares)."
         ))  # fmt: skip
     result = SyncResult()
-    with http.CentralClient(centre["url"], hub.device, centre["public_key"], transport) as client:
+    with http.CentralClient(centre["url"], hub.device, centre["public_key"], transport, patience) as client:
         _push(hub, client, centre["device"], result, report)
         _pull(hub, client, centre["device"], result, report)
         _content(hub, client, centre["content_key"], result, report)
