@@ -116,6 +116,8 @@ def _push(hub: Hub, client: http.CentralClient, centre: str, result: SyncResult,
     vector, tip = client.knowledge()
     mine = store.knowledge(hub.db)
     _check_one_hub_per_key(hub, vector.get(hub.device.id, 0), mine.get(hub.device.id, 0), tip)
+    with transaction(hub.db):  # a page whose answer was cut last time is acknowledged here
+        pages.note_peer_knowledge(hub.db, centre, vector)
     total = sum(max(0, c - vector.get(d, 0)) for d, c in mine.items())
     while True:
         page = pages.build_page(hub.db, hub.device, vector, PAGE_CHANGES)
