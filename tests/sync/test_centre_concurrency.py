@@ -9,7 +9,6 @@ import os
 import signal
 import sqlite3
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -34,14 +33,6 @@ from tests.sync.test_three_hubs import COURSE, _publish
 
 REQUESTS = 120
 THREADS = 40
-
-
-@pytest.fixture
-def servers() -> Iterator[list[Server]]:
-    started: list[Server] = []
-    yield started
-    for server in started:
-        server.stop()
 
 
 def _centre_home(tmp_path: Path, sessions: int) -> Path:
