@@ -15,7 +15,7 @@ from hub.home import Hub
 from hub.plugins import sync
 from hub.plugins.sync import client
 from hub.plugins.sync.api import CentreState
-from hub.plugins.sync.pacing import IDLE_SECONDS, Busy, Sessions
+from hub.plugins.sync.pacing import IDLE_SECONDS, STUCK_SECONDS, Busy, Sessions
 from sync import http, protocol, store
 from tests.sync.conftest import Enrol
 from tests.sync.test_http_api import _via
@@ -63,6 +63,15 @@ def test_a_session_with_a_request_in_flight_never_ends_and_a_refused_one_is_let_
     with pytest.raises(Busy):
         sessions.enter("hilltop")
     sessions.leave("riverside", close=True)  # e.g. its signature did not match
+    assert sessions.enter("hilltop")
+
+
+def test_a_session_whose_hub_went_quiet_mid_request_is_let_go_in_the_end() -> None:
+    """A download cut where the centre never saw its end must not hold a place for ever."""
+    clock = FakeClock()
+    sessions = Sessions(1, clock=clock)
+    assert sessions.enter("riverside")
+    clock.sleep(STUCK_SECONDS)
     assert sessions.enter("hilltop")
 
 

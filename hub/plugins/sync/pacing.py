@@ -4,9 +4,9 @@ timing out together.
 
 A session belongs to one hub. It opens with that hub's first request (a sync starts by asking
 the centre's knowledge) and lasts while the hub keeps sending requests: it ends once the hub has
-had no request in flight for IDLE_SECONDS. A request of a hub with a session is always let in,
-so a sync that started finishes. Sessions live in this process's memory: a restarted centre
-starts with none, and hubs mid-sync simply open new ones.
+had no request in flight for IDLE_SECONDS (or no new request for STUCK_SECONDS). A request of a
+hub with a session is always let in, so a sync that started finishes. Sessions live in this
+process's memory: a restarted centre starts with none, and hubs mid-sync simply open new ones.
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ from hub.plugins.sync.central import Refused
 SESSIONS_SETTING = "sync_sessions"
 DEFAULT_SESSIONS = max(8, 2 * (os.cpu_count() or 1))  # a session mostly waits on a hub's slow link
 IDLE_SECONDS = 15.0  # a hub's pause between two requests of one sync is well under a second
+# A session is let go after this long without a new request even with one in flight: a download
+# on a slow link goes on outside the count, and a cut one whose end the server never saw frees its place.
+STUCK_SECONDS = 300.0
 RETRY_SECONDS = 20  # the Retry-After asked of a hub, before jitter
 
 
@@ -42,7 +45,7 @@ class Busy(Refused):
 @dataclass
 class _Session:
     in_flight: int
-    idle_since: float
+    last_seen: float  # when a request of it last came in or was answered
 
 
 class Sessions:
@@ -75,6 +78,7 @@ class Sessions:
                     raise Busy(round(RETRY_SECONDS * (0.5 + self._jitter())))
                 session = self._open[device] = _Session(0, now)
             session.in_flight += 1
+            session.last_seen = now
             return opened
 
     def leave(self, device: str, *, close: bool = False) -> None:
@@ -85,7 +89,7 @@ class Sessions:
             if session is None:
                 return
             session.in_flight -= 1
-            session.idle_since = self._clock()
+            session.last_seen = self._clock()
             if close and session.in_flight == 0:
                 del self._open[device]
 
@@ -95,8 +99,9 @@ class Sessions:
             return len(self._open)
 
     def _close_idle(self, now: float) -> None:
-        idle = [
-            d for d, s in self._open.items() if s.in_flight == 0 and now - s.idle_since >= self.idle_seconds
-        ]
-        for device in idle:
+        def ended(session: _Session) -> bool:
+            quiet = now - session.last_seen
+            return quiet >= STUCK_SECONDS or (session.in_flight == 0 and quiet >= self.idle_seconds)
+
+        for device in [d for d, session in self._open.items() if ended(session)]:
             del self._open[device]
