@@ -3,7 +3,8 @@
 Requests are signed with the device key (sync/protocol.py) and JSON goes out and comes back
 gzip-compressed. Blobs are fetched into a `.part` file with `Range` + `If-Range`, so a cut
 download resumes from the bytes already there; a finished file is checked against its
-sha256 before anyone uses it.
+sha256 before anyone uses it. A busy centre's 503 + Retry-After is waited out, within bounds
+(Patience), and the catalog is asked for with the ETag of the one this hub last walked.
 """
 
 from __future__ import annotations
