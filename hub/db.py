@@ -474,11 +474,41 @@ MIGRATIONS: tuple[str, ...] = (
     # 16: pathways the central server published are marked with its id for them
     # (hub/plugins/sync/publications.py); the hubs' own have none. The centre's long lists are read a
     # page at a time in name order (hub/plugins/sync/paging.py): enrolled hubs and named learners.
+    # Any change of a pathway moves pathways_generation, so the signed catalog that lists them follows.
     """
     ALTER TABLE pathways ADD COLUMN central_id TEXT;
     CREATE UNIQUE INDEX pathways_central ON pathways (central_id) WHERE central_id IS NOT NULL;
     CREATE INDEX sync_hubs_order ON sync_hubs (name COLLATE NOCASE, device_id);
     CREATE INDEX learner_names_order ON learner_names (name COLLATE NOCASE, learner_id);
+    CREATE TRIGGER pathways_added AFTER INSERT ON pathways BEGIN
+        INSERT INTO settings (key, value) VALUES ('pathways_generation', '1')
+        ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1;
+    END;
+    CREATE TRIGGER pathways_changed AFTER UPDATE ON pathways BEGIN
+        INSERT INTO settings (key, value) VALUES ('pathways_generation', '1')
+        ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1;
+    END;
+    CREATE TRIGGER pathways_removed AFTER DELETE ON pathways BEGIN
+        INSERT INTO settings (key, value) VALUES ('pathways_generation', '1')
+        ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1;
+    END;
+    CREATE TRIGGER pathway_courses_added AFTER INSERT ON pathway_courses BEGIN
+        INSERT INTO settings (key, value) VALUES ('pathways_generation', '1')
+        ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1;
+    END;
+    CREATE TRIGGER pathway_courses_changed AFTER UPDATE ON pathway_courses BEGIN
+        INSERT INTO settings (key, value) VALUES ('pathways_generation', '1')
+        ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1;
+    END;
+    CREATE TRIGGER pathway_courses_removed AFTER DELETE ON pathway_courses BEGIN
+        INSERT INTO settings (key, value) VALUES ('pathways_generation', '1')
+        ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1;
+    END;
+    """,
+    # 17: the centre forgets expired request nonces in small batches found by this index, instead of a
+    # full scan of sync_nonces at every request (hub/plugins/sync/central.py, Upkeep).
+    """
+    CREATE INDEX sync_nonces_seen ON sync_nonces (seen_at);
     """,
 )
 

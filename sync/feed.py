@@ -94,7 +94,9 @@ def check(db: Database, own: tuple[str, str], sender: str, page: Any, after: int
     pages.check_bounds(raw_lines, offered, vouches)
     known = pages.known_keys(db, own)
     new_keys = pages.accepted_keys(known, sender, offered, vouches)
-    lines = [pages.checked_line(known | new_keys, number, line) for number, line in enumerate(raw_lines, 1)]
+    lines = [
+        pages.checked_line(db, known | new_keys, number, line) for number, line in enumerate(raw_lines, 1)
+    ]
     return CheckedFeed(lines, new_keys, position)
 
 

@@ -151,9 +151,12 @@ def known_keys(db: Database, own: tuple[str, str]) -> dict[str, str]:
     return dict(db.execute("SELECT id, public_key FROM devices").fetchall()) | {own[0]: own[1]}
 
 
-def checked_line(keys: dict[str, str], number: int, line: Any, after: int = 0, last: int = 2**53) -> Line:
-    """Change line `number` of a page, if well formed, signed by its writer (whose key is in `keys`)
-    and numbered within (`after`, `last`]; PageError otherwise."""
+def checked_line(
+    db: Database, keys: dict[str, str], number: int, line: Any, after: int = 0, last: int = 2**53
+) -> Line:
+    """Change line `number` of a page, if well formed, signed by its writer (whose key is in `keys`;
+    a change held already is not verified again: _held_alike) and numbered within (`after`, `last`];
+    PageError otherwise."""
     try:
         writer, counter, change, signature = line["device"], line["counter"], line["change"], line["sig"]
         numbered = is_count(counter) and after < counter <= last
@@ -161,7 +164,10 @@ def checked_line(keys: dict[str, str], number: int, line: Any, after: int = 0, l
     except (KeyError, TypeError):
         ok = False
     key = keys.get(writer, "") if ok else ""
-    if not ok or not verify(key, store.signed_bytes(writer, counter, change), signature):
+    if not ok or not (
+        _held_alike(db, writer, counter, signature)
+        or verify(key, store.signed_bytes(writer, counter, change), signature)
+    ):
         raise PageError(f"change {number} of the page was altered or not signed by its device")
     return writer, counter, change, signature
 
@@ -180,11 +186,25 @@ def check_page(db: Database, own: tuple[str, str], sender: str, page: Any) -> Ch
     for number, line in enumerate(raw_lines, 1):
         writer = line.get("device") if isinstance(line, dict) else None
         first, last = ranges.get(writer, (1, 0)) if isinstance(writer, str) else (1, 0)
-        checked = checked_line(keys, number, line, max(first - 1, previous.get(writer, 0)), last)
+        checked = checked_line(db, keys, number, line, max(first - 1, previous.get(writer, 0)), last)
         previous[checked[0]] = checked[1]
         lines.append(checked)
     _check_range_ends(ranges, sender, {(line[0], line[1]) for line in lines})
     return CheckedPage(ranges, lines, {d: k for d, k in keys.items() if d not in known})
+
+
+def _held_alike(db: Database, writer: str, counter: int, signature: str) -> bool:
+    """Whether this hub holds this very change, with this signature: it was verified when first
+    taken in, and Ed25519 signatures are deterministic, so it needs no second check (a repeated
+    page costs a lookup per line, not a verification). Another signature under a held number is
+    another change (store.holds): PageError."""
+    try:
+        return (
+            store.holds(db, writer, counter, signature)
+            and store.signature_of(db, writer, counter) == signature
+        )
+    except store.DeviceConflict as error:
+        raise PageError(str(error)) from None
 
 
 def _check_range_ends(ranges: dict[str, tuple[int, int]], sender: str, carried: set[tuple[str, int]]) -> None:

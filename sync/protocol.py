@@ -16,6 +16,7 @@ import json
 import secrets
 import time
 import zlib
+from dataclasses import dataclass
 from typing import Any
 
 from content.package import canonical_json
@@ -30,6 +31,7 @@ HEADER_TIME = "x-hub-time"
 HEADER_NONCE = "x-hub-nonce"
 HEADER_SIGNATURE = "x-hub-signature"
 HEADER_ANSWER = "x-hub-answer-signature"
+HEADER_RETRY_AFTER = "retry-after"
 MAX_SKEW_SECONDS = 300  # a request older (or newer) than this is refused; nonces are kept this long
 MAX_JSON_BYTES = 16 * 1024 * 1024  # a body that unpacks to more is refused (a gzip bomb?)
 MAX_PAGE_BYTES = 4 * 1024 * 1024  # a pushed page as sent (gzip): a full page of real changes is ~0.2 MB
@@ -68,12 +70,41 @@ def request_signed_by(
 def answer_bytes(nonce: str, data: Any) -> bytes:
     """What the centre signs for its JSON answer to the request that carried `nonce`: so nobody on
     the wire can change an answer (drop changes from a page, say) or hand one to another request."""
-    return ANSWER_CONTEXT + nonce.encode() + b"\n" + hashlib.sha256(canonical_json(data)).hexdigest().encode()
+    return answer_bytes_of_digest(nonce, hashlib.sha256(canonical_json(data)).hexdigest())
+
+
+def answer_bytes_of_digest(nonce: str, digest: str) -> bytes:
+    """answer_bytes for an answer whose canonical JSON has this sha256 (hex)."""
+    return ANSWER_CONTEXT + nonce.encode() + b"\n" + digest.encode()
+
+
+def not_modified(etag: str) -> dict[str, str]:
+    """What a 304 answer stands for, signed like a JSON answer: the catalog the hub holds is current."""
+    return {"not_modified": etag}
 
 
 def pack_json(data: Any) -> bytes:
     """A JSON body as sent: canonical JSON, gzip-compressed (deterministic: no name, no time)."""
-    return gzip.compress(canonical_json(data), compresslevel=6, mtime=0)
+    return _gzip(canonical_json(data))
+
+
+def _gzip(raw: bytes) -> bytes:
+    return gzip.compress(raw, compresslevel=6, mtime=0)
+
+
+@dataclass(frozen=True)
+class PackedJson:
+    """An answer serialised once: its canonical JSON, that gzip-compressed, and its sha256 (what
+    the answer signature covers), so a cached answer (the catalog) is never serialised again."""
+
+    canonical: bytes
+    gzipped: bytes
+    digest: str
+
+    @classmethod
+    def of(cls, data: Any) -> PackedJson:
+        raw = canonical_json(data)
+        return cls(raw, _gzip(raw), hashlib.sha256(raw).hexdigest())
 
 
 def unpack_json(body: bytes, encoding: str) -> Any:

@@ -122,10 +122,11 @@ def test_a_catalog_whose_pathway_was_edited_after_signing_is_refused(
     pathways.add_course(centre.db, made, sample)
     signed_catalog = http.CentralClient.catalog
 
-    def edited(self: http.CentralClient) -> dict[str, Any]:
-        answer = signed_catalog(self)
+    def edited(self: http.CentralClient, etag: str | None = None) -> tuple[dict[str, Any] | None, str | None]:
+        answer, etag = signed_catalog(self, etag)
+        assert answer is not None
         answer["catalog"]["pathways"][0]["title"] = "Send your PIN to this number"
-        return answer
+        return answer, etag
 
     monkeypatch.setattr(http.CentralClient, "catalog", edited)
     with pytest.raises(http.SyncError, match="catalog is not signed"):

@@ -8,6 +8,7 @@ demand (`hub sync now`, the button on /admin/sync).
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import weakref
 from datetime import UTC, datetime, timedelta
@@ -31,6 +32,7 @@ INTERVAL_SETTING = "sync_interval_minutes"
 DEFAULT_INTERVAL_MINUTES = 15
 RETRY_SECONDS = 30  # the first retry after a failure; doubled each time, up to the interval
 CHECK_SECONDS = 5.0
+JITTER = 0.1  # each wait between syncs is 90% to 110% of its nominal length
 
 
 def sync_job(hub: Hub, params: dict[str, Any], report: jobs.Report) -> dict[str, Any]:
@@ -56,7 +58,15 @@ def next_sync_at(hub: Hub) -> datetime | None:
     interval = 60 * int(hub.setting(INTERVAL_SETTING) or DEFAULT_INTERVAL_MINUTES)
     failures = int(state.get("failures", 0))
     wait = min(interval, RETRY_SECONDS * 2 ** (failures - 1)) if failures else interval
-    return datetime.fromisoformat(last) + timedelta(seconds=wait)
+    return datetime.fromisoformat(last) + timedelta(seconds=wait * _spread(hub.device.id, last))
+
+
+def _spread(device: str, last_attempt: str) -> float:
+    """A factor in [1 - JITTER, 1 + JITTER), the same for one hub and one attempt (the schedule is
+    worked out anew every few seconds) but another for the next: hubs that synced together (power
+    back across a city, a centre that was down) drift apart instead of all coming at once forever."""
+    digest = hashlib.sha256(f"{device}\n{last_attempt}".encode()).digest()
+    return 1 - JITTER + 2 * JITTER * int.from_bytes(digest[:4]) / 2**32
 
 
 def sync_queued(hub: Hub, states: tuple[str, ...] = ("queued", "running")) -> bool:

@@ -6,47 +6,79 @@ a `detail` a person can read, and change nothing."""
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Iterator
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from content.package import canonical_json
-from content.signing import sign
 from hub import library, sign_in_limits, trust
 from hub.access import ANYONE
 from hub.db import transaction
 from hub.home import Hub
 from hub.i18n import N_
-from hub.plugins.sync.central import Refused, authenticate, check_caller, enroll
-from hub.plugins.sync.publications import published_pathways
+from hub.plugins.sync.catalog import CatalogCache
+from hub.plugins.sync.central import Refused, Upkeep, authenticate, check_caller, enroll
+from hub.plugins.sync.pacing import DEFAULT_SESSIONS, SESSIONS_SETTING, Busy, Sessions
 from hub.settings import CENTRAL_ROLE, ROLE_SETTING
 from sync import feed, ownership, pages, protocol, share, store
 
 router = APIRouter(prefix=protocol.API, tags=["sync"])
-CATALOG_FORMAT = "commons-hub-catalog"
 BLOB_CHUNK = 256 * 1024
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_STATE_LOCK = threading.Lock()
+
+
+@dataclass
+class CentreState:
+    """What one central server keeps in memory between requests (never the source of truth)."""
+
+    sessions: Sessions
+    upkeep: Upkeep = field(default_factory=Upkeep)
+    catalog: CatalogCache = field(default_factory=CatalogCache)
+
+
+def centre_state(request: Request) -> CentreState:
+    """This app's CentreState, made by its first sync request (the session limit is read then)."""
+    with _STATE_LOCK:
+        state: CentreState | None = getattr(request.app.state, "sync_centre", None)
+        if state is None:
+            hub: Hub = request.app.state.hub
+            limit = int(hub.setting(SESSIONS_SETTING) or DEFAULT_SESSIONS)  # type: ignore[call-overload]
+            state = request.app.state.sync_centre = CentreState(Sessions(max(1, limit)))
+        return state
 
 
 def _json(request: Request, data: Any) -> Response:
     """JSON, gzip-compressed when the caller accepts it, and signed by the centre's device key for
-    the signed request it answers (sync/protocol.answer_bytes)."""
-    headers = {}
-    nonce = request.headers.get(protocol.HEADER_NONCE)
-    if nonce is not None:
-        hub: Hub = request.app.state.hub
-        headers[protocol.HEADER_ANSWER] = hub.device.sign(protocol.answer_bytes(nonce, data))
+    the signed request it answers (sync/protocol.answer_bytes). Call it in a worker thread: it
+    serialises, compresses and signs."""
+    return _packed(request, protocol.PackedJson.of(data))
+
+
+def _packed(request: Request, packed: protocol.PackedJson) -> Response:
+    headers = _answer_signature(request, packed.digest)
     if "gzip" in request.headers.get("accept-encoding", ""):
         headers |= {"content-encoding": "gzip", "vary": "accept-encoding"}
-        return Response(protocol.pack_json(data), media_type="application/json", headers=headers)
-    return Response(canonical_json(data), media_type="application/json", headers=headers)
+        return Response(packed.gzipped, headers=headers, media_type="application/json")
+    return Response(packed.canonical, headers=headers, media_type="application/json")
+
+
+def _answer_signature(request: Request, digest: str) -> dict[str, str]:
+    """The header signing the answer (canonical JSON of this sha256) to the signed request it answers."""
+    nonce = request.headers.get(protocol.HEADER_NONCE)
+    if nonce is None:
+        return {}
+    hub: Hub = request.app.state.hub
+    return {protocol.HEADER_ANSWER: hub.device.sign(protocol.answer_bytes_of_digest(nonce, digest))}
 
 
 def _refusal(error: Refused) -> JSONResponse:
-    return JSONResponse({"detail": error.translated()}, status_code=error.status)
+    headers = {protocol.HEADER_RETRY_AFTER: str(error.retry_after)} if isinstance(error, Busy) else None
+    return JSONResponse({"detail": error.translated()}, status_code=error.status, headers=headers)
 
 
 def _hub(request: Request) -> Hub:
@@ -63,24 +95,66 @@ def _unpacked(request: Request, body: bytes) -> Any:
         raise Refused(400, N_("The request body cannot be read: %(reason)s."), reason=str(error)) from None
 
 
-Handler = Callable[[Request, Hub, str, bytes], Awaitable[Response]]
+# A route's work, run in a worker thread: every use of the database (through `hub.db`, the calling
+# thread's own connection), JSON, gzip and Ed25519 stays off the event loop.
+Handler = Callable[[Request, Hub, str, bytes], Response]
+
+
+def _admit(request: Request, headers: dict[str, str]) -> tuple[Sessions, bool]:
+    """Who asks (before the body is read) and whether a sync session is free for them: the
+    sessions, and whether this request opened one. Runs in a worker thread."""
+    hub = _hub(request)
+    check_caller(hub.db, headers)
+    sessions = centre_state(request).sessions
+    return sessions, sessions.enter(headers.get(protocol.HEADER_DEVICE, ""))
+
+
+def _answer(
+    handler: Handler, request: Request, target: str, body: bytes, headers: dict[str, str]
+) -> Response:
+    hub: Hub = request.app.state.hub
+    device = authenticate(hub.db, request.method, target, body, headers)
+    centre_state(request).upkeep.after_request(hub.db, device)
+    return handler(request, hub, device, body)
+
+
+async def _then(chunks: AsyncIterator[Any], done: Callable[[], None]) -> AsyncIterator[Any]:
+    try:
+        async for chunk in chunks:
+            yield chunk
+    finally:
+        done()
 
 
 def _signed(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """Run `handler` only for a request signed by an enrolled hub; answer refusals as JSON.
-    Who asks is checked before the body is read (hub/limits.py bounds it while it is read)."""
+    """Run `handler` only for a request signed by an enrolled hub that holds (or gets) a sync
+    session; answer refusals as JSON. Who asks is checked before the body is read (hub/limits.py
+    bounds it while it is read); a busy centre answers 503 + Retry-After before reading it too."""
 
     async def endpoint(request: Request) -> Response:
+        headers = dict(request.headers)
+        device = headers.get(protocol.HEADER_DEVICE, "")
         try:
-            hub = _hub(request)
-            headers = dict(request.headers)
-            await run_in_threadpool(check_caller, hub.db, headers)
-            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            body = await request.body()
-            device = await run_in_threadpool(authenticate, hub.db, request.method, target, body, headers)
-            return await handler(request, hub, device, body)
+            sessions, opened = await run_in_threadpool(_admit, request, headers)
         except Refused as error:
             return _refusal(error)
+        authentic = False
+        try:
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            body = await request.body()
+            response = await run_in_threadpool(_answer, handler, request, target, body, headers)
+            authentic = True
+        except Refused as error:
+            authentic = error.status != 401
+            response = _refusal(error)
+        except BaseException:  # the body was too large, or the client went away
+            sessions.leave(device, close=opened)
+            raise
+        if isinstance(response, StreamingResponse):  # the session lasts until the file is sent
+            response.body_iterator = _then(response.body_iterator, lambda: sessions.leave(device))
+        else:
+            sessions.leave(device, close=opened and not authentic)
+        return response
 
     endpoint.__doc__ = handler.__doc__
     endpoint.__name__ = handler.__name__
@@ -90,16 +164,21 @@ def _signed(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
 @router.post("/enroll", dependencies=[ANYONE])
 async def enroll_hub(request: Request) -> Response:
     """Enrol a hub with a one-time token: record its device key, answer with the centre's keys."""
+    body = await request.body()
     try:
-        hub = _hub(request)
-        data = _unpacked(request, await request.body())
-        try:
-            token, device, key, proof = (str(data[k]) for k in ("token", "device", "public_key", "proof"))
-        except (KeyError, TypeError):
-            raise Refused(400, N_("The enrolment request is missing the token or the hub's key.")) from None
-        enrolled = await run_in_threadpool(enroll, hub.db, token, device, key, proof)
+        return await run_in_threadpool(_enroll, request, body)
     except Refused as error:
         return _refusal(error)
+
+
+def _enroll(request: Request, body: bytes) -> Response:
+    hub = _hub(request)
+    data = _unpacked(request, body)
+    try:
+        token, device, key, proof = (str(data[k]) for k in ("token", "device", "public_key", "proof"))
+    except (KeyError, TypeError):
+        raise Refused(400, N_("The enrolment request is missing the token or the hub's key.")) from None
+    enrolled = enroll(hub.db, token, device, key, proof)
     content_key = trust.ensure_own_key(hub.home, hub.db, request.app.state.hub_name)
     return _json(request, {
         "hub_name": enrolled.name,
@@ -113,7 +192,7 @@ def _own(hub: Hub) -> tuple[str, str]:
     return hub.device.id, hub.device.public_key
 
 
-async def knowledge(request: Request, hub: Hub, device: str, body: bytes) -> Response:
+def knowledge(request: Request, hub: Hub, device: str, body: bytes) -> Response:
     """What the centre holds: per device, the highest change counter; and the signature of the
     asking hub's highest change here, so a hub that shares its device key with another can tell."""
     vector = store.knowledge(hub.db)
@@ -128,7 +207,7 @@ def _in_clear(request: Request, hub: Hub) -> bool:
     return request.url.scheme != "https" and not share.names_in_clear_allowed(hub.db)
 
 
-async def push(request: Request, hub: Hub, device: str, body: bytes) -> Response:
+def push(request: Request, hub: Hub, device: str, body: bytes) -> Response:
     """Take in one page of a hub's changes (checked first, applied in one transaction)."""
     data = _unpacked(request, body)
     if pages.carries_names(data) and _in_clear(request, hub):
@@ -136,22 +215,19 @@ async def push(request: Request, hub: Hub, device: str, body: bytes) -> Response
             "This central server takes learners' names only over HTTPS. Use its https:// address, "
             "or let its admin allow names over plain HTTP on a private network."))  # fmt: skip
 
-    def take() -> dict[str, Any]:
-        try:
-            page = pages.check_page(hub.db, _own(hub), device, data)
-            with transaction(hub.db):
-                applied = pages.apply_page(hub.db, page, device, library.now())
-                held = store.knowledge(hub.db)
-                pages.note_peer_knowledge(hub.db, device, {device: held.get(device, 0)})
-        except pages.PageError as error:
-            raise Refused(409, N_("The progress page was refused: %(reason)s."), reason=str(error)) from None
-        answered = {writer: held[writer] for writer in [*page.ranges, device] if writer in held}
-        return {"knowledge": answered, "refused": applied.refused}
-
-    return _json(request, await run_in_threadpool(take))
+    try:
+        page = pages.check_page(hub.db, _own(hub), device, data)
+        with transaction(hub.db):
+            applied = pages.apply_page(hub.db, page, device, library.now())
+            held = store.knowledge(hub.db)
+            pages.note_peer_knowledge(hub.db, device, {device: held.get(device, 0)})
+    except pages.PageError as error:
+        raise Refused(409, N_("The progress page was refused: %(reason)s."), reason=str(error)) from None
+    answered = {writer: held[writer] for writer in [*page.ranges, device] if writer in held}
+    return _json(request, {"knowledge": answered, "refused": applied.refused})
 
 
-async def pull(request: Request, hub: Hub, device: str, body: bytes) -> Response:
+def pull(request: Request, hub: Hub, device: str, body: bytes) -> Response:
     """One page of the hub's feed: the changes of other devices that concern it (sync/feed.py),
     above the position it gives. The vector it sends says what it holds (its acknowledgement).
     A hub from before scoped pulls asks without a position and gets an empty page."""
@@ -164,21 +240,18 @@ async def pull(request: Request, hub: Hub, device: str, body: bytes) -> Response
     if vector is None or not all(pages.is_count(c) for c in [after, *vector.values()]):
         raise Refused(400, N_("The request must give the hub's knowledge vector (whole numbers)."))
 
-    def page() -> dict[str, Any]:
-        with transaction(hub.db):
-            store.sign_pending(hub.db, hub.device)  # the centre's own changes travel signed
-            pages.note_peer_knowledge(hub.db, device, vector)
-        if "feed" not in data:
-            return {"ranges": {}, "changes": [], "devices": {}, "vouches": {}, "more": False}
-        found = feed.build(hub.db, hub.device, device, after)
-        if _in_clear(request, hub):
-            found["changes"] = [line for line in found["changes"] if line["change"]["kind"] != "name"]
-        return found
-
-    return _json(request, await run_in_threadpool(page))
+    with transaction(hub.db):
+        store.sign_pending(hub.db, hub.device)  # the centre's own changes travel signed
+        pages.note_peer_knowledge(hub.db, device, vector)
+    if "feed" not in data:
+        return _json(request, {"ranges": {}, "changes": [], "devices": {}, "vouches": {}, "more": False})
+    found = feed.build(hub.db, hub.device, device, after)
+    if _in_clear(request, hub):
+        found["changes"] = [line for line in found["changes"] if line["change"]["kind"] != "name"]
+    return _json(request, found)
 
 
-async def follow(request: Request, hub: Hub, device: str, body: bytes) -> Response:
+def follow(request: Request, hub: Hub, device: str, body: bytes) -> Response:
     """Bring a learner to the asking hub, if the PIN hash it gives (salted from her card's code,
     sync/codes.py) is the one her own hub shared: her changes go on its feed, and the answer
     carries the centre's signed hand-over, so the hub may write about her too, and the devices that
@@ -191,55 +264,37 @@ async def follow(request: Request, hub: Hub, device: str, body: bytes) -> Respon
     code, pin_hash = (data.get(k) if isinstance(data, dict) else None for k in ("code", "pin_hash"))
     if not (isinstance(code, str) and isinstance(pin_hash, str) and len(code) < 64 and len(pin_hash) < 256):
         raise Refused(400, N_("The request must give a card's code and a PIN hash."))
-
-    def bring() -> dict[str, Any]:
-        attempt = sign_in_limits.Attempt(f"card {code}", device)
-        if sign_in_limits.reserve(hub.db, attempt):
-            raise Refused(429, N_("Too many wrong tries for this card. Please wait and try again."))
-        matching = "SELECT learner_id FROM learner_pins WHERE code = ? AND pin_hash = ?"
-        found = [row[0] for row in hub.db.execute(matching, [code, pin_hash])]
-        if len(found) != 1:
-            raise Refused(404, N_("No learner with this card's code and PIN has shared a profile."))
-        sign_in_limits.succeeded(hub.db, attempt)
-        with transaction(hub.db):
-            hub.set_setting(ownership.AUTHORITY_SETTING, hub.device.id)  # the hand-overs it signs stand here
-            feed.bring(hub.db, found[0], device, library.now())
-        return {
-            "learner": found[0],
-            "writers": sorted(ownership.writers_of(hub.db, found[0])),
-            "proof": ownership.handover_proof(hub.device, found[0], device),
-        }
-
-    return _json(request, await run_in_threadpool(bring))
+    attempt = sign_in_limits.Attempt(f"card {code}", device)
+    if sign_in_limits.reserve(hub.db, attempt):
+        raise Refused(429, N_("Too many wrong tries for this card. Please wait and try again."))
+    matching = "SELECT learner_id FROM learner_pins WHERE code = ? AND pin_hash = ?"
+    found = [row[0] for row in hub.db.execute(matching, [code, pin_hash])]
+    if len(found) != 1:
+        raise Refused(404, N_("No learner with this card's code and PIN has shared a profile."))
+    sign_in_limits.succeeded(hub.db, attempt)
+    with transaction(hub.db):
+        hub.set_setting(ownership.AUTHORITY_SETTING, hub.device.id)  # the hand-overs it signs stand here
+        feed.bring(hub.db, found[0], device, library.now())
+    return _json(request, {
+        "learner": found[0],
+        "writers": sorted(ownership.writers_of(hub.db, found[0])),
+        "proof": ownership.handover_proof(hub.device, found[0], device),
+    })  # fmt: skip
 
 
-def _published(hub: Hub) -> list[tuple[str, int, str, str, str]]:
-    """The signed courses the centre hands out: id, version, manifest sha256, title, language."""
-    return hub.db.execute(
-        "SELECT id, version, manifest_sha256, title, language FROM courses"
-        " WHERE package_manifest IS NOT NULL AND signature IS NOT NULL AND signer_key IS NOT NULL ORDER BY id"
-    ).fetchall()
+def catalog(request: Request, hub: Hub, device: str, body: bytes) -> Response:
+    """The centre's courses, signed with its content key so a hub can trust the list itself; 304
+    when the hub's `If-None-Match` names the current one (the answer signature still covers it)."""
+    signed = centre_state(request).catalog.current(hub, request.app.state.hub_name)
+    if request.headers.get("if-none-match") == signed.etag:
+        digest = protocol.PackedJson.of(protocol.not_modified(signed.etag)).digest
+        return Response(status_code=304, headers={"etag": signed.etag} | _answer_signature(request, digest))
+    response = _packed(request, signed.answer)
+    response.headers["etag"] = signed.etag
+    return response
 
 
-async def catalog(request: Request, hub: Hub, device: str, body: bytes) -> Response:
-    """The centre's courses, signed with its content key so a hub can trust the list itself."""
-    key = trust.ensure_own_key(hub.home, hub.db, request.app.state.hub_name)
-    signed = {
-        "format": CATALOG_FORMAT,
-        "version": 1,
-        "central": hub.device.id,
-        "issued_at": library.now(),
-        "courses": [
-            {"id": c[0], "version": c[1], "manifest_sha256": c[2], "title": c[3], "language": c[4]}
-            for c in _published(hub)
-        ],
-        "pathways": published_pathways(hub.db),
-    }
-    return _json(request, {"catalog": signed, "signature": sign(canonical_json(signed), key,
-                                                                 protocol.CATALOG_COMMENT)})  # fmt: skip
-
-
-async def manifest(request: Request, hub: Hub, device: str, body: bytes) -> Response:
+def manifest(request: Request, hub: Hub, device: str, body: bytes) -> Response:
     """A course's manifest bytes and signature, exactly as published."""
     course_id = request.path_params["course_id"]
     row = hub.db.execute(
@@ -261,7 +316,7 @@ def _byte_range(request: Request, etag: str) -> int:
     return int(asked[1])
 
 
-async def blob(request: Request, hub: Hub, device: str, body: bytes) -> Response:
+def blob(request: Request, hub: Hub, device: str, body: bytes) -> Response:
     """A content file by sha256, resumable with `Range: bytes=N-` (+ `If-Range: "<sha256>"`)."""
     sha256 = request.path_params["sha256"]
     path = hub.blobs.path(sha256)

@@ -26,6 +26,7 @@ from hub.home import Hub
 from hub.i18n import N_
 from hub.learners import LearnerError
 from hub.plugins.sync import publications
+from hub.plugins.sync.catalog import generation as catalog_generation
 from hub.settings import CENTRAL_ROLE, ROLE_SETTING
 from sync import feed, http, ownership, pages, share, store
 from sync.device import public_key_matches
@@ -33,6 +34,9 @@ from sync.protocol import CATALOG_COMMENT, PAGE_CHANGES
 
 CENTRAL_SETTING = "sync_central"
 STATUS_SETTING = "sync_status"
+CATALOG_SETTING = (
+    "sync_catalog_walked"  # the ETag of the catalog last walked, and this library's generation then
+)
 PARTS_FOLDER = "sync-parts"  # resumable downloads; not under blobs/, whose stale parts are swept
 BLOB_TRIES = 2
 
@@ -126,6 +130,8 @@ def _push(hub: Hub, client: http.CentralClient, centre: str, result: SyncResult,
     vector, tip = client.knowledge()
     mine = store.knowledge(hub.db)
     _check_one_hub_per_key(hub, vector.get(hub.device.id, 0), mine.get(hub.device.id, 0), tip)
+    with transaction(hub.db):  # a page whose answer was cut last time is acknowledged here
+        pages.note_peer_knowledge(hub.db, centre, {d: c for d, c in vector.items() if d in mine})
     total = sum(max(0, c - vector.get(d, 0)) for d, c in mine.items())
     while True:
         page = pages.build_page(hub.db, hub.device, vector, PAGE_CHANGES)
@@ -231,7 +237,15 @@ def wanted_courses(hub: Hub, listed: list[dict[str, Any]]) -> list[dict[str, Any
 def _content(
     hub: Hub, client: http.CentralClient, content_key: str, result: SyncResult, report: Report
 ) -> None:
-    catalog = _checked_catalog(client.catalog(), content_key)
+    """Bring in what the catalog lists and this hub lacks, and the pathways it publishes; nothing to
+    walk when the catalog did not change since a walk that left nothing behind, and this hub's
+    library did not change either."""
+    walked = hub.setting(CATALOG_SETTING)
+    current = isinstance(walked, dict) and walked.get("generation") == catalog_generation(hub.db)
+    answer, etag = client.catalog(walked["etag"] if current else None)  # type: ignore[index]
+    if answer is None:
+        return
+    catalog = _checked_catalog(answer, content_key)
     for entry in wanted_courses(hub, catalog["courses"]):
         report(0, 0, f"bringing in {entry['id']}")
         _bring_course(hub, client, entry, result, report)
@@ -241,10 +255,15 @@ def _content(
                 publications.take_pathways(hub.db, catalog["pathways"])
         except publications.UnreadablePathways as error:
             raise http.SyncError(f"the central server's pathways cannot be read: {error}") from None
+    if etag and not result.skipped:
+        hub.set_setting(CATALOG_SETTING, {"etag": etag, "generation": catalog_generation(hub.db)})
 
 
-def sync_now(hub: Hub, report: Report, transport: Any = None) -> SyncResult:
-    """One full sync with the central server; http.SyncError says what went wrong."""
+def sync_now(
+    hub: Hub, report: Report, transport: Any = None, patience: http.Patience | None = None
+) -> SyncResult:
+    """One full sync with the central server; http.SyncError says what went wrong. `patience`: how
+    long to wait out a busy centre (http.Patience's defaults when None)."""
     centre = central(hub)
     if centre is None:
         raise SyncFailed(NOT_ENROLLED)
@@ -255,7 +274,7 @@ def sync_now(hub: Hub, report: Report, transport: Any = None) -> SyncResult:
             "or allow names over plain HTTP on a private network you trust (What this hub shares)."
         ))  # fmt: skip
     result = SyncResult()
-    with http.CentralClient(centre["url"], hub.device, centre["public_key"], transport) as client:
+    with http.CentralClient(centre["url"], hub.device, centre["public_key"], transport, patience) as client:
         _bring_learners(hub, client, centre["device"], result)
         _push(hub, client, centre["device"], result, report)
         _pull(hub, client, centre["device"], result, report)

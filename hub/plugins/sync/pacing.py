@@ -1,0 +1,107 @@
+"""The central server paces sync: at most a few hubs' sync sessions at once, the others asked to
+come back later (503 + Retry-After), so 200 hubs syncing together take turns instead of all
+timing out together.
+
+A session belongs to one hub. It opens with that hub's first request (a sync starts by asking
+the centre's knowledge) and lasts while the hub keeps sending requests: it ends once the hub has
+had no request in flight for IDLE_SECONDS (or no new request for STUCK_SECONDS). A request of a
+hub with a session is always let in, so a sync that started finishes. Sessions live in this
+process's memory: a restarted centre starts with none, and hubs mid-sync simply open new ones.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hub.i18n import N_
+from hub.plugins.sync.central import Refused
+
+SESSIONS_SETTING = "sync_sessions"
+DEFAULT_SESSIONS = max(8, 2 * (os.cpu_count() or 1))  # a session mostly waits on a hub's slow link
+IDLE_SECONDS = 15.0  # a hub's pause between two requests of one sync is well under a second
+# A session is let go after this long without a new request even with one in flight: a download
+# on a slow link goes on outside the count, and a cut one whose end the server never saw frees its place.
+STUCK_SECONDS = 300.0
+RETRY_SECONDS = 20  # the Retry-After asked of a hub, before jitter
+
+
+class Busy(Refused):
+    """Every session is taken: come back after `retry_after` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            503,
+            N_("The central server is busy with other hubs' syncs. Try again in %(seconds)d seconds."),
+            seconds=retry_after,
+        )
+        self.retry_after = retry_after
+
+
+@dataclass
+class _Session:
+    in_flight: int
+    last_seen: float  # when a request of it last came in or was answered
+
+
+class Sessions:
+    """The open sync sessions of one central server, safe to use from any thread."""
+
+    def __init__(
+        self,
+        limit: int,
+        idle_seconds: float = IDLE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.limit = limit
+        self.idle_seconds = idle_seconds
+        self._clock = clock
+        self._jitter = jitter
+        self._open: dict[str, _Session] = {}
+        self._lock = threading.Lock()
+
+    def enter(self, device: str) -> bool:
+        """Let one request of `device` in, opening its session if it has none; True when it opened
+        one. Busy when every session is taken by other hubs."""
+        with self._lock:
+            now = self._clock()
+            session = self._open.get(device)
+            opened = session is None
+            if session is None:
+                self._close_idle(now)
+                if len(self._open) >= self.limit:
+                    raise Busy(round(RETRY_SECONDS * (0.5 + self._jitter())))
+                session = self._open[device] = _Session(0, now)
+            session.in_flight += 1
+            session.last_seen = now
+            return opened
+
+    def leave(self, device: str, *, close: bool = False) -> None:
+        """One request of `device` is answered; `close` ends the session it opened (a request that
+        turned out not to be the hub's: a forged signature must not hold a session)."""
+        with self._lock:
+            session = self._open.get(device)
+            if session is None:
+                return
+            session.in_flight -= 1
+            session.last_seen = self._clock()
+            if close and session.in_flight == 0:
+                del self._open[device]
+
+    def open_count(self) -> int:
+        with self._lock:
+            self._close_idle(self._clock())
+            return len(self._open)
+
+    def _close_idle(self, now: float) -> None:
+        def ended(session: _Session) -> bool:
+            quiet = now - session.last_seen
+            return quiet >= STUCK_SECONDS or (session.in_flight == 0 and quiet >= self.idle_seconds)
+
+        for device in [d for d, session in self._open.items() if ended(session)]:
+            del self._open[device]
