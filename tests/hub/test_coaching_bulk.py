@@ -84,7 +84,7 @@ def test_pasted_text_skips_blank_lines_and_numbers_the_rest():
 
 
 def test_a_csv_gives_its_name_column_or_its_only_column():
-    with_header = "id;name;group\n1;Ana;A\n2;Bea;B\n".encode()
+    with_header = b"id;name;group\n1;Ana;A\n2;Bea;B\n"
     assert bulk.entries_from_csv(with_header) == [Entry(2, "Ana"), Entry(3, "Bea")]
     one_column = "\ufeffAna\nفاطمة\n".encode()
     assert bulk.entries_from_csv(one_column) == [Entry(1, "Ana"), Entry(2, "فاطمة")]
@@ -117,7 +117,7 @@ def test_a_100000_row_file_is_refused_at_once_without_reading_its_rows():
 
 
 def test_a_formula_name_is_kept_as_typed_and_neutralised_for_a_spreadsheet(hub, class_id):
-    (made,) = bulk.create_batch(hub.db, class_id, entries("=HYPERLINK(\"http://x\")"))
+    (made,) = bulk.create_batch(hub.db, class_id, entries('=HYPERLINK("http://x")'))
     assert made.name == '=HYPERLINK("http://x")'
     assert safe_cell(made.name) == '\'=HYPERLINK("http://x")'
     assert [safe_cell(t) for t in ("+1", "-1", "@a", "Ana")] == ["'+1", "'-1", "'@a", "Ana"]
@@ -147,9 +147,9 @@ def test_the_batch_route_answers_with_the_cards_and_their_pins_once(app: FastAPI
     from tests.conftest import signed_in
 
     tutor = signed_in(hub, Role.TUTOR, app)
-    url = tutor.post("/tutor/classes", data={"name": "Group", "language": "en"}, follow_redirects=False).headers[
-        "location"
-    ]
+    url = tutor.post(
+        "/tutor/classes", data={"name": "Group", "language": "en"}, follow_redirects=False
+    ).headers["location"]
     csv_file = "name\nفاطمة الزهراء\nZoë 🌻\n".encode()
     made = tutor.post(f"{url}/learners/new", files={"file": ("list.csv", csv_file, "text/csv")})
     assert made.status_code == 200

@@ -51,7 +51,10 @@ def test_a_tutor_gets_403_on_every_route_of_another_tutors_class_and_an_admin_ge
         url = fill(path, theirs)
         refused = tutor_a.request(method, url, follow_redirects=False)
         assert refused.status_code == 403, f"tutor A let into {method} {path}"
-        assert "This class is not one of yours" in refused.text or "only for the hub&#39;s admins" in refused.text
+        assert (
+            "This class is not one of yours" in refused.text
+            or "only for the hub&#39;s admins" in refused.text
+        )
         assert learner.request(method, url, follow_redirects=False).status_code == 403
         assert admin.request(method, url, follow_redirects=False).status_code not in (401, 403), path
     assert hub.db.execute("SELECT * FROM classes").fetchall()[0][:2] == before[0][:2]
@@ -76,7 +79,9 @@ def test_a_class_is_renamed_archived_hidden_and_listed_among_archived(app: FastA
     class_id = make_class(tutor)
     bad = tutor.post(f"/tutor/classes/{class_id}", data={"name": "  ", "language": "en"})
     assert bad.status_code == 400 and "Give the class a name of 1 to 80 characters." in bad.text
-    tutor.post(f"/tutor/classes/{class_id}", data={"name": "Thursday group", "language": "ar", "schedule": "10:00"})
+    tutor.post(
+        f"/tutor/classes/{class_id}", data={"name": "Thursday group", "language": "ar", "schedule": "10:00"}
+    )
     assert classes.get_class(hub.db, class_id).name == "Thursday group"
     tutor.post(f"/tutor/classes/{class_id}/archive", data={"archived": "yes"})
     assert "Thursday group" not in tutor.get("/tutor/classes").text
@@ -138,7 +143,10 @@ def test_for_you_lists_assignments_in_order_with_due_dates_in_her_language(app: 
     tutor.post(url, data={"what": f"pathway:{pathway}", "learner": [bea.id]})
     first, second = assignments.assignments_of(hub.db, class_id)
     tutor.post(f"{url}/{second.id}/move", data={"step": "-1"})
-    assert [a.title for a in assignments.assignments_of(hub.db, class_id)] == ["Health first", "Sample course"]
+    assert [a.title for a in assignments.assignments_of(hub.db, class_id)] == [
+        "Health first",
+        "Sample course",
+    ]
     assert [i.title for i in for_you.for_you(hub, bea.id)] == ["Health first", "Sample course"]
     assert [i.title for i in for_you.for_you(hub, ana.id)] == ["Sample course"]  # the pathway is Bea's only
     home = as_learner(app, hub, ana.id)
@@ -171,7 +179,9 @@ def answers_for_sample_quiz(right: bool) -> dict[str, object]:
     return {"q0": "1" if right else "0", "q1": ["0", "2"], "q2": "true", "q3": "20"}
 
 
-def test_a_class_quiz_is_taken_once_while_open_and_its_answers_shown_after_closing(app: FastAPI, hub: Hub, taught):
+def test_a_class_quiz_is_taken_once_while_open_and_its_answers_shown_after_closing(
+    app: FastAPI, hub: Hub, taught
+):
     tutor, class_id, (ana, bea) = taught
     picks = [f"sample-course/check/{i}" for i in range(4)]
     made = tutor.post(f"/tutor/classes/{class_id}/quizzes", data={"title": "Week 1", "question": picks})
@@ -211,7 +221,10 @@ def test_a_quiz_needs_a_title_and_questions_that_are_on_the_hub(app: FastAPI, hu
     assert "Choose at least one question." in tutor.post(url, data={"title": "Q"}).text
     gone = tutor.post(url, data={"title": "Q", "question": "sample-course/check/99"})
     assert gone.status_code == 400 and "no longer on this hub" in gone.text
-    assert "Give the quiz a title" in tutor.post(url, data={"title": "", "question": "sample-course/check/0"}).text
+    assert (
+        "Give the quiz a title"
+        in tutor.post(url, data={"title": "", "question": "sample-course/check/0"}).text
+    )
     assert class_quizzes.quizzes_of(hub.db, class_id) == []
     picker = tutor.get(f"{url}/new?course=sample-course").text
     assert picker.count('name="question"') == 4
@@ -219,9 +232,13 @@ def test_a_quiz_needs_a_title_and_questions_that_are_on_the_hub(app: FastAPI, hu
 
 def test_my_data_shows_classes_and_deleting_it_removes_her_from_every_class(app: FastAPI, hub: Hub, taught):
     tutor, class_id, (ana, _) = taught
-    tutor.post(f"/tutor/classes/{class_id}/quizzes", data={"title": "Week 1", "question": "sample-course/check/0"})
+    tutor.post(
+        f"/tutor/classes/{class_id}/quizzes", data={"title": "Week 1", "question": "sample-course/check/0"}
+    )
     (quiz,) = class_quizzes.quizzes_of(hub.db, class_id)
-    tutor.post(f"/tutor/classes/{class_id}/assignments", data={"what": f"quiz:{quiz.id}", "learner": [ana.id]})
+    tutor.post(
+        f"/tutor/classes/{class_id}/assignments", data={"what": f"quiz:{quiz.id}", "learner": [ana.id]}
+    )
     tutor.post(f"/tutor/classes/{class_id}/quizzes/{quiz.id}/open")
     ana_web = as_learner(app, hub, ana.id)
     ana_web.post(f"/classes/quizzes/{quiz.id}", data={"q0": "1"})
