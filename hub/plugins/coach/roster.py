@@ -69,7 +69,8 @@ def cards_page(
     request: Request, record: ClassRecord, people: list[Member] | list[NewLearner]
 ) -> HTMLResponse:
     url = address_for(request)
-    response = render(request, "cards.html", record=record, people=people, url=url, qr=Markup(qr_svg(url, scalable=True)))
+    qr = Markup(qr_svg(url, scalable=True))
+    response = render(request, "cards.html", record=record, people=people, url=url, qr=qr)
     response.headers["cache-control"] = "no-store"  # a sheet of new PINs stays out of every cache
     return response
 
