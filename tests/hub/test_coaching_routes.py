@@ -197,6 +197,8 @@ def test_a_class_quiz_is_taken_once_while_open_and_its_answers_shown_after_closi
     assert for_you.for_you(hub, ana.id) == []  # not opened: not in "For you"
     tutor.post(f"/tutor/classes/{class_id}/quizzes/{quiz.id}/open")
     assert "Take the quiz" in ana_web.get("/").text
+    form = ana_web.get(url).text
+    assert form.count("<fieldset>") == 4 and 'name="q3"' in form
     handed = ana_web.post(url, data=answers_for_sample_quiz(False), follow_redirects=False)
     assert handed.status_code == 303
     page = ana_web.get(url).text
@@ -209,6 +211,7 @@ def test_a_class_quiz_is_taken_once_while_open_and_its_answers_shown_after_closi
     shown = ana_web.get(url).text
     assert "Your score: 3 out of 4" in shown and "Right answer:" in shown and "B is right." in shown
     assert "closed: see your answers" in ana_web.get("/me/classes").text
+    assert 'href="/me/classes"' in ana_web.get("/me").text  # where "see your answers" is found
     late = as_learner(app, hub, bea.id).post(url, data=answers_for_sample_quiz(True))
     assert late.status_code == 409 and "This quiz is not open" in late.text
     outsider = signed_in(hub, Role.LEARNER, app)
