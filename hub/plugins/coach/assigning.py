@@ -13,7 +13,7 @@ from hub.coaching.classes import CoachingError
 from hub.deps import Db, HubDep
 from hub.i18n import N_, gettext
 from hub.pages import render
-from hub.plugins.coach.classes import class_page, to_class
+from hub.plugins.coach.classes import change_class, to_class
 from hub.plugins.coach.taught import TaughtClass
 from hub.plugins.resident.learning import not_found
 
@@ -27,14 +27,12 @@ async def assign(request: Request, hub: HubDep, record: TaughtClass) -> Response
     """`what` is "course:<id>", "pathway:<id>" or "quiz:<id>"; chosen learners are `learner` fields."""
     form = await request.form()
     kind, _, target = str(form.get("what") or "").partition(":")
-    try:
-        assignments.assign(
-            hub.db, record.id, kind, target, str(form.get("starts_on") or ""), str(form.get("due_on") or ""),
-            [str(v) for v in form.getlist("learner")],
-        )  # fmt: skip
-    except CoachingError as error:
-        return class_page(request, hub, record, 400, error=error.translated())
-    return to_class(record.id, "assignments")
+    starts_on, due_on = str(form.get("starts_on") or ""), str(form.get("due_on") or "")
+    chosen = [str(v) for v in form.getlist("learner")]
+    return change_class(
+        request, hub, record,
+        lambda: assignments.assign(hub.db, record.id, kind, target, starts_on, due_on, chosen), "assignments",
+    )  # fmt: skip
 
 
 @router.post("/tutor/classes/{class_id}/assignments/{assignment_id}/move", dependencies=[TUTOR])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -44,6 +45,17 @@ def class_page(
 
 def to_class(class_id: int, anchor: str = "") -> RedirectResponse:
     return RedirectResponse(f"/tutor/classes/{class_id}{'#' + anchor if anchor else ''}", status_code=303)
+
+
+def change_class(
+    request: Request, hub: Hub, record: ClassRecord, change: Callable[[], object], anchor: str = ""
+) -> Response:
+    """Make one change to a class, then go back to its page; a refused change shows the page with why."""
+    try:
+        change()
+    except CoachingError as error:
+        return class_page(request, hub, record, 400, error=error.translated())
+    return to_class(record.id, anchor)
 
 
 def classes_page(request: Request, db: Db, viewer: Learner, archived: bool, status_code: int = 200,
@@ -92,11 +104,13 @@ def edit_class(
     language: Annotated[str, Form()] = "",
     schedule: Annotated[str, Form()] = "",
 ) -> Response:
-    try:
-        classes.update_class(hub.db, record.id, name, language, schedule, request.app.state.languages)
-    except CoachingError as error:
-        return class_page(request, hub, record, 400, error=error.translated())
-    return to_class(record.id)
+    languages = request.app.state.languages
+    return change_class(
+        request,
+        hub,
+        record,
+        lambda: classes.update_class(hub.db, record.id, name, language, schedule, languages),
+    )
 
 
 @router.post("/tutor/classes/{class_id}/archive", dependencies=[TUTOR])
@@ -109,11 +123,9 @@ def archive_class(record: TaughtClass, db: Db, archived: Annotated[str, Form()] 
 def add_tutor(
     request: Request, hub: HubDep, record: TaughtClass, tutor_id: Annotated[str, Form()] = ""
 ) -> Response:
-    try:
-        classes.add_tutor(hub.db, record.id, tutor_id)
-    except CoachingError as error:
-        return class_page(request, hub, record, 400, error=error.translated())
-    return to_class(record.id, "tutors")
+    return change_class(
+        request, hub, record, lambda: classes.add_tutor(hub.db, record.id, tutor_id), "tutors"
+    )
 
 
 @router.post("/tutor/classes/{class_id}/tutors/{tutor_id}/remove", dependencies=[ADMIN])

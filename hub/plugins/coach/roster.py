@@ -23,7 +23,7 @@ from hub.coaching.classes import ClassRecord, CoachingError
 from hub.coaching.roster import Member
 from hub.deps import Db, HubDep
 from hub.pages import render
-from hub.plugins.coach.classes import class_page, to_class
+from hub.plugins.coach.classes import change_class, class_page, to_class
 from hub.plugins.coach.taught import TaughtClass
 from hub.plugins.join.routes import address_for
 
@@ -42,11 +42,9 @@ def find_learners(request: Request, db: Db, record: TaughtClass, q: str = "", pa
 def add_learner(
     request: Request, hub: HubDep, record: TaughtClass, learner_id: Annotated[str, Form()] = ""
 ) -> Response:
-    try:
-        roster.add_learner(hub.db, record.id, learner_id)
-    except CoachingError as error:
-        return class_page(request, hub, record, 400, error=error.translated())
-    return to_class(record.id, "learners")
+    return change_class(
+        request, hub, record, lambda: roster.add_learner(hub.db, record.id, learner_id), "learners"
+    )
 
 
 @router.post("/tutor/classes/{class_id}/learners/{learner_id}/remove", dependencies=[TUTOR])
