@@ -32,11 +32,14 @@ def hub_url(host: str, port: int, secure: bool = False) -> str:
     return f"{scheme}://{shown}/" if port == default_port else f"{scheme}://{shown}:{port}/"
 
 
-def qr_svg(url: str) -> str:
-    """An inline SVG QR code (no script, no external file), large enough to scan from a screen."""
+def qr_svg(url: str, scalable: bool = False) -> str:
+    """An inline SVG QR code (no script, no external file), large enough to scan from a screen.
+
+    A `scalable` one has a viewBox and no size, so a stylesheet can size it (a printed card's 30 mm).
+    """
     import segno
 
-    return segno.make(url, error="m").svg_inline(scale=8, dark="#1b1b1b", light="#ffffff")
+    return segno.make(url, error="m").svg_inline(scale=8, dark="#1b1b1b", light="#ffffff", omitsize=scalable)
 
 
 def qr_text(url: str) -> str:

@@ -222,6 +222,25 @@ def create_account(db: Database, name: str, role: Role, secret: str) -> Learner:
     return Learner(learner_id, name, bool(secret), role)
 
 
+def insert_learners(db: Database, named_pin_hashes: list[tuple[str, str]]) -> list[Learner]:
+    """Learner accounts for (name, PIN hash) pairs, each name checked as create_account checks one.
+
+    Call inside a transaction, so a batch (a tutor's class list) is made all or none; the PINs
+    are hashed before (hub.passwords), so the write lock is not held through argon2.
+    """
+    made = []
+    for name, pin_hash in named_pin_hashes:
+        name = _check_name(name)
+        learner_id = str(uuid.uuid4())
+        _check_name_free(db, name, learner_id)
+        db.execute(
+            "INSERT INTO learners (id, name, name_key, pin_hash, created_at, role) VALUES (?, ?, ?, ?, ?, ?)",
+            [learner_id, name, name_key(name), pin_hash, now(), Role.LEARNER.value],
+        )
+        made.append(Learner(learner_id, name, True))
+    return made
+
+
 NO_MATCH = N_("That name and PIN do not match. Please try again.")
 NO_MATCH_NO_PIN = N_(
     "That name and PIN do not match. If your profile has no PIN, please ask a tutor or an admin"

@@ -42,6 +42,9 @@ BODY_LIMITS: dict[str, int] = {
     f"{_LESSON}/captions": STUDIO_UPLOAD,
     f"{_LESSON}/questions": STUDIO_TEXT,
     "/tutor/studio/preview": STUDIO_TEXT,
+    # A class list (hub/coaching/bulk.py reads at most 256 KB of it): a bigger file still gets there,
+    # to be told how many names a batch may have rather than only a size.
+    "/tutor/classes/{class_id}/learners/new": 8 * MB,
 }
 
 _PATTERNS = [(compile_path(path)[0], limit) for path, limit in BODY_LIMITS.items() if "{" in path]

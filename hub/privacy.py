@@ -7,12 +7,16 @@ from datetime import UTC, datetime, timedelta
 from sqlite_utils import Database
 
 from hub import progress
+from hub.coaching.given import given_to
 from hub.db import transaction
 
 
 def nothing_stored() -> dict[str, object]:
     """What `export` gives for someone the hub knows nothing about."""
-    return {"account": None, "signed_in_devices": 0, "progress": [], "time_spent": [], "quiz_attempts": []}
+    return {
+        "account": None, "signed_in_devices": 0, "progress": [], "time_spent": [], "quiz_attempts": [],
+        "classes": [], "assignments": [], "class_quiz_answers": [],
+    }  # fmt: skip
 
 
 def export(db: Database, learner_id: str) -> dict[str, object]:
@@ -36,6 +40,26 @@ def export(db: Database, learner_id: str) -> dict[str, object]:
         " WHERE learner_id = ? ORDER BY created_at",
         [learner_id],
     )
+    classes = db.query(
+        "SELECT c.name, c.schedule, cl.added_at FROM class_learners cl JOIN classes c ON c.id = cl.class_id"
+        " WHERE cl.learner_id = ? ORDER BY c.name",
+        [learner_id],
+    )
+    assignments = db.query(
+        "SELECT c.name AS class, a.kind, coalesce(co.title, p.title, q.title) AS title, a.starts_on, a.due_on"
+        " FROM class_learners cl JOIN classes c ON c.id = cl.class_id JOIN assignments a ON a.class_id = c.id"
+        " LEFT JOIN courses co ON co.id = a.course_id LEFT JOIN pathways p ON p.id = a.pathway_id"
+        " LEFT JOIN class_quizzes q ON q.id = a.quiz_id"
+        f" WHERE cl.learner_id = ? AND {given_to('cl.learner_id')}"
+        " ORDER BY c.name, a.position",
+        [learner_id],
+    )
+    class_answers = db.query(
+        "SELECT q.title AS quiz, ans.answers, ans.score, ans.total, ans.submitted_at"
+        " FROM class_quiz_answers ans JOIN class_quizzes q ON q.id = ans.quiz_id"
+        " WHERE ans.learner_id = ? ORDER BY ans.submitted_at",
+        [learner_id],
+    )
     sessions = db.execute("SELECT count(*) FROM sessions WHERE learner_id = ?", [learner_id]).fetchone()[0]
     return {
         "account": {
@@ -50,6 +74,9 @@ def export(db: Database, learner_id: str) -> dict[str, object]:
         "progress": list(lessons),
         "time_spent": list(time_spent),
         "quiz_attempts": list(attempts),
+        "classes": list(classes),
+        "assignments": list(assignments),
+        "class_quiz_answers": list(class_answers),
     }
 
 
