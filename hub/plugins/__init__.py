@@ -33,6 +33,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("studio", "hub.plugins.studio"),
     ("bundles", "hub.plugins.bundles"),
     ("sync", "hub.plugins.sync"),
+    ("coach", "hub.plugins.coach"),
 )
 ENABLED_SETTING = "plugins_enabled"
 
