@@ -15,7 +15,7 @@ from sqlite_utils import Database
 
 from hub.coaching.report_grid import DONE, NOT_ASSIGNED, ClassWork, class_work
 from hub.coaching.reports import Assignment, ClassInfo, Member, member_since
-from hub.i18n import N_, gettext, ngettext
+from hub.i18n import N_, ngettext
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 365
@@ -74,9 +74,14 @@ def failed_reasons(work: ClassWork, learner: Member) -> list[str]:
         for lesson_id, title in work.quiz_lessons.get(course_id, []):
             stat = work.quizzes.get((learner.id, course_id, lesson_id))
             if stat and stat.failures >= 2 and not stat.passed:
+                times = stat.failures
                 reasons.append(
-                    gettext(N_("Failed the quiz “%(quiz)s” %(times)d times."))
-                    % {"quiz": title, "times": stat.failures}
+                    ngettext(
+                        "Failed the quiz “%(quiz)s” %(times)d time.",
+                        "Failed the quiz “%(quiz)s” %(times)d times.",
+                        times,
+                    )
+                    % {"quiz": title, "times": times}
                 )
     return reasons
 

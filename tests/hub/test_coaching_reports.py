@@ -143,7 +143,7 @@ def test_learner_page_lists_lessons_with_time_and_every_attempt_with_answers(mor
     assert lessons[0] == [
         "Course",
         "Lesson",
-        "Progress (%)",
+        "Progress (percent)",
         "Completed",
         "Last opened",
         "Time spent (minutes)",
@@ -178,7 +178,7 @@ def test_class_quiz_page_per_question(morning: Morning) -> None:
     assert "2 learners answered." in page.text
     rows = read_csv(morning.tutor.get(url + "?format=csv"))
     assert rows == [
-        ["Question", "Right (%)", "Most chosen wrong answer", "Got it wrong"],
+        ["Question", "Right (percent)", "Most chosen wrong answer", "Got it wrong"],
         ["Pick B", "50", "A", "'=Ben"],
         ["True?", "100", "", ""],
     ]

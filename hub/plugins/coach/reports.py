@@ -107,7 +107,7 @@ def learner_page(
                 for h in (
                     N_("Course"),
                     N_("Lesson"),
-                    N_("Progress (%)"),
+                    N_("Progress (percent)"),
                     N_("Completed"),
                     N_("Last opened"),
                     N_("Time spent (minutes)"),
@@ -162,7 +162,7 @@ def _quiz_page(
     if format == "csv":
         header = [
             gettext(h)
-            for h in (N_("Question"), N_("Right (%)"), N_("Most chosen wrong answer"), N_("Got it wrong"))
+            for h in (N_("Question"), N_("Right (percent)"), N_("Most chosen wrong answer"), N_("Got it wrong"))
         ]
         return csv_response(
             stem,
