@@ -8,6 +8,7 @@ assignments costs the same on a hub of 100 learners as on one of 5,000 (bench/co
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from sqlite_utils import Database
 
@@ -20,6 +21,12 @@ STATE_LABELS = {
     NOT_STARTED: N_("Not started"),
     IN_PROGRESS: N_("In progress"),
     DONE: N_("Done"),
+}
+PHRASES = {
+    "score": N_("Score %(score)d/%(total)d"),
+    "lessons": N_("Lessons %(done)d/%(total)d"),
+    "quiz": N_("Quiz %(score)d/%(total)d"),
+    "courses": N_("Courses %(done)d/%(total)d"),
 }
 STATE_SYMBOLS = {NOT_ASSIGNED: "–", NOT_STARTED: "○", IN_PROGRESS: "◐", DONE: "✓"}
 
@@ -44,12 +51,9 @@ class QuizStat:
 @dataclass(frozen=True)
 class Cell:
     state: str
+    label: str  # the state in words, in the reader's language
     detail: str
     last_activity: str | None = None
-
-    @property
-    def label(self) -> str:
-        return gettext(STATE_LABELS[self.state])
 
     @property
     def symbol(self) -> str:
@@ -73,16 +77,23 @@ class ClassWork:
     quizzes: dict[tuple[str, str, str], QuizStat]  # (learner, course, lesson)
     class_answers: dict[tuple[int, str], tuple[int, int]]  # (class quiz, learner) → score, total
 
+    @cached_property
+    def words(self) -> dict[str, str]:
+        """The states and the cells' phrases, translated once for the whole grid (not per cell)."""
+        phrases = {key: gettext(label) for key, label in STATE_LABELS.items()}
+        return phrases | {key: gettext(phrase) for key, phrase in PHRASES.items()}
+
+    def _cell(self, state: str, detail: str = "", last_activity: str | None = None) -> Cell:
+        return Cell(state, self.words[state], detail, last_activity)
+
     def cell(self, learner_id: str, item: Assignment) -> Cell:
         if not item.applies_to(learner_id):
-            return Cell(NOT_ASSIGNED, "")
+            return self._cell(NOT_ASSIGNED)
         if item.kind == "quiz":
             answer = self.class_answers.get((item.quiz_id or 0, learner_id))
             if answer is None:
-                return Cell(NOT_STARTED, "")
-            return Cell(
-                DONE, gettext(N_("Score %(score)d/%(total)d")) % {"score": answer[0], "total": answer[1]}
-            )
+                return self._cell(NOT_STARTED)
+            return self._cell(DONE, self.words["score"] % {"score": answer[0], "total": answer[1]})
         if item.kind == "pathway":
             return self._pathway_cell(learner_id, item.course_ids)
         return self._course_cell(learner_id, item.course_ids[0])
@@ -96,7 +107,7 @@ class ClassWork:
         state = self.courses.get((learner_id, course_id))
         total = self.lesson_counts.get(course_id, 0)
         done = min(state.done, total) if state else 0
-        detail = gettext(N_("Lessons %(done)d/%(total)d")) % {"done": done, "total": total}
+        detail = self.words["lessons"] % {"done": done, "total": total}
         best = [
             self.quizzes[key]
             for lesson, _ in self.quiz_lessons.get(course_id, [])
@@ -104,21 +115,21 @@ class ClassWork:
         ]
         if best:
             score, out_of = sum(q.best for q in best), sum(q.total for q in best)
-            detail += " · " + gettext(N_("Quiz %(score)d/%(total)d")) % {"score": score, "total": out_of}
+            detail += " · " + self.words["quiz"] % {"score": score, "total": out_of}
         if state is None:
-            return Cell(NOT_STARTED, detail)
-        return Cell(
+            return self._cell(NOT_STARTED, detail)
+        return self._cell(
             DONE if self.course_done(learner_id, course_id) else IN_PROGRESS, detail, state.last_opened
         )
 
     def _pathway_cell(self, learner_id: str, course_ids: tuple[str, ...]) -> Cell:
         states = [s for c in course_ids if (s := self.courses.get((learner_id, c)))]
         done = sum(self.course_done(learner_id, c) for c in course_ids)
-        detail = gettext(N_("Courses %(done)d/%(total)d")) % {"done": done, "total": len(course_ids)}
+        detail = self.words["courses"] % {"done": done, "total": len(course_ids)}
         if not states:
-            return Cell(NOT_STARTED, detail)
+            return self._cell(NOT_STARTED, detail)
         last = max(s.last_opened for s in states)
-        return Cell(DONE if done == len(course_ids) else IN_PROGRESS, detail, last)
+        return self._cell(DONE if done == len(course_ids) else IN_PROGRESS, detail, last)
 
     def library_quizzes(self) -> list[tuple[str, str, str, str]]:
         """(course id, lesson id, quiz title, course title) of each quiz in the assigned courses."""
