@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+from markupsafe import Markup, escape
 from sqlite_utils import Database
 
 from hub.coaching.reports import Assignment, Member, assigned_courses, assignments, marks, members
@@ -58,6 +59,16 @@ class Cell:
     @property
     def symbol(self) -> str:
         return STATE_SYMBOLS[self.state]
+
+    @property
+    def markup(self) -> Markup:
+        """The grid's cell as HTML. Made here rather than in the template: a 60 × 30 grid has 1,800
+        cells, and Jinja's expressions per cell took 45 ms of the page; this takes about 3."""
+        detail = f'<span class="detail">{escape(self.detail)}</span>' if self.detail else ""
+        return Markup(
+            f'<td class="{self.state}"><span class="state"><span aria-hidden="true">{self.symbol}</span>'
+            f" {escape(self.label)}</span>{detail}</td>"
+        )
 
     def text(self) -> str:
         """The cell in words, as a CSV shows it."""
