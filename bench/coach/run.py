@@ -41,11 +41,15 @@ GRID = f"/tutor/classes/{build.GRID_CLASS}/report"
 TARGETS = {"grid_p95_ms_max": 100.0, "home_ratio_min": 0.8}
 
 
-def one_at_a_time(port: int, path: str, cookie: str, count: int, warmup: int = 5) -> dict:
-    """Latency of `count` sequential GETs (after a warm-up), as one person waits for a page."""
+def one_at_a_time(server: bench_run.Server, path: str, cookie: str, count: int, warmup: int = 5) -> dict:
+    """Latency of `count` sequential GETs (after a warm-up), as one person waits for a page, and the
+    server's CPU time per request (what the page costs whatever else the machine runs)."""
     times = []
+    cpu_before = 0.0
     for n in range(warmup + count):
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        if n == warmup:
+            cpu_before = server.cpu_s()
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
         started = time.perf_counter()
         conn.request("GET", path, headers={"Cookie": cookie})
         response = conn.getresponse()
@@ -56,9 +60,11 @@ def one_at_a_time(port: int, path: str, cookie: str, count: int, warmup: int = 5
             raise RuntimeError(f"GET {path} gave {response.status}: {body[:300]!r}")
         if n >= warmup:
             times.append(elapsed * 1000)
+    cpu_ms = (server.cpu_s() - cpu_before) * 1000 / count
     times.sort()
     return {
         "requests": count,
+        "server_cpu_ms_per_request": round(cpu_ms, 1),
         "median_ms": round(statistics.median(times), 1),
         "p95_ms": round(times[min(len(times) - 1, int(len(times) * 0.95))], 1),
         "bytes": len(body),
@@ -94,7 +100,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def measure(built: build.Built, port: int, args: argparse.Namespace) -> dict:
+def measure(built: build.Built, server: bench_run.Server, args: argparse.Namespace) -> dict:
     tutor, in_3, in_none = (
         built.tutor_cookie,
         built.learner_in_3_classes_cookie,
@@ -102,21 +108,21 @@ def measure(built: build.Built, port: int, args: argparse.Namespace) -> dict:
     )
     result: dict = {}
     print("class grid 60 × 30, one request at a time", flush=True)
-    result["grid"] = one_at_a_time(port, GRID, tutor, args.requests)
+    result["grid"] = one_at_a_time(server, GRID, tutor, args.requests)
     print("today's /tutor page, one request at a time (baseline)", flush=True)
-    result["tutor_page"] = one_at_a_time(port, "/tutor", tutor, max(10, args.requests // 10))
+    result["tutor_page"] = one_at_a_time(server, "/tutor", tutor, max(10, args.requests // 10))
     print("class grid under wrk", flush=True)
-    result["grid_load"] = under_load(port, GRID, tutor, args)
+    result["grid_load"] = under_load(server.port, GRID, tutor, args)
     print("home page, learner in 3 classes, under wrk", flush=True)
-    result["home_in_3_classes"] = under_load(port, "/", in_3, args)
+    result["home_in_3_classes"] = under_load(server.port, "/", in_3, args)
     print("home page, learner in no class, under wrk (baseline)", flush=True)
-    result["home_in_no_class"] = under_load(port, "/", in_none, args)
+    result["home_in_no_class"] = under_load(server.port, "/", in_none, args)
     result["curve"] = {}
     conn = sqlite3.connect(built.home / "hub.db", timeout=60)
     for rows in (10, 100, 1000):
         print(f"curve: grid with {rows} progress rows per learner", flush=True)
         build.set_rows_per_learner(conn, built.grid_learners, rows)
-        result["curve"][rows] = one_at_a_time(port, GRID, tutor, max(20, args.requests // 4))
+        result["curve"][rows] = one_at_a_time(server, GRID, tutor, max(20, args.requests // 4))
     conn.close()
     return result
 
@@ -126,21 +132,21 @@ def report(result: dict) -> None:
     home, base = result["home_in_3_classes"], result["home_in_no_class"]
     ratio = home["rps_median"] / base["rps_median"] if base["rps_median"] else 0.0
     print()
-    print("| what | median ms | p95 ms | req/s under wrk |")
-    print("|---|---|---|---|")
+    print("| what | median ms | p95 ms | server CPU ms per request | req/s under wrk |")
+    print("|---|---|---|---|---|")
     load = result["grid_load"]["rps_median"]
-    print(f"| class grid 60 × 30 | {grid['median_ms']} | {grid['p95_ms']} | {load} |")
-    print(f"| /tutor (baseline) | {tutor['median_ms']} | {tutor['p95_ms']} | |")
-    print(f"| home, learner in 3 classes | | {home['p95_ms_median']} | {home['rps_median']} |")
-    print(f"| home, learner in no class (baseline) | | {base['p95_ms_median']} | {base['rps_median']} |")
+    cpu = "server_cpu_ms_per_request"
+    print(f"| class grid 60 × 30 | {grid['median_ms']} | {grid['p95_ms']} | {grid[cpu]} | {load} |")
+    print(f"| /tutor (baseline) | {tutor['median_ms']} | {tutor['p95_ms']} | {tutor[cpu]} | |")
+    print(f"| home, learner in 3 classes | | {home['p95_ms_median']} | | {home['rps_median']} |")
+    print(f"| home, learner in no class (baseline) | | {base['p95_ms_median']} | | {base['rps_median']} |")
     print()
     print("grid median / /tutor median:", round(grid["median_ms"] / tutor["median_ms"], 3))
     print("home req/s, 3 classes / no class:", round(ratio, 2))
     curve = result["curve"]
-    print(
-        "curve (median ms at 10 / 100 / 1,000 rows per learner):",
-        " / ".join(str(curve[n]["median_ms"]) for n in curve),
-    )
+    medians = " / ".join(str(c["median_ms"]) for c in curve.values())
+    print("curve, median ms at 10 / 100 / 1,000 rows per learner:", medians)
+    print("curve, server CPU ms:", " / ".join(str(c["server_cpu_ms_per_request"]) for c in curve.values()))
     met_grid = grid["p95_ms"] <= TARGETS["grid_p95_ms_max"]
     print(f"target grid p95 <= {TARGETS['grid_p95_ms_max']:g} ms: {'met' if met_grid else 'MISSED'}")
     met_home = ratio >= TARGETS["home_ratio_min"]
@@ -158,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         server.start()
         try:
             server.wait_ready()
-            result = {"built_s": built.build_s, "git": bench_run.git_head(), **measure(built, port, args)}
+            result = {"built_s": built.build_s, "git": bench_run.git_head(), **measure(built, server, args)}
         finally:
             server.stop()
     report(result)

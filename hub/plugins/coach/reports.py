@@ -6,7 +6,10 @@ none. Every page takes `?format=csv` (and `table=` where it shows more than one 
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -43,6 +46,19 @@ def _not_found(request: Request, error: ClassNotFound) -> HTMLResponse:
     return render(request, "not_found.html", status_code=404, message=error.translated())
 
 
+def shows_not_found(route: Callable[..., Response]) -> Callable[..., Response]:
+    """A report route that answers a missing class, learner or quiz with the "not found" page."""
+
+    @functools.wraps(route)
+    def answer(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return route(*args, **kwargs)
+        except ClassNotFound as error:
+            return _not_found(kwargs["request"], error)
+
+    return answer
+
+
 def _unknown_table(request: Request) -> HTMLResponse:
     return render(
         request, "not_found.html", status_code=404, message=gettext("This report has no such table.")
@@ -54,14 +70,12 @@ def _rtl(request: Request) -> bool:
 
 
 @router.get("/tutor/classes/{class_id}/report", response_class=HTMLResponse, dependencies=[TUTOR])
+@shows_not_found
 def class_grid(
     request: Request, db: Db, who: CurrentLearner, class_id: int, format: str = "", table: str = "grid"
 ) -> Response:
     """Learners × assignments, the class's charts, links to each learner and quiz."""
-    try:
-        info = _class(db, class_id, who)
-    except ClassNotFound as error:
-        return _not_found(request, error)
+    info = _class(db, class_id, who)
     work = class_work(db, class_id)
     charts = report_charts.class_charts(db, class_id, work, datetime.now(UTC).date(), _rtl(request))
     if format == "csv":
@@ -82,6 +96,7 @@ def class_grid(
 @router.get(
     "/tutor/classes/{class_id}/learners/{learner_id}", response_class=HTMLResponse, dependencies=[TUTOR]
 )
+@shows_not_found
 def learner_page(
     request: Request,
     db: Db,
@@ -92,11 +107,8 @@ def learner_page(
     table: str = "lessons",
 ) -> Response:
     """One learner of the class: her lessons with time spent, and every quiz attempt with her answers."""
-    try:
-        info = _class(db, class_id, who)
-        person = member(db, class_id, learner_id)
-    except ClassNotFound as error:
-        return _not_found(request, error)
+    info = _class(db, class_id, who)
+    person = member(db, class_id, learner_id)
     lessons = report_learner.lessons(db, learner_id)
     attempts = report_learner.attempts(db, learner_id, class_id)
     if format == "csv":
@@ -162,7 +174,12 @@ def _quiz_page(
     if format == "csv":
         header = [
             gettext(h)
-            for h in (N_("Question"), N_("Right (percent)"), N_("Most chosen wrong answer"), N_("Got it wrong"))
+            for h in (
+                N_("Question"),
+                N_("Right (percent)"),
+                N_("Most chosen wrong answer"),
+                N_("Got it wrong"),
+            )
         ]
         return csv_response(
             stem,
@@ -178,15 +195,13 @@ def _quiz_page(
 @router.get(
     "/tutor/classes/{class_id}/quizzes/{quiz_id}/report", response_class=HTMLResponse, dependencies=[TUTOR]
 )
+@shows_not_found
 def class_quiz_page(
     request: Request, db: Db, who: CurrentLearner, class_id: int, quiz_id: int, format: str = ""
 ) -> Response:
     """A class quiz, question by question."""
-    try:
-        info = _class(db, class_id, who)
-        report = report_quiz.class_quiz_report(db, class_id, quiz_id)
-    except ClassNotFound as error:
-        return _not_found(request, error)
+    info = _class(db, class_id, who)
+    report = report_quiz.class_quiz_report(db, class_id, quiz_id)
     return _quiz_page(request, info, report, f"class-{class_id}-quiz-{quiz_id}", format)
 
 
@@ -195,6 +210,7 @@ def class_quiz_page(
     response_class=HTMLResponse,
     dependencies=[TUTOR],
 )
+@shows_not_found
 def library_quiz_page(
     request: Request,
     db: Db,
@@ -205,11 +221,8 @@ def library_quiz_page(
     format: str = "",
 ) -> Response:
     """A quiz lesson of the class's courses, question by question, over each learner's latest attempt."""
-    try:
-        info = _class(db, class_id, who)
-        report = report_quiz.library_quiz_report(db, class_id, course_id, lesson_id)
-    except ClassNotFound as error:
-        return _not_found(request, error)
+    info = _class(db, class_id, who)
+    report = report_quiz.library_quiz_report(db, class_id, course_id, lesson_id)
     return _quiz_page(request, info, report, f"class-{class_id}-{course_id}-{lesson_id}", format)
 
 
@@ -254,14 +267,12 @@ def _help_page(
 
 
 @router.get("/tutor/classes/{class_id}/needs-help", response_class=HTMLResponse, dependencies=[TUTOR])
+@shows_not_found
 def class_needs_help(
     request: Request, db: Db, who: CurrentLearner, class_id: int, days: str = "", format: str = ""
 ) -> Response:
     """The class's learners stalled for `days` days or who failed a quiz twice, with the reason."""
-    try:
-        info = _class(db, class_id, who)
-    except ClassNotFound as error:
-        return _not_found(request, error)
+    info = _class(db, class_id, who)
     return _help_page(request, db, [info], days, format, f"class-{class_id}-needs-help", info)
 
 
