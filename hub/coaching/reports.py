@@ -78,9 +78,9 @@ def class_for(db: Database, class_id: int, viewer: Learner) -> ClassInfo:
     return ClassInfo(*row)
 
 
-def visible_classes(db: Database, viewer: Learner) -> list[ClassInfo]:
-    """The classes the viewer teaches (an admin: every class), archived ones left out."""
-    if viewer.effective_role == Role.ADMIN:
+def visible_classes(db: Database, viewer: Learner, taught_only: bool = False) -> list[ClassInfo]:
+    """The classes the viewer teaches (an admin: every class, unless `taught_only`), not archived ones."""
+    if viewer.effective_role == Role.ADMIN and not taught_only:
         rows = db.execute(
             "SELECT id, name, language FROM classes WHERE archived_at IS NULL ORDER BY name COLLATE NOCASE"
         )

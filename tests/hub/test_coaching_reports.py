@@ -123,7 +123,8 @@ def test_charts_run_right_to_left_in_arabic(morning: Morning) -> None:
     assert 'dir="rtl"' in page
     first_bar = page.index('<rect x="', page.index('id="scores-desc"'))
     last_slot = GAP + 4 * (BAR_WIDTH + GAP)
-    assert page[first_bar:].startswith(f'<rect x="{last_slot}"')  # the first of 5 bands drawn at the right end
+    # the first of the 5 bands is drawn at the right end
+    assert page[first_bar:].startswith(f'<rect x="{last_slot}"')
 
 
 def test_unknown_table_is_not_found(morning: Morning) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 from fastapi import FastAPI
 
 from hub.home import Hub
@@ -45,3 +48,26 @@ def test_overview_lists_the_tutors_classes(hub: Hub, app: FastAPI) -> None:
     page = tutor.get("/tutor").text
     assert f'href="/tutor/classes/{mine}/report">Evening group' in page
     assert "Not hers" not in page
+
+
+def test_overview_says_who_needs_help_in_the_tutors_classes(hub: Hub, app: FastAPI) -> None:
+    tutor = signed_in(hub, Role.TUTOR, app)
+    tutor_id = hub.db.execute("SELECT id FROM learners WHERE role = 'tutor'").fetchone()[0]
+    ben = seed.add_learner(hub.db, "Ben")
+    class_id = seed.add_class(hub.db, "Evening group", [tutor_id], [ben])
+    seed.assign(hub.db, class_id, "course", COURSE, 0)
+    seed.progress(hub.db, ben, COURSE, "read-me", 0.5, opened_days_ago=9)
+    page = tutor.get("/tutor").text
+    assert "(Evening group): No progress on “Sample course” for 9 days." in page
+
+
+def test_overview_table_downloads_as_csv(hub: Hub, app: FastAPI) -> None:
+    tutor = signed_in(hub, Role.TUTOR, app)
+    seed.progress(hub.db, seed.add_learner(hub.db, "Amal"), COURSE, "read-me", 1.0, opened_days_ago=1)
+    response = tutor.get("/tutor?format=csv")
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
+    assert rows == [
+        ["Course", "Started", "Finished", "Guests who started", "Quizzes passed"],
+        ["Sample course", "1", "0", "0", "0"],
+    ]

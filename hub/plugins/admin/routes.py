@@ -12,10 +12,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from hub import __version__, first_run, learners
 from hub.access import ADMIN, ANYONE, FROM_THIS_HUB, TUTOR
 from hub.app import apply_settings
+from hub.coaching.csv_export import csv_response
+from hub.coaching.report_help import needs_help
 from hub.coaching.reports import visible_classes
 from hub.deps import CurrentLearner, Db, HubDep, remember_session
 from hub.home import Hub
-from hub.i18n import N_, available_languages
+from hub.i18n import N_, available_languages, gettext
 from hub.learners import STAFF_SESSION, LearnerError, Role
 from hub.pages import render
 from hub.settings import load_settings, save_settings
@@ -261,9 +263,21 @@ GROUP BY c.id ORDER BY c.title COLLATE NOCASE
 """
 
 
+HELP_ON_OVERVIEW = 10  # the first reasons shown; /tutor/needs-help has them all
+
+
 @router.get("/tutor", response_class=HTMLResponse, dependencies=[TUTOR])
-def tutor_overview(request: Request, hub: HubDep, who: CurrentLearner) -> HTMLResponse:
-    """How this hub's learners are doing, per course, and the classes the tutor teaches."""
+def tutor_overview(request: Request, hub: HubDep, who: CurrentLearner, format: str = "") -> Response:
+    """How this hub's learners are doing, per course; the tutor's classes and who needs help in them."""
     assert who is not None
     rows = hub.db.execute(COURSE_OVERVIEW).fetchall()
-    return render(request, "tutor.html", rows=rows, classes=visible_classes(hub.db, who))
+    if format == "csv":
+        header = [gettext(h) for h in (N_("Course"), N_("Started"), N_("Finished"), N_("Guests who started"),
+                                       N_("Quizzes passed"))]  # fmt: skip
+        return csv_response("courses-progress", header, [[row[1], *row[4:]] for row in rows])
+    classes = visible_classes(hub.db, who, taught_only=True)
+    help_needed = [row for each in classes for row in needs_help(hub.db, each)]
+    return render(
+        request, "tutor.html", rows=rows, classes=classes, help_needed=help_needed[:HELP_ON_OVERVIEW],
+        more_help=len(help_needed) > HELP_ON_OVERVIEW,
+    )  # fmt: skip
