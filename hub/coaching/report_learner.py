@@ -31,7 +31,8 @@ class AttemptRow:
 
 
 def lessons(db: Database, learner_id: str) -> list[LessonRow]:
-    """Every lesson she opened here, by course and lesson order, with the time summed over devices."""
+    """Every lesson she opened here, by course and lesson order (courses no longer on the hub last),
+    with the time summed over devices."""
     rows = db.execute(
         """
         SELECT coalesce(c.title, p.course_id), coalesce(l.title, p.lesson_id), p.progress, p.completed_at,
@@ -43,7 +44,7 @@ def lessons(db: Database, learner_id: str) -> list[LessonRow]:
                    WHERE learner_id = :learner GROUP BY course_id, lesson_id) t
           ON t.course_id = p.course_id AND t.lesson_id = p.lesson_id
         WHERE p.learner_id = :learner
-        ORDER BY c.title COLLATE NOCASE, p.course_id, l.position, p.lesson_id
+        ORDER BY c.title IS NULL, c.title COLLATE NOCASE, p.course_id, l.position, p.lesson_id
         """,
         {"learner": learner_id},
     ).fetchall()
