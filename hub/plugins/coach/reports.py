@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from hub.access import TUTOR, AccessDenied
 from hub.coaching import report_charts, report_help, report_learner, report_quiz
 from hub.coaching.csv_export import csv_response
-from hub.coaching.report_grid import class_work
+from hub.coaching.report_grid import class_work, row_markup
 from hub.coaching.reports import (
     ClassInfo,
     ClassNotFound,
@@ -90,7 +90,7 @@ def class_grid(
             return _unknown_table(request)
         rows = [[bar.label, bar.value] for bar in chart.bars]
         return csv_response(stem, [chart.label_heading, chart.value_heading], rows)
-    return render(request, "report_grid.html", info=info, work=work, charts=charts)
+    return render(request, "report_grid.html", info=info, work=work, charts=charts, row_markup=row_markup)
 
 
 @router.get(
