@@ -37,7 +37,19 @@ sys.path[:0] = [str(BENCH), str(BENCH / "coach")]
 import build  # noqa: E402  (bench/coach/build.py)
 import run as bench_run  # noqa: E402  (bench/run.py: servers and wrk)
 
+from hub.plugins.admin.routes import COURSE_OVERVIEW  # noqa: E402
+
 GRID = f"/tutor/classes/{build.GRID_CLASS}/report"
+# The /tutor overview's query before the coaching reports (main at 154e4ce): three subqueries per
+# course, each scanning progress or quiz_attempts, and every learner counted, other hubs' too.
+OVERVIEW_BEFORE = """
+SELECT c.id, c.title, c.language, c.lesson_count,
+  (SELECT count(DISTINCT learner_id) FROM progress p WHERE p.course_id = c.id),
+  (SELECT count(*) FROM (SELECT learner_id FROM progress p WHERE p.course_id = c.id
+     AND p.completed_at IS NOT NULL GROUP BY learner_id HAVING count(*) >= c.lesson_count)),
+  (SELECT count(*) FROM quiz_attempts q WHERE q.course_id = c.id AND q.passed)
+FROM courses c ORDER BY c.title COLLATE NOCASE
+"""
 TARGETS = {"grid_p95_ms_max": 100.0, "home_ratio_min": 0.8}
 
 
@@ -69,6 +81,21 @@ def one_at_a_time(server: bench_run.Server, path: str, cookie: str, count: int, 
         "p95_ms": round(times[min(len(times) - 1, int(len(times) * 0.95))], 1),
         "bytes": len(body),
     }
+
+
+def overview_queries(home: Path, runs: int = 3) -> dict:
+    """The /tutor overview's query before and after, in process on the same database (medians, ms)."""
+    conn = sqlite3.connect(home / "hub.db")
+    timings = {}
+    for name, query in (("before", OVERVIEW_BEFORE), ("after", COURSE_OVERVIEW)):
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            conn.execute(query).fetchall()
+            times.append((time.perf_counter() - started) * 1000)
+        timings[f"{name}_ms"] = round(statistics.median(times), 1)
+    conn.close()
+    return timings
 
 
 def under_load(port: int, path: str, cookie: str, args: argparse.Namespace) -> dict:
@@ -117,6 +144,8 @@ def measure(built: build.Built, server: bench_run.Server, args: argparse.Namespa
     result["home_in_3_classes"] = under_load(server.port, "/", in_3, args)
     print("home page, learner in no class, under wrk (baseline)", flush=True)
     result["home_in_no_class"] = under_load(server.port, "/", in_none, args)
+    print("the /tutor overview's query, before and after, in process", flush=True)
+    result["overview_query"] = overview_queries(built.home)
     result["curve"] = {}
     conn = sqlite3.connect(built.home / "hub.db", timeout=60)
     for rows in (10, 100, 1000):
@@ -143,6 +172,8 @@ def report(result: dict) -> None:
     print()
     print("grid median / /tutor median:", round(grid["median_ms"] / tutor["median_ms"], 3))
     print("home req/s, 3 classes / no class:", round(ratio, 2))
+    query = result["overview_query"]
+    print(f"/tutor overview query: before {query['before_ms']} ms, after {query['after_ms']} ms")
     curve = result["curve"]
     medians = " / ".join(str(c["median_ms"]) for c in curve.values())
     print("curve, median ms at 10 / 100 / 1,000 rows per learner:", medians)
