@@ -36,8 +36,8 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
 
 
 def safe_filename(stem: str) -> str:
-    """A file name any system and header take: ASCII letters, digits, dots, dashes."""
-    cleaned = re.sub(r"[^A-Za-z0-9.-]+", "-", stem).strip("-.") or "report"
+    """A file name any system and header take: ASCII letters, digits and dashes, then .csv."""
+    cleaned = re.sub(r"[^A-Za-z0-9-]+", "-", stem).strip("-") or "report"
     return cleaned[:80] + ".csv"
 
 

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from hub.coaching.charts import BAR_WIDTH, GAP
+from hub.coaching.csv_export import csv_bytes, safe_filename
 from hub.home import Hub
 from hub.learners import Role
 from tests import coaching_seed as seed
@@ -263,3 +264,15 @@ def test_unknown_class_is_not_found(morning: Morning) -> None:
     response = morning.tutor.get("/tutor/classes/999/report")
     assert response.status_code == 404
     assert "There is no such class on this hub." in response.text
+
+
+def test_csv_neutralises_every_formula_start_and_keeps_numbers() -> None:
+    cells = ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "plain", -3, 2.5]
+    data = csv_bytes(["=head"], [cells])
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    assert rows == [["'=head"], ["'=1+1", "'+1", "'-1", "'@SUM(A1)", "'\tx", "'\rx", "plain", "-3", "2.5"]]
+
+
+def test_csv_file_names_are_safe() -> None:
+    assert safe_filename('class-1/../"x"\r\nSet-Cookie: a') == "class-1-x-Set-Cookie-a.csv"
+    assert safe_filename("أمل") == "report.csv"
