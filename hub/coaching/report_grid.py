@@ -54,11 +54,9 @@ def cell_markup(state: str, label: str, detail: str) -> Markup:
     """A grid cell as HTML. Made here rather than in the template, and once per distinct cell (a
     grid repeats a few dozen of them): a 60 × 30 grid has 1,800 cells, and Jinja's expressions and
     escaping per cell were most of the page's time."""
-    more = f'<span class="detail">{escape(detail)}</span>' if detail else ""
-    return Markup(
-        f'<td class="{state}"><span class="state"><span aria-hidden="true">{STATE_SYMBOLS[state]}</span>'
-        f" {escape(label)}</span>{more}</td>"
-    )
+    more = f"<small>{escape(detail)}</small>" if detail else ""
+    symbol = f'<i aria-hidden="true">{STATE_SYMBOLS[state]}</i>'
+    return Markup(f'<td class="{state}"><b>{symbol} {escape(label)}</b>{more}</td>')
 
 
 def row_markup(cells: list[Cell]) -> Markup:
