@@ -1,5 +1,5 @@
 """Coaching reports: the class grid, a learner's page, a quiz's page, who needs help, charts and CSV,
-on a small class whose every number is known (see `morning_class`)."""
+on a small class whose every number is known (see the `morning` fixture)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from hub.coaching.charts import BAR_WIDTH, GAP
 from hub.coaching.csv_export import csv_bytes, safe_filename
 from hub.home import Hub
 from hub.learners import Role
+from hub.plugins.coach import reports as coach_reports
 from tests import coaching_seed as seed
 from tests.conftest import signed_in
 
@@ -276,3 +277,12 @@ def test_csv_neutralises_every_formula_start_and_keeps_numbers() -> None:
 def test_csv_file_names_are_safe() -> None:
     assert safe_filename('class-1/../"x"\r\nSet-Cookie: a') == "class-1-x-Set-Cookie-a.csv"
     assert safe_filename("أمل") == "report.csv"
+
+
+def test_a_long_needs_help_list_shows_its_first_rows_and_says_so(
+    monkeypatch: pytest.MonkeyPatch, morning: Morning
+) -> None:
+    monkeypatch.setattr(coach_reports, "HELP_ROWS_SHOWN", 2)
+    page = morning.tutor.get(f"/tutor/classes/{morning.class_id}/needs-help").text
+    assert "Showing the first 2 of 4. The CSV has them all." in page
+    assert page.count(f"/tutor/classes/{morning.class_id}/learners/") == 2

@@ -32,6 +32,7 @@ from hub.learners import Learner
 from hub.pages import render
 
 router = APIRouter(tags=["coaching reports"], include_in_schema=False)
+HELP_ROWS_SHOWN = 300  # an admin's list over every class can run to thousands: the CSV has them all
 
 
 def _class(db: Db, class_id: int, who: Learner | None) -> ClassInfo:
@@ -260,7 +261,8 @@ def _help_page(
         status_code=400 if error else 200,
         info=info,
         classes=classes,
-        found=found,
+        found=found[:HELP_ROWS_SHOWN],
+        total=len(found),
         days=days,
         error=error,
     )
