@@ -12,10 +12,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from hub import __version__, first_run, learners
 from hub.access import ADMIN, ANYONE, FROM_THIS_HUB, TUTOR
 from hub.app import apply_settings
-from hub.deps import Db, HubDep, remember_session
+from hub.coaching.csv_export import csv_response
+from hub.coaching.report_help import needs_help
+from hub.coaching.reports import visible_classes
+from hub.deps import CurrentLearner, Db, HubDep, remember_session
 from hub.home import Hub
-from hub.i18n import N_, available_languages
-from hub.learners import STAFF_ROLES, STAFF_SESSION, LearnerError, Role
+from hub.i18n import N_, available_languages, gettext
+from hub.learners import STAFF_SESSION, LearnerError, Role
 from hub.pages import render
 from hub.settings import load_settings, save_settings
 
@@ -235,17 +238,46 @@ async def save_settings_page(request: Request, hub: HubDep) -> HTMLResponse:
     )  # fmt: skip
 
 
+# Per course: this hub's own learners (profiles with the learner role) who started it and who finished
+# it, its guests who started it (a count, never who), and quiz passes by this hub's learners and guests.
+# Progress synced from other hubs' learners has no row in `learners` and is left out. One pass over
+# progress, grouped in its primary key's order, instead of re-running subqueries for every course.
+COURSE_OVERVIEW = """
+WITH per_learner AS (
+    SELECT learner_id, course_id, sum(completed_at IS NOT NULL) AS done
+    FROM progress GROUP BY learner_id, course_id
+), own AS (
+    SELECT pl.course_id, pl.done, l.name IS NULL AS guest, l.role = 'learner' AS learner
+    FROM per_learner pl JOIN learners l ON l.id = pl.learner_id
+), passes AS (
+    SELECT q.course_id, count(*) AS passed FROM quiz_attempts q JOIN learners l ON l.id = q.learner_id
+    WHERE q.passed GROUP BY q.course_id
+)
+SELECT c.id, c.title, c.language, c.lesson_count,
+    count(*) FILTER (WHERE own.learner AND NOT own.guest),
+    count(*) FILTER (WHERE own.learner AND NOT own.guest AND own.done >= c.lesson_count),
+    count(*) FILTER (WHERE own.guest),
+    coalesce(max(passes.passed), 0)
+FROM courses c LEFT JOIN own ON own.course_id = c.id LEFT JOIN passes ON passes.course_id = c.id
+GROUP BY c.id ORDER BY c.title COLLATE NOCASE
+"""
+
+
+HELP_ON_OVERVIEW = 10  # the first reasons shown; /tutor/needs-help has them all
+
+
 @router.get("/tutor", response_class=HTMLResponse, dependencies=[TUTOR])
-def tutor_overview(request: Request, hub: HubDep) -> HTMLResponse:
-    """How learners are doing, per course: started, finished, quiz passes."""
-    rows = hub.db.execute(
-        """
-        SELECT c.id, c.title, c.language, c.lesson_count,
-          (SELECT count(DISTINCT learner_id) FROM progress p WHERE p.course_id = c.id),
-          (SELECT count(*) FROM (SELECT learner_id FROM progress p WHERE p.course_id = c.id
-             AND p.completed_at IS NOT NULL GROUP BY learner_id HAVING count(*) >= c.lesson_count)),
-          (SELECT count(*) FROM quiz_attempts q WHERE q.course_id = c.id AND q.passed)
-        FROM courses c ORDER BY c.title COLLATE NOCASE
-        """
-    ).fetchall()
-    return render(request, "tutor.html", rows=rows, staff_roles=STAFF_ROLES)
+def tutor_overview(request: Request, hub: HubDep, who: CurrentLearner, format: str = "") -> Response:
+    """How this hub's learners are doing, per course; the tutor's classes and who needs help in them."""
+    assert who is not None
+    rows = hub.db.execute(COURSE_OVERVIEW).fetchall()
+    if format == "csv":
+        header = [gettext(h) for h in (N_("Course"), N_("Started"), N_("Finished"), N_("Guests who started"),
+                                       N_("Quizzes passed"))]  # fmt: skip
+        return csv_response("courses-progress", header, [[row[1], *row[4:]] for row in rows])
+    classes = visible_classes(hub.db, who, taught_only=True)
+    help_needed = [row for each in classes for row in needs_help(hub.db, each)]
+    return render(
+        request, "tutor.html", rows=rows, classes=classes, help_needed=help_needed[:HELP_ON_OVERVIEW],
+        more_help=len(help_needed) > HELP_ON_OVERVIEW,
+    )  # fmt: skip

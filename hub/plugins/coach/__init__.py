@@ -19,9 +19,9 @@ if TYPE_CHECKING:
 
 @hookimpl
 def hub_routers(hub: Hub) -> list[APIRouter]:
-    from hub.plugins.coach import assigning, classes, roster, taking
+    from hub.plugins.coach import assigning, classes, reports, roster, taking
 
-    return [classes.router, roster.router, assigning.router, taking.router]
+    return [classes.router, roster.router, assigning.router, taking.router, reports.router]
 
 
 @hookimpl
