@@ -115,7 +115,7 @@ def start_session(db: Database, learner_id: str, lifetime: timedelta | None = No
 
 def create_guest(db: Database) -> tuple[Learner, str]:
     """A new anonymous learner and the session token that holds it."""
-    learner_id = str(uuid.uuid4())
+    learner_id = new_learner_id()
     with transaction(db):
         db.execute(
             "INSERT INTO learners (id, code, created_at, last_active_at) VALUES (?, ?, ?, ?)",
@@ -182,8 +182,7 @@ def _hash_or_none(learner_id: str, role: Role, secret: str) -> str | None:
     another hub (sync/codes.py); a tutor's or admin's password, which never travels, with a random one."""
     if not secret:
         return None
-    salt = pin_salt(learner_code(learner_id)) if role not in STAFF_ROLES else None
-    return passwords.hash_secret(secret, salt)
+    return pin_hash(learner_id, secret) if role not in STAFF_ROLES else passwords.hash_secret(secret)
 
 
 def create_profile(db: Database, learner_id: str, name: str, pin: str) -> Learner:
@@ -202,43 +201,41 @@ def create_account(db: Database, name: str, role: Role, secret: str) -> Learner:
     """A named account made by an admin (or by first-run setup)."""
     if role == Role.GUEST:
         raise LearnerError(N_("Choose a role: learner, tutor or admin."))
-    name = _check_name(name)
     check_secret(role, secret)
-    learner_id = str(uuid.uuid4())
+    learner_id = new_learner_id()
+    return _insert_named(db, learner_id, name, _hash_or_none(learner_id, role, secret), role)
+
+
+def _insert_named(db: Database, learner_id: str, name: str, secret_hash: str | None, role: Role) -> Learner:
+    """Store a named account, its name checked as every name is."""
+    name = _check_name(name)
     _check_name_free(db, name, learner_id)
     db.execute(
         "INSERT INTO learners (id, name, name_key, pin_hash, code, created_at, role)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [
-            learner_id,
-            name,
-            name_key(name),
-            _hash_or_none(learner_id, role, secret),
-            learner_code(learner_id),
-            now(),
-            role.value,
-        ],
+        [learner_id, name, name_key(name), secret_hash, learner_code(learner_id), now(), role.value],
     )
-    return Learner(learner_id, name, bool(secret), role)
+    return Learner(learner_id, name, secret_hash is not None, role)
 
 
-def insert_learners(db: Database, named_pin_hashes: list[tuple[str, str]]) -> list[Learner]:
-    """Learner accounts for (name, PIN hash) pairs, each name checked as create_account checks one.
+def new_learner_id() -> str:
+    return str(uuid.uuid4())
 
-    Call inside a transaction, so a batch (a tutor's class list) is made all or none; the PINs
-    are hashed before (hub.passwords), so the write lock is not held through argon2.
-    """
-    made = []
-    for name, pin_hash in named_pin_hashes:
-        name = _check_name(name)
-        learner_id = str(uuid.uuid4())
-        _check_name_free(db, name, learner_id)
-        db.execute(
-            "INSERT INTO learners (id, name, name_key, pin_hash, created_at, role) VALUES (?, ?, ?, ?, ?, ?)",
-            [learner_id, name, name_key(name), pin_hash, now(), Role.LEARNER.value],
-        )
-        made.append(Learner(learner_id, name, True))
-    return made
+
+def pin_hash(learner_id: str, pin: str) -> str:
+    """A learner's PIN hash, salted from her card's code (see _hash_or_none); made before a batch's
+    transaction, so the write lock is not held through argon2."""
+    return passwords.hash_secret(pin, pin_salt(learner_code(learner_id)))
+
+
+def insert_learners(db: Database, new: list[tuple[str, str, str]]) -> list[Learner]:
+    """Learner accounts for (id, name, PIN hash) triples (new_learner_id, pin_hash), each name checked
+    as create_account checks one. Call inside a transaction, so a batch (a tutor's class list) is
+    made all or none."""
+    return [
+        _insert_named(db, learner_id, name, secret_hash, Role.LEARNER)
+        for learner_id, name, secret_hash in new
+    ]
 
 
 NO_MATCH = N_("That name and PIN do not match. Please try again.")

@@ -45,7 +45,7 @@ from content.package import (
 from content.signing import PublicKey, UnknownSigner, UnverifiedContent
 from sync import store
 from sync.device import Device, public_key_matches, verify
-from sync.merge import is_change
+from sync.merge import change_learner, is_change
 from sync.ownership import givers
 from sync.split import (
     PART_SIZE,
@@ -120,26 +120,29 @@ def catalog(db: Database) -> dict[str, int]:
     return {str(course): int(version) for course, version in db.execute("SELECT id, version FROM courses")}
 
 
-def courses_to_carry(db: Database, own: str, stick: Path) -> dict[str, int]:
-    """The courses (and versions) a destination of the stick may lack: those it has not acknowledged.
-
-    The destinations are the known hubs whose folders are on the stick (it goes back to them),
-    else every hub this one has heard from; when it has heard from none, every course goes.
-    """
+def destinations(db: Database, own: str, stick: Path) -> set[str]:
+    """The known hubs whose folders are on the stick (it goes back to them), else every hub this
+    one has heard from."""
     root = stick / ROOT
     present = {p.name for p in root.iterdir() if p.is_dir()} - {own, BLOBS} if root.is_dir() else set()
     peers = db.execute("SELECT peer_id FROM peer_knowledge UNION SELECT peer_id FROM peer_catalog")
     known = {row[0] for row in peers}
-    destinations = (present & known) or known
+    return (present & known) or known
+
+
+def courses_to_carry(db: Database, own: str, stick: Path) -> dict[str, int]:
+    """The courses (and versions) a destination of the stick may lack: those it has not acknowledged;
+    when this hub has heard from no hub, every course goes."""
+    going_to = destinations(db, own, stick)
     held = catalog(db)
-    if not destinations:
+    if not going_to:
         return held
     rows = db.execute("SELECT peer_id, course_id, version FROM peer_catalog")
     acknowledged = {(peer, course): version for peer, course, version in rows}
     return {
         course: version
         for course, version in held.items()
-        if any(acknowledged.get((peer, course), 0) < version for peer in destinations)
+        if any(acknowledged.get((peer, course), 0) < version for peer in going_to)
     }
 
 
@@ -193,12 +196,15 @@ def export(
     part_size: int = PART_SIZE,
     name: str = "",
     centre: str | None = None,
+    scope: Collection[str] | None = None,
 ) -> ExportResult:
     """Write this hub's folder on the stick: new changes, `courses`, its acknowledgements, a new
     bundle.json. Blobs already on the stick are read back and kept when whole, copied otherwise.
     `name` is the hub's name, shown to the admins of other hubs beside its device id; `centre`
     the device id of the central server it reaches (its own, if it is one), so the others know
-    their changes held here will reach the centre.
+    their changes held here will reach the centre. A central server carries other devices'
+    changes only where they concern the stick's destinations (`scope`), as its pulls do
+    (sync/feed.py): a hub passing others' changes on carries all it holds.
 
     This device's changes must be signed first (store.sign_pending, in a transaction).
     """
@@ -219,12 +225,19 @@ def export(
     total = sum(max(0, vector[d] - held.get(d, 0)) for d in vector)
     written: list[dict[str, Any]] = []
     done = 0
+    concerned = None if scope is None else concerning(db, scope)
     for writer in sorted(vector):
         batch: list[store.LoggedChange] = []
         first = held.get(writer, 0) + 1
         for logged in store.changes_above(db, held, writer):
             if logged.signature is None:
                 raise BundleError(f"change {logged.counter} of device {writer} is not signed yet")
+            if (
+                writer != device.id
+                and concerned is not None
+                and change_learner(logged.change) not in concerned
+            ):
+                continue
             batch.append(logged)
             if len(batch) == SEGMENT_LINES:
                 written.append(_write_segment(folder, writer, first, batch))
@@ -257,6 +270,17 @@ def export(
     write_parts(folder / BUNDLE_FILE, [json.dumps(document, indent=1, sort_keys=True).encode()])
     _sweep_blobs(stick / ROOT)
     return ExportResult(folder, done, len(written), dropped, len(carried), courses_written, blob_bytes)
+
+
+def concerning(db: Database, devices: Collection[str]) -> set[str]:
+    """The learners that concern these devices: theirs, and those brought to them (sync/feed.py)."""
+    marks = ", ".join("?" * len(devices))
+    rows = db.execute(
+        f"SELECT learner_id FROM learner_writers WHERE device_id IN ({marks})"
+        f" UNION SELECT learner_id FROM learner_followers WHERE device_id IN ({marks})",
+        [*devices, *devices],
+    )
+    return {row[0] for row in rows}
 
 
 def _line(logged: store.LoggedChange) -> bytes:

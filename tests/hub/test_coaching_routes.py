@@ -36,7 +36,7 @@ def make_class(client: BrowserClient, name: str = "Tuesday group") -> int:
 
 def fill(path: str, class_id: int) -> str:
     values = {"class_id": str(class_id), "learner_id": "x", "assignment_id": "1", "quiz_id": "1",
-              "tutor_id": "x", "action": "open"}  # fmt: skip
+              "tutor_id": "x", "action": "open", "course_id": "c", "lesson_id": "l"}  # fmt: skip
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 
 

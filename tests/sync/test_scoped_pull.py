@@ -3,6 +3,7 @@ size, and the merge laws still hold with HTTP and sticks in any order."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -15,7 +16,7 @@ from hub.db import transaction
 from hub.home import Hub
 from hub.plugins.sync import central, client
 from hub.settings import CENTRAL_ROLE, ROLE_SETTING
-from sync import bundle, store
+from sync import bundle, feed, store
 from sync.merge import State
 from tests.sync.conftest import Enrol
 from tests.sync.states import bring, sharing_ids, stored_state
@@ -139,3 +140,30 @@ def _carry_to_centre(hub: Hub, centre: Hub, stick: Path) -> None:
     incoming = bundle.read_stick(centre.db, centre.device.id, stick, {hub.device.id})
     with transaction(centre.db):
         bundle.apply(centre.db, incoming)
+
+
+def test_a_centres_stick_carries_only_what_concerns_the_hubs_it_goes_to(tmp_path: Path) -> None:
+    centre, one, two, far = (sharing_ids(Hub(tmp_path / name)) for name in ("centre", "one", "two", "far"))
+    progress.record(one.db, "ana", "c", "a", 1.0)
+    progress.record(two.db, "bo", "c", "a", 0.5)
+    progress.record(far.db, "dee", "c", "a", 0.2)
+    stick = tmp_path / "stick"
+    for hub in (one, two, far):
+        with transaction(hub.db):
+            store.sign_pending(hub.db, hub.device)
+        bundle.export(hub.db, hub.device, stick)
+    incoming = bundle.read_stick(
+        centre.db, centre.device.id, stick, {one.device.id, two.device.id, far.device.id}
+    )
+    with transaction(centre.db):
+        bundle.apply(centre.db, incoming)
+        feed.bring(centre.db, "bo", far.device.id, "2026-12-04T00:00:00+00:00")  # bo visited the far hub
+    for folder in ("one", "two"):  # the stick goes back to the far hub only
+        shutil.rmtree(stick / bundle.ROOT / {"one": one, "two": two}[folder].device.id)
+    scope = bundle.destinations(centre.db, centre.device.id, stick)
+    assert scope == {far.device.id}
+    bundle.export(centre.db, centre.device, stick, centre=centre.device.id, scope=scope)
+    incoming = bundle.read_stick(far.db, far.device.id, stick, {centre.device.id})
+    with transaction(far.db):
+        bundle.apply(far.db, incoming)
+    assert {key[0] for key in stored_state(far).lessons} == {"dee", "bo"}  # not ana: none of its business

@@ -31,7 +31,9 @@ def export_to(hub: Hub, stick: Path, progress: bundle.Progress = bundle.no_progr
         store.sign_pending(hub.db, hub.device)
     outgoing = courses.outgoing(hub, stick)
     name = load_settings(hub).hub_name
-    return bundle.export(hub.db, hub.device, stick, progress, outgoing, name=name, centre=centre_device(hub))
+    centre = centre_device(hub)
+    scope = bundle.destinations(hub.db, hub.device.id, stick) if centre == hub.device.id else None
+    return bundle.export(hub.db, hub.device, stick, progress, outgoing, name=name, centre=centre, scope=scope)
 
 
 @dataclass
