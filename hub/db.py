@@ -13,6 +13,19 @@ from sqlite_utils import Database
 from hub import names
 from sync.codes import learner_code
 
+
+def _counted(table: str, setting: str) -> str:
+    """Triggers that move the counter `setting` at every insert, update and delete of `table`."""
+    return "".join(
+        f"""
+    CREATE TRIGGER {table}_{event.lower()}_counted AFTER {event} ON {table} BEGIN
+        INSERT INTO settings (key, value) VALUES ('{setting}', '1')
+        ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1;
+    END;"""
+        for event in ("INSERT", "UPDATE", "DELETE")
+    )
+
+
 # Each entry is one migration; its number is its position + 1 (kept in PRAGMA user_version).
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -480,31 +493,9 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE UNIQUE INDEX pathways_central ON pathways (central_id) WHERE central_id IS NOT NULL;
     CREATE INDEX sync_hubs_order ON sync_hubs (name COLLATE NOCASE, device_id);
     CREATE INDEX learner_names_order ON learner_names (name COLLATE NOCASE, learner_id);
-    CREATE TRIGGER pathways_added AFTER INSERT ON pathways BEGIN
-        INSERT INTO settings (key, value) VALUES ('pathways_generation', '1')
-        ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1;
-    END;
-    CREATE TRIGGER pathways_changed AFTER UPDATE ON pathways BEGIN
-        INSERT INTO settings (key, value) VALUES ('pathways_generation', '1')
-        ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1;
-    END;
-    CREATE TRIGGER pathways_removed AFTER DELETE ON pathways BEGIN
-        INSERT INTO settings (key, value) VALUES ('pathways_generation', '1')
-        ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1;
-    END;
-    CREATE TRIGGER pathway_courses_added AFTER INSERT ON pathway_courses BEGIN
-        INSERT INTO settings (key, value) VALUES ('pathways_generation', '1')
-        ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1;
-    END;
-    CREATE TRIGGER pathway_courses_changed AFTER UPDATE ON pathway_courses BEGIN
-        INSERT INTO settings (key, value) VALUES ('pathways_generation', '1')
-        ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1;
-    END;
-    CREATE TRIGGER pathway_courses_removed AFTER DELETE ON pathway_courses BEGIN
-        INSERT INTO settings (key, value) VALUES ('pathways_generation', '1')
-        ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1;
-    END;
-    """,
+    """
+    + _counted("pathways", "pathways_generation")
+    + _counted("pathway_courses", "pathways_generation"),
     # 17: the centre forgets expired request nonces in small batches found by this index, instead of a
     # full scan of sync_nonces at every request (hub/plugins/sync/central.py, Upkeep).
     """

@@ -111,6 +111,10 @@ def classes_for(db: Database, viewer: Learner, archived: bool = False) -> list[C
     return [ClassRecord(*row) for row in rows]
 
 
+NO_SUCH_CLASS = N_("There is no such class on this hub.")
+NOT_YOURS = N_("This class is not one of yours. Ask an admin to add you as its tutor.")
+
+
 def may_teach(db: Database, class_id: int, viewer: Learner) -> bool:
     """Whether this person may see and change the class: one of its tutors, or an admin."""
     if viewer.role == Role.ADMIN:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from hub.coaching import classes
 from hub.i18n import N_
 from hub.learners import Learner, LearnerError, Role
 
@@ -21,9 +22,6 @@ class ClassNotFound(LearnerError):
 
 class NotYourClass(LearnerError):
     """A tutor asked for a class she does not teach."""
-
-
-NOT_YOURS = N_("This class is not one of yours. Ask an admin to add you as its tutor.")
 
 
 @dataclass(frozen=True)
@@ -58,23 +56,13 @@ class Assignment:
         return self.only_for is None or learner_id in self.only_for
 
 
-def may_see(db: Database, class_id: int, viewer: Learner) -> bool:
-    if viewer.effective_role == Role.ADMIN:
-        return True
-    return bool(
-        db.execute(
-            "SELECT 1 FROM class_tutors WHERE class_id = ? AND tutor_id = ?", [class_id, viewer.id]
-        ).fetchone()
-    )
-
-
 def class_for(db: Database, class_id: int, viewer: Learner) -> ClassInfo:
     """The class, if the viewer teaches it (an admin sees every class)."""
     row = db.execute("SELECT id, name, language FROM classes WHERE id = ?", [class_id]).fetchone()
     if row is None:
-        raise ClassNotFound(N_("There is no such class on this hub."))
-    if not may_see(db, class_id, viewer):
-        raise NotYourClass(NOT_YOURS)
+        raise ClassNotFound(classes.NO_SUCH_CLASS)
+    if not classes.may_teach(db, class_id, viewer):
+        raise NotYourClass(classes.NOT_YOURS)
     return ClassInfo(*row)
 
 

@@ -60,7 +60,7 @@ def form_routes(app: FastAPI) -> dict[str, tuple[Role, ...]]:
 
 @pytest.fixture(scope="module")
 def template_home() -> Iterator[Path]:
-    """A hub with a course, a draft with a lesson, a pathway and one account per role."""
+    """A hub with a course, a draft with a lesson, a pathway, a class and one account per role."""
     with tempfile.TemporaryDirectory() as folder:
         accounts = {r: (r.value.title(), "1234" if r == Role.LEARNER else "a-password") for r in ROLES[1:]}
         hub = hub_with_accounts(Path(folder) / "home", accounts)
@@ -72,6 +72,8 @@ def template_home() -> Iterator[Path]:
             assert tutor.post("/tutor/studio/new", data=new, follow_redirects=False).status_code == 303
             lesson = {"kind": "quiz", "title": "Check"}
             assert tutor.post(f"/tutor/studio/drafts/{DRAFT}/lessons", data=lesson).status_code == 200
+            made = tutor.post("/tutor/classes", data={"name": "Fuzz class", "language": "en"})
+            assert made.status_code == 200  # class 1, taught by the tutor
         hub.db.conn.close()
         yield home
 
@@ -149,6 +151,11 @@ def real_values(route: str, hub: Hub) -> dict[str, list[str]]:
         "index": ["0", "1"],
         "pathway_id": ["1"],
         "key_id": [hub.db.execute("SELECT key_id FROM trusted_keys").fetchone()[0]],
+        "class_id": ["1"],
+        "assignment_id": ["1"],
+        "quiz_id": ["1"],
+        "tutor_id": [a.id for a in learners.list_accounts(hub.db)],
+        "action": ["open", "close"],
     }
 
 

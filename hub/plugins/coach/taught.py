@@ -7,12 +7,8 @@ from typing import Annotated
 from fastapi import Depends
 
 from hub.access import AccessDenied
-from hub.coaching.classes import ClassRecord, get_class, may_teach
+from hub.coaching.classes import NO_SUCH_CLASS, NOT_YOURS, ClassRecord, get_class, may_teach
 from hub.deps import CurrentLearner, Db
-from hub.i18n import N_
-
-NO_SUCH_CLASS = N_("There is no such class on this hub.")
-NOT_YOURS = N_("This class is not one of yours. Ask an admin to add you as its tutor.")
 
 
 def taught_class(class_id: int, db: Db, learner: CurrentLearner) -> ClassRecord:
