@@ -21,7 +21,7 @@ from hub.db import transaction
 from hub.home import Hub
 from hub.library import import_package
 from hub.plugins.sync import client
-from sync import bundle, store
+from sync import bundle, feed, store
 from tests.conftest import run_hub, write_course
 from tests.processes import free_port
 from tests.sync.proxy import Fault, FaultProxy
@@ -156,3 +156,28 @@ def test_a_progress_page_cut_on_its_way_back_is_repeated_without_duplicates(
     centre = Hub(centre_home)
     assert centre.db.execute("SELECT count(*) FROM changes").fetchone()[0] == 40
     assert stored_state(centre) == stored_state(hub)
+
+
+@pytest.mark.parametrize(
+    "fault", [Fault(b"/progress/pull", cut_after=40), Fault(b"/progress/pull", corrupt_at=60)]
+)
+def test_a_scoped_pull_cut_or_corrupted_on_the_wire_is_asked_again_and_adds_nothing_twice(
+    centre_home: Path, hub_home: Path, proxy: FaultProxy, fault: Fault
+) -> None:
+    centre, hub = sharing_ids(Hub(centre_home)), Hub(hub_home)
+    for lesson in ("read-me", "watch"):  # a learner of the centre's own, brought to the hub
+        progress.record(centre.db, "visitor", "sample-course", lesson, 1.0, seconds=30)
+    with transaction(centre.db):
+        feed.bring(centre.db, "visitor", hub.device.id, "2026-12-04T00:00:00+00:00")
+    proxy.faults.append(fault)
+    failed = run_hub("sync", "now", home=hub_home)
+    assert failed.returncode == 1, failed.stdout
+    assert stored_state(Hub(hub_home)).lessons == {}  # nothing of a damaged page was taken in
+    done = run_hub("sync", "now", home=hub_home)
+    assert done.returncode == 0, done.stdout
+    assert "pulled 2 new ones" in done.stdout, done.stdout
+    hub = Hub(hub_home)
+    assert hub.db.execute("SELECT count(*) FROM changes WHERE learner_id = 'visitor'").fetchone() == (2,)
+    assert {k: v for k, v in stored_state(hub).lessons.items() if k[0] == "visitor"} == stored_state(
+        centre
+    ).lessons
