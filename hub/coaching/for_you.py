@@ -17,6 +17,8 @@ from hub.coaching.given import given_to
 from hub.home import Hub
 from hub.i18n import current_locale
 
+FOR_YOU_SHOWN = 5  # on the home page: the next ones she has not done; /me/classes lists them all
+
 _ASSIGNED = """
 SELECT a.kind, a.course_id, a.quiz_id, a.due_on, p.title, q.title,
        (SELECT group_concat(pc.course_id, ' ') FROM pathway_courses pc WHERE pc.pathway_id = a.pathway_id),
@@ -100,6 +102,11 @@ def for_you(hub: Hub, learner_id: str) -> list[ForYouItem]:
         elif kind == "quiz" and quiz_open:
             items.append(ForYouItem(kind, quiz_title, f"/classes/quizzes/{quiz_id}", due_on, bool(handed_in)))
     return items
+
+
+def next_for_you(hub: Hub, learner_id: str) -> list[ForYouItem]:
+    """What the home page shows: the next FOR_YOU_SHOWN assignments she has not done, in order."""
+    return [item for item in for_you(hub, learner_id) if not item.done][:FOR_YOU_SHOWN]
 
 
 @dataclass(frozen=True)

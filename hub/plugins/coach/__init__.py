@@ -34,6 +34,6 @@ def hub_nav_items(request: Request) -> list[NavItem]:
 
 @hookimpl
 def hub_template_globals() -> dict[str, Callable[..., Any]]:
-    from hub.coaching.for_you import due_day, for_you
+    from hub.coaching.for_you import due_day, next_for_you
 
-    return {"for_you": for_you, "due_day": due_day}
+    return {"next_for_you": next_for_you, "due_day": due_day}

@@ -10,8 +10,8 @@ from hub.access import LEARNER
 from hub.coaching import class_quizzes
 from hub.coaching.class_quizzes import ClassQuiz
 from hub.coaching.classes import CoachingError
-from hub.coaching.for_you import my_classes
-from hub.deps import CurrentLearner, Db
+from hub.coaching.for_you import for_you, my_classes
+from hub.deps import CurrentLearner, Db, HubDep
 from hub.i18n import gettext
 from hub.learners import Learner
 from hub.pages import render
@@ -59,6 +59,8 @@ async def hand_in(request: Request, db: Db, learner: CurrentLearner, quiz_id: in
 
 
 @router.get("/me/classes", response_class=HTMLResponse, dependencies=[LEARNER])
-def classes_of_mine(request: Request, db: Db, learner: CurrentLearner) -> HTMLResponse:
+def classes_of_mine(request: Request, hub: HubDep, learner: CurrentLearner) -> HTMLResponse:
+    """Her classes, every assignment given to her (done or not) and her class quizzes."""
     assert learner is not None
-    return render(request, "my_classes.html", classes=my_classes(db, learner.id))
+    return render(request, "my_classes.html", classes=my_classes(hub.db, learner.id),
+                  assigned=for_you(hub, learner.id))  # fmt: skip
