@@ -2,6 +2,9 @@
 
     PYTHONPATH=. python bench/central/run.py [--hubs 10,100,1000] [--quick]
 
+By default 10 and 100 hubs (about 8 minutes with the /tutor/hubs sizes); 1,000 hubs add about 10.
+Figures and what they leave out: bench/central/README.md.
+
 A real centre (`python -m hub serve --role central`, as a user starts it) on loopback, enrolment
 tokens made on its database before it starts (hub/plugins/sync/central.create_token). Each
 simulated hub is a hub home of its own (bench/central/hubs.py): LEARNERS learners × CHANGES
@@ -19,6 +22,9 @@ and pull steps (hub/plugins/sync/client.py, sync/http.py). Per number of hubs N:
    most). A pull stops after PULL_PAGES pages (0: never): hubs stopped so are counted as "cut".
 4. the centre's database size (hub.db with its WAL) and resident memory (VmRSS, VmHWM).
 
+Each phase also notes the CPU seconds the centre's process used (/proc/<pid>/stat): the simulated
+hubs run in this process on the same two cores, so wall times include their own work.
+
 Baseline, same run: the first N (10 by default); the table gives each figure's ratio to it.
 
 Then /tutor/hubs on a centre holding REPORT_CHANGES changes of REPORT_HUBS hubs, written straight
@@ -33,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import tempfile
@@ -64,6 +71,19 @@ def _memory(server: Server) -> dict[str, float]:
     status = Path(f"/proc/{server.process.pid}/status").read_text()
     kb = {line.split(":")[0]: int(line.split()[1]) for line in status.splitlines() if line.startswith("Vm")}
     return {"rss_mb": kb["VmRSS"] / 1024, "hwm_mb": kb["VmHWM"] / 1024}
+
+
+def _cpu_seconds(server: Server) -> float:
+    """CPU time the centre's process used so far (user + system): its share of the two cores,
+    apart from the simulated hubs' own work in this process."""
+    fields = Path(f"/proc/{server.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _with_centre_cpu(server: Server, phase: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    before = _cpu_seconds(server)
+    figures = phase()
+    return figures | {"centre_cpu_s": _cpu_seconds(server) - before}
 
 
 def _db_mb(home: Path) -> float:
@@ -141,15 +161,17 @@ def hub_round(folder: Path, count: int, args: argparse.Namespace) -> dict[str, A
     try:
         started = time.perf_counter()
         homes = list(hubs.homes(folder, count))
-        for home, token in zip(homes, tokens, strict=True):
-            hubs.make_hub(home, server.url, token, args.learners, args.changes)
+        with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
+            made_hubs = pool.map(hubs.make_hub, homes, [server.url] * count, tokens,
+                                 [args.learners] * count, [args.changes] * count)  # fmt: skip
+            list(made_hubs)
         made = time.perf_counter() - started
         print(f"  {count} hubs made and enrolled in {made:.0f} s", flush=True)
-        push = _push_phase(homes, args)
+        push = _with_centre_cpu(server, lambda: _push_phase(homes, args))
         print(f"  push: {push['changes_per_s']:.0f} changes/s", flush=True)
-        pulled = _next_sync(homes, args)
+        pulled = _with_centre_cpu(server, lambda: _next_sync(homes, args))
         print(f"  next sync: {pulled['median_lines']} lines pulled", flush=True)
-        synced = _sync_phase(homes, args)
+        synced = _with_centre_cpu(server, lambda: _sync_phase(homes, args))
         print(f"  all at once: {synced['wall_s']:.0f} s", flush=True)
         return {"hubs": count, "setup_s": made, "push": push, "next_sync": pulled, "at_once": synced,
                 "db_mb": _db_mb(centre_home), **_memory(server)}  # fmt: skip
@@ -181,12 +203,14 @@ def _ratio(value: float | None, base: float | None) -> str:
 
 ROWS = (
     ("push: changes/s at the centre", lambda r: r["push"]["changes_per_s"]),
+    ("push: changes per centre CPU second", lambda r: r["push"]["pushed"] / r["push"]["centre_cpu_s"]),
     ("push: p95 of one page (ms)", lambda r: r["push"]["page_p95_ms"]),
     ("next sync: lines pulled per hub", lambda r: r["next_sync"]["median_lines"]),
     ("next sync: KB on the wire per hub", lambda r: r["next_sync"]["median_bytes"] / 1024),
     ("next sync: seconds per hub", lambda r: r["next_sync"]["median_s"]),
     ("all at once: wall time (s)", lambda r: r["at_once"]["wall_s"]),
     ("all at once: p95 of one sync (s)", lambda r: r["at_once"]["sync_p95_s"]),
+    ("all at once: centre CPU (s)", lambda r: r["at_once"]["centre_cpu_s"]),
     ("all at once: errors", lambda r: r["at_once"]["errors"] + r["push"]["errors"]),
     ("all at once: timeouts", lambda r: r["at_once"]["timeouts"] + r["push"]["timeouts"]),
     ("all at once: 503s", lambda r: r["at_once"]["status_503"] + r["push"]["status_503"]),
@@ -223,7 +247,7 @@ def _counts(text: str) -> list[int]:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--hubs", type=_counts, default=_counts("10,100,1000"))
+    parser.add_argument("--hubs", type=_counts, default=_counts("10,100"))
     parser.add_argument("--learners", type=int, default=10, help="learners per hub")
     parser.add_argument("--changes", type=int, default=10, help="lesson changes per learner")
     parser.add_argument("--concurrency", type=int, default=100, help="hubs syncing at once")
@@ -243,6 +267,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    hubs.write_apart()
     stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%S}"
     RESULTS.mkdir(exist_ok=True)
     rounds, reports = [], []
