@@ -44,6 +44,7 @@ import shutil
 import statistics
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
@@ -98,8 +99,8 @@ def _at_once(homes: list[Path], work: Callable[[Path], hubs.Outcome], concurrenc
 
 
 def _errors(outcomes: list[hubs.Outcome]) -> dict[str, Any]:
-    failed = [o.error for o in outcomes if o.error]
-    return {"errors": len(failed), "first_error": failed[0] if failed else None,
+    failed = Counter(o.error for o in outcomes if o.error)
+    return {"errors": sum(failed.values()), "error_kinds": dict(failed),
             "retried_hubs": sum(1 for o in outcomes if o.tries > 1)}  # fmt: skip
 
 
@@ -211,9 +212,9 @@ ROWS = (
     ("all at once: wall time (s)", lambda r: r["at_once"]["wall_s"]),
     ("all at once: p95 of one sync (s)", lambda r: r["at_once"]["sync_p95_s"]),
     ("all at once: centre CPU (s)", lambda r: r["at_once"]["centre_cpu_s"]),
-    ("all at once: errors", lambda r: r["at_once"]["errors"] + r["push"]["errors"]),
-    ("all at once: timeouts", lambda r: r["at_once"]["timeouts"] + r["push"]["timeouts"]),
-    ("all at once: 503s", lambda r: r["at_once"]["status_503"] + r["push"]["status_503"]),
+    ("push + all at once: failed syncs", lambda r: r["at_once"]["errors"] + r["push"]["errors"]),
+    ("push + all at once: timeouts", lambda r: r["at_once"]["timeouts"] + r["push"]["timeouts"]),
+    ("push + all at once: 503s", lambda r: r["at_once"]["status_503"] + r["push"]["status_503"]),
     ("all at once: hubs whose pull was cut", lambda r: r["at_once"]["cut_hubs"]),
     ("centre DB (MB)", lambda r: r["db_mb"]),
     ("centre RSS after (MB)", lambda r: r["rss_mb"]),
@@ -245,19 +246,26 @@ def _counts(text: str) -> list[int]:
     return [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
 
 
+# Every knob but --quick: name, type, default, what it sets.
+OPTIONS: tuple[tuple[str, Callable[[str], Any], Any, str], ...] = (
+    ("--hubs", _counts, [10, 100], "numbers of hubs, comma-separated; the first is the baseline"),
+    ("--learners", int, 10, "learners per hub"),
+    ("--changes", int, 10, "lesson changes per learner"),
+    ("--concurrency", int, 100, "hubs syncing at once"),
+    ("--pull-pages", int, 1, "pages a pull takes at most when all sync (0: no limit)"),
+    ("--sample", int, 3, "hubs whose next sync is measured"),
+    ("--tries", int, 5, "tries per sync when the centre answers 503"),
+    ("--report-changes", _counts, [1_000_000, 3_000_000], "changes in the centre for /tutor/hubs"),
+    ("--report-hubs", int, 1000, "hubs those changes come from"),
+    ("--rounds", int, 5, "timed GETs of /tutor/hubs"),
+    ("--page-timeout", float, 120.0, "seconds one GET may take"),
+)
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--hubs", type=_counts, default=_counts("10,100"))
-    parser.add_argument("--learners", type=int, default=10, help="learners per hub")
-    parser.add_argument("--changes", type=int, default=10, help="lesson changes per learner")
-    parser.add_argument("--concurrency", type=int, default=100, help="hubs syncing at once")
-    parser.add_argument("--pull-pages", type=int, default=1, help="pages a pull takes at most when all sync")
-    parser.add_argument("--sample", type=int, default=3, help="hubs whose next sync is measured")
-    parser.add_argument("--tries", type=int, default=5, help="tries per sync when the centre answers 503")
-    parser.add_argument("--report-changes", type=_counts, default=_counts("1_000_000,3_000_000"))
-    parser.add_argument("--report-hubs", type=int, default=1000)
-    parser.add_argument("--rounds", type=int, default=5, help="timed GETs of /tutor/hubs")
-    parser.add_argument("--page-timeout", type=float, default=120.0, help="seconds one GET may take")
+    for name, kind, default, meaning in OPTIONS:
+        parser.add_argument(name, type=kind, default=default, help=meaning)
     parser.add_argument("--quick", action="store_true", help="a smoke run: 10 hubs, 100,000 changes")
     args = parser.parse_args()
     if args.quick:
