@@ -2,7 +2,7 @@
 
     PYTHONPATH=. python bench/central/run.py [--hubs 10,100,1000] [--quick]
 
-By default 10 and 100 hubs (about 8 minutes with the /tutor/hubs sizes); 1,000 hubs add about 10.
+By default 10 and 100 hubs (about 8 minutes with the /tutor/hubs sizes); 1,000 hubs add about 12.
 Figures and what they leave out: bench/central/README.md.
 
 A real centre (`python -m hub serve --role central`, as a user starts it) on loopback, enrolment
