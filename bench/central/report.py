@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import sqlite3
 import statistics
 import subprocess
@@ -27,6 +28,7 @@ from pathlib import Path
 import httpx
 
 from content.package import canonical_json
+from hub.db import MIGRATIONS, connect
 from sync.merge import Attempt, LessonState, attempt_change, lesson_change
 
 ADMIN = ("bench-admin", "bench-admin-password-2026")
@@ -42,12 +44,40 @@ def _signature(seed: str) -> str:
     return base64.b64encode(hashlib.sha512(seed.encode()).digest()).decode()
 
 
-def prepare_centre(home: Path) -> None:
-    """A centre home as `hub init` makes it (starter courses in), with an admin made by the CLI."""
-    cli = [sys.executable, "-m", "hub"]
-    subprocess.run([*cli, "init", "--home", str(home)], check=True, capture_output=True)
-    subprocess.run([*cli, "admin", "create", ADMIN[0], "--password", ADMIN[1], "--home", str(home)],
-                   check=True, capture_output=True)  # fmt: skip
+# The tables the fill writes: it lays down the migrations up to the one that completes them, no more.
+FILLED_TABLES = frozenset({"changes", "progress", "progress_time", "quiz_attempts", "learner_writers",
+                           "knowledge", "devices", "sync_hubs"})  # fmt: skip
+
+
+def _hub_cli(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "hub", *args], check=True, capture_output=True)
+
+
+def starter_lessons(home: Path) -> list[tuple[str, str, str]]:
+    """The starter courses' lessons (course, lesson, kind), read from a hub `hub init` makes at `home`."""
+    _hub_cli("init", "--home", str(home))
+    with sqlite3.connect(home / "hub.db") as db:
+        return db.execute("SELECT course_id, id, kind FROM lessons ORDER BY course_id, position").fetchall()
+
+
+def lay_schema(home: Path) -> None:
+    """A centre database with the migrations up to the first one after which every table the fill
+    writes exists (the loop of hub.db.migrate, stopped early). Later ones, report aggregates among
+    them, then run on the filled data at `hub init`, as on a centre upgraded with progress in it."""
+    home.mkdir(parents=True)
+    db = connect(home / "hub.db")
+    for number, script in enumerate(MIGRATIONS, start=1):
+        db.conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+        if set(db.table_names()) >= FILLED_TABLES:
+            break
+    db.conn.close()
+
+
+def finish_centre(home: Path) -> None:
+    """The rest of the centre as `hub init` makes it (later migrations, starter courses), with an
+    admin made by the CLI."""
+    _hub_cli("init", "--home", str(home))
+    _hub_cli("admin", "create", ADMIN[0], "--password", ADMIN[1], "--home", str(home))
 
 
 @dataclass(frozen=True)
@@ -104,12 +134,11 @@ def _devices(hubs: int) -> Iterator[tuple[int, str, str]]:
         yield n, _b32(f"bench hub {n}"), key
 
 
-def fill(home: Path, total: int, hubs: int) -> None:
-    """Write `total` changes of `hubs` enrolled hubs into the (stopped) centre at `home`."""
+def fill(home: Path, total: int, hubs: int, lessons: list[tuple[str, str, str]]) -> None:
+    """Write `total` changes of `hubs` enrolled hubs about `lessons` into the centre database at `home`."""
     db = sqlite3.connect(home / "hub.db", isolation_level=None)
     db.execute("PRAGMA synchronous=OFF")
     db.execute("PRAGMA cache_size=-262144")
-    lessons = db.execute("SELECT course_id, id, kind FROM lessons ORDER BY course_id, position").fetchall()
     each, extra = divmod(total, hubs)
     db.execute("BEGIN")
     for n, device, key in _devices(hubs):
@@ -151,13 +180,14 @@ class PageTimes:
     median: float | None  # of the timed GETs after it; None: none finished in time
     each: list[float]
     bytes: int
+    hubs_named: int  # simulated hubs' names on the page (0: it showed none of their progress)
 
 
 def time_page(session: httpx.Client, path: str, rounds: int) -> PageTimes:
     """One GET on cold caches, then the median of `rounds` more (a tutor who comes back); stop at the
     first that takes longer than the session's timeout."""
     timings: list[float] = []
-    size = 0
+    size = named = 0
     for _ in range(rounds + 1):
         started = time.perf_counter()
         try:
@@ -166,7 +196,7 @@ def time_page(session: httpx.Client, path: str, rounds: int) -> PageTimes:
             break
         if page.status_code != 200:
             raise SystemExit(f"{path} answered {page.status_code}, not the page")
-        size = len(page.content)
+        size, named = len(page.content), len(set(re.findall(r"Hub \d{4}", page.text)))
         timings.append(time.perf_counter() - started)
     first, rest = (timings[0], timings[1:]) if timings else (None, [])
-    return PageTimes(first, statistics.median(rest) if rest else None, rest, size)
+    return PageTimes(first, statistics.median(rest) if rest else None, rest, size, named)

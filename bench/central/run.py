@@ -182,11 +182,13 @@ def hub_round(folder: Path, count: int, args: argparse.Namespace) -> dict[str, A
 
 def report_round(folder: Path, total: int, args: argparse.Namespace) -> dict[str, Any]:
     home = folder / "central"
-    report.prepare_centre(home)
+    lessons = report.starter_lessons(folder / "starter")
     started = time.perf_counter()
-    report.fill(home, total, args.report_hubs)
+    report.lay_schema(home)
+    report.fill(home, total, args.report_hubs, lessons)
+    report.finish_centre(home)
     filled = time.perf_counter() - started
-    print(f"  {total:,} changes written in {filled:.0f} s", flush=True)
+    print(f"  {total:,} changes written and the centre made in {filled:.0f} s", flush=True)
     server = serve(home, "--role", "central")
     try:
         session = report.admin_client(server.url, args.page_timeout)
@@ -233,13 +235,21 @@ def print_tables(rounds: list[dict[str, Any]], reports: list[dict[str, Any]], pu
             print(f"{label:38}{shown}" + "".join(f"{_ratio(v, values[0]):>9}" for v in values[1:]))
         print(f"(a pull in 'all at once' stops after {pull_pages} pages; 0 = never)")
     if reports:
-        heads = ("hubs", 6), ("first s", 9), ("median s", 10), ("KB", 7), ("DB MB", 9), ("RSS MB", 8)
+        heads = (
+            ("hubs", 6),
+            ("shown", 7),
+            ("first s", 9),
+            ("median s", 10),
+            ("KB", 7),
+            ("DB MB", 9),
+            ("RSS MB", 8),
+        )
         print(f"\n{'/tutor/hubs':14}" + "".join(f"{head:>{width}}" for head, width in heads))
         for r in reports:
             first = f"{r['first']:.2f}" if r["first"] is not None else "timeout"
             median = f"{r['median']:.2f}" if r["median"] is not None else "timeout"
-            print(f"{r['changes']:>14,}{r['hubs']:>6}{first:>9}{median:>10}{r['bytes'] / 1024:>7.0f}"
-                  f"{r['db_mb']:>9.0f}{r['rss_mb']:>8.0f}")  # fmt: skip
+            print(f"{r['changes']:>14,}{r['hubs']:>6}{r['hubs_named']:>7}{first:>9}{median:>10}"
+                  f"{r['bytes'] / 1024:>7.0f}{r['db_mb']:>9.0f}{r['rss_mb']:>8.0f}")  # fmt: skip
 
 
 def _counts(text: str) -> list[int]:
