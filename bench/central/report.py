@@ -2,13 +2,14 @@
 
 Sending millions of changes through HTTP would take hours here, so the rows go in by bulk INSERT
 before the centre starts, shaped as the centre keeps what it takes in (sync/store.py `_keep` and
-`_merge_into_tables`, sync/plugins' enrolment): per simulated hub a `sync_hubs` row and a device,
+`_merge_into_tables`, hub/plugins/sync/central.enroll): per simulated hub a `sync_hubs` row and a device,
 its knowledge counter, and per change a `changes` row (canonical JSON body, a signature-shaped
 string: the centre never re-verifies what it holds) merged into `progress` + `progress_time`
 (lessons) or `quiz_attempts` (quiz lessons), and the learner's first writer in `learner_writers`.
 Learners are pseudonyms, as hubs send by default. Lessons are the starter courses' real lessons, so
-the page's "courses completed" has something to count. Tables a newer centre fills at ingest (report
-aggregates) are not filled here: give them their rebuild step when they land.
+the page's "courses completed" has something to count. Report aggregates are not written here: the
+fill lays down only the migrations its tables need (lay_schema), and `hub init` runs the later ones,
+which fill the aggregates from the rows, as on a centre upgraded with progress in it.
 """
 
 from __future__ import annotations
