@@ -62,7 +62,7 @@ def build(db: Database, own: Device, hub: str, after: int, limit: int = PAGE_CHA
         if writer is not None and signature is not None
     ]
     writers = sorted({line["device"] for line in lines} - {hub})
-    keys = dict(db.execute("SELECT id, public_key FROM devices").fetchall()) | {own.id: own.public_key}
+    keys = pages.known_keys(db, (own.id, own.public_key), writers)
     devices = {w: keys[w] for w in writers if w in keys}
     vouches = {w: own.sign(pages.vouch_bytes(w, key)) for w, key in devices.items() if w != own.id}
     return {
@@ -92,7 +92,8 @@ def check(db: Database, own: tuple[str, str], sender: str, page: Any, after: int
     if not pages.is_count(position) or position < after:
         raise pages.PageError("the feed page goes back to a position before the one asked for")
     pages.check_bounds(raw_lines, offered, vouches)
-    known = pages.known_keys(db, own)
+    writers = [line.get("device") for line in raw_lines if isinstance(line, dict)]
+    known = pages.known_keys(db, own, [sender, *offered, *writers])
     new_keys = pages.accepted_keys(known, sender, offered, vouches)
     lines = [
         pages.checked_line(db, known | new_keys, number, line) for number, line in enumerate(raw_lines, 1)

@@ -15,7 +15,7 @@ refused alone: the rest of the page is taken in. Pages are bounded in lines and 
 
 from __future__ import annotations
 
-from collections.abc import Sized
+from collections.abc import Iterable, Sized
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,7 +72,7 @@ def build_page(
             more = True
             break
     named = set(ranges) | {line["change"]["from"] for line in lines if line["change"]["kind"] == "handover"}
-    keys = dict(db.execute("SELECT id, public_key FROM devices").fetchall()) | {own.id: own.public_key}
+    keys = known_keys(db, (own.id, own.public_key), named)
     devices = {d: keys[d] for d in sorted(named) if d in keys}
     vouches = {d: own.sign(vouch_bytes(d, key)) for d, key in devices.items() if d != own.id}
     return {"ranges": ranges, "changes": lines, "devices": devices, "vouches": vouches, "more": more}
@@ -146,9 +146,12 @@ def accepted_keys(
     return new_keys
 
 
-def known_keys(db: Database, own: tuple[str, str]) -> dict[str, str]:
-    """The public key of every device this hub knows, its own included."""
-    return dict(db.execute("SELECT id, public_key FROM devices").fetchall()) | {own[0]: own[1]}
+def known_keys(db: Database, own: tuple[str, str], wanted: Iterable[object]) -> dict[str, str]:
+    """The public keys this hub knows of the `wanted` devices (a page's: at most a page of them, so
+    the devices table is not read whole for every page however many hubs there are)."""
+    ids = sorted({w for w in wanted if isinstance(w, str)} - {own[0]})
+    rows = db.execute(f"SELECT id, public_key FROM devices WHERE id IN ({', '.join('?' * len(ids))})", ids)
+    return dict(rows.fetchall()) | {own[0]: own[1]}
 
 
 def checked_line(
@@ -175,8 +178,8 @@ def checked_line(
 def check_page(db: Database, own: tuple[str, str], sender: str, page: Any) -> CheckedPage:
     """Read a page `sender` sent and check every line's signature; raise PageError (nothing stored)
     if anything is wrong. `sender` must be a device this hub knows."""
-    known = known_keys(db, own)
     ranges, offered, vouches, raw_lines = _read(page)
+    known = known_keys(db, own, [sender, *ranges, *offered])
     keys = known | accepted_keys(known, sender, offered, vouches)
     for writer in ranges:
         if writer not in keys:
