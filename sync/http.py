@@ -263,6 +263,10 @@ class CentralClient:
         except (KeyError, TypeError):
             raise SyncError("the central server's answer about a learner's card could not be read") from None
 
+    def done(self) -> None:
+        """Say this sync is over, so the centre gives its place to another hub at once."""
+        self._post(f"{API}/done", {})
+
     def catalog(self, etag: str | None = None) -> tuple[dict[str, Any] | None, str | None]:
         """The centre's signed catalog, {"catalog": {...}, "signature": minisign text}, and its ETag;
         None for the catalog when it is still the one whose ETag this hub gives (a 304)."""

@@ -207,6 +207,7 @@ def sync(home: Path, tally: Tally, push: bool, pull: bool, pull_pages: int, trie
                         client._push(hub, paged, centre["device"], result, _quiet)
                     if pull:
                         client._pull(hub, paged, centre["device"], result, _quiet)
+                    paged.done()  # as client.sync_now ends: the centre's session place goes to the next hub
                 seconds = time.perf_counter() - started
                 return Outcome(seconds, result.pushed, paged.lines, result.pulled, paged.cut, attempt)
             except http.SyncError as error:

@@ -168,3 +168,15 @@ def test_the_background_schedule_is_spread_per_hub_and_attempt(enrol: Enrol, tmp
     nominal = 60 * sync.DEFAULT_INTERVAL_MINUTES
     assert all(abs(wait - nominal) <= nominal * sync.JITTER for wait in waits)
     assert sync.next_sync_at(hubs[0]) == sync.next_sync_at(hubs[0])  # stable between two looks
+
+
+def test_a_hub_whose_sync_is_done_gives_its_place_to_the_next_at_once(
+    api: TestClient, enrol: Enrol, tmp_path: Path, clock: FakeClock
+) -> None:
+    riverside, hilltop = enrol(tmp_path / "riverside", "Riverside"), enrol(tmp_path / "hilltop", "Hilltop")
+
+    def never(seconds: float) -> None:
+        raise AssertionError(f"a hub was sent away ({seconds} s) though the only session was free")
+
+    for hub in (riverside, hilltop, riverside):  # back to back, the centre's clock standing still
+        client.sync_now(hub, _quiet, _via(api), http.Patience(sleep=never, clock=clock))

@@ -152,8 +152,8 @@ def _signed(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             raise
         if isinstance(response, StreamingResponse):  # the session lasts until the file is sent
             response.body_iterator = _then(response.body_iterator, lambda: sessions.leave(device))
-        else:
-            sessions.leave(device, close=opened and not authentic)
+        else:  # a forged request holds no session; a hub's sync gives its place back when done
+            sessions.leave(device, close=(opened and not authentic) or (authentic and handler is done))
         return response
 
     endpoint.__doc__ = handler.__doc__
@@ -190,6 +190,12 @@ def _enroll(request: Request, body: bytes) -> Response:
 
 def _own(hub: Hub) -> tuple[str, str]:
     return hub.device.id, hub.device.public_key
+
+
+def done(request: Request, hub: Hub, device: str, body: bytes) -> Response:
+    """The hub's sync is over: its session's place goes to the next hub at once (hub/plugins/sync/
+    pacing.py), rather than after IDLE_SECONDS of quiet."""
+    return _json(request, {"done": True})
 
 
 def knowledge(request: Request, hub: Hub, device: str, body: bytes) -> Response:
@@ -345,6 +351,7 @@ for _path, _method, _handler in (
     ("/progress/push", "POST", push),
     ("/progress/pull", "POST", pull),
     ("/progress/follow", "POST", follow),
+    ("/done", "POST", done),
     ("/catalog", "GET", catalog),
     ("/courses/{course_id}/manifest", "GET", manifest),
     ("/blobs/{sha256}", "GET", blob),

@@ -280,6 +280,7 @@ def sync_now(
         _pull(hub, client, centre["device"], result, report)
         result.profiles = follow.make_profiles(hub.db)
         _content(hub, client, centre["content_key"], result, report)
+        client.done()
     return result
 
 
