@@ -234,7 +234,7 @@ def apply_page(db: Database, page: CheckedPage, sender: str, stamp: str) -> Appl
     A range that starts above what this hub holds of its writer would leave a hole: the
     whole page is refused (PageError), so the sender starts again from this hub's vector.
     """
-    held = store.knowledge(db)
+    held = store.knowledge(db, page.ranges)
     for writer, (first, _) in page.ranges.items():
         if first > held.get(writer, 0) + 1:
             raise PageError(

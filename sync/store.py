@@ -14,7 +14,7 @@ Writers here do not open transactions: callers wrap them in one (hub.db.transact
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
@@ -340,9 +340,14 @@ WHERE (excluded.set_at, excluded.pin_hash) > (set_at, pin_hash)
 """
 
 
-def knowledge(db: Database) -> dict[str, int]:
-    """The knowledge vector: per device, the highest change counter this hub holds."""
-    return dict(db.execute("SELECT device_id, counter FROM knowledge").fetchall())
+def knowledge(db: Database, devices: Iterable[str] | None = None) -> dict[str, int]:
+    """The knowledge vector: per device, the highest change counter this hub holds (of `devices`
+    only, if given: a centre's vector has an entry per hub, too many to read for every page)."""
+    if devices is None:
+        return dict(db.execute("SELECT device_id, counter FROM knowledge").fetchall())
+    ids = sorted(set(devices))
+    marks = ", ".join("?" * len(ids))
+    return dict(db.execute(f"SELECT device_id, counter FROM knowledge WHERE device_id IN ({marks})", ids))
 
 
 @dataclass(frozen=True)

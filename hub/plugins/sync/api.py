@@ -199,9 +199,13 @@ def done(request: Request, hub: Hub, device: str, body: bytes) -> Response:
 
 
 def knowledge(request: Request, hub: Hub, device: str, body: bytes) -> Response:
-    """What the centre holds: per device, the highest change counter; and the signature of the
+    """What the centre holds of the devices the asking hub holds (its own, and those its last pull
+    said it holds: not the whole network's vector, an entry per hub); and the signature of the
     asking hub's highest change here, so a hub that shares its device key with another can tell."""
-    vector = store.knowledge(hub.db)
+    theirs = [
+        row[0] for row in hub.db.execute("SELECT device_id FROM peer_knowledge WHERE peer_id = ?", [device])
+    ]
+    vector = store.knowledge(hub.db, [device, *theirs])
     return _json(
         request, {"knowledge": vector, "tip": store.signature_of(hub.db, device, vector.get(device, 0))}
     )
@@ -225,12 +229,11 @@ def push(request: Request, hub: Hub, device: str, body: bytes) -> Response:
         page = pages.check_page(hub.db, _own(hub), device, data)
         with transaction(hub.db):
             applied = pages.apply_page(hub.db, page, device, library.now())
-            held = store.knowledge(hub.db)
+            held = store.knowledge(hub.db, [*page.ranges, device])
             pages.note_peer_knowledge(hub.db, device, {device: held.get(device, 0)})
     except pages.PageError as error:
         raise Refused(409, N_("The progress page was refused: %(reason)s."), reason=str(error)) from None
-    answered = {writer: held[writer] for writer in [*page.ranges, device] if writer in held}
-    return _json(request, {"knowledge": answered, "refused": applied.refused})
+    return _json(request, {"knowledge": held, "refused": applied.refused})
 
 
 def pull(request: Request, hub: Hub, device: str, body: bytes) -> Response:
