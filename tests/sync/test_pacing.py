@@ -42,7 +42,7 @@ def test_a_hub_without_a_session_waits_while_every_session_is_taken() -> None:
     assert sessions.enter("riverside") and sessions.enter("hilltop")
     with pytest.raises(Busy) as busy:
         sessions.enter("lakeside")
-    assert busy.value.status == 503 and busy.value.retry_after == 20
+    assert busy.value.status == 503 and busy.value.retry_after == 6
     assert "busy with other hubs" in busy.value.translated()
     assert not sessions.enter("riverside")  # a hub mid-sync is always let in: its sync finishes
     sessions.leave("riverside")
@@ -83,7 +83,7 @@ def test_retry_after_is_jittered() -> None:
         with pytest.raises(Busy) as busy:
             sessions.enter("hilltop")
         asked.add(busy.value.retry_after)
-    assert asked == {10, 15, 30}
+    assert asked == {3, 4, 9}
 
 
 @pytest.fixture
@@ -106,8 +106,8 @@ def test_a_busy_centre_answers_503_with_retry_after_and_a_sentence(
     assert _knowledge(api, riverside).status_code == 200
     busy = _knowledge(api, hilltop)
     assert busy.status_code == 503
-    assert busy.headers["retry-after"] == "10"
-    assert "busy with other hubs' syncs" in busy.json()["detail"] and "10 seconds" in busy.json()["detail"]
+    assert busy.headers["retry-after"] == "3"
+    assert "busy with other hubs' syncs" in busy.json()["detail"] and "3 seconds" in busy.json()["detail"]
     assert _knowledge(api, riverside).status_code == 200  # riverside's sync goes on
     clock.sleep(IDLE_SECONDS)
     assert _knowledge(api, hilltop).status_code == 200
@@ -139,7 +139,7 @@ def test_a_hub_sent_away_waits_as_asked_and_its_sync_completes(
 
     patience = http.Patience(sleep=sleep, clock=clock, jitter=lambda: 0.5)
     result = client.sync_now(hilltop, _quiet, _via(api), patience)
-    assert slept == [12.5, 12.5]  # Retry-After 10, stretched by the jitter; then riverside's idled out
+    assert slept == [3.75] * 4  # Retry-After 3, stretched by the jitter, until riverside idled out
     assert result.pushed == 1 and store.knowledge(centre.db)[hilltop.device.id] == 1
 
 

@@ -27,7 +27,7 @@ IDLE_SECONDS = 15.0  # a hub's pause between two requests of one sync is well un
 # A session is let go after this long without a new request even with one in flight: a download
 # on a slow link goes on outside the count, and a cut one whose end the server never saw frees its place.
 STUCK_SECONDS = 300.0
-RETRY_SECONDS = 20  # the Retry-After asked of a hub, before jitter
+RETRY_SECONDS = 6  # the Retry-After asked, before jitter: places free often (a sync says it is done)
 
 
 class Busy(Refused):
