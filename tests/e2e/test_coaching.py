@@ -1,9 +1,12 @@
 """A tutor on a tablet makes a class of 20, prints their cards, assigns a pathway and a class quiz;
 two learners on small phones (one without JavaScript) sign in with their card, see "For you", do a
-lesson and hand in the quiz; the tutor closes it and a learner sees her answers."""
+lesson and hand in the quiz; the tutor closes it and a learner sees her answers; the tutor's class
+grid shows their work, and its CSV reads back."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -142,3 +145,21 @@ def test_a_class_from_cards_to_a_closed_quiz(
     expect(amina.locator("ol.answers")).to_contain_text(questions[0].explanation)
     screenshot(amina, "coaching-04-answers")
     fits_the_screen(amina)
+
+    # The class grid shows what they did, and its CSV reads back with the Arabic name intact.
+    class_id = re.search(r"/tutor/classes/(\d+)", tutor.url)[1]  # type: ignore[index]
+    tutor.goto(f"/tutor/classes/{class_id}/report")
+    grid = tutor.locator("table.report-grid")
+    for name in ("Amina Coach", ARABIC):
+        expect(grid.locator("tr", has_text=name)).to_contain_text("2/2")
+    expect(grid.locator("tr", has_text="Coach Pupil 01")).to_contain_text("Not started")
+    screenshot(tutor, "coaching-05-grid")
+    with tutor.expect_download() as download:
+        tutor.locator(f'a[href="/tutor/classes/{class_id}/report?format=csv&table=grid"]').click()
+    data = Path(download.value.path()).read_bytes()
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    assert data.startswith(b"\xef\xbb\xbf") and len(rows) == 1 + len(NAMES)
+    by_name = {row[0]: row for row in rows[1:]}
+    assert any("2/2" in cell for cell in by_name[ARABIC]) and any(
+        "2/2" in cell for cell in by_name["Amina Coach"]
+    )
