@@ -87,15 +87,19 @@ def test_ten_simultaneous_setups_make_exactly_one_admin(app: FastAPI, hub: Hub):
     code = first_run.setup_code(hub.db)
     start = threading.Barrier(10)
 
-    def set_up(number: int) -> int:
+    def set_up(number: int) -> tuple[int, bool]:
         with browser(app) as client:
             start.wait()
             form = {**SETUP, "code": code, "name": f"Admin {number}"}
-            return client.post("/admin/setup", data=form, follow_redirects=False).status_code
+            answer = client.post("/admin/setup", data=form, follow_redirects=False)
+            return answer.status_code, "hub_session" in answer.cookies
 
     with ThreadPoolExecutor(10) as pool:
-        statuses = list(pool.map(set_up, range(10)))
-    assert sorted(statuses) == [303] + [403] * 9
+        answers = list(pool.map(set_up, range(10)))
+    # One is signed in as the admin; the others are refused, or, arriving once she exists, sent to
+    # /admin without a session (which then refuses them): how many of each depends on timing.
+    assert [status for status, signed_in in answers if signed_in] == [303]
+    assert all(status in (303, 403) for status, signed_in in answers if not signed_in)
     assert learners.count_admins(hub.db) == 1
 
 
