@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from sync import pages, store
+from sync import pages
 from sync.device import Device
 from sync.protocol import PAGE_CHANGES, change_line
 
@@ -61,10 +61,7 @@ def build(db: Database, own: Device, hub: str, after: int, limit: int = PAGE_CHA
         for _, writer, counter, body, signature in rows
         if writer is not None and signature is not None
     ]
-    writers = sorted({line["device"] for line in lines} - {hub})
-    keys = pages.known_keys(db, (own.id, own.public_key), writers)
-    devices = {w: keys[w] for w in writers if w in keys}
-    vouches = {w: own.sign(pages.vouch_bytes(w, key)) for w, key in devices.items() if w != own.id}
+    devices, vouches = pages.vouched_keys(db, own, {line["device"] for line in lines} - {hub})
     return {
         "changes": lines,
         "devices": devices,
@@ -85,30 +82,22 @@ def check(db: Database, own: tuple[str, str], sender: str, page: Any, after: int
     """Read a feed page `sender` sent and check every line's signature; PageError if anything is wrong."""
     try:
         position, raw_lines = page["next"], list(page["changes"])
-        offered = {str(w): str(k) for w, k in page["devices"].items()}
-        vouches = {str(w): str(s) for w, s in page.get("vouches", {}).items()}
+        offered, vouches = pages.offers(page)
     except (KeyError, TypeError, ValueError, AttributeError):
         raise pages.PageError("the feed page is not laid out as this hub expects") from None
     if not pages.is_count(position) or position < after:
         raise pages.PageError("the feed page goes back to a position before the one asked for")
     pages.check_bounds(raw_lines, offered, vouches)
     writers = [line.get("device") for line in raw_lines if isinstance(line, dict)]
-    known = pages.known_keys(db, own, [sender, *offered, *writers])
-    new_keys = pages.accepted_keys(known, sender, offered, vouches)
-    lines = [
-        pages.checked_line(db, known | new_keys, number, line) for number, line in enumerate(raw_lines, 1)
-    ]
+    keys, new_keys = pages.page_keys(db, own, sender, offered, vouches, writers)
+    lines = [pages.checked_line(db, keys, number, line) for number, line in enumerate(raw_lines, 1)]
     return CheckedFeed(lines, new_keys, position)
 
 
 def apply(db: Database, page: CheckedFeed, sender: str, stamp: str) -> pages.Applied:
     """Merge a checked feed page (knowledge vector unmoved); call in one transaction."""
     pages.introduce(db, page.new_keys, sender, stamp)
-    try:
-        outcomes = [store.receive(db, *line, scattered=True) for line in page.lines]
-    except store.DeviceConflict as error:
-        raise pages.PageError(str(error)) from None
-    return pages.Applied(outcomes.count(store.Received.NEW), outcomes.count(store.Received.REFUSED))
+    return pages.receive_lines(db, page.lines, scattered=True)
 
 
 POSITION_SETTING = "sync_feed_position"

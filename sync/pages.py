@@ -72,10 +72,15 @@ def build_page(
             more = True
             break
     named = set(ranges) | {line["change"]["from"] for line in lines if line["change"]["kind"] == "handover"}
+    devices, vouches = vouched_keys(db, own, named)
+    return {"ranges": ranges, "changes": lines, "devices": devices, "vouches": vouches, "more": more}
+
+
+def vouched_keys(db: Database, own: Device, named: set[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """The keys of the devices a page names, and this device's vouch for each other one."""
     keys = known_keys(db, (own.id, own.public_key), named)
     devices = {d: keys[d] for d in sorted(named) if d in keys}
-    vouches = {d: own.sign(vouch_bytes(d, key)) for d, key in devices.items() if d != own.id}
-    return {"ranges": ranges, "changes": lines, "devices": devices, "vouches": vouches, "more": more}
+    return devices, {d: own.sign(vouch_bytes(d, key)) for d, key in devices.items() if d != own.id}
 
 
 def _lines_above(
@@ -108,8 +113,7 @@ def _read(page: Any) -> tuple[dict[str, tuple[int, int]], dict[str, str], dict[s
     """The page's ranges, offered keys, vouches and lines, bounded; PageError if it is not a page."""
     try:
         ranges = {str(w): (r[0], r[1]) for w, r in page["ranges"].items()}
-        offered = {str(w): str(k) for w, k in page["devices"].items()}
-        vouches = {str(w): str(s) for w, s in page.get("vouches", {}).items()}
+        offered, vouches = offers(page)
         raw_lines = list(page["changes"])
     except (KeyError, TypeError, ValueError, IndexError, AttributeError):
         raise PageError("the page is not laid out as this hub expects") from None
@@ -117,6 +121,14 @@ def _read(page: Any) -> tuple[dict[str, tuple[int, int]], dict[str, str], dict[s
     if not all(is_count(c) for r in ranges.values() for c in r):
         raise PageError("the page gives a range of changes that is not a pair of whole numbers")
     return ranges, offered, vouches, raw_lines
+
+
+def offers(page: Any) -> tuple[dict[str, str], dict[str, str]]:
+    """A page's offered device keys and the sender's vouches for them (KeyError, TypeError,
+    AttributeError or ValueError when the page is not laid out so: the caller says it in words)."""
+    offered = {str(w): str(k) for w, k in page["devices"].items()}
+    vouches = {str(w): str(s) for w, s in page.get("vouches", {}).items()}
+    return offered, vouches
 
 
 def check_bounds(*parts: Sized) -> None:
@@ -154,6 +166,21 @@ def known_keys(db: Database, own: tuple[str, str], wanted: Iterable[object]) -> 
     return dict(rows.fetchall()) | {own[0]: own[1]}
 
 
+def page_keys(
+    db: Database,
+    own: tuple[str, str],
+    sender: str,
+    offered: dict[str, str],
+    vouches: dict[str, str],
+    named: Iterable[object],
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The keys a page's lines are checked with (of the sender, the `named` devices and those it
+    offers), and among them the new ones the sender vouched for; PageError for an unvouched key."""
+    known = known_keys(db, own, [sender, *offered, *named])
+    new_keys = accepted_keys(known, sender, offered, vouches)
+    return known | new_keys, new_keys
+
+
 def checked_line(
     db: Database, keys: dict[str, str], number: int, line: Any, after: int = 0, last: int = 2**53
 ) -> Line:
@@ -179,8 +206,7 @@ def check_page(db: Database, own: tuple[str, str], sender: str, page: Any) -> Ch
     """Read a page `sender` sent and check every line's signature; raise PageError (nothing stored)
     if anything is wrong. `sender` must be a device this hub knows."""
     ranges, offered, vouches, raw_lines = _read(page)
-    known = known_keys(db, own, [sender, *ranges, *offered])
-    keys = known | accepted_keys(known, sender, offered, vouches)
+    keys, new_keys = page_keys(db, own, sender, offered, vouches, ranges)
     for writer in ranges:
         if writer not in keys:
             raise PageError(f"the page gives no valid key for device {writer}")
@@ -193,7 +219,7 @@ def check_page(db: Database, own: tuple[str, str], sender: str, page: Any) -> Ch
         previous[checked[0]] = checked[1]
         lines.append(checked)
     _check_range_ends(ranges, sender, {(line[0], line[1]) for line in lines})
-    return CheckedPage(ranges, lines, {d: k for d, k in keys.items() if d not in known})
+    return CheckedPage(ranges, lines, new_keys)
 
 
 def _held_alike(db: Database, writer: str, counter: int, signature: str) -> bool:
@@ -242,15 +268,21 @@ def apply_page(db: Database, page: CheckedPage, sender: str, stamp: str) -> Appl
                 f"{held.get(writer, 0) + 1}–{first - 1}: start again from this side's knowledge"
             )
     introduce(db, page.new_keys, sender, stamp)
-    try:
-        outcomes = [store.receive(db, *line) for line in page.lines]
-    except store.DeviceConflict as error:
-        raise PageError(str(error)) from None
+    applied = receive_lines(db, page.lines)
     db.conn.executemany(
         "INSERT INTO knowledge (device_id, counter) VALUES (?, ?)"
         " ON CONFLICT(device_id) DO UPDATE SET counter = max(counter, excluded.counter)",
         [(writer, last) for writer, (_, last) in page.ranges.items()],
     )
+    return applied
+
+
+def receive_lines(db: Database, lines: list[Line], scattered: bool = False) -> Applied:
+    """Merge checked lines (store.receive); PageError when a device used one number twice."""
+    try:
+        outcomes = [store.receive(db, *line, scattered=scattered) for line in lines]
+    except store.DeviceConflict as error:
+        raise PageError(str(error)) from None
     return Applied(outcomes.count(store.Received.NEW), outcomes.count(store.Received.REFUSED))
 
 

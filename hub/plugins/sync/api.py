@@ -217,13 +217,19 @@ def _in_clear(request: Request, hub: Hub) -> bool:
     return request.url.scheme != "https" and not share.names_in_clear_allowed(hub.db)
 
 
-def push(request: Request, hub: Hub, device: str, body: bytes) -> Response:
-    """Take in one page of a hub's changes (checked first, applied in one transaction)."""
-    data = _unpacked(request, body)
-    if pages.carries_names(data) and _in_clear(request, hub):
+def _refuse_names_in_clear(request: Request, hub: Hub) -> None:
+    """Learners' names (and PIN hashes) come in only over HTTPS, unless the admin allowed plain HTTP."""
+    if _in_clear(request, hub):
         raise Refused(403, N_(
             "This central server takes learners' names only over HTTPS. Use its https:// address, "
             "or let its admin allow names over plain HTTP on a private network."))  # fmt: skip
+
+
+def push(request: Request, hub: Hub, device: str, body: bytes) -> Response:
+    """Take in one page of a hub's changes (checked first, applied in one transaction)."""
+    data = _unpacked(request, body)
+    if pages.carries_names(data):
+        _refuse_names_in_clear(request, hub)
 
     try:
         page = pages.check_page(hub.db, _own(hub), device, data)
@@ -265,10 +271,7 @@ def follow(request: Request, hub: Hub, device: str, body: bytes) -> Response:
     sync/codes.py) is the one her own hub shared: her changes go on its feed, and the answer
     carries the centre's signed hand-over, so the hub may write about her too, and the devices that
     write about her already, whose changes the hub then takes (hub/follow.py)."""
-    if _in_clear(request, hub):
-        raise Refused(403, N_(
-            "This central server takes learners' names only over HTTPS. Use its https:// address, "
-            "or let its admin allow names over plain HTTP on a private network."))  # fmt: skip
+    _refuse_names_in_clear(request, hub)
     data = _unpacked(request, body)
     code, pin_hash = (data.get(k) if isinstance(data, dict) else None for k in ("code", "pin_hash"))
     if not (isinstance(code, str) and isinstance(pin_hash, str) and len(code) < 64 and len(pin_hash) < 256):
