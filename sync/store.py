@@ -296,14 +296,7 @@ def _merge_into_tables(db: Database, device: str, change: dict[str, Any]) -> Non
     elif kind == "forget":
         learner = change["learner"]
         db.execute("INSERT OR IGNORE INTO forgotten_learners (learner_id) VALUES (?)", [learner])
-        for table in (
-            "progress",
-            "progress_time",
-            "quiz_attempts",
-            "learner_names",
-            "learner_pins",
-            "sessions",
-        ):
+        for table in _HER_TABLES:
             db.execute(f"DELETE FROM {table} WHERE learner_id = ?", [learner])  # her next visit starts anew
         db.execute(f"DELETE FROM changes WHERE learner_id = ? AND kind NOT IN {_KEPT_KINDS}", [learner])
 
