@@ -12,6 +12,7 @@ from sqlite_utils import Database
 
 from hub import names
 from sync.codes import learner_code
+from sync.storage import PgDatabase, SyncDatabase
 
 
 def _counted(table: str, setting: str) -> str:
@@ -501,6 +502,14 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX sync_nonces_seen ON sync_nonces (seen_at);
     """,
+    # 18: the centre's lists sort names by lower(name), which PostgreSQL shares (sync/storage.py),
+    # instead of SQLite's COLLATE NOCASE; the indexes follow.
+    """
+    DROP INDEX sync_hubs_order;
+    CREATE INDEX sync_hubs_order ON sync_hubs (lower(name), device_id);
+    DROP INDEX learner_names_order;
+    CREATE INDEX learner_names_order ON learner_names (lower(name), learner_id);
+    """,
 )
 
 
@@ -519,7 +528,18 @@ def connect(path: Path) -> Database:
     conn.create_function("hub_clean_name", 1, names.clean, deterministic=True)
     conn.create_function("hub_name_key", 1, names.key, deterministic=True)
     conn.create_function("hub_learner_code", 1, learner_code, deterministic=True)
+    conn.create_function("greatest", 2, _greatest, deterministic=True)  # PostgreSQL's, for sync/storage.py
+    conn.create_function("least", 2, _least, deterministic=True)
     return Database(conn)
+
+
+def _greatest(a: object, b: object) -> object:
+    """The larger of two values, a NULL ignored (as PostgreSQL's greatest)."""
+    return b if a is None else a if b is None else max(a, b)  # type: ignore[type-var]
+
+
+def _least(a: object, b: object) -> object:
+    return b if a is None else a if b is None else min(a, b)  # type: ignore[type-var]
 
 
 def migrate(db: Database) -> int:
@@ -538,8 +558,12 @@ _WRITER = threading.RLock()
 
 
 @contextmanager
-def transaction(db: Database) -> Iterator[Database]:
+def transaction(db: SyncDatabase) -> Iterator[SyncDatabase]:
     """One write transaction: everything inside becomes visible at once, or not at all."""
+    if isinstance(db, PgDatabase):  # a central server's sync tables on PostgreSQL
+        with db.transaction():
+            yield db
+        return
     with _WRITER:
         db.execute("BEGIN IMMEDIATE")
         try:

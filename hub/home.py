@@ -29,11 +29,16 @@ from content.blobs import BlobStore
 from content.writers import remove_abandoned
 from hub import library
 from hub.db import connect, migrate, transaction
+from sync import ownership, share, storage
 from sync.device import load_or_create
-from sync.store import adopt_device
+from sync.store import DEVICE_SETTING, adopt_device
 
 STARTER_IMPORTED = "starter_imported"
 WORK_FOLDER = "import-work"
+# A central server's PostgreSQL database for its sync tables (`hub serve --database`); none: hub.db.
+SYNC_DATABASE_SETTING = "sync_database"
+# The settings the sync rules read live beside the sync tables, wherever those are.
+SYNC_SETTINGS = frozenset({DEVICE_SETTING, share.SETTING, share.CLEAR_SETTING, ownership.AUTHORITY_SETTING})
 STALE_SECONDS = 24 * 3600  # where the system cannot tell whether a writer still runs (no flock)
 
 
@@ -87,11 +92,13 @@ class Hub:
         self.db_path = self.home / "hub.db"
         create_private(self.db_path)
         self._local = threading.local()
+        self._postgres: storage.PerThread | None = None
         migrate(self.db)
         self.device = load_or_create(self.home / "keys")
         keep_private(self.home, self.home / "keys", *(self.home.glob("hub.db*")))
         with transaction(self.db):
             adopt_device(self.db, self.device.id, self.device.public_key)
+        self._open_sync_database()
         self.remove_leftovers()
         self._courses_cache: tuple[int, list[library.CourseCard]] = (-1, [])
         self._detail_cache: dict[str, tuple[int, library.CourseDetail]] = {}
@@ -110,12 +117,37 @@ class Hub:
             db = self._local.db = connect(self.db_path)
         return db
 
+    def _open_sync_database(self) -> None:
+        """Use the PostgreSQL database a central server was given for its sync tables, if any."""
+        url = self.setting(SYNC_DATABASE_SETTING)
+        if not isinstance(url, str) or not url:
+            return
+        storage.create_schema(url)
+        self._postgres = storage.PerThread(url)
+        with transaction(self.sync_db):
+            adopt_device(self.sync_db, self.device.id, self.device.public_key)
+
+    @property
+    def sync_db(self) -> storage.SyncDatabase:
+        """Where the sync tables are (sync/storage.py): this hub's own database, or the PostgreSQL
+        database of a central server started with `--database`; this thread's connection."""
+        return self.db if self._postgres is None else self._postgres.get()
+
+    def sync_db_with_library(self) -> storage.SyncDatabase:
+        """sync_db, holding a current copy of the library's course list where it is PostgreSQL (the
+        reports and sticks read courses beside the sync tables)."""
+        db = self.sync_db
+        if isinstance(db, storage.PgDatabase):
+            storage.copy_courses(db, self.db, library.library_generation(self.db))
+        return db
+
     def setting(self, key: str, default: object = None) -> object:
-        row = self.db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+        db = self.sync_db if key in SYNC_SETTINGS else self.db
+        row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
         return json.loads(row[0]) if row else default
 
     def set_setting(self, key: str, value: object) -> None:
-        self.db.execute(
+        (self.sync_db if key in SYNC_SETTINGS else self.db).execute(
             "INSERT INTO settings (key, value) VALUES (?, ?)"
             " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             [key, json.dumps(value)],

@@ -43,7 +43,7 @@ from content.package import (
     decode_manifest,
 )
 from content.signing import PublicKey, UnknownSigner, UnverifiedContent
-from sync import store
+from sync import storage, store
 from sync.device import Device, public_key_matches, verify
 from sync.merge import change_learner, is_change
 from sync.ownership import givers
@@ -274,7 +274,7 @@ def export(
 
 def concerning(db: Database, devices: Collection[str]) -> set[str]:
     """The learners that concern these devices: theirs, and those brought to them (sync/feed.py)."""
-    marks = ", ".join("?" * len(devices))
+    marks = storage.marks(list(devices))
     rows = db.execute(
         f"SELECT learner_id FROM learner_writers WHERE device_id IN ({marks})"
         f" UNION SELECT learner_id FROM learner_followers WHERE device_id IN ({marks})",
@@ -634,20 +634,25 @@ def apply(db: Database, incoming: Incoming) -> ImportResult:
             raise BundleError(f"The stick was not imported: {error}.") from None
         held[writer] = max(held.get(writer, 0), entry["last"])
     for peer, vector in incoming.peers.items():
-        db.conn.executemany(
+        storage.executemany(
+            db,
             "INSERT INTO peer_knowledge (peer_id, device_id, counter) VALUES (?, ?, ?)"
-            " ON CONFLICT(peer_id, device_id) DO UPDATE SET counter = max(counter, excluded.counter)",
+            " ON CONFLICT(peer_id, device_id)"
+            " DO UPDATE SET counter = greatest(peer_knowledge.counter, excluded.counter)",
             [(peer, device, counter) for device, counter in vector.items()],
         )
-    db.conn.executemany(
+    storage.executemany(
+        db,
         "INSERT INTO peer_centres (peer_id, centre_id) VALUES (?, ?)"
         " ON CONFLICT(peer_id) DO UPDATE SET centre_id = excluded.centre_id",
         list(incoming.centres.items()),
     )
     for peer, courses in incoming.catalogs.items():
-        db.conn.executemany(
+        storage.executemany(
+            db,
             "INSERT INTO peer_catalog (peer_id, course_id, version) VALUES (?, ?, ?)"
-            " ON CONFLICT(peer_id, course_id) DO UPDATE SET version = max(version, excluded.version)",
+            " ON CONFLICT(peer_id, course_id)"
+            " DO UPDATE SET version = greatest(peer_catalog.version, excluded.version)",
             [(peer, course, version) for course, version in courses.items()],
         )
     return ImportResult(outcomes.count(store.Received.NEW), waiting, outcomes.count(store.Received.REFUSED))

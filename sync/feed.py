@@ -33,7 +33,8 @@ def bring(db: Database, learner: str, device: str, stamp: str) -> int:
     from its own writing goes on its feed, and later ones follow. Return how many were put on it.
     Call in a transaction."""
     added = db.execute(
-        "INSERT OR IGNORE INTO learner_followers (learner_id, device_id, brought_at) VALUES (?, ?, ?)",
+        "INSERT INTO learner_followers (learner_id, device_id, brought_at) VALUES (?, ?, ?)"
+        " ON CONFLICT DO NOTHING",
         [learner, device, stamp],
     )
     if added.rowcount == 0:

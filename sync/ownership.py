@@ -71,7 +71,8 @@ def add_writers(db: Database, learner: str, devices: list[str]) -> None:
 
 def _add(db: Database, learner: str, device: str) -> None:
     db.execute(
-        "INSERT OR IGNORE INTO learner_writers (learner_id, device_id) VALUES (?, ?)", [learner, device]
+        "INSERT INTO learner_writers (learner_id, device_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        [learner, device],
     )
 
 
@@ -105,15 +106,15 @@ def _accepts_handover(db: Database, device: str, change: dict[str, Any]) -> bool
 def givers(db: Database) -> set[str]:
     """The devices that handed a learner over in the changes this hub holds (their keys travel too);
     a partial index (migration 10) keeps this to the hand-overs however long the log grows."""
-    rows = db.execute("SELECT json_extract(body, '$.from') FROM changes WHERE kind = 'handover'")
-    return {row[0] for row in rows}
+    rows = db.execute("SELECT body FROM changes WHERE kind = 'handover'")
+    return {json.loads(row[0])["from"] for row in rows}
 
 
 def move_writer(db: Database, old: str, new: str) -> None:
     """This hub now writes as `new` instead of `old`: its own learners stay its own here."""
     db.execute(
-        "INSERT OR IGNORE INTO learner_writers (learner_id, device_id)"
-        " SELECT learner_id, ? FROM learner_writers WHERE device_id = ?",
+        "INSERT INTO learner_writers (learner_id, device_id)"
+        " SELECT learner_id, ? FROM learner_writers WHERE device_id = ? ON CONFLICT DO NOTHING",
         [new, old],
     )
     db.execute("DELETE FROM learner_writers WHERE device_id = ?", [old])

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from sync import store
+from sync import storage, store
 from sync.device import Device, public_key_matches, verify
 from sync.merge import is_change
 from sync.protocol import PAGE_CHANGES, change_line
@@ -162,7 +162,7 @@ def known_keys(db: Database, own: tuple[str, str], wanted: Iterable[object]) -> 
     """The public keys this hub knows of the `wanted` devices (a page's: at most a page of them, so
     the devices table is not read whole for every page however many hubs there are)."""
     ids = sorted({w for w in wanted if isinstance(w, str)} - {own[0]})
-    rows = db.execute(f"SELECT id, public_key FROM devices WHERE id IN ({', '.join('?' * len(ids))})", ids)
+    rows = db.execute(f"SELECT id, public_key FROM devices WHERE id IN ({storage.marks(ids)})", ids)
     return dict(rows.fetchall()) | {own[0]: own[1]}
 
 
@@ -269,9 +269,10 @@ def apply_page(db: Database, page: CheckedPage, sender: str, stamp: str) -> Appl
             )
     introduce(db, page.new_keys, sender, stamp)
     applied = receive_lines(db, page.lines)
-    db.conn.executemany(
+    storage.executemany(
+        db,
         "INSERT INTO knowledge (device_id, counter) VALUES (?, ?)"
-        " ON CONFLICT(device_id) DO UPDATE SET counter = max(counter, excluded.counter)",
+        " ON CONFLICT(device_id) DO UPDATE SET counter = greatest(knowledge.counter, excluded.counter)",
         [(writer, last) for writer, (_, last) in page.ranges.items()],
     )
     return applied
@@ -288,7 +289,8 @@ def receive_lines(db: Database, lines: list[Line], scattered: bool = False) -> A
 
 def introduce(db: Database, new_keys: dict[str, str], sender: str, stamp: str) -> None:
     """Know the devices a checked page introduced, as introduced by its sender."""
-    db.conn.executemany(
+    storage.executemany(
+        db,
         "INSERT INTO devices (id, public_key, introduced_by, added_at) VALUES (?, ?, ?, ?)"
         " ON CONFLICT(id) DO NOTHING",
         [(device, key, sender, stamp) for device, key in new_keys.items()],
@@ -305,8 +307,10 @@ def carries_names(page: Any) -> bool:
 
 def note_peer_knowledge(db: Database, peer: str, vector: dict[str, int]) -> None:
     """Remember what a peer acknowledged holding (so USB exports can leave it out)."""
-    db.conn.executemany(
+    storage.executemany(
+        db,
         "INSERT INTO peer_knowledge (peer_id, device_id, counter) VALUES (?, ?, ?)"
-        " ON CONFLICT(peer_id, device_id) DO UPDATE SET counter = max(counter, excluded.counter)",
+        " ON CONFLICT(peer_id, device_id)"
+        " DO UPDATE SET counter = greatest(peer_knowledge.counter, excluded.counter)",
         [(peer, device, counter) for device, counter in vector.items()],
     )

@@ -23,7 +23,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from content.package import canonical_json
-from sync import ownership, share, tallies
+from sync import ownership, share, storage, tallies
 from sync.codes import learner_code
 from sync.device import Device
 from sync.merge import (
@@ -228,7 +228,7 @@ def receive(
 def _note_counter(db: Database, device: str, counter: int) -> None:
     db.execute(
         "INSERT INTO knowledge (device_id, counter) VALUES (?, ?)"
-        " ON CONFLICT(device_id) DO UPDATE SET counter = max(counter, excluded.counter)",
+        " ON CONFLICT(device_id) DO UPDATE SET counter = greatest(knowledge.counter, excluded.counter)",
         [device, counter],
     )
 
@@ -269,8 +269,9 @@ def _put_on_feeds(db: Database, writer: str, counter: int, learner: str) -> None
     )
 
 
-# What is deleted of a forgotten learner.
-_HER_TABLES = ("progress", "progress_time", "quiz_attempts", "learner_names", "learner_pins", "sessions")
+# What is deleted of a forgotten learner; on a hub also her sign-in sessions (a centre's sync
+# tables on PostgreSQL have none beside them).
+_HER_TABLES = ("progress", "progress_time", "quiz_attempts", "learner_names", "learner_pins")
 # What stays of a forgotten learner: the forget, and the hand-overs that say who could write it.
 _KEPT_KINDS = ("forget", "handover")
 
@@ -286,7 +287,7 @@ def _merge_into_tables(db: Database, device: str, change: dict[str, Any]) -> Non
         db.execute(
             f"INSERT INTO quiz_attempts ({_ATTEMPT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT(id) DO NOTHING",
-            [change[c] for c in _ATTEMPT_COLUMNS.split(", ")],
+            [int(change[c]) if c == "passed" else change[c] for c in _ATTEMPT_COLUMNS.split(", ")],
         )
     elif kind == "name":
         db.execute(_MERGE_NAME, [change["learner"], change["name"], change["named_at"]])
@@ -295,8 +296,9 @@ def _merge_into_tables(db: Database, device: str, change: dict[str, Any]) -> Non
         db.execute(_MERGE_PIN, [learner, learner_code(learner), change["pin_hash"], change["set_at"]])
     elif kind == "forget":
         learner = change["learner"]
-        db.execute("INSERT OR IGNORE INTO forgotten_learners (learner_id) VALUES (?)", [learner])
-        for table in _HER_TABLES:
+        db.execute("INSERT INTO forgotten_learners (learner_id) VALUES (?) ON CONFLICT DO NOTHING", [learner])
+        sessions = ("sessions",) if storage.dialect(db) == "sqlite" else ()
+        for table in _HER_TABLES + sessions:
             db.execute(f"DELETE FROM {table} WHERE learner_id = ?", [learner])  # her next visit starts anew
         db.execute(f"DELETE FROM changes WHERE learner_id = ? AND kind NOT IN {_KEPT_KINDS}", [learner])
 
@@ -305,31 +307,28 @@ _MERGE_LESSON = """
 INSERT INTO progress (learner_id, course_id, lesson_id, progress, completed_at, last_opened_at)
 VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (learner_id, course_id, lesson_id) DO UPDATE SET
-    progress = max(progress, excluded.progress),
-    completed_at = CASE
-        WHEN completed_at IS NULL THEN excluded.completed_at
-        WHEN excluded.completed_at IS NULL THEN completed_at
-        ELSE min(completed_at, excluded.completed_at) END,
-    last_opened_at = max(last_opened_at, excluded.last_opened_at)
+    progress = greatest(progress.progress, excluded.progress),
+    completed_at = least(progress.completed_at, excluded.completed_at),
+    last_opened_at = greatest(progress.last_opened_at, excluded.last_opened_at)
 """
 
 _MERGE_TIME = """
 INSERT INTO progress_time (learner_id, course_id, lesson_id, device_id, seconds) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (learner_id, course_id, lesson_id, device_id) DO UPDATE SET
-    seconds = max(seconds, excluded.seconds)
+    seconds = greatest(progress_time.seconds, excluded.seconds)
 """
 
 _MERGE_NAME = """
 INSERT INTO learner_names (learner_id, name, named_at) VALUES (?, ?, ?)
 ON CONFLICT (learner_id) DO UPDATE SET name = excluded.name, named_at = excluded.named_at
-WHERE (excluded.named_at, excluded.name) > (named_at, name)
+WHERE (excluded.named_at, excluded.name) > (learner_names.named_at, learner_names.name)
 """
 
 
 _MERGE_PIN = """
 INSERT INTO learner_pins (learner_id, code, pin_hash, set_at) VALUES (?, ?, ?, ?)
 ON CONFLICT (learner_id) DO UPDATE SET pin_hash = excluded.pin_hash, set_at = excluded.set_at
-WHERE (excluded.set_at, excluded.pin_hash) > (set_at, pin_hash)
+WHERE (excluded.set_at, excluded.pin_hash) > (learner_pins.set_at, learner_pins.pin_hash)
 """
 
 
@@ -339,7 +338,7 @@ def knowledge(db: Database, devices: Iterable[str] | None = None) -> dict[str, i
     if devices is None:
         return dict(db.execute("SELECT device_id, counter FROM knowledge").fetchall())
     ids = sorted(set(devices))
-    marks = ", ".join("?" * len(ids))
+    marks = storage.marks(ids)
     return dict(db.execute(f"SELECT device_id, counter FROM knowledge WHERE device_id IN ({marks})", ids))
 
 
@@ -369,10 +368,11 @@ def sign_pending(db: Database, device: Device) -> int:
     This is when a change first leaves the hub, so it is stored and signed in the form the
     hub's sharing setting lets out (sync/share.py); that form then travels everywhere. The
     row keeps the learner's own id, so deleting the learner here still finds it. With named
-    profiles shared, the names not shared yet are recorded first.
+    profiles shared, the names not shared yet are recorded first (a central server on PostgreSQL
+    has no learners of its own: its residents' accounts stay in its SQLite file).
     """
     chosen = share.policy(db)
-    if chosen == share.NAMED_PROFILES:
+    if chosen == share.NAMED_PROFILES and storage.dialect(db) == "sqlite":  # PostgreSQL: no own learners
         named_at = datetime.now(UTC).isoformat(timespec="microseconds")  # a rename a moment later wins
         for change in share.profiles_to_share(db, device.id, named_at):
             record(db, change)
@@ -384,7 +384,7 @@ def sign_pending(db: Database, device: Device) -> int:
         change = share.outgoing(json.loads(body), device, chosen)
         signature = device.sign(signed_bytes(device.id, counter, change))
         signed.append((canonical_json(change).decode(), signature, device.id, counter))
-    db.conn.executemany(
-        "UPDATE changes SET body = ?, signature = ? WHERE device_id = ? AND counter = ?", signed
+    storage.executemany(
+        db, "UPDATE changes SET body = ?, signature = ? WHERE device_id = ? AND counter = ?", signed
     )
     return len(rows)

@@ -66,8 +66,9 @@ def _add_to_hub(
 ) -> None:
     db.execute(
         "INSERT INTO tally_hubs (device_id, learners, named, lessons_completed) VALUES (?, ?, ?, ?)"
-        " ON CONFLICT (device_id) DO UPDATE SET learners = learners + excluded.learners,"
-        " named = named + excluded.named, lessons_completed = lessons_completed + excluded.lessons_completed",
+        " ON CONFLICT (device_id) DO UPDATE SET learners = tally_hubs.learners + excluded.learners,"
+        " named = tally_hubs.named + excluded.named,"
+        " lessons_completed = tally_hubs.lessons_completed + excluded.lessons_completed",
         [hub, learners, named, lessons_completed],
     )
 
@@ -77,7 +78,7 @@ def _count_name(db: Database, learner: str) -> None:
     if _is_named(db, learner):
         return
     row = db.execute(
-        "SELECT device_id FROM tally_learners WHERE learner_id = ? AND active", [learner]
+        "SELECT device_id FROM tally_learners WHERE learner_id = ? AND active = 1", [learner]
     ).fetchone()
     if row is not None:
         _add_to_hub(db, row[0], named=1)
@@ -90,7 +91,7 @@ def _add_to_histogram(db: Database, hub: str, course: str, lessons_completed: in
     db.execute(
         "INSERT INTO tally_hub_courses (device_id, course_id, lessons_completed, learners)"
         " VALUES (?, ?, ?, ?) ON CONFLICT (device_id, course_id, lessons_completed)"
-        " DO UPDATE SET learners = learners + excluded.learners",
+        " DO UPDATE SET learners = tally_hub_courses.learners + excluded.learners",
         [hub, course, lessons_completed, learners],
     )
 
@@ -98,8 +99,9 @@ def _add_to_histogram(db: Database, hub: str, course: str, lessons_completed: in
 def _add_score(db: Database, hub: str, course: str, quizzes: int, score: float) -> None:
     db.execute(
         "INSERT INTO tally_hub_scores (device_id, course_id, quizzes, score_sum) VALUES (?, ?, ?, ?)"
-        " ON CONFLICT (device_id, course_id) DO UPDATE SET quizzes = quizzes + excluded.quizzes,"
-        " score_sum = score_sum + excluded.score_sum",
+        " ON CONFLICT (device_id, course_id)"
+        " DO UPDATE SET quizzes = tally_hub_scores.quizzes + excluded.quizzes,"
+        " score_sum = tally_hub_scores.score_sum + excluded.score_sum",
         [hub, course, quizzes, score],
     )
 
@@ -128,8 +130,8 @@ def _count_lesson(db: Database, device: str, change: dict[str, Any]) -> None:
     db.execute(
         "INSERT INTO tally_learner_courses (learner_id, course_id, lessons_started, lessons_completed)"
         " VALUES (?, ?, ?, ?) ON CONFLICT (learner_id, course_id) DO UPDATE SET"
-        " lessons_started = lessons_started + excluded.lessons_started,"
-        " lessons_completed = lessons_completed + excluded.lessons_completed",
+        " lessons_started = tally_learner_courses.lessons_started + excluded.lessons_started,"
+        " lessons_completed = tally_learner_courses.lessons_completed + excluded.lessons_completed",
         [learner, course, started, completed],
     )
     db.execute(

@@ -17,6 +17,7 @@ from hub import learners
 from hub.app import create_app, manager_for
 from hub.home import Hub
 from hub.learners import Role
+from tests import postgres
 from tests.processes import Server
 
 SAMPLE_COURSE = {
@@ -206,3 +207,18 @@ def servers() -> Iterator[list[Server]]:
     yield started
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A PostgreSQL server for the whole run (tests/postgres.py: started here if none is given)."""
+    with postgres.cluster() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A new, empty PostgreSQL database for one test."""
+    name = "t_" + secrets.token_hex(6)
+    with postgres.fresh_database(postgres_server, name) as url:
+        yield url

@@ -1,5 +1,9 @@
 """A central server in process for the sync tests, and a way to enrol hubs with it.
 
+Every test that takes `centre` (or `api`, `enrol`) runs twice: with the centre's sync tables in its
+own SQLite file, and in PostgreSQL (sync/storage.py; tests/postgres.py starts the server). Tests
+look at what the centre holds through `centre.sync_db`, which is either.
+
 Some modules (test_http_api, test_share, test_overview) keep fixtures of their own by these names."""
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from hub.app import create_app, manager_for
-from hub.home import Hub
+from hub.home import SYNC_DATABASE_SETTING, Hub
 from hub.plugins.sync import central, client
 from hub.settings import CENTRAL_ROLE, ROLE_SETTING
 from tests.sync.states import sharing_ids
@@ -20,9 +24,12 @@ from tests.sync.test_http_api import CENTRAL_URL, _via
 Enrol = Callable[[Path, str], Hub]
 
 
-@pytest.fixture
-def centre(tmp_path: Path) -> Hub:
-    hub = sharing_ids(Hub(tmp_path / "central"))
+@pytest.fixture(params=["sqlite", "postgresql"])
+def centre(tmp_path: Path, request: pytest.FixtureRequest) -> Hub:
+    home = tmp_path / "central"
+    if request.param == "postgresql":
+        Hub(home).set_setting(SYNC_DATABASE_SETTING, request.getfixturevalue("postgres_url"))
+    hub = sharing_ids(Hub(home))
     hub.set_setting(ROLE_SETTING, CENTRAL_ROLE)
     return hub
 
@@ -38,7 +45,7 @@ def enrol(centre: Hub, api: TestClient) -> Enrol:
 
     def enrolled(home: Path, name: str) -> Hub:
         hub = sharing_ids(Hub(home))
-        client.enroll(hub, CENTRAL_URL, central.create_token(centre.db, name), name, _via(api))
+        client.enroll(hub, CENTRAL_URL, central.create_token(centre.sync_db, name), name, _via(api))
         return hub
 
     return enrolled

@@ -21,7 +21,7 @@ def sharing_ids(hub: Hub) -> Hub:
 
 def stored_state(hub: Hub) -> State:
     """What the hub's tables hold."""
-    db = hub.db
+    db = hub.sync_db
     seconds: dict[tuple, list] = {}
     for *key, device, value in db.execute(
         "SELECT learner_id, course_id, lesson_id, device_id, seconds FROM progress_time ORDER BY device_id"
@@ -45,7 +45,7 @@ def stored_state(hub: Hub) -> State:
 def logged_state(*hubs: Hub) -> State:
     """The state the hubs' change logs stand for, merged directly by the model."""
     states = [
-        reduce(lambda s, c: apply(s, c.change, c.device), store.changes_above(hub.db, {}), State())
+        reduce(lambda s, c: apply(s, c.change, c.device), store.changes_above(hub.sync_db, {}), State())
         for hub in hubs
     ]
     return reduce(merge, states, State())
@@ -53,5 +53,5 @@ def logged_state(*hubs: Hub) -> State:
 
 def bring(centre: Hub, learner: str, hub: Hub) -> None:
     """At the centre, bring a learner to another hub, as her signing in there with her card does."""
-    with transaction(centre.db):
-        feed.bring(centre.db, learner, hub.device.id, "2026-12-04T00:00:00+00:00")
+    with transaction(centre.sync_db):
+        feed.bring(centre.sync_db, learner, hub.device.id, "2026-12-04T00:00:00+00:00")

@@ -98,7 +98,7 @@ def test_each_connection_is_used_only_by_the_thread_that_opened_it(
     monkeypatch.setattr(sqlite3, "connect", watched)
     with api, ThreadPoolExecutor(8) as pool:  # one event loop thread serves every request, as in uvicorn
         list(pool.map(lambda _: client.sync_now(hub, lambda *_: None, _via(api)), range(8)))
-    assert store.knowledge(centre.db)[hub.device.id] == 1
+    assert store.knowledge(centre.sync_db)[hub.device.id] == 1
     shared = [sorted(connection.threads) for connection in opened if len(connection.threads) > 1]
     assert opened and shared == []
 

@@ -32,8 +32,8 @@ def _post(api: TestClient, device: Device, target: str, body: bytes, encoding: s
 
 
 def _state(centre: Hub) -> tuple:
-    devices = centre.db.execute("SELECT * FROM devices").fetchall()
-    return stored_state(centre), store.knowledge(centre.db), devices
+    devices = centre.sync_db.execute("SELECT * FROM devices").fetchall()
+    return stored_state(centre), store.knowledge(centre.sync_db), devices
 
 
 def _stream(api: TestClient, target: str, headers: dict[str, str], chunks: int = 4096) -> tuple[int, int]:
@@ -135,7 +135,7 @@ def test_fuzzed_sync_bodies_never_break_the_centre(
     assert answer.status_code < 500, answer.text
     if answer.status_code >= 400:
         assert _state(centre) == before
-    assert central.enrolled_hubs(centre.db)[0].revoked_at is None
+    assert central.enrolled_hubs(centre.sync_db)[0].revoked_at is None
 
 
 def _jsonable(data: object) -> bool:

@@ -80,7 +80,7 @@ def hub(tmp_path: Path) -> Hub:
 
 @pytest.fixture
 def enrolled(centre: Hub, hub: Hub, api: TestClient) -> Hub:
-    token = central.create_token(centre.db, "Riverside")
+    token = central.create_token(centre.sync_db, "Riverside")
     client.enroll(hub, CENTRAL_URL, token, "Riverside", _via(api))
     return hub
 
@@ -108,10 +108,12 @@ def _publish(centre: Hub, tmp_path: Path, version: int = 1, media: bytes = b"vid
 def test_enrolment_introduces_hub_and_centre_and_trusts_the_centres_content_key(
     centre: Hub, enrolled: Hub
 ) -> None:
-    hubs = central.enrolled_hubs(centre.db)
+    hubs = central.enrolled_hubs(centre.sync_db)
     assert [(h.device_id, h.name) for h in hubs] == [(enrolled.device.id, "Riverside")]
     assert (
-        centre.db.execute("SELECT public_key FROM devices WHERE id = ?", [enrolled.device.id]).fetchone()[0]
+        centre.sync_db.execute(
+            "SELECT public_key FROM devices WHERE id = ?", [enrolled.device.id]
+        ).fetchone()[0]
         == enrolled.device.public_key
     )
     settings = client.central(enrolled)
@@ -120,30 +122,32 @@ def test_enrolment_introduces_hub_and_centre_and_trusts_the_centres_content_key(
     assert content_key is not None
     trusted = enrolled.db.execute("SELECT name FROM trusted_keys WHERE key_id = ?", [content_key.public.id])
     assert trusted.fetchone() is not None
-    assert centre.db.execute("SELECT token_hash FROM sync_tokens").fetchone()[0] != ""  # stored hashed
+    assert centre.sync_db.execute("SELECT token_hash FROM sync_tokens").fetchone()[0] != ""  # stored hashed
 
 
 def test_a_used_expired_or_unknown_token_is_refused_and_nothing_changes(
     centre: Hub, api: TestClient, tmp_path: Path
 ) -> None:
-    token = central.create_token(centre.db, "First")
+    token = central.create_token(centre.sync_db, "First")
     client.enroll(Hub(tmp_path / "first"), CENTRAL_URL, token, "First", _via(api))
     second = Hub(tmp_path / "second")
     with pytest.raises(client.SyncFailed, match="already used"):
         client.enroll(second, CENTRAL_URL, token, "Second", _via(api))
-    expired = central.create_token(centre.db, "Late")
-    centre.db.execute("UPDATE sync_tokens SET expires_at = '2000-01-01T00:00:00+00:00' WHERE used_at IS NULL")
+    expired = central.create_token(centre.sync_db, "Late")
+    centre.sync_db.execute(
+        "UPDATE sync_tokens SET expires_at = '2000-01-01T00:00:00+00:00' WHERE used_at IS NULL"
+    )
     with pytest.raises(client.SyncFailed, match="expired"):
         client.enroll(second, CENTRAL_URL, expired, "Second", _via(api))
     with pytest.raises(client.SyncFailed, match="not known"):
         client.enroll(second, CENTRAL_URL, "made-up-token", "Second", _via(api))
-    assert len(central.enrolled_hubs(centre.db)) == 1
+    assert len(central.enrolled_hubs(centre.sync_db)) == 1
     assert client.central(second) is None
     assert second.db.execute("SELECT count(*) FROM trusted_keys").fetchone()[0] == 0
 
 
 def test_a_token_is_letters_and_digits_so_a_terminal_never_reads_it_as_an_option(centre: Hub) -> None:
-    tokens = {central.create_token(centre.db, "Hub") for _ in range(200)}
+    tokens = {central.create_token(centre.sync_db, "Hub") for _ in range(200)}
     assert len(tokens) == 200 and all(re.fullmatch(r"[a-z2-7]{32}", token) for token in tokens)
 
 
@@ -164,7 +168,7 @@ def _signed_get(api: TestClient, device: Device, target: str) -> tuple[dict[str,
 
 
 def _centre_state(centre: Hub) -> tuple:
-    return stored_state(centre), store.knowledge(centre.db), central.enrolled_hubs(centre.db)
+    return stored_state(centre), store.knowledge(centre.sync_db), central.enrolled_hubs(centre.sync_db)
 
 
 def test_unenrolled_revoked_replayed_forged_and_tampered_requests_are_refused(
@@ -204,7 +208,7 @@ def test_unenrolled_revoked_replayed_forged_and_tampered_requests_are_refused(
     assert tampered.status_code == 401 and "forged or changed" in tampered.json()["detail"]
     assert _centre_state(centre) == before
 
-    central.revoke(centre.db, enrolled.device.id)
+    central.revoke(centre.sync_db, enrolled.device.id)
     _, revoked = _signed_get(api, enrolled.device, target)
     assert revoked.status_code == 403 and "revoked" in revoked.json()["detail"]
     with pytest.raises(http.SyncError, match="revoked"):
@@ -250,7 +254,7 @@ def test_progress_goes_up_to_the_centre_and_to_another_hub_only_once_she_is_brou
     assert stored_state(centre) == stored_state(enrolled)
 
     other = sharing_ids(Hub(tmp_path / "other"))
-    client.enroll(other, CENTRAL_URL, central.create_token(centre.db, "Other"), "Other", _via(api))
+    client.enroll(other, CENTRAL_URL, central.create_token(centre.sync_db, "Other"), "Other", _via(api))
     assert _sync(other, api).pulled == 0  # another hub's learner is none of its business
     bring(centre, "ana", other)
     assert _sync(other, api).pulled == 2
@@ -273,7 +277,7 @@ def test_many_changes_travel_in_pages_and_a_repeated_page_adds_nothing(
     before = _centre_state(centre)
     _client(centre, enrolled, api).push(page)
     assert _centre_state(centre)[:2] == before[:2]
-    assert centre.db.execute("SELECT count(*) FROM changes").fetchone()[0] == 30
+    assert centre.sync_db.execute("SELECT count(*) FROM changes").fetchone()[0] == 30
 
 
 def test_a_page_that_would_leave_a_hole_is_refused(centre: Hub, enrolled: Hub, api: TestClient) -> None:
@@ -284,7 +288,7 @@ def test_a_page_that_would_leave_a_hole_is_refused(centre: Hub, enrolled: Hub, a
     page = pages.build_page(enrolled.db, enrolled.device, {enrolled.device.id: 2}, 10)
     with pytest.raises(http.SyncError, match="wait for changes 1–2"):
         _client(centre, enrolled, api).push(page)
-    assert store.knowledge(centre.db).get(enrolled.device.id) is None
+    assert store.knowledge(centre.sync_db).get(enrolled.device.id) is None
 
 
 # --- content ----------------------------------------------------------------------------------
@@ -319,7 +323,7 @@ def test_a_catalog_not_signed_by_the_centres_key_is_refused(
 
 
 def _media(centre: Hub) -> tuple[str, int, bytes]:
-    sha256, size = centre.db.execute(
+    sha256, size = centre.sync_db.execute(
         "SELECT sha256, size FROM files WHERE media_type = 'video/mp4'"
     ).fetchone()
     return sha256, size, centre.blobs.path(sha256).read_bytes()
@@ -396,7 +400,7 @@ def test_admin_page_enrols_shows_status_and_queues_a_sync(
     bad = web.post("/admin/sync/enroll", data={"url": CENTRAL_URL, "token": "nope"})
     assert bad.status_code == 400 and "not known" in bad.text
     assert client.central(hub) is None
-    token = central.create_token(centre.db, "Riverside")
+    token = central.create_token(centre.sync_db, "Riverside")
     done = web.post("/admin/sync/enroll", data={"url": CENTRAL_URL, "token": token}, follow_redirects=False)
     assert done.status_code == 303
     assert hub.db.execute("SELECT count(*) FROM jobs WHERE kind = 'sync'").fetchone()[0] == 1
@@ -414,7 +418,7 @@ def test_central_admin_makes_tokens_on_the_page(centre: Hub) -> None:
     web = _admin(centre)
     made = web.post("/admin/sync/tokens", data={"name": "Hill school"})
     assert made.status_code == 200 and "Hill school" in made.text
-    assert centre.db.execute("SELECT hub_name FROM sync_tokens").fetchone()[0] == "Hill school"
+    assert centre.sync_db.execute("SELECT hub_name FROM sync_tokens").fetchone()[0] == "Hill school"
     assert web.post("/admin/sync/tokens", data={"name": " "}).status_code == 400
 
 
@@ -437,7 +441,7 @@ def test_two_hubs_sharing_one_device_key_are_caught_and_the_copy_changes_nothing
     assert renamed.returncode == 0 and "device id is now" in renamed.stdout, renamed.stdout + renamed.stderr
     copy = Hub(copy.home)
     assert copy.device.id != enrolled.device.id and client.central(copy) is None
-    client.enroll(copy, CENTRAL_URL, central.create_token(centre.db, "Copy"), "Copy", _via(api))
+    client.enroll(copy, CENTRAL_URL, central.create_token(centre.sync_db, "Copy"), "Copy", _via(api))
     _sync(copy, api)
     _sync(enrolled, api)
     assert {key[:3] for key in stored_state(centre).lessons} == {  # cy's progress arrived

@@ -154,7 +154,7 @@ def test_a_progress_page_cut_on_its_way_back_is_repeated_without_duplicates(
     done = run_hub("sync", "now", home=hub_home)
     assert done.returncode == 0, done.stdout
     centre = Hub(centre_home)
-    assert centre.db.execute("SELECT count(*) FROM changes").fetchone()[0] == 40
+    assert centre.sync_db.execute("SELECT count(*) FROM changes").fetchone()[0] == 40
     assert stored_state(centre) == stored_state(hub)
 
 
@@ -166,9 +166,9 @@ def test_a_scoped_pull_cut_or_corrupted_on_the_wire_is_asked_again_and_adds_noth
 ) -> None:
     centre, hub = sharing_ids(Hub(centre_home)), Hub(hub_home)
     for lesson in ("read-me", "watch"):  # a learner of the centre's own, brought to the hub
-        progress.record(centre.db, "visitor", "sample-course", lesson, 1.0, seconds=30)
-    with transaction(centre.db):
-        feed.bring(centre.db, "visitor", hub.device.id, "2026-12-04T00:00:00+00:00")
+        progress.record(centre.sync_db, "visitor", "sample-course", lesson, 1.0, seconds=30)
+    with transaction(centre.sync_db):
+        feed.bring(centre.sync_db, "visitor", hub.device.id, "2026-12-04T00:00:00+00:00")
     proxy.faults.append(fault)
     failed = run_hub("sync", "now", home=hub_home)
     assert failed.returncode == 1, failed.stdout

@@ -66,10 +66,10 @@ def test_tutor_hubs_shows_page_three_of_the_hubs_with_links_back_and_a_total(cen
 def test_each_list_of_tutor_hubs_holds_its_page_size(centre: Hub) -> None:
     own = centre.device.id
     for page in (overview.per_course, overview.per_hub, overview.named_learners):
-        pages = [page(centre.db, own, str(n)) for n in (1, 2, 3)]
+        pages = [page(centre.sync_db, own, str(n)) for n in (1, 2, 3)]
         assert [len(p.rows) for p in pages] == [PAGE_SIZE, PAGE_SIZE, HUBS - 2 * PAGE_SIZE]
         assert {p.total for p in pages} == {HUBS} and pages[2].pages == 3
-    named = overview.named_learners(centre.db, own, "2").rows
+    named = overview.named_learners(centre.sync_db, own, "2").rows
     assert named[0] == overview.NamedLearner("Learner 050", "Hub 050", 1, 1)
 
 
@@ -80,7 +80,9 @@ def test_admin_sync_lists_the_enrolled_hubs_a_page_at_a_time(centre: Hub) -> Non
     assert _cards(third.text) == [f"Hub {n:03d}" for n in range(100, HUBS)]
     assert "120 hubs" in third.text and "Page 3 of 3" in third.text
     assert 'href="/admin/sync?hubs_page=2#hubs" rel="prev"' in third.text
-    assert [h.name for h in enrolled_page(centre.db, "2").rows] == [f"Hub {n:03d}" for n in range(50, 100)]
+    assert [h.name for h in enrolled_page(centre.sync_db, "2").rows] == [
+        f"Hub {n:03d}" for n in range(50, 100)
+    ]
 
 
 def test_a_page_that_is_not_a_number_shows_the_first_and_one_past_the_end_the_last(centre: Hub) -> None:

@@ -39,7 +39,7 @@ def api(centre: Hub) -> TestClient:
 
 def _enrolled(tmp_path: Path, centre: Hub, api: TestClient, name: str) -> Hub:
     hub = Hub(tmp_path / name)
-    client.enroll(hub, CENTRAL_URL, central.create_token(centre.db, name), name, _via(api))
+    client.enroll(hub, CENTRAL_URL, central.create_token(centre.sync_db, name), name, _via(api))
     return hub
 
 
@@ -72,20 +72,20 @@ def test_the_centre_shows_progress_from_every_hub_per_course_and_per_hub(
     with transaction(far.db):
         store.sign_pending(far.db, far.device)
     bundle.export(far.db, far.device, stick)
-    incoming = bundle.read_stick(centre.db, centre.device.id, stick, {far.device.id})
-    with transaction(centre.db):
-        bundle.apply(centre.db, incoming)
+    incoming = bundle.read_stick(centre.sync_db, centre.device.id, stick, {far.device.id})
+    with transaction(centre.sync_db):
+        bundle.apply(centre.sync_db, incoming)
 
     own = centre.device.id
-    [course] = overview.per_course(centre.db, own).rows
+    [course] = overview.per_course(centre.sync_db, own).rows
     assert (course.course_id, course.started, course.completed, course.average_score) == (COURSE, 4, 1, 0.75)
-    rows = {row.name: row for row in overview.per_hub(centre.db, own).rows}
+    rows = {row.name: row for row in overview.per_hub(centre.sync_db, own).rows}
     assert set(rows) == {"Riverside", "Hilltop", None}
     counts = {name: (r.learners, r.lessons_completed, r.courses_completed) for name, r in rows.items()}
     assert counts == {"Riverside": (2, 3, 1), "Hilltop": (1, 1, 0), None: (1, 1, 0)}
     assert rows[None].device_id == far.device.id and rows[None].last_sync is None
     assert rows["Riverside"].last_sync is not None
-    named = overview.named_learners(centre.db, own).rows
+    named = overview.named_learners(centre.sync_db, own).rows
     assert named == [overview.NamedLearner("Bea Okafor", "Hilltop", 2, 1)]
 
     tutor = signed_in(centre, Role.TUTOR)

@@ -118,7 +118,7 @@ def test_a_page_longer_than_any_page_is_refused(
     ]
     answer = _push(api, attacker.device, _page(attacker.device, lines))
     assert answer.status_code == 409 and "more than" in answer.json()["detail"]
-    assert centre.db.execute("SELECT count(*) FROM changes").fetchone()[0] == 0
+    assert centre.sync_db.execute("SELECT count(*) FROM changes").fetchone()[0] == 0
 
 
 def test_a_hand_over_lets_another_hub_write_and_a_forged_one_does_not(
@@ -202,10 +202,10 @@ def test_a_hub_cannot_claim_another_hubs_changes_up_to_any_number(
 ) -> None:
     """Otherwise the centre would think it held Riverside's changes far ahead and never take hers."""
     attacker = enrol(tmp_path / "attacker", "Attacker")
-    held = store.knowledge(centre.db)[riverside.device.id]
+    held = store.knowledge(centre.sync_db)[riverside.device.id]
     claim = {"ranges": {riverside.device.id: [held + 1, 2**53 - 1]}, "changes": [], "devices": {}}
     answer = _push(api, attacker.device, claim)
     assert answer.status_code == 409 and "does not carry" in answer.json()["detail"]
-    assert store.knowledge(centre.db)[riverside.device.id] == held
+    assert store.knowledge(centre.sync_db)[riverside.device.id] == held
     progress.record(riverside.db, "ana", "c", "b", 1.0)
     assert client.sync_now(riverside, _quiet, _via(api)).pushed == 1

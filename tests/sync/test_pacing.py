@@ -140,7 +140,7 @@ def test_a_hub_sent_away_waits_as_asked_and_its_sync_completes(
     patience = http.Patience(sleep=sleep, clock=clock, jitter=lambda: 0.5)
     result = client.sync_now(hilltop, _quiet, _via(api), patience)
     assert slept == [3.75] * 4  # Retry-After 3, stretched by the jitter, until riverside idled out
-    assert result.pushed == 1 and store.knowledge(centre.db)[hilltop.device.id] == 1
+    assert result.pushed == 1 and store.knowledge(centre.sync_db)[hilltop.device.id] == 1
 
 
 def test_a_hub_that_waited_long_enough_gives_up_in_words_and_nothing_moves(
@@ -155,7 +155,7 @@ def test_a_hub_that_waited_long_enough_gives_up_in_words_and_nothing_moves(
         client.sync_now(hilltop, _quiet, _via(api), patience)
     assert 0 < patience.waits <= http.Patience.MAX_WAITS
     assert hub_clock.now - 1000.0 <= http.Patience.DEADLINE
-    assert hilltop.device.id not in store.knowledge(centre.db)
+    assert hilltop.device.id not in store.knowledge(centre.sync_db)
 
 
 def test_the_background_schedule_is_spread_per_hub_and_attempt(enrol: Enrol, tmp_path: Path) -> None:

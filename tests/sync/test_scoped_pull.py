@@ -104,7 +104,7 @@ def test_scoped_pulls_by_http_and_stick_in_any_order_agree_with_the_centre(tmp_p
     hubs = []
     for number in range(3):
         hub = sharing_ids(Hub(root / f"hub-{number}"))
-        token = central.create_token(centre.db, f"Hub {number}")
+        token = central.create_token(centre.sync_db, f"Hub {number}")
         client.enroll(hub, CENTRAL_URL, token, f"Hub {number}", _via(api))
         hubs.append(hub)
     concerns = [{f"h{n}-l0", f"h{n}-l1"} for n in range(3)]
@@ -137,9 +137,9 @@ def _carry_to_centre(hub: Hub, centre: Hub, stick: Path) -> None:
     with transaction(hub.db):
         store.sign_pending(hub.db, hub.device)
     bundle.export(hub.db, hub.device, stick)
-    incoming = bundle.read_stick(centre.db, centre.device.id, stick, {hub.device.id})
-    with transaction(centre.db):
-        bundle.apply(centre.db, incoming)
+    incoming = bundle.read_stick(centre.sync_db, centre.device.id, stick, {hub.device.id})
+    with transaction(centre.sync_db):
+        bundle.apply(centre.sync_db, incoming)
 
 
 def test_a_centres_stick_carries_only_what_concerns_the_hubs_it_goes_to(tmp_path: Path) -> None:
@@ -153,16 +153,16 @@ def test_a_centres_stick_carries_only_what_concerns_the_hubs_it_goes_to(tmp_path
             store.sign_pending(hub.db, hub.device)
         bundle.export(hub.db, hub.device, stick)
     incoming = bundle.read_stick(
-        centre.db, centre.device.id, stick, {one.device.id, two.device.id, far.device.id}
+        centre.sync_db, centre.device.id, stick, {one.device.id, two.device.id, far.device.id}
     )
-    with transaction(centre.db):
-        bundle.apply(centre.db, incoming)
-        feed.bring(centre.db, "bo", far.device.id, "2026-12-04T00:00:00+00:00")  # bo visited the far hub
+    with transaction(centre.sync_db):
+        bundle.apply(centre.sync_db, incoming)
+        feed.bring(centre.sync_db, "bo", far.device.id, "2026-12-04T00:00:00+00:00")  # bo visited the far hub
     for folder in ("one", "two"):  # the stick goes back to the far hub only
         shutil.rmtree(stick / bundle.ROOT / {"one": one, "two": two}[folder].device.id)
-    scope = bundle.destinations(centre.db, centre.device.id, stick)
+    scope = bundle.destinations(centre.sync_db, centre.device.id, stick)
     assert scope == {far.device.id}
-    bundle.export(centre.db, centre.device, stick, centre=centre.device.id, scope=scope)
+    bundle.export(centre.sync_db, centre.device, stick, centre=centre.device.id, scope=scope)
     incoming = bundle.read_stick(far.db, far.device.id, stick, {centre.device.id})
     with transaction(far.db):
         bundle.apply(far.db, incoming)

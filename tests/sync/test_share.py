@@ -35,7 +35,7 @@ def centre(tmp_path: Path) -> Hub:
 @pytest.fixture
 def hub(tmp_path: Path, centre: Hub, api: TestClient) -> Hub:
     hub = Hub(tmp_path / "hub")
-    client.enroll(hub, CENTRAL_URL, central.create_token(centre.db, "Riverside"), "Riverside", _via(api))
+    client.enroll(hub, CENTRAL_URL, central.create_token(centre.sync_db, "Riverside"), "Riverside", _via(api))
     return hub
 
 
@@ -122,18 +122,20 @@ def test_named_profiles_carry_names_the_latest_wins_and_a_deleted_learner_takes_
     learners.create_profile(hub.db, quiet, "Bo Quiet", "")  # no progress: nothing about Bo leaves
     progress.record(hub.db, profile, "c", "a", 1.0)
     _sync(hub, api)
-    assert centre.db.execute("SELECT learner_id, name FROM learner_names").fetchall() == [(profile, NAME)]
+    assert centre.sync_db.execute("SELECT learner_id, name FROM learner_names").fetchall() == [
+        (profile, NAME)
+    ]
     assert "Bo Quiet" not in _everything(centre)
 
     renamed = ["Amina D.", "amina d.", profile]
     hub.db.execute("UPDATE learners SET name = ?, name_key = ? WHERE id = ?", renamed)
     _sync(hub, api)
-    assert centre.db.execute("SELECT name FROM learner_names").fetchall() == [("Amina D.",)]
+    assert centre.sync_db.execute("SELECT name FROM learner_names").fetchall() == [("Amina D.",)]
     assert stored_state(centre) == stored_state(hub)
 
     privacy.delete_learner(hub.db, profile)
     _sync(hub, api)
-    assert centre.db.execute("SELECT count(*) FROM learner_names").fetchone()[0] == 0
+    assert centre.sync_db.execute("SELECT count(*) FROM learner_names").fetchone()[0] == 0
     assert NAME not in _everything(centre) and "Amina D." not in _everything(centre)
 
 
@@ -149,7 +151,7 @@ def test_the_setting_decides_when_a_change_first_leaves_and_never_rewrites_what_
     progress.record(hub.db, guest, "c", "b", 0.5)
     _sync(hub, api)
     assert hub.db.execute("SELECT body, signature FROM changes WHERE counter = 1").fetchall() == sent
-    on_centre = {r[0] for r in centre.db.execute("SELECT learner_id FROM progress")}
+    on_centre = {r[0] for r in centre.sync_db.execute("SELECT learner_id FROM progress")}
     assert on_centre == {hub.device.pseudonym(guest), guest}
     assert stored_state(centre).lessons.keys() == {
         (hub.device.pseudonym(guest), "c", "a"),
@@ -194,4 +196,4 @@ def test_names_never_cross_plain_http_unless_both_admins_allow_it(
     hub.set_setting(share.CLEAR_SETTING, False)
     hub.set_setting(client.CENTRAL_SETTING, client.central(hub) | {"url": "https://central.test"})
     _sync(hub, over_https)
-    assert centre.db.execute("SELECT name FROM learner_names").fetchall() == [(NAME,)]
+    assert centre.sync_db.execute("SELECT name FROM learner_names").fetchall() == [(NAME,)]

@@ -27,13 +27,14 @@ def export_to(hub: Hub, stick: Path, progress: bundle.Progress = bundle.no_progr
 
     Raises BundleError, or OSError when the stick cannot be written (full, read-only, pulled out).
     """
-    with transaction(hub.db):
-        store.sign_pending(hub.db, hub.device)
+    db = hub.sync_db_with_library()
+    with transaction(db):
+        store.sign_pending(db, hub.device)
     outgoing = courses.outgoing(hub, stick)
     name = load_settings(hub).hub_name
     centre = centre_device(hub)
-    scope = bundle.destinations(hub.db, hub.device.id, stick) if centre == hub.device.id else None
-    return bundle.export(hub.db, hub.device, stick, progress, outgoing, name=name, centre=centre, scope=scope)
+    scope = bundle.destinations(db, hub.device.id, stick) if centre == hub.device.id else None
+    return bundle.export(db, hub.device, stick, progress, outgoing, name=name, centre=centre, scope=scope)
 
 
 @dataclass
@@ -80,9 +81,10 @@ def import_from(
     Raises BundleError, leaving the hub as it was, when the progress on the stick does not all
     check out; a course that does not check out is only refused (listed in `refused`).
     """
-    incoming = bundle.read_stick(hub.db, hub.device.id, stick, trust, progress)
-    with transaction(hub.db):
-        applied = bundle.apply(hub.db, incoming)
+    db = hub.sync_db
+    incoming = bundle.read_stick(db, hub.device.id, stick, trust, progress)
+    with transaction(db):
+        applied = bundle.apply(db, incoming)
     taken = courses.take_in(hub, incoming, allow_unverified, progress)
     outcome = StickImport(
         hubs_read=len(incoming.peers),

@@ -26,7 +26,9 @@ def outgoing(hub: Hub, stick: Path) -> list[bundle.OutgoingCourse]:
     """
     starter = {row[0] for row in hub.db.execute("SELECT id FROM courses WHERE origin = ?", [STARTER])}
     courses = []
-    for course_id, version in sorted(bundle.courses_to_carry(hub.db, hub.device.id, stick).items()):
+    for course_id, version in sorted(
+        bundle.courses_to_carry(hub.sync_db_with_library(), hub.device.id, stick).items()
+    ):
         if course_id in starter:
             continue
         stored = library.stored_package(hub.db, hub.blobs, course_id)

@@ -138,7 +138,7 @@ def hub_admin_pages(hub: Hub) -> list[AdminPage]:
 
     label = gettext("Sync")
     if hub.setting(ROLE_SETTING) == CENTRAL_ROLE:
-        count = sum(1 for enrolled in central.enrolled_hubs(hub.db) if not enrolled.revoked_at)
+        count = sum(1 for enrolled in central.enrolled_hubs(hub.sync_db) if not enrolled.revoked_at)
         return [AdminPage("/admin/sync", label, 40, ngettext("%(num)d hub enrolled", "%(num)d hubs enrolled",
                                                               count) % {"num": count})]  # fmt: skip
     state = client.status(hub)

@@ -28,7 +28,7 @@ def enrolled_page(db: Database, asked: str | None) -> Page[central.EnrolledHub]:
     def fetch(limit: int, offset: int) -> list[central.EnrolledHub]:
         rows = db.execute(
             "SELECT device_id, name, enrolled_at, revoked_at, last_seen_at FROM sync_hubs"
-            " ORDER BY name COLLATE NOCASE, device_id LIMIT ? OFFSET ?",
+            " ORDER BY lower(name), device_id LIMIT ? OFFSET ?",
             [limit, offset],
         ).fetchall()
         return [central.EnrolledHub(*row) for row in rows]
@@ -49,9 +49,9 @@ def sync_page(request: Request, hub: HubDep, status_code: int = 200, **extra: ob
         next_sync=sync.next_sync_at(hub),
         running=sync.sync_queued(hub),
         is_central=is_central,
-        hubs=enrolled_page(hub.db, request.query_params.get("hubs_page")) if is_central else None,
-        sharing=share.policy(hub.db),
-        names_in_clear=share.names_in_clear_allowed(hub.db),
+        hubs=enrolled_page(hub.sync_db, request.query_params.get("hubs_page")) if is_central else None,
+        sharing=share.policy(hub.sync_db),
+        names_in_clear=share.names_in_clear_allowed(hub.sync_db),
         **context,
     )
 
@@ -87,7 +87,7 @@ def sync_now(request: Request, hub: HubDep) -> Response:
 def sync_token(request: Request, hub: HubDep, name: Annotated[str, Form()] = "") -> HTMLResponse:
     """Make a one-time enrolment token for a new hub (central server); it is shown once."""
     try:
-        token = central.create_token(hub.db, name)
+        token = central.create_token(hub.sync_db, name)
     except central.Refused as error:
         return sync_page(request, hub, 400, error=error.translated(), form={"name": name})
     return sync_page(request, hub, token=token, form={"name": name})

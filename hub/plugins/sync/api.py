@@ -22,9 +22,10 @@ from hub.home import Hub
 from hub.i18n import N_
 from hub.plugins.sync.catalog import CatalogCache
 from hub.plugins.sync.central import Refused, Upkeep, authenticate, check_caller, enroll
-from hub.plugins.sync.pacing import DEFAULT_SESSIONS, SESSIONS_SETTING, Busy, Sessions
+from hub.plugins.sync.pacing import DEFAULT_SESSIONS, SESSIONS_SETTING, Busy, Sessions, SharedSessions
 from hub.settings import CENTRAL_ROLE, ROLE_SETTING
 from sync import feed, ownership, pages, protocol, share, store
+from sync.storage import PgDatabase
 
 router = APIRouter(prefix=protocol.API, tags=["sync"])
 BLOB_CHUNK = 256 * 1024
@@ -36,7 +37,7 @@ _STATE_LOCK = threading.Lock()
 class CentreState:
     """What one central server keeps in memory between requests (never the source of truth)."""
 
-    sessions: Sessions
+    sessions: Sessions | SharedSessions
     upkeep: Upkeep = field(default_factory=Upkeep)
     catalog: CatalogCache = field(default_factory=CatalogCache)
 
@@ -48,7 +49,13 @@ def centre_state(request: Request) -> CentreState:
         if state is None:
             hub: Hub = request.app.state.hub
             limit = int(hub.setting(SESSIONS_SETTING) or DEFAULT_SESSIONS)  # type: ignore[call-overload]
-            state = request.app.state.sync_centre = CentreState(Sessions(max(1, limit)))
+            sync_db = hub.sync_db
+            sessions: Sessions | SharedSessions = (
+                SharedSessions(lambda: hub.sync_db, max(1, limit))  # type: ignore[arg-type, return-value]
+                if isinstance(sync_db, PgDatabase)
+                else Sessions(max(1, limit))
+            )
+            state = request.app.state.sync_centre = CentreState(sessions)
         return state
 
 
@@ -95,16 +102,16 @@ def _unpacked(request: Request, body: bytes) -> Any:
         raise Refused(400, N_("The request body cannot be read: %(reason)s."), reason=str(error)) from None
 
 
-# A route's work, run in a worker thread: every use of the database (through `hub.db`, the calling
-# thread's own connection), JSON, gzip and Ed25519 stays off the event loop.
+# A route's work, run in a worker thread: every use of the databases (through `hub.db` and
+# `hub.sync_db`, the calling thread's own connections), JSON, gzip and Ed25519 stays off the event loop.
 Handler = Callable[[Request, Hub, str, bytes], Response]
 
 
-def _admit(request: Request, headers: dict[str, str]) -> tuple[Sessions, bool]:
+def _admit(request: Request, headers: dict[str, str]) -> tuple[Sessions | SharedSessions, bool]:
     """Who asks (before the body is read) and whether a sync session is free for them: the
     sessions, and whether this request opened one. Runs in a worker thread."""
     hub = _hub(request)
-    check_caller(hub.db, headers)
+    check_caller(hub.sync_db, headers)
     sessions = centre_state(request).sessions
     return sessions, sessions.enter(headers.get(protocol.HEADER_DEVICE, ""))
 
@@ -113,8 +120,8 @@ def _answer(
     handler: Handler, request: Request, target: str, body: bytes, headers: dict[str, str]
 ) -> Response:
     hub: Hub = request.app.state.hub
-    device = authenticate(hub.db, request.method, target, body, headers)
-    centre_state(request).upkeep.after_request(hub.db, device)
+    device = authenticate(hub.sync_db, request.method, target, body, headers)
+    centre_state(request).upkeep.after_request(hub.sync_db, device)
     return handler(request, hub, device, body)
 
 
@@ -178,7 +185,7 @@ def _enroll(request: Request, body: bytes) -> Response:
         token, device, key, proof = (str(data[k]) for k in ("token", "device", "public_key", "proof"))
     except (KeyError, TypeError):
         raise Refused(400, N_("The enrolment request is missing the token or the hub's key.")) from None
-    enrolled = enroll(hub.db, token, device, key, proof)
+    enrolled = enroll(hub.sync_db, token, device, key, proof)
     content_key = trust.ensure_own_key(hub.home, hub.db, request.app.state.hub_name)
     return _json(request, {
         "hub_name": enrolled.name,
@@ -202,19 +209,18 @@ def knowledge(request: Request, hub: Hub, device: str, body: bytes) -> Response:
     """What the centre holds of the devices the asking hub holds (its own, and those its last pull
     said it holds: not the whole network's vector, an entry per hub); and the signature of the
     asking hub's highest change here, so a hub that shares its device key with another can tell."""
+    db = hub.sync_db
     theirs = [
-        row[0] for row in hub.db.execute("SELECT device_id FROM peer_knowledge WHERE peer_id = ?", [device])
+        row[0] for row in db.execute("SELECT device_id FROM peer_knowledge WHERE peer_id = ?", [device])
     ]
-    vector = store.knowledge(hub.db, [device, *theirs])
-    return _json(
-        request, {"knowledge": vector, "tip": store.signature_of(hub.db, device, vector.get(device, 0))}
-    )
+    vector = store.knowledge(db, [device, *theirs])
+    return _json(request, {"knowledge": vector, "tip": store.signature_of(db, device, vector.get(device, 0))})
 
 
 def _in_clear(request: Request, hub: Hub) -> bool:
     """Whether learners' names would cross the network in clear: plain HTTP, and this centre's
     admin has not allowed names over it (a private network)."""
-    return request.url.scheme != "https" and not share.names_in_clear_allowed(hub.db)
+    return request.url.scheme != "https" and not share.names_in_clear_allowed(hub.sync_db)
 
 
 def _refuse_names_in_clear(request: Request, hub: Hub) -> None:
@@ -231,12 +237,13 @@ def push(request: Request, hub: Hub, device: str, body: bytes) -> Response:
     if pages.carries_names(data):
         _refuse_names_in_clear(request, hub)
 
+    db = hub.sync_db
     try:
-        page = pages.check_page(hub.db, _own(hub), device, data)
-        with transaction(hub.db):
-            applied = pages.apply_page(hub.db, page, device, library.now())
-            held = store.knowledge(hub.db, [*page.ranges, device])
-            pages.note_peer_knowledge(hub.db, device, {device: held.get(device, 0)})
+        page = pages.check_page(db, _own(hub), device, data)
+        with transaction(db):
+            applied = pages.apply_page(db, page, device, library.now())
+            held = store.knowledge(db, [*page.ranges, device])
+            pages.note_peer_knowledge(db, device, {device: held.get(device, 0)})
     except pages.PageError as error:
         raise Refused(409, N_("The progress page was refused: %(reason)s."), reason=str(error)) from None
     return _json(request, {"knowledge": held, "refused": applied.refused})
@@ -255,12 +262,13 @@ def pull(request: Request, hub: Hub, device: str, body: bytes) -> Response:
     if vector is None or not all(pages.is_count(c) for c in [after, *vector.values()]):
         raise Refused(400, N_("The request must give the hub's knowledge vector (whole numbers)."))
 
-    with transaction(hub.db):
-        store.sign_pending(hub.db, hub.device)  # the centre's own changes travel signed
-        pages.note_peer_knowledge(hub.db, device, vector)
+    db = hub.sync_db
+    with transaction(db):
+        store.sign_pending(db, hub.device)  # the centre's own changes travel signed
+        pages.note_peer_knowledge(db, device, vector)
     if "feed" not in data:
         return _json(request, {"ranges": {}, "changes": [], "devices": {}, "vouches": {}, "more": False})
-    found = feed.build(hub.db, hub.device, device, after)
+    found = feed.build(db, hub.device, device, after)
     if _in_clear(request, hub):
         found["changes"] = [line for line in found["changes"] if line["change"]["kind"] != "name"]
     return _json(request, found)
@@ -280,16 +288,17 @@ def follow(request: Request, hub: Hub, device: str, body: bytes) -> Response:
     if sign_in_limits.reserve(hub.db, attempt):
         raise Refused(429, N_("Too many wrong tries for this card. Please wait and try again."))
     matching = "SELECT learner_id FROM learner_pins WHERE code = ? AND pin_hash = ?"
-    found = [row[0] for row in hub.db.execute(matching, [code, pin_hash])]
+    db = hub.sync_db
+    found = [row[0] for row in db.execute(matching, [code, pin_hash])]
     if len(found) != 1:
         raise Refused(404, N_("No learner with this card's code and PIN has shared a profile."))
     sign_in_limits.succeeded(hub.db, attempt)
-    with transaction(hub.db):
+    with transaction(db):
         hub.set_setting(ownership.AUTHORITY_SETTING, hub.device.id)  # the hand-overs it signs stand here
-        feed.bring(hub.db, found[0], device, library.now())
+        feed.bring(db, found[0], device, library.now())
     return _json(request, {
         "learner": found[0],
-        "writers": sorted(ownership.writers_of(hub.db, found[0])),
+        "writers": sorted(ownership.writers_of(db, found[0])),
         "proof": ownership.handover_proof(hub.device, found[0], device),
     })  # fmt: skip
 

@@ -215,8 +215,8 @@ def forget_old_nonces(db: Database, batch: int) -> int:
     removed = 0
     while True:
         cursor = db.execute(
-            "DELETE FROM sync_nonces WHERE rowid IN"
-            " (SELECT rowid FROM sync_nonces WHERE seen_at < ? ORDER BY seen_at LIMIT ?)",
+            "DELETE FROM sync_nonces WHERE (device_id, nonce) IN"
+            " (SELECT device_id, nonce FROM sync_nonces WHERE seen_at < ? ORDER BY seen_at LIMIT ?)",
             [oldest_kept, batch],
         )
         removed += cursor.rowcount

@@ -27,7 +27,7 @@ def token_create(
     """Make a one-time token a new hub enrols with (shown once; only its hash is kept)."""
     hub = open_hub(home)
     try:
-        token = central.create_token(hub.db, name, days)
+        token = central.create_token(hub.sync_db, name, days)
     except central.Refused as error:
         raise fail(escape(str(error))) from None
     if hub.setting(ROLE_SETTING) != CENTRAL_ROLE:
@@ -84,7 +84,7 @@ def sync_hubs(home: HomeOption = None) -> None:
     """List the hubs enrolled with this central server."""
     hub = open_hub(home)
     table = Table("device id", "name", "enrolled", "last seen", "revoked")
-    for enrolled in central.enrolled_hubs(hub.db):
+    for enrolled in central.enrolled_hubs(hub.sync_db):
         table.add_row(enrolled.device_id, enrolled.name, enrolled.enrolled_at, enrolled.last_seen_at or "-",
                       enrolled.revoked_at or "-")  # fmt: skip
     console.print(table)
@@ -98,7 +98,7 @@ def sync_revoke(
     """Refuse every later request of an enrolled hub (what it already sent stays)."""
     hub = open_hub(home)
     try:
-        revoked = central.revoke(hub.db, device)
+        revoked = central.revoke(hub.sync_db, device)
     except central.Refused as error:
         raise fail(escape(str(error))) from None
     console.print(f"Revoked {escape(revoked.name)} ({revoked.device_id}).")

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlite_utils import Database
 
 from hub.access import TUTOR
 from hub.deps import HubDep
@@ -24,6 +23,7 @@ from hub.i18n import gettext
 from hub.pages import render
 from hub.plugins.sync.paging import Page, one_page
 from hub.settings import CENTRAL_ROLE, ROLE_SETTING
+from sync import storage
 
 router = APIRouter(tags=["tutor pages"], include_in_schema=False)
 
@@ -59,13 +59,16 @@ class NamedLearner:
 # Courses some learner of another hub started (has a lesson row in), with their tallies.
 _COURSES = """
 FROM tally_hub_courses h LEFT JOIN courses c ON c.id = h.course_id
-WHERE h.device_id != :own GROUP BY h.course_id HAVING sum(h.learners) > 0
+WHERE h.device_id != :own GROUP BY h.course_id, c.id, c.title, c.language, c.lesson_count
+HAVING sum(h.learners) > 0
 """
 
 
-def per_course(db: Database, own: str, asked: str | None = None) -> Page[CourseRow]:
+def per_course(db: storage.SyncDatabase, own: str, asked: str | None = None) -> Page[CourseRow]:
     """Per course: learners started, learners who completed every lesson, average best quiz score."""
-    total = db.execute(f"SELECT count(*) FROM (SELECT h.course_id {_COURSES})", {"own": own}).fetchone()[0]
+    total = db.execute(
+        f"SELECT count(*) FROM (SELECT h.course_id {_COURSES}) started", {"own": own}
+    ).fetchone()[0]
 
     def fetch(limit: int, offset: int) -> list[CourseRow]:
         rows = db.execute(
@@ -76,7 +79,7 @@ def per_course(db: Database, own: str, asked: str | None = None) -> Page[CourseR
                    (SELECT sum(s.score_sum) / sum(s.quizzes) FROM tally_hub_scores s
                     WHERE s.course_id = h.course_id AND s.device_id != :own)
             {_COURSES}
-            ORDER BY coalesce(c.title, h.course_id) COLLATE NOCASE, h.course_id LIMIT :limit OFFSET :offset
+            ORDER BY lower(coalesce(c.title, h.course_id)), h.course_id LIMIT :limit OFFSET :offset
             """,
             {"own": own, "limit": limit, "offset": offset},
         ).fetchall()
@@ -92,7 +95,7 @@ WITH listed AS (SELECT device_id FROM tally_hubs WHERE learners > 0 AND device_i
 """
 
 
-def per_hub(db: Database, own: str, asked: str | None = None) -> Page[HubRow]:
+def per_hub(db: storage.SyncDatabase, own: str, asked: str | None = None) -> Page[HubRow]:
     """Per hub: its learners, the lessons they completed and the courses they completed whole."""
     total = db.execute(_HUBS + "SELECT count(*) FROM listed", {"own": own}).fetchone()[0]
 
@@ -102,7 +105,7 @@ def per_hub(db: Database, own: str, asked: str | None = None) -> Page[HubRow]:
             + """
             , shown AS (SELECT l.device_id, h.name, h.last_seen_at FROM listed l
                         LEFT JOIN sync_hubs h ON h.device_id = l.device_id
-                        ORDER BY h.name IS NULL, h.name COLLATE NOCASE, l.device_id
+                        ORDER BY h.name IS NULL, lower(h.name), l.device_id
                         LIMIT :limit OFFSET :offset)
             SELECT s.device_id, s.name, s.last_seen_at,
                    coalesce(t.learners, 0), coalesce(t.lessons_completed, 0),
@@ -110,7 +113,7 @@ def per_hub(db: Database, own: str, asked: str | None = None) -> Page[HubRow]:
                     JOIN courses c ON c.id = hc.course_id
                     WHERE hc.device_id = s.device_id AND hc.lessons_completed >= c.lesson_count)
             FROM shown s LEFT JOIN tally_hubs t ON t.device_id = s.device_id
-            ORDER BY s.name IS NULL, s.name COLLATE NOCASE, s.device_id
+            ORDER BY s.name IS NULL, lower(s.name), s.device_id
             """,
             {"own": own, "limit": limit, "offset": offset},
         ).fetchall()
@@ -119,9 +122,9 @@ def per_hub(db: Database, own: str, asked: str | None = None) -> Page[HubRow]:
     return one_page(asked, total, fetch)
 
 
-def named_learners(db: Database, own: str, asked: str | None = None) -> Page[NamedLearner]:
+def named_learners(db: storage.SyncDatabase, own: str, asked: str | None = None) -> Page[NamedLearner]:
     """The learners whose hubs share named profiles, with how far they got, in the order of their
-    names (read along the index learner_names_order: CROSS JOIN keeps the names first)."""
+    names (read along the index learner_names_order, the names first: storage.fixed_order_join)."""
     total = db.execute(
         "SELECT coalesce(sum(named), 0) FROM tally_hubs WHERE device_id != ?", [own]
     ).fetchone()[0]
@@ -129,10 +132,10 @@ def named_learners(db: Database, own: str, asked: str | None = None) -> Page[Nam
     def fetch(limit: int, offset: int) -> list[NamedLearner]:
         rows = db.execute(
             "SELECT n.name, coalesce(h.name, t.device_id), t.lessons_started, t.lessons_completed"
-            " FROM learner_names n CROSS JOIN tally_learners t"
-            " ON t.learner_id = n.learner_id AND t.active AND t.device_id != :own"
+            f" FROM learner_names n {storage.fixed_order_join(db)} tally_learners t"
+            " ON t.learner_id = n.learner_id AND t.active = 1 AND t.device_id != :own"
             " LEFT JOIN sync_hubs h ON h.device_id = t.device_id"
-            " ORDER BY n.name COLLATE NOCASE, n.learner_id LIMIT :limit OFFSET :offset",
+            " ORDER BY lower(n.name), n.learner_id LIMIT :limit OFFSET :offset",
             {"own": own, "limit": limit, "offset": offset},
         ).fetchall()
         return [NamedLearner(*row) for row in rows]
@@ -152,11 +155,11 @@ def hubs_overview(
     if hub.setting(ROLE_SETTING) != CENTRAL_ROLE:
         message = gettext("Progress from every hub is shown on the central server, not on a hub.")
         return render(request, "not_found.html", status_code=404, message=message)
-    own = hub.device.id
+    own, db = hub.device.id, hub.sync_db_with_library()
     return render(
         request,
         "hubs.html",
-        courses=per_course(hub.db, own, courses_page),
-        hubs=per_hub(hub.db, own, hubs_page),
-        named=named_learners(hub.db, own, named_page),
+        courses=per_course(db, own, courses_page),
+        hubs=per_hub(db, own, hubs_page),
+        named=named_learners(db, own, named_page),
     )

@@ -6,7 +6,9 @@ A session belongs to one hub. It opens with that hub's first request (a sync sta
 the centre's knowledge) and lasts while the hub keeps sending requests: it ends once the hub has
 had no request in flight for IDLE_SECONDS (or no new request for STUCK_SECONDS). A request of a
 hub with a session is always let in, so a sync that started finishes. Sessions live in this
-process's memory: a restarted centre starts with none, and hubs mid-sync simply open new ones.
+process's memory (Sessions): a restarted centre starts with none, and hubs mid-sync simply open
+new ones. A centre on PostgreSQL, whose worker processes each take some of a hub's requests, keeps
+them in its database instead (SharedSessions), so every worker counts the same ones.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 
 from hub.i18n import N_
 from hub.plugins.sync.central import Refused
+from sync.storage import SESSIONS_LOCK, PgDatabase
 
 SESSIONS_SETTING = "sync_sessions"
 DEFAULT_SESSIONS = max(8, 2 * (os.cpu_count() or 1))  # a session mostly waits on a hub's slow link
@@ -105,3 +108,62 @@ class Sessions:
 
         for device in [d for d, session in self._open.items() if ended(session)]:
             del self._open[device]
+
+
+class SharedSessions:
+    """The open sync sessions of a central server's worker processes, in its PostgreSQL database
+    (table sync_sessions, counted under one advisory lock): the same rules as Sessions."""
+
+    def __init__(
+        self,
+        db: Callable[[], PgDatabase],
+        limit: int,
+        idle_seconds: float = IDLE_SECONDS,
+        clock: Callable[[], float] = time.time,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.limit = limit
+        self.idle_seconds = idle_seconds
+        self._db = db
+        self._clock = clock
+        self._jitter = jitter
+
+    def enter(self, device: str) -> bool:
+        db, now = self._db(), self._clock()
+        with db.transaction(SESSIONS_LOCK):
+            entered = db.execute(
+                "UPDATE sync_sessions SET in_flight = in_flight + 1, last_seen = ? WHERE device_id = ?",
+                [now, device],
+            )
+            if entered.rowcount:
+                return False
+            self._close_idle(db, now)
+            if db.execute("SELECT count(*) FROM sync_sessions").fetchone()[0] >= self.limit:
+                raise Busy(round(RETRY_SECONDS * (0.5 + self._jitter())))
+            db.execute(
+                "INSERT INTO sync_sessions (device_id, in_flight, last_seen) VALUES (?, 1, ?)", [device, now]
+            )
+            return True
+
+    def leave(self, device: str, *, close: bool = False) -> None:
+        db = self._db()
+        with db.transaction(SESSIONS_LOCK):
+            row = db.execute(
+                "UPDATE sync_sessions SET in_flight = in_flight - 1, last_seen = ? WHERE device_id = ?"
+                " RETURNING in_flight",
+                [self._clock(), device],
+            ).fetchone()
+            if close and row is not None and row[0] <= 0:
+                db.execute("DELETE FROM sync_sessions WHERE device_id = ?", [device])
+
+    def open_count(self) -> int:
+        db = self._db()
+        with db.transaction(SESSIONS_LOCK):
+            self._close_idle(db, self._clock())
+            return int(db.execute("SELECT count(*) FROM sync_sessions").fetchone()[0])
+
+    def _close_idle(self, db: PgDatabase, now: float) -> None:
+        db.execute(
+            "DELETE FROM sync_sessions WHERE last_seen <= ? OR (in_flight <= 0 AND last_seen <= ?)",
+            [now - STUCK_SECONDS, now - self.idle_seconds],
+        )

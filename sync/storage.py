@@ -1,0 +1,152 @@
+"""Where the sync tables live: the hub's own SQLite file, or, for a central server that has
+outgrown one file, PostgreSQL (`hub serve --role central --database postgresql://…`).
+
+This is the seam that keeps one set of merge rules (sync/store.py, pages.py, feed.py,
+tallies.py, ownership.py) for both engines. The rules are written once, in the SQL both
+understand: `?` and `:name` parameters, `INSERT … ON CONFLICT`, table-qualified columns in
+`DO UPDATE`, `greatest`/`least` (given to SQLite by hub/db.py). `PgDatabase` answers the few calls
+those modules make on a sqlite-utils `Database` (execute, executemany, a transaction), turning the
+parameters into psycopg's. What differs is asked of `dialect()`.
+
+On PostgreSQL the merges run in one transaction per page like on SQLite, serialised by one
+advisory lock (the tallies read before they add); what several worker processes share out is the
+work around them: parsing, decompressing and checking signatures, reading feeds, nonces.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlite_utils import Database
+
+if TYPE_CHECKING:
+    import psycopg
+
+SCHEMA = Path(__file__).with_name("postgres.sql")
+# Advisory locks (numbers of this program's own): one a merge holds, one the sync sessions' count.
+MERGE_LOCK = 7_406_001
+SESSIONS_LOCK = 7_406_002
+
+
+class PgDatabase:
+    """One PostgreSQL connection, answering like a sqlite-utils Database to the sync modules."""
+
+    dialect = "postgresql"
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.conn = conn
+        self._depth = 0
+
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> psycopg.Cursor[Any]:
+        return self.conn.execute(_pg_sql(sql), params or None)  # type: ignore[arg-type]
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        with self.conn.cursor() as cursor:
+            cursor.executemany(_pg_sql(sql), list(rows))
+
+    @contextmanager
+    def transaction(self, lock: int = MERGE_LOCK) -> Iterator[PgDatabase]:
+        """One transaction holding the advisory `lock` till its end (nested ones become savepoints)."""
+        with self.conn.transaction():
+            if self._depth == 0:
+                self.conn.execute("SELECT pg_advisory_xact_lock(%s)", [lock])
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+
+
+SyncDatabase = Database | PgDatabase
+
+
+@lru_cache(maxsize=512)
+def _pg_sql(sql: str) -> str:
+    """SQLite's parameters (`?`, `:name`) as psycopg's (`%s`, `%(name)s`); a literal `%` doubled."""
+    sql = sql.replace("%", "%%")
+    sql = re.sub(r"(?<![:\w]):([A-Za-z_]\w*)", r"%(\1)s", sql)
+    return sql.replace("?", "%s")
+
+
+def marks(values: Sequence[object]) -> str:
+    """The parameter marks of an `IN (…)` list of these values; an empty list (which PostgreSQL
+    refuses) as one NULL, which matches nothing."""
+    return ", ".join("?" * len(values)) or "NULL"
+
+
+def dialect(db: SyncDatabase) -> str:
+    return "postgresql" if isinstance(db, PgDatabase) else "sqlite"
+
+
+def executemany(db: SyncDatabase, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+    if isinstance(db, PgDatabase):
+        db.executemany(sql, rows)
+    else:
+        db.conn.executemany(sql, rows)
+
+
+def fixed_order_join(db: SyncDatabase) -> str:
+    """A join read in the order written: SQLite's CROSS JOIN (its planner keeps the order), a plain
+    JOIN on PostgreSQL (whose CROSS JOIN takes no ON)."""
+    return "JOIN" if isinstance(db, PgDatabase) else "CROSS JOIN"
+
+
+def connect_postgres(url: str) -> PgDatabase:
+    """A connection to the centre's PostgreSQL database (autocommit outside transactions)."""
+    import psycopg
+
+    return PgDatabase(psycopg.connect(url, autocommit=True))
+
+
+def create_schema(url: str) -> None:
+    """Make the sync tables in the database at `url` where they are missing (at every start)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", [MERGE_LOCK])  # workers starting together
+        try:
+            conn.execute(SCHEMA.read_text())  # type: ignore[call-overload]
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", [MERGE_LOCK])
+
+
+class PerThread:
+    """A PostgreSQL connection per thread, like the hub's SQLite connections (hub/home.py)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._local = threading.local()
+
+    def get(self) -> PgDatabase:
+        db: PgDatabase | None = getattr(self._local, "db", None)
+        if db is None or db.conn.closed:
+            db = self._local.db = connect_postgres(self.url)
+        return db
+
+
+def copy_courses(sync_db: PgDatabase, library_db: Database, generation: int) -> None:
+    """Copy the library's course list, which the reports join and sticks compare, to PostgreSQL,
+    unless the copy there is of this library `generation` already."""
+    copied = sync_db.execute("SELECT value FROM settings WHERE key = ?", [_COPIED_SETTING]).fetchone()
+    if copied is not None and copied[0] == str(generation):
+        return
+    rows = library_db.execute("SELECT id, version, title, language, lesson_count FROM courses").fetchall()
+    with sync_db.transaction():
+        sync_db.execute("DELETE FROM courses")
+        sync_db.executemany(
+            "INSERT INTO courses (id, version, title, language, lesson_count) VALUES (?, ?, ?, ?, ?)", rows
+        )
+        sync_db.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [_COPIED_SETTING, str(generation)],
+        )
+
+
+_COPIED_SETTING = "courses_copied_generation"
