@@ -58,14 +58,13 @@ def cluster() -> Iterator[str]:
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres")
     data = folder / "data"
-    run = {"check": True, "capture_output": True}
-    subprocess.run(
-        _as_cluster_owner([str(binaries / "initdb"), "-D", str(data), "-U", "hub", "-A", "trust", "-E", "UTF8",
-                           "--no-sync"]), **run)  # fmt: skip
+    initdb = [str(binaries / "initdb"), "-D", str(data), "-U", "hub", "-A", "trust", "-E", "UTF8"]
+    initdb.append("--no-sync")
+    subprocess.run(_as_cluster_owner(initdb), check=True, capture_output=True)
     options = f"-k {folder} -c listen_addresses='' -c fsync=off -c max_connections=200"
-    subprocess.run(
-        _as_cluster_owner([str(binaries / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "log"),
-                           "-w", "start"]), **run)  # fmt: skip
+    start = [str(binaries / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "log")]
+    start += ["-w", "start"]
+    subprocess.run(_as_cluster_owner(start), check=True, capture_output=True)
     try:
         yield f"postgresql:///postgres?host={quote(str(folder))}&user=hub"
     finally:

@@ -111,7 +111,8 @@ def test_expired_nonces_go_in_batches_found_by_an_index(centre: Hub) -> None:
         assert found is not None and "(seen_at)" in found[0]
         return
     explained = db.execute(
-        "EXPLAIN QUERY PLAN SELECT device_id, nonce FROM sync_nonces WHERE seen_at < 1 ORDER BY seen_at LIMIT 5"
+        "EXPLAIN QUERY PLAN SELECT device_id, nonce FROM sync_nonces"
+        " WHERE seen_at < 1 ORDER BY seen_at LIMIT 5"
     )
     assert "sync_nonces_seen" in " ".join(str(row[-1]) for row in explained)
 

@@ -18,9 +18,9 @@ from hub.db import MIGRATIONS, transaction
 from hub.home import Hub
 from hub.plugins.sync import overview
 from sync import ownership, storage, store
-from sync.storage import SyncDatabase
 from sync.device import load_or_create
 from sync.merge import forget_change, handover_change
+from sync.storage import SyncDatabase
 from tests.sync.test_http_api import _publish
 
 COURSES = ("sample-course", "not-held-here")  # the centre holds the first (3 lessons), not the second
@@ -42,7 +42,8 @@ _OLD_PER_COURSE = """
            FROM quiz_attempts q JOIN synced s ON s.learner_id = q.learner_id WHERE q.total > 0
            GROUP BY q.course_id, q.learner_id, q.lesson_id)
 SELECT d.course_id, coalesce(c.title, d.course_id), c.language, count(*),
-       CASE WHEN c.id IS NULL THEN NULL ELSE sum(CASE WHEN d.finished >= c.lesson_count THEN 1 ELSE 0 END) END,
+       CASE WHEN c.id IS NULL THEN NULL
+            ELSE sum(CASE WHEN d.finished >= c.lesson_count THEN 1 ELSE 0 END) END,
        (SELECT avg(score) FROM best b WHERE b.course_id = d.course_id)
 FROM done d LEFT JOIN courses c ON c.id = d.course_id
 GROUP BY d.course_id, c.id, c.title, c.language, c.lesson_count
