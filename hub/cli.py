@@ -21,8 +21,10 @@ from hub import first_run, imports, keys_cli, library
 from hub.address import hub_url, qr_text
 from hub.home import Hub, default_home
 from hub.plugins import ENABLED_SETTING, build_manager, default_enabled, installed_plugins, manager_for
+from hub.server import WORKERS_VARIABLE
 from hub.service import service_app
 from hub.settings import CENTRAL_ROLE, ROLE_SETTING
+from sync import storage
 
 app = typer.Typer(help="Commons Hub: an offline learning hub for your community.", no_args_is_help=True)
 content_app = typer.Typer(help="Build, import, export and list courses.", no_args_is_help=True)
@@ -50,7 +52,10 @@ class Role(StrEnum):
 
 
 def open_hub(home: Path | None) -> Hub:
-    return Hub(home or default_home())
+    try:
+        return Hub(home or default_home())
+    except storage.DatabaseError as error:
+        raise fail(str(error)) from None
 
 
 def fail(message: str) -> typer.Exit:
@@ -114,12 +119,33 @@ def serve(
         Path | None, typer.Option(help="Serve HTTPS with this certificate (PEM; with --keyfile).")
     ] = None,
     keyfile: Annotated[Path | None, typer.Option(help="The certificate's private key (PEM).")] = None,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            help="Central server: keep the sync tables in this PostgreSQL database "
+            "(postgresql://user@host/name; remembered; what hub.db holds of them moves along)."
+        ),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Central server on PostgreSQL: worker processes serving it.")
+    ] = 1,
 ) -> None:
     """Start the hub. Phones on the same Wi-Fi open the address it prints."""
     tls = check_tls(certfile, keyfile)
     hub = open_hub(home)
     if role is not None:
         hub.set_setting(ROLE_SETTING, role.value)
+    central = hub.setting(ROLE_SETTING) == CENTRAL_ROLE
+    if database is not None:
+        if not central:
+            raise fail("only a central server keeps its sync tables in PostgreSQL (add --role central)")
+        try:
+            copied = hub.use_sync_database(database)
+        except storage.DatabaseError as error:
+            raise fail(str(error)) from None
+        console.print(f"Sync tables in PostgreSQL ({copied} rows moved from hub.db).")
+    if workers > 1 and not (central and isinstance(hub.sync_db, storage.PgDatabase)):
+        raise fail("several workers serve a central server on PostgreSQL only (--role central --database …)")
     prepare(hub)
     url = hub_url(host, port, secure=bool(tls))
     console.print(f"[bold green]Commons Hub is running.[/] On a phone on this Wi-Fi, open: [bold]{url}[/]")
@@ -128,6 +154,7 @@ def serve(
     console.print(f"Data folder: {hub.home}. Press Ctrl+C to stop.")
     show_setup_code(hub, url)
     sys.stdout.flush()
+    os.environ[WORKERS_VARIABLE] = str(workers)
     os.execv(sys.executable, [sys.executable, "-m", "hub.server", str(hub.home), host, str(port), *tls])
 
 

@@ -122,10 +122,22 @@ class Hub:
         url = self.setting(SYNC_DATABASE_SETTING)
         if not isinstance(url, str) or not url:
             return
+        storage.check_reachable(url)
         storage.create_schema(url)
         self._postgres = storage.PerThread(url)
         with transaction(self.sync_db):
             adopt_device(self.sync_db, self.device.id, self.device.public_key)
+
+    def use_sync_database(self, url: str) -> int:
+        """Keep this central server's sync tables in the PostgreSQL database at `url` from now on,
+        taking along what hub.db holds of them when that database is new; return the rows copied.
+        storage.DatabaseError (nothing changed) when the database cannot be used."""
+        storage.check_reachable(url)
+        storage.create_schema(url)
+        copied = storage.move_sync_tables(self.db, url)
+        self.set_setting(SYNC_DATABASE_SETTING, url)
+        self._open_sync_database()
+        return copied
 
     @property
     def sync_db(self) -> storage.SyncDatabase:

@@ -104,6 +104,28 @@ def connect_postgres(url: str) -> PgDatabase:
     return PgDatabase(psycopg.connect(url, autocommit=True))
 
 
+class DatabaseError(Exception):
+    """The PostgreSQL database cannot be used; the message says why, in words."""
+
+
+def check_reachable(url: str) -> None:
+    """DatabaseError unless `url` is a PostgreSQL URL this machine can connect to (the password,
+    if any, is never repeated in the message)."""
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise DatabaseError("give the database as a PostgreSQL URL: postgresql://user@host/database")
+    try:
+        import psycopg
+    except ImportError:
+        raise DatabaseError("PostgreSQL needs psycopg: pip install 'commons-hub[postgres]'") from None
+    try:
+        psycopg.connect(url, connect_timeout=10).close()
+    except psycopg.Error as error:
+        where = psycopg.conninfo.conninfo_to_dict(url) if "://" in url else {}
+        place = f"{where.get('dbname', '')} on {where.get('host', 'this machine')}"
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise DatabaseError(f"the PostgreSQL database {place} cannot be used: {reason}") from None
+
+
 def create_schema(url: str) -> None:
     """Make the sync tables in the database at `url` where they are missing (at every start)."""
     import psycopg
@@ -114,6 +136,44 @@ def create_schema(url: str) -> None:
             conn.execute(SCHEMA.read_text())  # type: ignore[call-overload]
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", [MERGE_LOCK])
+
+
+_TABLE = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+)")
+_NOT_COPIED = {"courses", "sync_sessions"}  # a copy made anew; sessions of the running process
+
+
+def move_sync_tables(source: Database, url: str) -> int:
+    """Copy a central server's sync tables from its SQLite file into the PostgreSQL database at
+    `url`, if that holds no change and no enrolled hub yet (a centre moving to PostgreSQL takes
+    its hubs, changes, feeds and tallies along); return how many rows were copied. One transaction:
+    a copy cut short leaves the PostgreSQL tables empty, and the SQLite file is only read."""
+    target = connect_postgres(url)
+    try:
+        held = target.execute("SELECT (SELECT count(*) FROM changes) + (SELECT count(*) FROM sync_hubs)")
+        if held.fetchone()[0]:
+            return 0
+        copied = 0
+        with target.transaction():
+            for table in _TABLE.findall(SCHEMA.read_text()):
+                if table in _NOT_COPIED:
+                    continue
+                columns = [r[0] for r in target.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = ?"
+                    " ORDER BY ordinal_position", [table])]  # fmt: skip
+                rows = source.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall()
+                target.execute(f"DELETE FROM {table}")  # what the start wrote of its own (its device)
+                names, marks_ = ", ".join(columns), ", ".join("?" * len(columns))
+                target.executemany(
+                    f"INSERT INTO {table} ({names}) OVERRIDING SYSTEM VALUE VALUES ({marks_})", rows
+                )
+                copied += len(rows)
+            target.execute(  # the feed's numbering goes on where the copy ends: hubs hold positions in it
+                "SELECT setval(pg_get_serial_sequence('feed', 'seq'), coalesce(max(seq), 0) + 1, false)"
+                " FROM feed"
+            )
+        return copied
+    finally:
+        target.conn.close()
 
 
 class PerThread:

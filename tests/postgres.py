@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 import pytest
 
-URL_VARIABLE = "HUB_TEST_POSTGRES"
+URL_VARIABLE = "HUB_TEST_POSTGRES"  # postgresql://user@host/database (each test gets a database beside it)
 
 
 def _in_ci() -> bool:
@@ -79,13 +79,13 @@ def cluster() -> Iterator[str]:
 def fresh_database(server_url: str, name: str) -> Iterator[str]:
     """A new empty database on the server, dropped afterwards; its URL."""
     import psycopg
-    from psycopg.conninfo import make_conninfo
 
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
         conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
     try:
-        yield make_conninfo(server_url, dbname=name)
+        base, mark, query = server_url.partition("?")
+        yield f"{base.rsplit('/', 1)[0]}/{name}{mark}{query}"
     finally:
         with psycopg.connect(server_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
