@@ -42,9 +42,11 @@ class PgDatabase:
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.conn = conn
         self._depth = 0
+        self._pipeline: psycopg.Pipeline | None = None
 
-    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> psycopg.Cursor[Any]:
-        return self.conn.execute(_pg_sql(sql), params or None)  # type: ignore[arg-type]
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
+        cursor = self.conn.execute(_pg_sql(sql), params or None)  # type: ignore[arg-type]
+        return cursor if self._pipeline is None else _PipelinedCursor(cursor, self._pipeline)
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         with self.conn.cursor() as cursor:
@@ -53,14 +55,41 @@ class PgDatabase:
     @contextmanager
     def transaction(self, lock: int = MERGE_LOCK) -> Iterator[PgDatabase]:
         """One transaction holding the advisory `lock` till its end (nested ones become savepoints)."""
-        with self.conn.transaction():
-            if self._depth == 0:
-                self.conn.execute("SELECT pg_advisory_xact_lock(%s)", [lock])
-            self._depth += 1
+        if self._depth:
+            with self.conn.transaction():
+                yield self
+            return
+        with self.conn.transaction(), self.conn.pipeline() as pipeline:
+            self.conn.execute("SELECT pg_advisory_xact_lock(%s)", [lock])
+            self._depth, self._pipeline = 1, pipeline
             try:
                 yield self
             finally:
-                self._depth -= 1
+                self._depth, self._pipeline = 0, None
+
+
+class _PipelinedCursor:
+    """A cursor of a statement sent in a transaction's pipeline: the writes of a merge go to the
+    server without waiting for each answer (a round trip each would be most of a merge's time);
+    reading a result, or a row count, waits for everything sent before it."""
+
+    def __init__(self, cursor: psycopg.Cursor[Any], pipeline: psycopg.Pipeline) -> None:
+        self._cursor = cursor
+        self._pipeline = pipeline
+
+    @property
+    def rowcount(self) -> int:
+        self._pipeline.sync()
+        return self._cursor.rowcount
+
+    def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        return self._cursor.fetchall()
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._cursor)
 
 
 SyncDatabase = Database | PgDatabase
@@ -153,20 +182,22 @@ def move_sync_tables(source: Database, url: str) -> int:
         if held.fetchone()[0]:
             return 0
         copied = 0
-        with target.transaction():
+        with target.conn.transaction():  # no pipeline: COPY streams
             for table in _TABLE.findall(SCHEMA.read_text()):
                 if table in _NOT_COPIED:
                     continue
                 columns = [r[0] for r in target.execute(
                     "SELECT column_name FROM information_schema.columns WHERE table_name = ?"
                     " ORDER BY ordinal_position", [table])]  # fmt: skip
-                rows = source.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall()
+                names = ", ".join(columns)
                 target.execute(f"DELETE FROM {table}")  # what the start wrote of its own (its device)
-                names, marks_ = ", ".join(columns), ", ".join("?" * len(columns))
-                target.executemany(
-                    f"INSERT INTO {table} ({names}) OVERRIDING SYSTEM VALUE VALUES ({marks_})", rows
-                )
-                copied += len(rows)
+                with (
+                    target.conn.cursor() as cursor,
+                    cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+                ):
+                    for row in source.execute(f"SELECT {names} FROM {table}"):  # streamed, not read whole
+                        copy.write_row(row)
+                        copied += 1
             target.execute(  # the feed's numbering goes on where the copy ends: hubs hold positions in it
                 "SELECT setval(pg_get_serial_sequence('feed', 'seq'), coalesce(max(seq), 0) + 1, false)"
                 " FROM feed"

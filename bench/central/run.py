@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
 import tempfile
@@ -52,10 +51,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.central import hubs, report
+from bench.central import engines, hubs, report
 from hub.home import Hub
 from hub.plugins.sync import central
-from tests.processes import Server, serve
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 
@@ -68,27 +66,16 @@ def _p(values: list[float], quantile: int) -> float | None:
     return ordered[min(len(ordered) - 1, max(0, round(quantile / 100 * len(ordered)) - 1))]
 
 
-def _memory(server: Server) -> dict[str, float]:
-    status = Path(f"/proc/{server.process.pid}/status").read_text()
-    kb = {line.split(":")[0]: int(line.split()[1]) for line in status.splitlines() if line.startswith("Vm")}
-    return {"rss_mb": kb["VmRSS"] / 1024, "hwm_mb": kb["VmHWM"] / 1024}
+def _memory(centre: engines.Centre) -> dict[str, float]:
+    return {"rss_mb": centre.rss_mb(), "hwm_mb": centre.hwm_mb()}
 
 
-def _cpu_seconds(server: Server) -> float:
-    """CPU time the centre's process used so far (user + system): its share of the two cores,
-    apart from the simulated hubs' own work in this process."""
-    fields = Path(f"/proc/{server.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _with_centre_cpu(server: Server, phase: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    before = _cpu_seconds(server)
+def _with_centre_cpu(centre: engines.Centre, phase: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """A phase's figures, with the CPU seconds the centre's processes (its workers and database
+    too) used meanwhile: their share of the two cores, apart from the simulated hubs' own work."""
+    before = centre.cpu_seconds()
     figures = phase()
-    return figures | {"centre_cpu_s": _cpu_seconds(server) - before}
-
-
-def _db_mb(home: Path) -> float:
-    return sum(path.stat().st_size for path in home.glob("hub.db*")) / 2**20
+    return figures | {"centre_cpu_s": centre.cpu_seconds() - before}
 
 
 def _at_once(homes: list[Path], work: Callable[[Path], hubs.Outcome], concurrency: int) -> tuple[list, float]:
@@ -152,13 +139,17 @@ def _sync_phase(homes: list[Path], args: argparse.Namespace) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def hub_round(folder: Path, count: int, args: argparse.Namespace) -> dict[str, Any]:
-    """Every measure of one number of hubs, against a fresh centre."""
+def hub_round(
+    folder: Path, count: int, args: argparse.Namespace, engine: str, url: str | None
+) -> dict[str, Any]:
+    """Every measure of one number of hubs, against a fresh centre of the engine."""
     centre_home = folder / "central"
-    centre = Hub(centre_home)
-    tokens = [central.create_token(centre.db, f"hub-{n:04d}") for n in range(count)]
-    centre.db.conn.close()
-    server = serve(centre_home, "--role", "central")
+    hub = Hub(centre_home)
+    if url is not None:
+        hub.use_sync_database(url)
+    tokens = [central.create_token(hub.sync_db, f"hub-{n:04d}") for n in range(count)]
+    centre = engines.start(centre_home, engine, url, args.workers)
+    server = centre.server
     try:
         started = time.perf_counter()
         homes = list(hubs.homes(folder, count))
@@ -168,19 +159,23 @@ def hub_round(folder: Path, count: int, args: argparse.Namespace) -> dict[str, A
             list(made_hubs)
         made = time.perf_counter() - started
         print(f"  {count} hubs made and enrolled in {made:.0f} s", flush=True)
-        push = _with_centre_cpu(server, lambda: _push_phase(homes, args))
+        push = _with_centre_cpu(centre, lambda: _push_phase(homes, args))
         print(f"  push: {push['changes_per_s']:.0f} changes/s", flush=True)
-        pulled = _with_centre_cpu(server, lambda: _next_sync(homes, args))
+        pulled = _with_centre_cpu(centre, lambda: _next_sync(homes, args))
         print(f"  next sync: {pulled['median_lines']} lines pulled", flush=True)
-        synced = _with_centre_cpu(server, lambda: _sync_phase(homes, args))
+        synced = _with_centre_cpu(centre, lambda: _sync_phase(homes, args))
         print(f"  all at once: {synced['wall_s']:.0f} s", flush=True)
-        return {"hubs": count, "setup_s": made, "push": push, "next_sync": pulled, "at_once": synced,
-                "db_mb": _db_mb(centre_home), **_memory(server)}  # fmt: skip
+        return {"engine": engine, "hubs": count, "setup_s": made, "push": push, "next_sync": pulled,
+                "at_once": synced, "db_mb": centre.db_mb(centre_home, url), **_memory(centre)}  # fmt: skip
     finally:
         server.stop()
 
 
-def report_round(folder: Path, total: int, args: argparse.Namespace) -> dict[str, Any]:
+def report_round(
+    folder: Path, total: int, args: argparse.Namespace, engine: str, url: str | None
+) -> dict[str, Any]:
+    """/tutor/hubs on a centre of the engine holding `total` changes: filled in SQLite, then (for
+    PostgreSQL) moved over as `hub serve --database` moves a centre's tables (COPY)."""
     home = folder / "central"
     lessons = report.starter_lessons(folder / "starter")
     started = time.perf_counter()
@@ -188,16 +183,23 @@ def report_round(folder: Path, total: int, args: argparse.Namespace) -> dict[str
     report.fill(home, total, args.report_hubs, lessons)
     report.finish_centre(home)
     filled = time.perf_counter() - started
+    moved = None
+    if url is not None:
+        started = time.perf_counter()
+        Hub(home).use_sync_database(url)
+        moved = time.perf_counter() - started
+        print(f"  moved to PostgreSQL in {moved:.0f} s", flush=True)
     print(f"  {total:,} changes written and the centre made in {filled:.0f} s", flush=True)
-    server = serve(home, "--role", "central")
+    centre = engines.start(home, engine, url, args.workers)
     try:
-        session = report.admin_client(server.url, args.page_timeout)
+        session = report.admin_client(centre.server.url, args.page_timeout)
         page = report.time_page(session, "/tutor/hubs", args.rounds)
         session.close()
-        return {"changes": total, "hubs": args.report_hubs, "fill_s": filled, **asdict(page),
-                "db_mb": _db_mb(home), **_memory(server)}  # fmt: skip
+        return {"engine": engine, "changes": total, "hubs": args.report_hubs, "fill_s": filled,
+                "move_s": moved, **asdict(page), "db_mb": centre.db_mb(home, url),
+                **_memory(centre)}  # fmt: skip
     finally:
-        server.stop()
+        centre.server.stop()
 
 
 def _ratio(value: float | None, base: float | None) -> str:
@@ -224,6 +226,16 @@ ROWS = (
 
 
 def print_tables(rounds: list[dict[str, Any]], reports: list[dict[str, Any]], pull_pages: int) -> None:
+    for engine in engines.ENGINES:
+        _print_engine(engine, [r for r in rounds if r["engine"] == engine],
+                      [r for r in reports if r["engine"] == engine], pull_pages)  # fmt: skip
+
+
+def _print_engine(
+    engine: str, rounds: list[dict[str, Any]], reports: list[dict[str, Any]], pull_pages: int
+) -> None:
+    if rounds or reports:
+        print(f"\n== centre on {engine}")
     if rounds:
         base = rounds[0]
         head = "".join(f"{str(r['hubs']) + ' hubs':>12}" for r in rounds)
@@ -269,6 +281,13 @@ OPTIONS: tuple[tuple[str, Callable[[str], Any], Any, str], ...] = (
     ("--report-hubs", int, 1000, "hubs those changes come from"),
     ("--rounds", int, 5, "timed GETs of /tutor/hubs"),
     ("--page-timeout", float, 120.0, "seconds one GET may take"),
+    (
+        "--engines",
+        lambda text: [e.strip() for e in text.split(",")],
+        list(engines.ENGINES),
+        "the centres to compare: sqlite, postgresql",
+    ),
+    ("--workers", int, 2, "worker processes of the centre on PostgreSQL"),
 )
 
 
@@ -289,19 +308,30 @@ def main() -> None:
     stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%S}"
     RESULTS.mkdir(exist_ok=True)
     rounds, reports = [], []
-    with tempfile.TemporaryDirectory(prefix="bench-central-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="bench-central-") as tmp, engines.cluster(args.engines) as server:
         for count in args.hubs:
-            print(f"{count} hubs, {args.learners} learners × {args.changes} changes each", flush=True)
-            folder = Path(tmp) / f"hubs-{count}"
-            rounds.append(hub_round(folder, count, args))
-            if rounds[-1]["push"]["errors"] or rounds[-1]["at_once"]["errors"]:  # keep what the centre said
-                shutil.copy(folder / "central-serve.log", RESULTS / f"central-{stamp}-{count}-hubs.log")
-            shutil.rmtree(folder)
+            for engine in args.engines:  # side by side: each number of hubs on each engine in turn
+                print(
+                    f"{engine}: {count} hubs, {args.learners} learners × {args.changes} changes each",
+                    flush=True,
+                )
+                folder = Path(tmp) / f"{engine}-hubs-{count}"
+                with engines.database(server, engine, f"bench_hubs_{count}") as url:
+                    rounds.append(hub_round(folder, count, args, engine, url))
+                if (
+                    rounds[-1]["push"]["errors"] or rounds[-1]["at_once"]["errors"]
+                ):  # keep what the centre said
+                    shutil.copy(
+                        folder / "central-serve.log", RESULTS / f"central-{stamp}-{engine}-{count}-hubs.log"
+                    )
+                shutil.rmtree(folder)
         for total in args.report_changes:
-            print(f"/tutor/hubs at {total:,} changes", flush=True)
-            folder = Path(tmp) / f"report-{total}"
-            reports.append(report_round(folder, total, args))
-            shutil.rmtree(folder)
+            for engine in args.engines:
+                print(f"{engine}: /tutor/hubs at {total:,} changes", flush=True)
+                folder = Path(tmp) / f"{engine}-report-{total}"
+                with engines.database(server, engine, f"bench_report_{total}") as url:
+                    reports.append(report_round(folder, total, args, engine, url))
+                shutil.rmtree(folder)
     print_tables(rounds, reports, args.pull_pages)
     out = RESULTS / f"central-{stamp}.json"
     out.write_text(json.dumps({"args": vars(args), "hub_rounds": rounds, "reports": reports}, indent=1))
