@@ -16,7 +16,7 @@ from typing import Any
 from hub import jobs
 from hub.db import transaction
 from hub.home import Hub
-from hub.plugins.bundles import courses
+from hub.plugins.bundles import courses, pathways
 from hub.plugins.sync.client import centre_device
 from hub.settings import load_settings
 from sync import bundle, store
@@ -33,8 +33,12 @@ def export_to(hub: Hub, stick: Path, progress: bundle.Progress = bundle.no_progr
     outgoing = courses.outgoing(hub, stick)
     name = load_settings(hub).hub_name
     centre = centre_device(hub)
-    scope = bundle.destinations(db, hub.device.id, stick) if centre == hub.device.id else None
-    return bundle.export(db, hub.device, stick, progress, outgoing, name=name, centre=centre, scope=scope)
+    is_centre = centre == hub.device.id
+    scope = bundle.destinations(db, hub.device.id, stick) if is_centre else None
+    result = bundle.export(db, hub.device, stick, progress, outgoing, name=name, centre=centre, scope=scope)
+    if is_centre:  # its pathways go too, signed as sync hands them out
+        pathways.write(hub, result.folder)
+    return result
 
 
 @dataclass
@@ -49,6 +53,8 @@ class StickImport:
     waiting: list[str] = field(default_factory=list)  # progress that waits for earlier changes
     imported: list[dict[str, Any]] = field(default_factory=list)  # {"id", "version", "title"}
     refused: list[str] = field(default_factory=list)  # one plain sentence per course refused
+    pathways: int = 0  # the central server's pathways taken in (0: none newer on the stick)
+    pathways_refused: str = ""  # why its pathways on the stick were not taken in
     written_back: dict[str, Any] | None = None  # the export's figures (see export_summary)
     write_back_error: str = ""  # why this hub's answer could not be written back (what came in stays)
 
@@ -86,6 +92,11 @@ def import_from(
     with transaction(db):
         applied = bundle.apply(db, incoming)
     taken = courses.take_in(hub, incoming, allow_unverified, progress)
+    taken_pathways, pathways_refused = 0, ""
+    try:
+        taken_pathways = pathways.take(hub, stick, incoming)  # after the courses they list
+    except pathways.PathwaysRefused as error:
+        pathways_refused = str(error)
     outcome = StickImport(
         hubs_read=len(incoming.peers),
         new_changes=applied.new_changes,
@@ -95,6 +106,8 @@ def import_from(
         waiting=applied.waiting,
         imported=[{"id": r.course_id, "version": r.version, "title": r.title} for r in taken.imported],
         refused=taken.refused,
+        pathways=taken_pathways,
+        pathways_refused=pathways_refused,
     )
     if write_back:
         try:

@@ -129,9 +129,13 @@ def bundle_import(
         console.print(f"Imported course {course['id']} v{course['version']}: {escape(course['title'])}")
     for refused in outcome.refused:
         console.print(f"[red]Refused:[/] {escape(refused)}")
+    if outcome.pathways:
+        console.print(f"Brought {outcome.pathways} learning pathways of the central server up to date.")
+    if outcome.pathways_refused:
+        console.print(f"[red]Refused:[/] {escape(outcome.pathways_refused)}")
     if write_back:
         _say_exported(_export(hub, stick))
-    if outcome.refused:
+    if outcome.refused or outcome.pathways_refused:
         raise typer.Exit(1)
 
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 import hashlib
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlite_utils import Database
 
+from content.errors import ContentError
 from content.package import canonical_json
-from content.signing import sign
+from content.signing import PublicKey, Signature, parse_signature, sign, verify
 from hub import library, trust
 from hub.home import Hub
 from hub.plugins.sync.publications import published_pathways
@@ -36,7 +38,7 @@ def catalog_content(hub: Hub) -> dict[str, Any]:
         "format": CATALOG_FORMAT,
         "version": 1,
         "central": hub.device.id,
-        "issued_at": library.now(),
+        "issued_at": datetime.now(UTC).isoformat(timespec="microseconds"),  # sticks compare them
         "courses": [
             {"id": r[0], "version": r[1], "manifest_sha256": r[2], "title": r[3], "language": r[4]}
             for r in rows
@@ -81,8 +83,35 @@ class CatalogCache:
 
     @staticmethod
     def _build(hub: Hub, hub_name: str, built_at: str) -> SignedCatalog:
-        key = trust.ensure_own_key(hub.home, hub.db, hub_name)
-        content = catalog_content(hub)
-        signature = sign(canonical_json(content), key, protocol.CATALOG_COMMENT)
-        answer = protocol.PackedJson.of({"catalog": content, "signature": signature})
-        return SignedCatalog(built_at, _etag(content), answer)
+        signed = signed_catalog(hub, hub_name)
+        return SignedCatalog(built_at, _etag(signed["catalog"]), protocol.PackedJson.of(signed))
+
+
+def signed_catalog(hub: Hub, hub_name: str) -> dict[str, Any]:
+    """The catalog and its signature by this centre's content key, as hubs receive it (by HTTP or
+    on a stick: hub/plugins/sync/stick_pathways.py)."""
+    key = trust.ensure_own_key(hub.home, hub.db, hub_name)
+    content = catalog_content(hub)
+    return {"catalog": content, "signature": sign(canonical_json(content), key, protocol.CATALOG_COMMENT)}
+
+
+def checked_catalog(signed: Any, keys: list[PublicKey]) -> dict[str, Any]:
+    """The catalog of a signed catalog, once its signature checks out with one of `keys`; its
+    courses each a dict. ValueError when it does not, or is not the shape a centre writes."""
+    try:
+        content, signature = signed["catalog"], parse_signature(signed["signature"])
+        if signature.trusted_comment != protocol.CATALOG_COMMENT:
+            raise ValueError("not a catalog signature")
+        if not any(_verifies(canonical_json(content), signature, key) for key in keys):
+            raise ValueError("not signed by the central server's content key")
+        return {**content, "courses": [dict(c) for c in content["courses"]]}
+    except (KeyError, TypeError, ContentError) as error:
+        raise ValueError(f"not a signed catalog ({error})") from None
+
+
+def _verifies(data: bytes, signature: Signature, key: PublicKey) -> bool:
+    try:
+        verify(data, signature, key)
+    except ContentError:
+        return False
+    return True

@@ -18,19 +18,20 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from content.errors import ContentError
-from content.package import MANIFEST, SIGNATURE, canonical_json, decode_manifest
-from content.signing import SignatureError, parse_public_key, parse_signature, verify
+from content.package import MANIFEST, SIGNATURE, decode_manifest
+from content.signing import parse_public_key
 from hub import follow, library, progress, trust
 from hub.db import transaction
 from hub.home import Hub
 from hub.i18n import N_
 from hub.learners import LearnerError
 from hub.plugins.sync import publications
+from hub.plugins.sync.catalog import checked_catalog
 from hub.plugins.sync.catalog import generation as catalog_generation
 from hub.settings import CENTRAL_ROLE, ROLE_SETTING
 from sync import feed, http, ownership, pages, share, store
 from sync.device import public_key_matches
-from sync.protocol import CATALOG_COMMENT, PAGE_CHANGES
+from sync.protocol import PAGE_CHANGES
 
 CENTRAL_SETTING = "sync_central"
 STATUS_SETTING = "sync_status"
@@ -174,12 +175,8 @@ def _checked_catalog(answer: dict[str, Any], content_key: str) -> dict[str, Any]
     """The centre's signed catalog, once its signature is checked: its courses (each a dict) and,
     from a centre that publishes them, its pathways."""
     try:
-        signed, signature = answer["catalog"], parse_signature(answer["signature"])
-        verify(canonical_json(signed), signature, parse_public_key(content_key))
-        if signature.trusted_comment != CATALOG_COMMENT:
-            raise SignatureError("not a catalog signature")
-        return {**signed, "courses": [dict(c) for c in signed["courses"]]}
-    except (KeyError, TypeError, ValueError, ContentError):
+        return checked_catalog(answer, [parse_public_key(content_key)])
+    except (ValueError, ContentError):
         raise http.SyncError("the central server's catalog is not signed by its content key") from None
 
 
@@ -253,6 +250,7 @@ def _content(
         try:
             with transaction(hub.db):
                 publications.take_pathways(hub.db, catalog["pathways"])
+                hub.set_setting(publications.TAKEN_SETTING, str(catalog.get("issued_at", "")))
         except publications.UnreadablePathways as error:
             raise http.SyncError(f"the central server's pathways cannot be read: {error}") from None
     if etag and not result.skipped:

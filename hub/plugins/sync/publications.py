@@ -20,6 +20,10 @@ from content.package import canonical_json
 from hub.library import now
 from hub.pathways import MAX_TITLE
 
+# When the catalog whose pathways this hub holds was issued (by sync or stick): an older one, on a
+# stick that lay in a drawer, must not bring back what the centre changed since.
+TAKEN_SETTING = "pathways_issued_at"
+
 
 class UnreadablePathways(ValueError):
     """The catalog's list of pathways is not the shape a centre writes."""
