@@ -57,23 +57,29 @@ def outgoing(change: dict[str, Any], device: Device, chosen: str) -> dict[str, A
 
 
 def profiles_to_share(db: Database, own: str, named_at: str) -> list[dict[str, Any]]:
-    """A `name` change for every named profile with progress of this device whose name was not shared
-    yet, and a `pin` change for each learner's PIN hash not shared yet, if it is salted from her card's
-    code (sync/codes.py; older ones are remade at her next sign-in). Staff passwords never travel."""
-    with_progress = (
-        "SELECT l.id, l.name, CASE WHEN l.role = 'learner' THEN l.pin_hash END AS pin_hash"
+    """A `name` change for every named profile this hub shares whose name was not shared yet, and a
+    `pin` change for each learner's PIN hash not shared yet, if it is salted from her card's code
+    (sync/codes.py; older ones are remade at her next sign-in). A profile is shared once it has
+    progress of this device, or a card (such a PIN): a card printed today lets her sign in at
+    another hub before she has learnt anything. Staff passwords never travel."""
+    profiles = (
+        "SELECT l.id, l.name, CASE WHEN l.role = 'learner' THEN l.pin_hash END AS pin_hash,"
+        " EXISTS (SELECT 1 FROM changes c WHERE c.learner_id = l.id AND c.device_id = ?"
+        "   AND c.kind NOT IN ('name', 'pin')) AS learnt"
         " FROM learners l WHERE l.name IS NOT NULL"
-        " AND EXISTS (SELECT 1 FROM changes c WHERE c.learner_id = l.id AND c.device_id = ?"
-        "   AND c.kind NOT IN ('name', 'pin'))"
     )
-    rows = db.execute(
-        "SELECT id, name, pin_hash, (SELECT name FROM learner_names n WHERE n.learner_id = p.id),"
-        f" (SELECT pin_hash FROM learner_pins s WHERE s.learner_id = p.id) FROM ({with_progress}) p",
-        [own],
-    ).fetchall()
+    rows = [
+        (learner, name, pin_hash if pin_hash and salted_from_code(learner, pin_hash) else None, *shared)
+        for learner, name, pin_hash, learnt, *shared in db.execute(
+            "SELECT id, name, pin_hash, learnt, (SELECT name FROM learner_names n WHERE n.learner_id = p.id),"
+            f" (SELECT pin_hash FROM learner_pins s WHERE s.learner_id = p.id) FROM ({profiles}) p",
+            [own],
+        ).fetchall()
+        if learnt or (pin_hash and salted_from_code(learner, pin_hash))
+    ]
     changes = [name_change(learner, name, named_at) for learner, name, _, shared, _ in rows if name != shared]
     return changes + [
         pin_change(learner, pin_hash, named_at)
         for learner, _, pin_hash, _, shared in rows
-        if pin_hash is not None and pin_hash != shared and salted_from_code(learner, pin_hash)
+        if pin_hash is not None and pin_hash != shared
     ]

@@ -89,3 +89,20 @@ def test_a_code_that_is_not_a_card_is_an_ordinary_wrong_name(enrol: Enrol, tmp_p
     visited = enrol(tmp_path / "visited", "Visited")
     wrong = _sign_in(_browser(visited), "ABCD-EFGH-IJKL", "4321")  # I and L are never on a card
     assert wrong.status_code == 400 and "do not match" in wrong.text
+
+
+def test_a_card_printed_today_follows_her_before_she_has_learnt_anything(
+    api: TestClient, enrol: Enrol, tmp_path: Path
+) -> None:
+    home, visited = enrol(tmp_path / "home", "Home"), enrol(tmp_path / "visited", "Visited")
+    amina = learners.create_account(home.db, "Amina Yusuf", Role.LEARNER, "4321")  # a card, no lesson yet
+    learners.create_profile(home.db, "guest-without-card", "Bo Quiet", "")  # no card, no progress
+    client.sync_now(home, _quiet, _via(api))
+    web = _browser(visited)
+
+    assert _sign_in(web, learner_code(amina.id), "4321").status_code == 202
+    assert client.sync_now(visited, _quiet, _via(api)).profiles == 1
+    assert _sign_in(web, learner_code(amina.id), "4321").status_code == 303
+    assert "Bo Quiet" not in str(
+        api.app.state.hub.sync_db.execute("SELECT name FROM learner_names").fetchall()
+    )
