@@ -45,7 +45,7 @@ class PgDatabase:
         self._pipeline: psycopg.Pipeline | None = None
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
-        cursor = self.conn.execute(_pg_sql(sql), params or None)  # type: ignore[arg-type]
+        cursor = self.conn.execute(_pg_sql(sql), params)  # type: ignore[arg-type]
         return cursor if self._pipeline is None else _PipelinedCursor(cursor, self._pipeline)
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
@@ -147,10 +147,13 @@ def check_reachable(url: str) -> None:
     except ImportError:
         raise DatabaseError("PostgreSQL needs psycopg: pip install 'commons-hub[postgres]'") from None
     try:
+        where = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.Error:  # libpq's message would repeat the URL, password and all
+        raise DatabaseError("the PostgreSQL URL cannot be read: check its spelling") from None
+    place = f"{where.get('dbname', '')} on {where.get('host', 'this machine')}"
+    try:
         psycopg.connect(url, connect_timeout=10).close()
     except psycopg.Error as error:
-        where = psycopg.conninfo.conninfo_to_dict(url) if "://" in url else {}
-        place = f"{where.get('dbname', '')} on {where.get('host', 'this machine')}"
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise DatabaseError(f"the PostgreSQL database {place} cannot be used: {reason}") from None
 
@@ -169,6 +172,7 @@ def create_schema(url: str) -> None:
 
 _TABLE = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+)")
 _NOT_COPIED = {"courses", "sync_sessions"}  # a copy made anew; sessions of the running process
+_KEPT = {"settings": " WHERE key != 'sync_database'"}  # the URL, and with it any password, stays in hub.db
 
 
 def move_sync_tables(source: Database, url: str) -> int:
@@ -178,8 +182,11 @@ def move_sync_tables(source: Database, url: str) -> int:
     a copy cut short leaves the PostgreSQL tables empty, and the SQLite file is only read."""
     target = connect_postgres(url)
     try:
-        held = target.execute("SELECT (SELECT count(*) FROM changes) + (SELECT count(*) FROM sync_hubs)")
-        if held.fetchone()[0]:
+        used = target.execute(  # a centre that ever started on it wrote its own device and settings
+            "SELECT (SELECT count(*) FROM settings) + (SELECT count(*) FROM devices)"
+            " + (SELECT count(*) FROM changes) + (SELECT count(*) FROM sync_hubs)"
+        )
+        if used.fetchone()[0]:
             return 0
         copied = 0
         with target.conn.transaction():  # no pipeline: COPY streams
@@ -188,14 +195,15 @@ def move_sync_tables(source: Database, url: str) -> int:
                     continue
                 columns = [r[0] for r in target.execute(
                     "SELECT column_name FROM information_schema.columns WHERE table_name = ?"
-                    " ORDER BY ordinal_position", [table])]  # fmt: skip
+                    " AND table_schema = current_schema() ORDER BY ordinal_position", [table])]  # fmt: skip
                 names = ", ".join(columns)
                 target.execute(f"DELETE FROM {table}")  # what the start wrote of its own (its device)
                 with (
                     target.conn.cursor() as cursor,
                     cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
                 ):
-                    for row in source.execute(f"SELECT {names} FROM {table}"):  # streamed, not read whole
+                    kept = _KEPT.get(table, "")
+                    for row in source.execute(f"SELECT {names} FROM {table}{kept}"):  # streamed
                         copy.write_row(row)
                         copied += 1
             target.execute(  # the feed's numbering goes on where the copy ends: hubs hold positions in it
@@ -216,7 +224,7 @@ class PerThread:
 
     def get(self) -> PgDatabase:
         db: PgDatabase | None = getattr(self._local, "db", None)
-        if db is None or db.conn.closed:
+        if db is None or db.conn.closed or db.conn.broken:  # a restarted server ended it
             db = self._local.db = connect_postgres(self.url)
         return db
 

@@ -4,7 +4,8 @@ Every test that takes `centre` (or `api`, `enrol`) runs twice: with the centre's
 own SQLite file, and in PostgreSQL (sync/storage.py; tests/postgres.py starts the server). Tests
 look at what the centre holds through `centre.sync_db`, which is either.
 
-Some modules (test_http_api, test_share, test_overview) keep fixtures of their own by these names."""
+Some modules (test_http_api, test_share, test_overview) keep fixtures of their own by these names,
+on both engines too (central_hub)."""
 
 from __future__ import annotations
 
@@ -24,14 +25,21 @@ from tests.sync.test_http_api import CENTRAL_URL, _via
 Enrol = Callable[[Path, str], Hub]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def centre(tmp_path: Path, request: pytest.FixtureRequest) -> Hub:
-    home = tmp_path / "central"
+ENGINES = ["sqlite", "postgresql"]
+
+
+def central_hub(home: Path, request: pytest.FixtureRequest) -> Hub:
+    """A central server at `home`, its sync tables in the engine the test is parametrized with."""
     if request.param == "postgresql":
         Hub(home).set_setting(SYNC_DATABASE_SETTING, request.getfixturevalue("postgres_url"))
-    hub = sharing_ids(Hub(home))
+    hub = Hub(home)
     hub.set_setting(ROLE_SETTING, CENTRAL_ROLE)
     return hub
+
+
+@pytest.fixture(params=ENGINES)
+def centre(tmp_path: Path, request: pytest.FixtureRequest) -> Hub:
+    return sharing_ids(central_hub(tmp_path / "central", request))
 
 
 @pytest.fixture

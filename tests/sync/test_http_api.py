@@ -23,7 +23,6 @@ from hub.home import Hub
 from hub.learners import Role
 from hub.library import import_package
 from hub.plugins.sync import central, client
-from hub.settings import CENTRAL_ROLE, ROLE_SETTING
 from sync import http, pages, protocol, store
 from sync.device import Device
 from tests.conftest import BrowserClient, run_hub, write_course
@@ -60,10 +59,11 @@ def _quiet(done: int, total: int, message: str) -> None:
     """Progress goes nowhere in these tests."""
 
 
-@pytest.fixture
-def centre(tmp_path: Path) -> Hub:
-    hub = sharing_ids(Hub(tmp_path / "central"))
-    hub.set_setting(ROLE_SETTING, CENTRAL_ROLE)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def centre(tmp_path: Path, request: pytest.FixtureRequest) -> Hub:
+    from tests.sync.conftest import central_hub  # conftest imports this module
+
+    hub = sharing_ids(central_hub(tmp_path / "central", request))
     hub.set_setting("hub_name", "City learning office")
     return hub
 
@@ -323,7 +323,7 @@ def test_a_catalog_not_signed_by_the_centres_key_is_refused(
 
 
 def _media(centre: Hub) -> tuple[str, int, bytes]:
-    sha256, size = centre.sync_db.execute(
+    sha256, size = centre.db.execute(
         "SELECT sha256, size FROM files WHERE media_type = 'video/mp4'"
     ).fetchone()
     return sha256, size, centre.blobs.path(sha256).read_bytes()

@@ -15,18 +15,17 @@ from hub.db import transaction
 from hub.home import Hub
 from hub.learners import Role
 from hub.plugins.sync import central, client, overview
-from hub.settings import CENTRAL_ROLE, ROLE_SETTING
 from sync import bundle, share, store
 from tests.conftest import signed_in
+from tests.sync.conftest import ENGINES, central_hub
 from tests.sync.test_http_api import CENTRAL_URL, _publish, _quiet, _via
 
 COURSE = "sample-course"  # three lessons: read-me, watch, check (a quiz)
 
 
-@pytest.fixture
-def centre(tmp_path: Path) -> Hub:
-    hub = Hub(tmp_path / "central")
-    hub.set_setting(ROLE_SETTING, CENTRAL_ROLE)
+@pytest.fixture(params=ENGINES)
+def centre(tmp_path: Path, request: pytest.FixtureRequest) -> Hub:
+    hub = central_hub(tmp_path / "central", request)
     hub.set_setting("starter_imported", True)
     _publish(hub, tmp_path)
     return hub
@@ -77,15 +76,15 @@ def test_the_centre_shows_progress_from_every_hub_per_course_and_per_hub(
         bundle.apply(centre.sync_db, incoming)
 
     own = centre.device.id
-    [course] = overview.per_course(centre.sync_db, own).rows
+    [course] = overview.per_course(centre.sync_db_with_library(), own).rows
     assert (course.course_id, course.started, course.completed, course.average_score) == (COURSE, 4, 1, 0.75)
-    rows = {row.name: row for row in overview.per_hub(centre.sync_db, own).rows}
+    rows = {row.name: row for row in overview.per_hub(centre.sync_db_with_library(), own).rows}
     assert set(rows) == {"Riverside", "Hilltop", None}
     counts = {name: (r.learners, r.lessons_completed, r.courses_completed) for name, r in rows.items()}
     assert counts == {"Riverside": (2, 3, 1), "Hilltop": (1, 1, 0), None: (1, 1, 0)}
     assert rows[None].device_id == far.device.id and rows[None].last_sync is None
     assert rows["Riverside"].last_sync is not None
-    named = overview.named_learners(centre.sync_db, own).rows
+    named = overview.named_learners(centre.sync_db_with_library(), own).rows
     assert named == [overview.NamedLearner("Bea Okafor", "Hilltop", 2, 1)]
 
     tutor = signed_in(centre, Role.TUTOR)
@@ -107,3 +106,22 @@ def test_only_tutors_on_a_central_server_see_it(tmp_path: Path, centre: Hub) -> 
     refused = tutor.get("/tutor/hubs")
     assert refused.status_code == 404 and "shown on the central server" in refused.text
     assert 'href="/tutor/hubs"' not in tutor.get("/").text
+
+
+def test_a_course_whose_only_quiz_taker_was_forgotten_still_shows(
+    tmp_path: Path, centre: Hub, api: TestClient
+) -> None:
+    """Her forget takes her quiz out of the course's tally: no quiz left to average, not a broken page."""
+    river = _enrolled(tmp_path, centre, api, "Riverside")
+    progress.record(river.db, "stays", COURSE, "read-me", 1.0)
+    progress.record(river.db, "goes", COURSE, "read-me", 1.0)
+    _quiz(river, "goes", True, True)
+    client.sync_now(river, _quiet, _via(api))
+    with transaction(river.db):
+        progress.forget(river.db, "goes")
+    client.sync_now(river, _quiet, _via(api))
+
+    [course] = overview.per_course(centre.sync_db_with_library(), centre.device.id).rows
+    assert (course.started, course.average_score) == (1, None)
+    page = signed_in(centre, Role.TUTOR).get("/tutor/hubs")
+    assert page.status_code == 200 and "Sample course" in page.text

@@ -21,7 +21,7 @@ from hub.home import SYNC_DATABASE_SETTING, Hub
 from hub.plugins.sync import central, client, overview
 from hub.plugins.sync.pacing import Busy, SharedSessions
 from hub.settings import CENTRAL_ROLE, ROLE_SETTING
-from sync import feed, storage, store
+from sync import feed, share, storage, store
 from tests.processes import REPO, serve
 from tests.sync.states import sharing_ids
 from tests.sync.test_http_api import _quiet
@@ -164,3 +164,24 @@ def test_a_database_the_centre_cannot_use_is_refused_in_words(tmp_path: Path) ->
     hub_home = tmp_path / "hub"
     answer = _hub_command("serve", "--home", str(hub_home), "--role", "hub", "--database", nowhere)
     assert answer.returncode == 1 and "only a central server" in answer.stdout
+
+
+def test_starting_again_with_the_same_database_keeps_what_it_holds(tmp_path: Path, postgres_url: str) -> None:
+    centre = Hub(_central_home(tmp_path))
+    centre.use_sync_database(postgres_url)
+    central.create_token(centre.sync_db, "Riverside")
+    centre.set_setting(share.SETTING, share.NAMED_PROFILES)
+
+    assert Hub(centre.home).use_sync_database(postgres_url) == 0  # `hub serve --database` once more
+    again = Hub(centre.home)
+    assert again.sync_db.execute("SELECT count(*) FROM sync_tokens").fetchone()[0] == 1
+    assert again.setting(share.SETTING) == share.NAMED_PROFILES
+    held = again.sync_db.execute("SELECT key FROM settings").fetchall()
+    assert (SYNC_DATABASE_SETTING,) not in held  # the URL, and any password in it, stays in hub.db
+
+
+def test_a_password_in_a_broken_url_is_never_repeated() -> None:
+    for url in ("postgresql://hub:s3cr%zzet@db.example/commons", "postgresql://hub:s3cret@[::1/commons"):
+        with pytest.raises(storage.DatabaseError) as refused:
+            storage.check_reachable(url)
+        assert "s3cr" not in str(refused.value)

@@ -14,22 +14,20 @@ from hub import learners, privacy, progress
 from hub.db import transaction
 from hub.home import Hub
 from hub.plugins.sync import central, client
-from hub.settings import CENTRAL_ROLE, ROLE_SETTING
 from sync import bundle, http, share, store
 from sync.device import Device
 from sync.merge import Attempt, State
+from tests.sync.conftest import ENGINES, central_hub
 from tests.sync.states import stored_state
 from tests.sync.test_http_api import CENTRAL_URL, _admin, _quiet, _via
 
 NAME = "Amina Diallo"
 
 
-@pytest.fixture
-def centre(tmp_path: Path) -> Hub:
+@pytest.fixture(params=ENGINES)
+def centre(tmp_path: Path, request: pytest.FixtureRequest) -> Hub:
     """A centre that shares nothing personal, as by default (tests/sync/conftest.py gives `api`)."""
-    hub = Hub(tmp_path / "central")
-    hub.set_setting(ROLE_SETTING, CENTRAL_ROLE)
-    return hub
+    return central_hub(tmp_path / "central", request)
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ def bundles_page(request: Request, hub: Hub, status_code: int = 200, error: str 
     recent = jobs.recent_jobs(hub.db, KINDS, limit=10)
     return render(
         request, "bundles.html", status_code=status_code, error=error, sticks=sticks.find_sticks(hub),
-        device_id=hub.device.id, introduced=bundle.known_devices(hub.db)[1], jobs=recent,
+        device_id=hub.device.id, introduced=bundle.known_devices(hub.sync_db)[1], jobs=recent,
         running=any(not job.finished for job in recent),
         state_label=lambda state: gettext(jobs.STATE_LABELS[state]),
     )  # fmt: skip

@@ -130,7 +130,7 @@ async def _then(chunks: AsyncIterator[Any], done: Callable[[], None]) -> AsyncIt
         async for chunk in chunks:
             yield chunk
     finally:
-        done()
+        await run_in_threadpool(done)  # shared sessions are kept in PostgreSQL: not on the event loop
 
 
 def _signed(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
@@ -160,7 +160,8 @@ def _signed(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         if isinstance(response, StreamingResponse):  # the session lasts until the file is sent
             response.body_iterator = _then(response.body_iterator, lambda: sessions.leave(device))
         else:  # a forged request holds no session; a hub's sync gives its place back when done
-            sessions.leave(device, close=(opened and not authentic) or (authentic and handler is done))
+            close = (opened and not authentic) or (authentic and handler is done)
+            await run_in_threadpool(lambda: sessions.leave(device, close=close))
         return response
 
     endpoint.__doc__ = handler.__doc__

@@ -76,7 +76,7 @@ def per_course(db: storage.SyncDatabase, own: str, asked: str | None = None) -> 
             SELECT h.course_id, c.title, c.language, sum(h.learners),
                    CASE WHEN c.id IS NULL THEN NULL ELSE
                        sum(CASE WHEN h.lessons_completed >= c.lesson_count THEN h.learners ELSE 0 END) END,
-                   (SELECT sum(s.score_sum) / sum(s.quizzes) FROM tally_hub_scores s
+                   (SELECT sum(s.score_sum) / nullif(sum(s.quizzes), 0) FROM tally_hub_scores s
                     WHERE s.course_id = h.course_id AND s.device_id != :own)
             {_COURSES}
             ORDER BY lower(coalesce(c.title, h.course_id)), h.course_id LIMIT :limit OFFSET :offset
