@@ -96,7 +96,8 @@ def keep_total(db: Database) -> None:
     """The bytes of every blob some course uses, each counted once."""
     total = db.execute("SELECT coalesce(sum(size), 0) FROM files WHERE users > 0").fetchone()[0]
     db.execute(
-        "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        "INSERT INTO settings (key, value) VALUES (?, ?)"
+        " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         [LIBRARY_BYTES, str(total)],
     )
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,7 @@ SWEEP_BATCH = 500  # blobs deleted per write transaction (one disk flush each)
 NEARLY_FULL = 0.85  # the storage view warns from here, before the disk is 90% full
 MARGIN_BYTES = 200 * 1024**2  # as hub/imports.py: a download or import leaves this much free
 PAGE_SIZE = 50
+Progress = Callable[[int, int], None]  # (blobs deleted, blobs to delete)
 
 
 # Counting courses imported before the hub kept reference counts ---------------------------
@@ -109,7 +111,9 @@ def removal_plan(db: Database, course_id: str) -> RemovalPlan | None:
     return RemovalPlan(course_id, row[0], row[1], row[2], row[3] or 0, frees, row[4], learners)
 
 
-def remove_course(db: Database, blobs: BlobStore, course_id: str) -> Removed | None:
+def remove_course(
+    db: Database, blobs: BlobStore, course_id: str, progress: Progress | None = None
+) -> Removed | None:
     """Remove a course and delete the blobs no other course uses; None if there is no such course.
 
     Learners' records of it stay. Call `refresh_search` afterwards where a search index is kept."""
@@ -130,16 +134,17 @@ def remove_course(db: Database, blobs: BlobStore, course_id: str) -> Removed | N
             " DO UPDATE SET value = CAST(value AS INTEGER) + 1",
             [library.LIBRARY_GENERATION],
         )
-    return Removed(course_id, row[0], freed, sweep_freed(db, blobs))
+    return Removed(course_id, row[0], freed, sweep_freed(db, blobs, progress))
 
 
-def sweep_freed(db: Database, blobs: BlobStore) -> int:
+def sweep_freed(db: Database, blobs: BlobStore, progress: Progress | None = None) -> int:
     """Delete from the disk the blobs released and not deleted yet; return the bytes deleted.
 
     Each is checked inside a write transaction: an import stores its course in one (and checks its
     blobs are there first), so either it took the blob up before (the blob stays) or it sees it gone
     and is refused whole, never left pointing at a missing file."""
-    deleted = 0
+    deleted, done = 0, 0
+    total = db.execute("SELECT count(*) FROM freed_blobs").fetchone()[0]
     while batch := [row[0] for row in db.execute("SELECT sha256 FROM freed_blobs LIMIT ?", [SWEEP_BATCH])]:
         with transaction(db):
             used = {
@@ -156,6 +161,9 @@ def sweep_freed(db: Database, blobs: BlobStore) -> int:
                 "DELETE FROM freed_blobs WHERE sha256 IN (SELECT value FROM json_each(?))",
                 [blob_refs.json_list(batch)],
             )
+        done += len(batch)
+        if progress:
+            progress(done, total)
     return deleted
 
 
@@ -188,6 +196,30 @@ def removed_titles(db: Database, course_ids: list[str]) -> dict[str, str]:
         [blob_refs.json_list(course_ids)],
     )
     return dict(rows.fetchall())
+
+
+@dataclass(frozen=True)
+class RemovedCourse:
+    """A course a learner started that is no longer on the hub, as her page lists it."""
+
+    id: str
+    title: str
+    language: str
+    lessons_done: int
+
+
+def removed_courses_of(db: Database, learner_id: str) -> list[RemovedCourse]:
+    """The removed courses she has progress in, most recently opened first."""
+    rows = db.execute(
+        """
+        SELECT r.id, r.title, r.language, sum(p.completed_at IS NOT NULL) FROM progress p
+        JOIN removed_courses r ON r.id = p.course_id
+        WHERE p.learner_id = ? AND p.course_id NOT IN (SELECT id FROM courses)
+        GROUP BY r.id ORDER BY max(p.last_opened_at) DESC
+        """,
+        [learner_id],
+    )
+    return [RemovedCourse(*row) for row in rows.fetchall()]
 
 
 # What the library takes on disk ---------------------------------------------------------------
