@@ -56,6 +56,5 @@ def register(content_app: typer.Typer, console: Console) -> None:
             return
         library_choice.decline(hub, course_id)
         library_keep.refresh_search(hub)
-        console.print(
-            f"Removed {course_id}: {removed.title}. Space freed: {library_keep.human_size(removed.freed_bytes)}."
-        )
+        freed = library_keep.human_size(removed.freed_bytes)
+        console.print(f"Removed {course_id}: {removed.title}. Space freed: {freed}.")

@@ -69,8 +69,8 @@ def test_the_storage_view_pages_through_many_courses(hub: Hub, app: FastAPI, tmp
         folder = write_course(
             tmp_path / f"c{number}",
             **{
-                "course.toml": f'id = "course-{number}"\nversion = 1\ntitle = "Course {number}"\nlanguage = "en"\n'
-                'publisher = "Test"\n',
+                "course.toml": f'id = "course-{number}"\nversion = 1\ntitle = "Course {number}"\n'
+                'language = "en"\npublisher = "Test"\n',
                 "media/clip.mp4": b"x" * (1000 * (number + 1)),
             },
         )

@@ -70,11 +70,12 @@ def centre_page(request: Request, hub: Hub, status_code: int = 200, **extra: obj
     topics = sorted({t for o in offers for t in o.course.topics}, key=topic_label)
     sizes = {o.course.id: o.course.bytes or 0 for o in offers}
     coming = library_choice.coming_bytes(offers)
+    too_big = bool(coming) and library_keep.room_refusal("", coming, free) is not None
+    pathway_bytes = {p.id: sum(sizes.get(c, 0) for c in p.courses) for p in seen.pathways}
     return render(
         request, "library_centre.html", status_code=status_code, seen=seen, choice=choice, offers=offers,
-        free=free, coming=coming, too_big=bool(coming) and library_keep.room_refusal("", coming, free) is not None, centre_languages=languages, topics=topics,
-        topic_label=topic_label, pathway_bytes={p.id: sum(sizes.get(c, 0) for c in p.courses) for p in seen.pathways},
-        **extra,
+        free=free, coming=coming, too_big=too_big, centre_languages=languages, topics=topics,
+        topic_label=topic_label, pathway_bytes=pathway_bytes, **extra,
     )  # fmt: skip
 
 

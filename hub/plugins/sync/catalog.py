@@ -49,7 +49,7 @@ def catalog_content(hub: Hub) -> dict[str, Any]:
                 "language": r[4],
                 "topics": json.loads(r[5]),
                 "bytes": r[6],
-            }  # fmt: skip
+            }
             for r in rows
         ],
         "pathways": published_pathways(hub.db),
