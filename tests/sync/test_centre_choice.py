@@ -34,7 +34,9 @@ def _publish_french(centre: Hub, tmp_path: Path) -> str:
         .replace('language = "en"', 'language = "fr"')
         .replace('["health", "hygiene"]', '["health", "first-aid"]')
     )
-    folder = write_course(tmp_path / "author-fr", **{"course.toml": toml, "media/clip.mp4": b"clip " * 20_000})
+    folder = write_course(
+        tmp_path / "author-fr", **{"course.toml": toml, "media/clip.mp4": b"clip " * 20_000}
+    )
     build_package(folder, tmp_path / "package-fr", key)
     import_package(centre.db, centre.blobs, tmp_path / "package-fr", origin="local")
     return "premiers-secours"
@@ -109,7 +111,9 @@ def test_a_removed_course_is_not_brought_back_by_everything(
     signed_in(enrolled, Role.ADMIN).post(f"/admin/library/{sample}/remove")
     _sync(enrolled, api)
     assert sample not in _held(enrolled)
-    offer = library_choice.offered(enrolled, library_choice.seen_catalog(enrolled), library_choice.load_choice(enrolled))
+    offer = library_choice.offered(
+        enrolled, library_choice.seen_catalog(enrolled), library_choice.load_choice(enrolled)
+    )
     assert [(o.course.id, o.state) for o in offer] == [(sample, library_choice.AVAILABLE)]
 
 
@@ -138,4 +142,6 @@ def test_choice_rules() -> None:
     assert library_choice.Choice(everything=False, languages=("fr",)).wants(course)
     assert not library_choice.Choice(everything=False, languages=("fr",), topics=("work",)).wants(course)
     assert library_choice.Choice(everything=False, topics=("first-aid",)).wants(course)
-    assert library_choice.Choice(everything=False, pathways=("7",)).wants(course, [{"id": "7", "courses": ["c"]}])
+    assert library_choice.Choice(everything=False, pathways=("7",)).wants(
+        course, [{"id": "7", "courses": ["c"]}]
+    )
