@@ -177,7 +177,9 @@ def offered(hub: Hub, seen: SeenCatalog, choice: Choice) -> list[Offered]:
     for course in seen.courses:
         if held.get(course.id, 0) >= course.version:
             state = HELD
-        elif choice.wants({"id": course.id, "language": course.language, "topics": course.topics}, pathways):
+        elif course.id in held or choice.wants(
+            {"id": course.id, "language": course.language, "topics": course.topics}, pathways
+        ):  # a course held in an older version is updated whatever the choice
             state = COMING
         else:
             state = AVAILABLE

@@ -235,11 +235,15 @@ def _bring_course(hub: Hub, client: http.CentralClient, entry: dict[str, Any], r
 def wanted_courses(
     hub: Hub, listed: list[dict[str, Any]], pathways: list[dict[str, Any]] | None = None
 ) -> list[dict[str, Any]]:
-    """The catalog entries this hub lacks or holds in an older version, of those its admin's choice
-    wants (hub/library_choice.py: everything, unless she chose)."""
+    """The catalog entries this hub holds in an older version (updated whatever the choice), and those
+    it lacks that its admin's choice wants (hub/library_choice.py: everything, unless she chose)."""
     held = dict(hub.db.execute("SELECT id, version FROM courses").fetchall())
     choice = library_choice.load_choice(hub)
-    return [c for c in listed if held.get(c["id"], 0) < int(c["version"]) and choice.wants(c, pathways or [])]
+    return [
+        c
+        for c in listed
+        if held.get(c["id"], 0) < int(c["version"]) and (c["id"] in held or choice.wants(c, pathways or []))
+    ]
 
 
 def _walk_key(hub: Hub) -> str:
