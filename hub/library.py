@@ -209,11 +209,7 @@ def _store_course(db: Database, package: Package, origin: str, blobs: BlobStore)
                 for position, lesson in enumerate(manifest.lessons)
             ],
         )
-        db.conn.executemany(
-            "INSERT OR IGNORE INTO files (sha256, size, media_type, name) VALUES (?, ?, ?, ?)",
-            [(f.sha256, f.size, f.media_type, f.name) for f in manifest.files().values()],
-        )
-        blob_refs.count_course(db, course.id, manifest.files())
+        blob_refs.count_course(db, course.id, manifest.files())  # its files' rows, and who uses each
         db.execute("DELETE FROM removed_courses WHERE id = ?", [course.id])
         db.execute(
             "INSERT INTO settings (key, value) VALUES (?, '1') ON CONFLICT(key)"
