@@ -9,7 +9,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Page, expect
 
-from hub import learners, progress
+from hub import learners, library_choice, progress
 from hub.home import Hub
 from hub.learners import Role
 from hub.library import import_package
@@ -17,7 +17,12 @@ from tests.conftest import Server, write_course
 from tests.e2e.conftest import TIMEOUT_MS
 from tests.processes import serve
 
-PHONE_360 = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True, "locale": "en-US"}
+PHONE_360 = {
+    "viewport": {"width": 360, "height": 740},
+    "is_mobile": True,
+    "has_touch": True,
+    "locale": "en-US",
+}
 
 
 def _page(browser: Browser, url: str, session: str, language: str = "en") -> Page:
@@ -43,6 +48,30 @@ def test_an_admin_removes_a_course_on_a_phone_without_javascript(
     hub = Hub(home)
     hub.set_setting("starter_imported", True)
     import_package(hub.db, hub.blobs, write_course(tmp_path / "course"), allow_unverified=True)
+    library_choice.remember_catalog(
+        hub,
+        [
+            {
+                "id": "sample-course",
+                "version": 1,
+                "title": "Sample course",
+                "language": "en",
+                "topics": ["health"],
+                "bytes": 180,
+            },
+            {
+                "id": "premiers-secours",
+                "version": 2,
+                "title": "Premiers secours",
+                "language": "fr",
+                "topics": ["health", "first-aid"],
+                "bytes": 1_300_000_000,
+            },
+        ],
+        [{"id": "7", "title": "Care at home", "courses": ["premiers-secours", "sample-course"]}],
+        "2026-12-04T10:00:00+00:00",
+    )  # as a sync leaves it
+    library_choice.save_choice(hub, library_choice.Choice(everything=False, languages=("en",)))
     admin = learners.create_account(hub.db, "Ada", Role.ADMIN, "a-long-password")
     learner = learners.create_account(hub.db, "Samira", Role.LEARNER, "1234")
     progress.record(hub.db, learner.id, "sample-course", "read-me", 1.0)
@@ -55,7 +84,7 @@ def test_an_admin_removes_a_course_on_a_phone_without_javascript(
     page.goto("/admin")
     page.get_by_role("link", name="Library and storage").first.click()
     expect(page.get_by_role("heading", name="Courses by size")).to_be_visible()
-    expect(page.get_by_role("cell", name="Sample course")).to_be_visible()
+    expect(page.get_by_role("link", name="Sample course", exact=True)).to_be_visible()
     screenshot(page, "library-storage-phone")
     page.get_by_role("link", name="Remove Sample course").click()
     expect(page.get_by_role("heading", name="Remove “Sample course”?")).to_be_visible()
@@ -66,6 +95,17 @@ def test_an_admin_removes_a_course_on_a_phone_without_javascript(
     expect(page.get_by_role("status")).to_contain_text("“Sample course” was removed. Space freed:")
     expect(page.get_by_text("This hub has no courses.")).to_be_visible()
     screenshot(page, "library-removed-phone")
+
+    page.get_by_role("link", name="Choose what comes from the central server").click()
+    expect(page.locator("li", has_text="Premiers secours")).to_contain_text("Available, not downloaded")
+    expect(page.locator("li", has_text="Premiers secours")).to_contain_text("1.2 GB")
+    expect(page.get_by_label("Care at home")).not_to_be_checked()
+    page.get_by_label("Premiers secours").check()
+    page.get_by_role("button", name="Save this choice").click()
+    expect(page.get_by_role("status")).to_contain_text("Saved.")
+    expect(page.locator("li", has_text="Premiers secours")).to_contain_text("Comes at the next sync")
+    screenshot(page, "library-centre-phone")
+    assert not _wide(page)
 
     mine = _page(browser, server.url, learner_session)
     mine.goto("/me")
