@@ -107,7 +107,7 @@ def test_a_cut_after_the_commit_leaves_the_blobs_listed_and_the_next_sweep_delet
     hub: Hub, course_folder: Path, monkeypatch: pytest.MonkeyPatch
 ):
     import_package(hub.db, hub.blobs, course_folder, allow_unverified=True)
-    monkeypatch.setattr(library_keep, "sweep_freed", lambda db, blobs, progress=None: 0)  # the power went here
+    monkeypatch.setattr(library_keep, "sweep_freed", lambda db, blobs, progress=None: 0)  # the power cut
     library_keep.remove_course(hub.db, hub.blobs, "sample-course")
     left = blob_files(hub)
     assert left and hub.db.execute("SELECT count(*) FROM freed_blobs").fetchone()[0] == len(left)
