@@ -46,7 +46,8 @@ class Choice:
         if not self.languages and not self.topics:
             return False
         language = str(course.get("language", "")).split("-")[0]
-        topics = set(course.get("topics") or [])
+        listed = course.get("topics")
+        topics = {str(t) for t in listed} if isinstance(listed, (list, tuple)) else set()
         return (not self.languages or language in self.languages) and (
             not self.topics or bool(topics & set(self.topics))
         )
@@ -121,18 +122,22 @@ class SeenCatalog:
 def remember_catalog(
     hub: Hub, courses: list[dict[str, Any]], pathways: list[dict[str, Any]], at: str
 ) -> None:
-    """Keep what the centre's (checked) catalog lists, for the admin's page."""
-    kept = [
-        {
-            "id": str(c["id"]),
-            "version": int(c["version"]),
-            "title": str(c.get("title", c["id"]))[:200],
-            "language": str(c.get("language", "")),
-            "topics": [str(t) for t in c.get("topics") or []][:20],
-            "bytes": int(c["bytes"]) if isinstance(c.get("bytes"), int) else None,
-        }
-        for c in courses
-    ]
+    """Keep what the centre's (checked) catalog lists, for the admin's page; an entry of a shape no
+    centre writes is left out rather than stop the sync."""
+    kept = []
+    for c in courses:
+        try:
+            topics = c.get("topics") or []
+            kept.append({
+                "id": str(c["id"]),
+                "version": int(c["version"]),
+                "title": str(c.get("title", c["id"]))[:200],
+                "language": str(c.get("language", "")),
+                "topics": [str(t) for t in topics][:20] if isinstance(topics, list) else [],
+                "bytes": int(c["bytes"]) if isinstance(c.get("bytes"), int) else None,
+            })  # fmt: skip
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue
     paths = [
         {
             "id": str(p.get("id")),

@@ -145,3 +145,30 @@ def test_choice_rules() -> None:
     assert library_choice.Choice(everything=False, pathways=("7",)).wants(
         course, [{"id": "7", "courses": ["c"]}]
     )
+
+
+def test_a_catalog_entry_of_an_odd_shape_is_left_out_of_the_list_not_the_sync(hub: Hub) -> None:
+    library_choice.remember_catalog(
+        hub,
+        [
+            {
+                "id": "good",
+                "version": 2,
+                "title": "Good",
+                "language": "en",
+                "topics": ["health"],
+                "bytes": 10,
+            },
+            {"id": "odd", "version": "two"},
+            {"version": 1},
+            {"id": "old-centre", "version": 1, "title": "From an older centre", "language": "fr"},
+        ],
+        [{"id": "1", "title": "P", "courses": ["good"]}],
+        "2026-12-04T10:00:00+00:00",
+    )
+    seen = library_choice.seen_catalog(hub)
+    assert [(c.id, c.bytes, c.topics) for c in seen.courses] == [
+        ("good", 10, ("health",)),
+        ("old-centre", None, ()),
+    ]
+    assert not library_choice.Choice(everything=False, topics=("health",)).wants({"id": "x", "topics": 7})
