@@ -17,7 +17,7 @@ from rich.table import Table
 from content.errors import ContentError
 from content.package import build_package, write_package
 from content.signing import UnverifiedContent
-from hub import first_run, imports, keys_cli, library
+from hub import first_run, imports, keys_cli, library, library_cli
 from hub.address import hub_url, qr_text
 from hub.home import Hub, default_home
 from hub.plugins import ENABLED_SETTING, build_manager, default_enabled, installed_plugins, manager_for
@@ -308,5 +308,6 @@ def plugins_disable(name: str, home: HomeOption = None) -> None:
 
 
 keys_cli.register(app)
+library_cli.register(content_app, console)  # `hub content remove`
 add_plugin_commands()
 __import__("desktop.cli").cli.register(app)  # `hub desktop` (desktop → hub; its GUI imports are lazy)

@@ -510,6 +510,38 @@ MIGRATIONS: tuple[str, ...] = (
     DROP INDEX learner_names_order;
     CREATE INDEX learner_names_order ON learner_names (lower(name), learner_id);
     """,
+    # 19: keeping the library (hub/blob_refs.py, hub/library_keep.py): which course uses which blob, so a
+    # removal frees only blobs no other course uses (files.users counts them, kept by triggers); each
+    # course's size and the part of it other courses share, kept at import and removal (NULL: not counted
+    # yet, counted from its manifest the first time it is needed), indexed in the storage view's order
+    # so a page of it reads 50 index entries, not every course row past its manifest; blobs released and
+    # not yet deleted from the disk (a power cut between the commit and the unlink leaves them listed
+    # here); courses removed, so learners' records name them.
+    """
+    CREATE TABLE course_files (
+        course_id TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        PRIMARY KEY (course_id, sha256)
+    );
+    CREATE INDEX course_files_blob ON course_files (sha256);
+    ALTER TABLE files ADD COLUMN users INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE courses ADD COLUMN size_bytes INTEGER;
+    ALTER TABLE courses ADD COLUMN shared_bytes INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX courses_size ON courses (size_bytes DESC, title COLLATE NOCASE, id);
+    CREATE TABLE freed_blobs (sha256 TEXT PRIMARY KEY);
+    CREATE TABLE removed_courses (
+        id TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        language TEXT NOT NULL,
+        removed_at TEXT NOT NULL
+    );
+    CREATE TRIGGER course_files_added AFTER INSERT ON course_files BEGIN
+        UPDATE files SET users = users + 1 WHERE sha256 = NEW.sha256;
+    END;
+    CREATE TRIGGER course_files_dropped AFTER DELETE ON course_files BEGIN
+        UPDATE files SET users = users - 1 WHERE sha256 = OLD.sha256;
+    END;
+    """,
 )
 
 

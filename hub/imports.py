@@ -19,13 +19,13 @@ from content.importers import SOURCE_SUFFIXES, ImportOptions, Preview, importer_
 from content.package import open_package
 from content.paths import path_below
 from content.writers import WriterClaim
-from hub import library, sources
+from hub import library, library_keep, sources
 from hub.home import WORK_FOLDER, Hub
 from hub.settings import load_settings
 
 Report = Callable[[int, int, str], None]  # (done, total, what is happening)
 
-MARGIN_BYTES = 200 * 1024**2  # the disk keeps at least this much free after an import
+MARGIN_BYTES = library_keep.MARGIN_BYTES  # the disk keeps at least this much free after an import
 IMPORT_ORIGIN = "import"  # brought in by a tutor or admin: tutors here may not rewrite it
 UPLOAD_FOLDER = "uploads"
 INCOMING_FOLDER = "incoming"  # uploads being received, named for the process receiving them
@@ -80,10 +80,6 @@ def _mark(hub: Hub, path: Path, preview: Preview) -> sources.Source:
     return sources.Source(sources.UNTRUSTED, "", signer.key_id)
 
 
-def _megabytes(count: int) -> str:
-    return f"{count / 1024**2:,.0f} MB" if count >= 1024**2 else f"{count / 1024:,.0f} KB"
-
-
 def preview_import(hub: Hub, path: Path) -> HubPreview:
     """What importing `path` brings in and whether it fits; raises ContentError if it cannot."""
     preview = importer_for(path).preview(path, options_for(hub))
@@ -106,9 +102,10 @@ def check_importable(checked: HubPreview) -> None:
     if not checked.fits:
         raise ContentError(
             "there is not enough free disk space: this import needs about "
-            f"{_megabytes(checked.needed_bytes)} "
-            f"(with a safety margin) and only {_megabytes(checked.free_bytes)} is free. "
-            "Remove some files or use a bigger disk, then try again."
+            f"{library_keep.human_size(checked.needed_bytes)} "
+            f"(with a safety margin) and the hub has {library_keep.human_size(checked.free_bytes)} free. "
+            "Remove a course you no longer need (Admin → Library, or `hub content remove`), "
+            "or use a bigger disk, then try again."
         )
 
 

@@ -31,6 +31,7 @@ from content.model import (
 from content.package import Package, Signer, decode_manifest, manifest_bytes, open_package
 from content.pdfcheck import pdf_action
 from content.signing import UnknownSigner, UnverifiedContent
+from hub import blob_refs
 from hub.db import transaction
 from hub.sources import VERIFIED, Source, source_of, trusted_public_keys
 
@@ -128,7 +129,7 @@ def import_package(
             _refuse_unverified(package.signer)
         _check_replacement(db, manifest, package.signer)
         _copy_blobs(package, blobs, progress)
-        replaced = _store_course(db, package, origin)
+        replaced = _store_course(db, package, origin, blobs)
     return ImportResult(course.id, course.version, course.title, replaced, package.signer)
 
 
@@ -177,12 +178,14 @@ def _check_replacement(db: Database, manifest: Manifest, signer: Signer | None) 
     return existing[0] if existing else None
 
 
-def _store_course(db: Database, package: Package, origin: str) -> int | None:
+def _store_course(db: Database, package: Package, origin: str, blobs: BlobStore) -> int | None:
     """Make the course version visible in one transaction; return the version it replaced."""
     manifest, raw, signer = package.manifest, package.manifest_raw, package.signer
     course = manifest.course
     with transaction(db):
         replaced = _check_replacement(db, manifest, signer)  # again: another import may have committed
+        if any(not blobs.has(sha256) for sha256 in manifest.files()):  # a removal freed one meanwhile
+            raise ContentError("a file of this course was deleted while it was imported; import it again")
         db.execute("DELETE FROM lessons WHERE course_id = ?", [course.id])
         db.execute(
             "INSERT OR REPLACE INTO courses (id, version, title, summary, language, topics,"
@@ -206,10 +209,8 @@ def _store_course(db: Database, package: Package, origin: str) -> int | None:
                 for position, lesson in enumerate(manifest.lessons)
             ],
         )
-        db.conn.executemany(
-            "INSERT OR IGNORE INTO files (sha256, size, media_type, name) VALUES (?, ?, ?, ?)",
-            [(f.sha256, f.size, f.media_type, f.name) for f in manifest.files().values()],
-        )
+        blob_refs.count_course(db, course.id, manifest.files())  # its files' rows, and who uses each
+        db.execute("DELETE FROM removed_courses WHERE id = ?", [course.id])
         db.execute(
             "INSERT INTO settings (key, value) VALUES (?, '1') ON CONFLICT(key)"
             " DO UPDATE SET value = CAST(value AS INTEGER) + 1",

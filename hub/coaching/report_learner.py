@@ -17,6 +17,7 @@ class LessonRow:
     completed_at: str | None
     last_opened_at: str
     seconds: int
+    course_removed: bool = False  # the course left the hub (hub/library_keep.py); her record stays
 
 
 @dataclass(frozen=True)
@@ -35,10 +36,11 @@ def lessons(db: Database, learner_id: str) -> list[LessonRow]:
     with the time summed over devices."""
     rows = db.execute(
         """
-        SELECT coalesce(c.title, p.course_id), coalesce(l.title, p.lesson_id), p.progress, p.completed_at,
-               p.last_opened_at, coalesce(t.seconds, 0)
+        SELECT coalesce(c.title, r.title, p.course_id), coalesce(l.title, p.lesson_id), p.progress,
+               p.completed_at, p.last_opened_at, coalesce(t.seconds, 0), c.id IS NULL AND r.id IS NOT NULL
         FROM progress p
         LEFT JOIN courses c ON c.id = p.course_id
+        LEFT JOIN removed_courses r ON r.id = p.course_id
         LEFT JOIN lessons l ON l.course_id = p.course_id AND l.id = p.lesson_id
         LEFT JOIN (SELECT course_id, lesson_id, sum(seconds) AS seconds FROM progress_time
                    WHERE learner_id = :learner GROUP BY course_id, lesson_id) t
@@ -48,7 +50,7 @@ def lessons(db: Database, learner_id: str) -> list[LessonRow]:
         """,
         {"learner": learner_id},
     ).fetchall()
-    return [LessonRow(*row) for row in rows]
+    return [LessonRow(*row[:6], bool(row[6])) for row in rows]
 
 
 def attempts(db: Database, learner_id: str, class_id: int) -> list[AttemptRow]:
@@ -59,10 +61,11 @@ def attempts(db: Database, learner_id: str, class_id: int) -> list[AttemptRow]:
         )
         for course, quiz, score, total, passed, at, data, answers in db.execute(
             """
-            SELECT coalesce(c.title, q.course_id), coalesce(l.title, q.lesson_id), q.score, q.total, q.passed,
-                   q.created_at, l.data, q.answers
+            SELECT coalesce(c.title, r.title, q.course_id), coalesce(l.title, q.lesson_id), q.score, q.total,
+                   q.passed, q.created_at, l.data, q.answers
             FROM quiz_attempts q
             LEFT JOIN courses c ON c.id = q.course_id
+            LEFT JOIN removed_courses r ON r.id = q.course_id
             LEFT JOIN lessons l ON l.course_id = q.course_id AND l.id = q.lesson_id
             WHERE q.learner_id = ?
             """,

@@ -112,11 +112,13 @@ def assignments(db: Database, class_id: int) -> list[Assignment]:
     """The class's assignments in order; a pathway's courses that left the hub are skipped."""
     rows = db.execute(
         """
-        SELECT a.id, a.kind, coalesce(c.title, p.title, q.title, a.course_id), a.course_id, a.pathway_id,
+        SELECT a.id, a.kind, coalesce(c.title, r.title, p.title, q.title, a.course_id), a.course_id,
+               a.pathway_id,
                a.quiz_id, a.starts_on, a.due_on, a.created_at,
                CASE WHEN q.opened_at IS NOT NULL AND q.closed_at IS NULL THEN q.opened_at END
         FROM assignments a
         LEFT JOIN courses c ON c.id = a.course_id
+        LEFT JOIN removed_courses r ON r.id = a.course_id AND c.id IS NULL
         LEFT JOIN pathways p ON p.id = a.pathway_id
         LEFT JOIN class_quizzes q ON q.id = a.quiz_id
         WHERE a.class_id = ? ORDER BY a.position, a.id

@@ -328,3 +328,22 @@ def test_the_commands(pair):
     assert "Imported course sample-course v1: Sample course" in imported.stdout, (
         imported.stdout + imported.stderr
     )
+
+
+def test_a_course_that_would_not_fit_on_the_disk_is_refused_in_words_before_it_is_copied(
+    pair, monkeypatch: pytest.MonkeyPatch
+):
+    from hub import imports
+
+    one, two, stick = pair
+    _export(one, stick)
+    monkeypatch.setattr(imports, "free_bytes", lambda path: 150 * 1024**2)  # less than the margin kept
+    taken = _import(two, stick, one.device.id)
+    assert not taken.imported
+    [refusal] = taken.refused
+    assert refusal.startswith("Course sample-course (version 1) was not imported: Course sample-course needs")
+    assert "the hub has 150.0 MB free" in refusal
+    assert not list((two.home / "blobs" / "sha256").glob("*/*")), "nothing was copied"
+    assert (
+        progress.for_course(two.db, "ana", "sample-course")["read-me"].progress == 0.5
+    )  # progress still came

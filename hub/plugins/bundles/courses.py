@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from content.errors import ContentError
-from hub import library
+from hub import imports, library, library_keep
 from hub.home import Hub
 from hub.sources import STARTER, trusted_public_keys
 from sync import bundle
@@ -53,11 +53,17 @@ def take_in(
 ) -> CoursesTaken:
     """Import each course the stick carries that is newer than this hub's, whole or not at all.
 
-    A course whose manifest, signature or blobs do not check out is refused alone, with a
-    message; the others, and the progress, still come in.
+    A course whose manifest, signature or blobs do not check out, or that does not fit on the disk,
+    is refused alone, with a message; the others, and the progress, still come in.
     """
     taken, trusted = CoursesTaken(), trusted_public_keys(hub.db)
     for offered in bundle.courses_wanted(hub.db, incoming):
+        needed = sum(sum(parts) for sha256, parts in offered.blobs.items() if not hub.blobs.has(sha256))
+        if refusal := library_keep.room_refusal(f"Course {offered.id}", needed, imports.free_bytes(hub.home)):
+            taken.refused.append(
+                f"Course {offered.id} (version {offered.version}) was not imported: {refusal}."
+            )
+            continue  # refused before any of it is copied
         try:
             place = bundle.check_course(offered, hub.blobs, trusted, allow_unverified, progress)
             taken.imported.append(

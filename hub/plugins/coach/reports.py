@@ -131,7 +131,9 @@ def learner_page(
                 header,
                 [
                     [
-                        r.course_title,
+                        f"{r.course_title} ({gettext('course removed')})"
+                        if r.course_removed
+                        else r.course_title,
                         r.lesson_title,
                         round(100 * r.progress),
                         r.completed_at or "",

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from hub import follow, learners, privacy, progress, sign_in_limits
+from hub import follow, learners, library_keep, privacy, progress, sign_in_limits
 from hub.access import ANYONE, SIGNING_IN
 from hub.deps import (
     DEVICE_COOKIE,
@@ -57,6 +57,7 @@ def my_learning_page(
         status_code=status_code,
         in_progress=[i for i in items if i.next_lesson is not None],
         completed=[i for i in items if i.next_lesson is None],
+        removed=library_keep.removed_courses_of(hub.db, learner.id) if learner else [],
         may_create_profile=request.app.state.settings.learners_may_create_profile,
         pin_optional=request.app.state.settings.profiles_without_pin,
         **{"error": None, "name": "", **extra},
@@ -167,7 +168,10 @@ def _own_data(db: Db, learner: learners.Learner | None) -> dict[str, object]:
 
 @router.get("/me/data", response_class=HTMLResponse, dependencies=[ANYONE])
 def my_data(request: Request, db: Db, learner: CurrentLearner) -> HTMLResponse:
-    return render(request, "my_data.html", data=_own_data(db, learner), error=None)
+    data = _own_data(db, learner)
+    course_ids = [str(row["course_id"]) for row in data.get("progress") or []]  # type: ignore[attr-defined]
+    removed = library_keep.removed_titles(db, course_ids)
+    return render(request, "my_data.html", data=data, removed=removed, error=None)
 
 
 @router.get("/me/data.json", dependencies=[ANYONE])

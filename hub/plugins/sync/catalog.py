@@ -9,6 +9,7 @@ gets a 304 and the centre neither rebuilds, re-signs nor re-serialises it per re
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,7 +20,7 @@ from sqlite_utils import Database
 from content.errors import ContentError
 from content.package import canonical_json
 from content.signing import PublicKey, Signature, parse_signature, sign, verify
-from hub import library, trust
+from hub import library, library_keep, trust
 from hub.home import Hub
 from hub.plugins.sync.publications import published_pathways
 from sync import protocol
@@ -28,10 +29,12 @@ CATALOG_FORMAT = "commons-hub-catalog"
 
 
 def catalog_content(hub: Hub) -> dict[str, Any]:
-    """What the catalog says, before it is signed: the signed courses the centre hands out, and the
-    pathways it made (hub/plugins/sync/publications.py)."""
+    """What the catalog says, before it is signed: the signed courses the centre hands out (with
+    their topics and size, so a hub's admin can choose), and the pathways it made
+    (hub/plugins/sync/publications.py)."""
+    library_keep.ensure_counted(hub.db)  # sizes of courses imported before the hub kept them
     rows = hub.db.execute(
-        "SELECT id, version, manifest_sha256, title, language FROM courses"
+        "SELECT id, version, manifest_sha256, title, language, topics, size_bytes FROM courses"
         " WHERE package_manifest IS NOT NULL AND signature IS NOT NULL AND signer_key IS NOT NULL ORDER BY id"
     ).fetchall()
     return {
@@ -40,7 +43,15 @@ def catalog_content(hub: Hub) -> dict[str, Any]:
         "central": hub.device.id,
         "issued_at": datetime.now(UTC).isoformat(timespec="microseconds"),  # sticks compare them
         "courses": [
-            {"id": r[0], "version": r[1], "manifest_sha256": r[2], "title": r[3], "language": r[4]}
+            {
+                "id": r[0],
+                "version": r[1],
+                "manifest_sha256": r[2],
+                "title": r[3],
+                "language": r[4],
+                "topics": json.loads(r[5]),
+                "bytes": r[6],
+            }
             for r in rows
         ],
         "pathways": published_pathways(hub.db),

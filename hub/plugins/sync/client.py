@@ -20,7 +20,7 @@ from typing import Any
 from content.errors import ContentError
 from content.package import MANIFEST, SIGNATURE, decode_manifest
 from content.signing import parse_public_key
-from hub import follow, library, progress, trust
+from hub import follow, imports, library, library_choice, library_keep, progress, trust
 from hub.db import transaction
 from hub.home import Hub
 from hub.i18n import N_
@@ -207,6 +207,10 @@ def _bring_course(hub: Hub, client: http.CentralClient, entry: dict[str, Any], r
         manifest = decode_manifest(raw)
     except ContentError as error:
         raise http.SyncError(f"the manifest of {entry['id']} cannot be read: {error}") from None
+    needed = library_keep.missing_bytes(hub.blobs, manifest.files())
+    if refusal := library_keep.room_refusal(f"{entry['id']}", needed, imports.free_bytes(hub.home)):
+        result.skipped.append(refusal)  # refused before any of it is fetched; tried again next sync
+        return
     for sha256, ref in manifest.files().items():
         if not hub.blobs.has(sha256):
             result.blob_bytes += _fetch_blob(hub, client, sha256, ref.size, report)
@@ -225,10 +229,23 @@ def _bring_course(hub: Hub, client: http.CentralClient, entry: dict[str, Any], r
     result.courses.append(f"{imported.course_id} v{imported.version}")
 
 
-def wanted_courses(hub: Hub, listed: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The catalog entries this hub lacks or holds in an older version."""
+def wanted_courses(
+    hub: Hub, listed: list[dict[str, Any]], pathways: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """The catalog entries this hub holds in an older version (updated whatever the choice), and those
+    it lacks that its admin's choice wants (hub/library_choice.py: everything, unless she chose)."""
     held = dict(hub.db.execute("SELECT id, version FROM courses").fetchall())
-    return [c for c in listed if held.get(c["id"], 0) < int(c["version"])]
+    choice = library_choice.load_choice(hub)
+    return [
+        c
+        for c in listed
+        if held.get(c["id"], 0) < int(c["version"]) and (c["id"] in held or choice.wants(c, pathways or []))
+    ]
+
+
+def _walk_key(hub: Hub) -> str:
+    """What a walk of an unchanged catalog depends on: this library, and the admin's choice."""
+    return f"{catalog_generation(hub.db)}/{library_choice.load_choice(hub).digest()}"
 
 
 def _content(
@@ -238,12 +255,14 @@ def _content(
     walk when the catalog did not change since a walk that left nothing behind, and this hub's
     library did not change either."""
     walked = hub.setting(CATALOG_SETTING)
-    current = isinstance(walked, dict) and walked.get("generation") == catalog_generation(hub.db)
+    current = isinstance(walked, dict) and walked.get("generation") == _walk_key(hub)
     answer, etag = client.catalog(walked["etag"] if current else None)  # type: ignore[index]
     if answer is None:
         return
     catalog = _checked_catalog(answer, content_key)
-    for entry in wanted_courses(hub, catalog["courses"]):
+    pathways = catalog.get("pathways") if isinstance(catalog.get("pathways"), list) else []
+    library_choice.remember_catalog(hub, catalog["courses"], pathways, library.now())
+    for entry in wanted_courses(hub, catalog["courses"], pathways):
         report(0, 0, f"bringing in {entry['id']}")
         _bring_course(hub, client, entry, result, report)
     if "pathways" in catalog:  # a centre from before pathways travelled lists none: leave them be
@@ -254,7 +273,7 @@ def _content(
         except publications.UnreadablePathways as error:
             raise http.SyncError(f"the central server's pathways cannot be read: {error}") from None
     if etag and not result.skipped:
-        hub.set_setting(CATALOG_SETTING, {"etag": etag, "generation": catalog_generation(hub.db)})
+        hub.set_setting(CATALOG_SETTING, {"etag": etag, "generation": _walk_key(hub)})
 
 
 def sync_now(
