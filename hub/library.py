@@ -132,6 +132,28 @@ def import_package(
     return ImportResult(course.id, course.version, course.title, replaced, package.signer)
 
 
+@dataclass(frozen=True)
+class StagedPackage:
+    """A package checked as an import checks it, its blobs in the store, not yet visible."""
+
+    manifest: Manifest
+    manifest_raw: bytes
+    signature: bytes | None
+
+
+def stage_package(
+    db: Database, blobs: BlobStore, path: Path, *, allow_unverified: bool = False
+) -> StagedPackage:
+    """Everything import_package does but the last step: for an update that waits for a person's
+    approval (hub/updates.py). Its blobs stay invisible until a course that uses them is imported."""
+    with open_package(path, trusted_public_keys(db)) as package:
+        if not allow_unverified:
+            _refuse_unverified(package.signer)
+        _check_replacement(db, package.manifest, package.signer)
+        _copy_blobs(package, blobs, None)
+        return StagedPackage(package.manifest, package.manifest_raw, package.signature)
+
+
 def _refuse_unverified(signer: Signer | None) -> None:
     if signer is None:
         raise UnverifiedContent(
@@ -210,6 +232,12 @@ def _store_course(db: Database, package: Package, origin: str) -> int | None:
             "INSERT OR IGNORE INTO files (sha256, size, media_type, name) VALUES (?, ?, ?, ?)",
             [(f.sha256, f.size, f.media_type, f.name) for f in manifest.files().values()],
         )
+        if replaced is not None and replaced < course.version:  # for "updated since you finished it"
+            db.execute(
+                "INSERT OR REPLACE INTO course_updates (course_id, version, replaced_version, applied_at)"
+                " VALUES (?, ?, ?, ?)",
+                [course.id, course.version, replaced, now()],
+            )
         db.execute(
             "INSERT INTO settings (key, value) VALUES (?, '1') ON CONFLICT(key)"
             " DO UPDATE SET value = CAST(value AS INTEGER) + 1",
@@ -235,6 +263,7 @@ def list_courses(db: Database) -> list[CourseCard]:
     rows = db.execute(
         "SELECT c.id, c.version, c.title, c.summary, c.language, c.topics, c.cover_sha256, c.lesson_count,"
         + _WITH_SOURCE
+        + " WHERE c.id NOT IN (SELECT course_id FROM retracted_courses)"  # hub/retractions.py
         + " ORDER BY c.title COLLATE NOCASE"
     ).fetchall()
     return [

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hub import jobs
+from hub import jobs, retractions
 from hub.db import transaction
 from hub.home import Hub
 from hub.plugins.bundles import courses
@@ -33,7 +33,8 @@ def export_to(hub: Hub, stick: Path, progress: bundle.Progress = bundle.no_progr
     name = load_settings(hub).hub_name
     centre = centre_device(hub)
     scope = bundle.destinations(hub.db, hub.device.id, stick) if centre == hub.device.id else None
-    return bundle.export(hub.db, hub.device, stick, progress, outgoing, name=name, centre=centre, scope=scope)
+    return bundle.export(hub.db, hub.device, stick, progress, outgoing, name=name, centre=centre, scope=scope,
+                         retractions=retractions.documents(hub.db))  # fmt: skip
 
 
 @dataclass
@@ -48,6 +49,9 @@ class StickImport:
     waiting: list[str] = field(default_factory=list)  # progress that waits for earlier changes
     imported: list[dict[str, Any]] = field(default_factory=list)  # {"id", "version", "title"}
     refused: list[str] = field(default_factory=list)  # one plain sentence per course refused
+    waiting_approval: list[str] = field(default_factory=list)  # "id vN" of updates waiting (hub/updates.py)
+    retracted: int = 0  # retractions taken in (hub/retractions.py)
+    retractions_refused: list[str] = field(default_factory=list)  # one plain sentence each
     written_back: dict[str, Any] | None = None  # the export's figures (see export_summary)
     write_back_error: str = ""  # why this hub's answer could not be written back (what came in stays)
 
@@ -93,6 +97,9 @@ def import_from(
         waiting=applied.waiting,
         imported=[{"id": r.course_id, "version": r.version, "title": r.title} for r in taken.imported],
         refused=taken.refused,
+        waiting_approval=taken.waiting,
+        retracted=taken.retracted,
+        retractions_refused=taken.retractions_refused,
     )
     if write_back:
         try:

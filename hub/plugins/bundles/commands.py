@@ -129,9 +129,15 @@ def bundle_import(
         console.print(f"Imported course {course['id']} v{course['version']}: {escape(course['title'])}")
     for refused in outcome.refused:
         console.print(f"[red]Refused:[/] {escape(refused)}")
+    for course in outcome.waiting_approval:
+        console.print(f"{escape(course)} waits for approval (Admin → Course updates).")
+    if outcome.retracted:
+        console.print(f"Took in {outcome.retracted} retraction(s): those courses are hidden now.")
+    for refused in outcome.retractions_refused:
+        console.print(f"[red]Retraction refused:[/] {escape(refused)}")
     if write_back:
         _say_exported(_export(hub, stick))
-    if outcome.refused:
+    if outcome.refused or outcome.retractions_refused:
         raise typer.Exit(1)
 
 

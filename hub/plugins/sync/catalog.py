@@ -17,7 +17,7 @@ from sqlite_utils import Database
 
 from content.package import canonical_json
 from content.signing import sign
-from hub import library, trust
+from hub import library, retractions, trust
 from hub.home import Hub
 from hub.plugins.sync.publications import published_pathways
 from sync import protocol
@@ -26,11 +26,13 @@ CATALOG_FORMAT = "commons-hub-catalog"
 
 
 def catalog_content(hub: Hub) -> dict[str, Any]:
-    """What the catalog says, before it is signed: the signed courses the centre hands out, and the
-    pathways it made (hub/plugins/sync/publications.py)."""
+    """What the catalog says, before it is signed: the signed courses the centre hands out (not the
+    retracted ones), the pathways it made (hub/plugins/sync/publications.py) and the retractions it
+    holds, each signed by its own maker (hub/retractions.py)."""
     rows = hub.db.execute(
         "SELECT id, version, manifest_sha256, title, language FROM courses"
-        " WHERE package_manifest IS NOT NULL AND signature IS NOT NULL AND signer_key IS NOT NULL ORDER BY id"
+        " WHERE package_manifest IS NOT NULL AND signature IS NOT NULL AND signer_key IS NOT NULL"
+        f" AND id NOT IN ({retractions.HIDDEN}) ORDER BY id"
     ).fetchall()
     return {
         "format": CATALOG_FORMAT,
@@ -42,6 +44,7 @@ def catalog_content(hub: Hub) -> dict[str, Any]:
             for r in rows
         ],
         "pathways": published_pathways(hub.db),
+        "retractions": [document.decode() for document in retractions.documents(hub.db)],
     }
 
 

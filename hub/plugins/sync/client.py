@@ -20,7 +20,7 @@ from typing import Any
 from content.errors import ContentError
 from content.package import MANIFEST, SIGNATURE, canonical_json, decode_manifest
 from content.signing import SignatureError, parse_public_key, parse_signature, verify
-from hub import follow, library, progress, trust
+from hub import follow, library, progress, retractions, trust, updates
 from hub.db import transaction
 from hub.home import Hub
 from hub.i18n import N_
@@ -107,6 +107,9 @@ class SyncResult:
     skipped: list[str] = field(default_factory=list)  # courses not taken, in plain words
     refused: int = 0  # changes about learners their device may not write about (sync/ownership.py)
     profiles: int = 0  # profiles of learners brought here with their cards (hub/follow.py)
+    waiting: list[str] = field(default_factory=list)  # "id vN" of each update waiting for approval
+    retracted: int = 0  # retractions taken in (hub/retractions.py)
+    retractions_refused: list[str] = field(default_factory=list)  # why, in plain words
 
 
 def _check_one_hub_per_key(hub: Hub, theirs: int, mine: int, tip: str | None) -> None:
@@ -219,19 +222,23 @@ def _bring_course(hub: Hub, client: http.CentralClient, entry: dict[str, Any], r
     (folder / MANIFEST).write_bytes(raw)
     (folder / SIGNATURE).write_bytes(signature)
     try:
-        imported = library.import_package(hub.db, hub.blobs, folder, origin="central")
+        imported = updates.bring_in(hub, folder, "central")
     except ContentError as error:
         result.skipped.append(f"{entry['id']}: {error}")
         return
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    result.courses.append(f"{imported.course_id} v{imported.version}")
+    if imported is None:
+        result.waiting.append(f"{entry['id']} v{entry['version']}")
+    else:
+        result.courses.append(f"{imported.course_id} v{imported.version}")
 
 
 def wanted_courses(hub: Hub, listed: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The catalog entries this hub lacks or holds in an older version."""
     held = dict(hub.db.execute("SELECT id, version FROM courses").fetchall())
-    return [c for c in listed if held.get(c["id"], 0) < int(c["version"])]
+    newer = [c for c in listed if held.get(c["id"], 0) < int(c["version"])]
+    return [c for c in newer if not updates.not_wanted(hub.db, c["id"], int(c["version"]))]
 
 
 def _content(
@@ -246,6 +253,9 @@ def _content(
     if answer is None:
         return
     catalog = _checked_catalog(answer, content_key)
+    if isinstance(catalog.get("retractions"), list):  # first, so a retracted course is not fetched
+        documents = [d.encode() for d in catalog["retractions"] if isinstance(d, str)]
+        result.retracted, result.retractions_refused = retractions.take_all(hub, documents)
     for entry in wanted_courses(hub, catalog["courses"]):
         report(0, 0, f"bringing in {entry['id']}")
         _bring_course(hub, client, entry, result, report)
