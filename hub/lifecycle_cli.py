@@ -1,7 +1,5 @@
 """`hub content retract` and `hub content take-retraction` (hub/retractions.py, docs/content.md)."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 
