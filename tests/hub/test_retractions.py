@@ -104,7 +104,9 @@ def test_a_retraction_that_is_not_the_publishers_own_statement_is_refused_and_no
     if case in ("untrusted key", "trusted key of another publisher"):
         document = _retraction(stranger)
     elif case.startswith("replayed"):
-        data = json.loads(_retraction(publisher, "first-aid" if case.endswith("course") else "sample-course", 2))
+        data = json.loads(
+            _retraction(publisher, "first-aid" if case.endswith("course") else "sample-course", 2)
+        )
         data["retraction"]["course" if case.endswith("course") else "version"] = (
             "sample-course" if case.endswith("course") else 1
         )
@@ -182,7 +184,9 @@ def test_a_retraction_file_uploaded_by_the_admin_is_checked_then_taken(
 
 
 def _learner_browser(hub: Hub, name: str = "Amina") -> tuple[TestClient, str]:
-    web = BrowserClient(create_app(hub, manager_for(hub, load_entry_points=False)), base_url="http://hub.test")
+    web = BrowserClient(
+        create_app(hub, manager_for(hub, load_entry_points=False)), base_url="http://hub.test"
+    )
     account = learners.create_account(hub.db, name, Role.LEARNER, "1234")
     web.cookies.set("hub_csrf", "t")
     web.cookies.set("hub_session", learners.start_session(hub.db, account.id))
@@ -234,7 +238,9 @@ def test_the_command_line_retracts_with_the_publishers_key_and_another_hub_takes
 def test_the_command_line_refuses_a_key_that_may_not_retract(library: Hub, tmp_path: Path) -> None:
     keyfile = tmp_path / "stranger.key"
     keyfile.write_text(generate_key().text())
-    made = run_hub("content", "retract", "first-aid", "--reason", REASON, "--sign", keyfile, home=library.home)
+    made = run_hub(
+        "content", "retract", "first-aid", "--reason", REASON, "--sign", keyfile, home=library.home
+    )
     assert made.returncode == 1
     assert "may not retract it here" in made.stdout + made.stderr
     assert library.db.execute("SELECT count(*) FROM retractions").fetchone()[0] == 0
