@@ -34,7 +34,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("bundles", "hub.plugins.bundles"),
     ("sync", "hub.plugins.sync"),
     ("coach", "hub.plugins.coach"),
-    ("lifecycle", "hub.plugins.lifecycle"),
+    ("curation", "hub.plugins.curation"),
 )
 ENABLED_SETTING = "plugins_enabled"
 

@@ -210,6 +210,8 @@ def test_residents_see_the_reason_and_never_the_content(library: Hub, publisher:
     assert web.post("/courses/sample-course/read-me/done").status_code == 410
     assert "sample-course" not in web.get("/courses").text
     assert "sample-course" not in web.get("/api/v1/courses").text
+    withdrawn = web.get("/api/v1/courses/sample-course")
+    assert withdrawn.status_code == 410 and REASON in withdrawn.json()["detail"]
     other, _ = _learner_browser(library, "Someone else")
     assert REASON not in other.get("/").text  # only those who had opened it are told on the home page
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 @hookimpl
 def hub_routers(hub: Hub) -> list[APIRouter]:
-    from hub.plugins.lifecycle import routes
+    from hub.plugins.curation import routes
 
     return [routes.router]
 
