@@ -167,10 +167,20 @@ def _refuse_unverified(signer: Signer | None) -> None:
 def replacement_refusal(db: Database, course_id: str, version: int, verified: bool) -> str | None:
     """Why a package of `course_id` at `version` may not replace what the hub has, or None if it may.
 
-    An older version never replaces a newer one. A course a trusted publisher signed is only
-    replaced by a package a trusted publisher signed: otherwise an unsigned copy (a tampered
+    A retracted version (or course) is never taken in again. An older version never replaces a
+    newer one. A course a trusted publisher signed is only replaced by a package a trusted
+    publisher signed: otherwise an unsigned copy (a tampered
     stick) would swap its text and take its verified mark away without anyone noticing.
     """
+    withdrawn = db.execute(  # hub/retractions.py
+        "SELECT reason FROM retractions WHERE course_id = ? AND version IN (0, ?) ORDER BY version LIMIT 1",
+        [course_id, version],
+    ).fetchone()
+    if withdrawn:
+        return (
+            f"version {version} of {course_id!r} was withdrawn by a signed retraction, so it is not taken "
+            f"in again. The reason given: {withdrawn[0]}"
+        )
     row = db.execute("SELECT c.version," + _WITH_SOURCE + " WHERE c.id = ?", [course_id]).fetchone()
     if row is None:
         return None

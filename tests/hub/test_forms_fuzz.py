@@ -137,7 +137,10 @@ def form(*known: str) -> st.SearchStrategy[list[tuple[str, str]]]:
 
 
 FILES = st.lists(
-    st.tuples(st.sampled_from(["file", "cover", "key_file", "retraction_file"]), TEXT, st.binary(max_size=2048)), max_size=2
+    st.tuples(
+        st.sampled_from(["file", "cover", "key_file", "retraction_file"]), TEXT, st.binary(max_size=2048)
+    ),
+    max_size=2,
 )
 
 

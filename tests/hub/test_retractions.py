@@ -73,6 +73,16 @@ def test_the_publisher_retracts_its_course_and_it_is_hidden_from_lists_and_searc
     assert retractions.take(library, _retraction(publisher))[1] is False  # again: nothing new
 
 
+def test_a_withdrawn_course_is_refused_if_someone_imports_it_again(
+    library: Hub, publisher: SecretKey, tmp_path: Path
+) -> None:
+    from content.errors import ContentError
+
+    retractions.take(library, _retraction(publisher))
+    with pytest.raises(ContentError, match=r"was withdrawn by a signed retraction.*cool a burn"):
+        import_package(library.db, library.blobs, tmp_path / "package-sample-course")
+
+
 def test_a_retraction_of_one_version_hides_that_version_only(
     library: Hub, publisher: SecretKey, tmp_path: Path
 ) -> None:
