@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -169,6 +170,28 @@ class Course(_Strict):
     sources: list[str] = []
     translations: list[Annotated[str, Field(pattern=ID_PATTERN)]] = []
     cover: FileRef | None = None
+    what_changed: Annotated[str, Field(max_length=1000)] = ""  # since the previous version, in plain words
+    last_reviewed: date | None = None  # health guidance: when a person last checked it was still true
+    review_by: date | None = None  # ... and when it must be checked again
+
+    @model_validator(mode="after")
+    def _review_after_last(self) -> Course:
+        if self.last_reviewed and self.review_by and self.review_by < self.last_reviewed:
+            raise ValueError("review_by must not be before last_reviewed")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_lifecycle(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        """The lifecycle fields appear only when set, so manifests made before them keep their exact bytes
+        (and their signatures)."""
+        data = handler(self)
+        for name in _LIFECYCLE_FIELDS:
+            if not data.get(name):
+                data.pop(name, None)
+        return data
+
+
+_LIFECYCLE_FIELDS = ("what_changed", "last_reviewed", "review_by")
 
 
 class Manifest(_Strict):

@@ -542,6 +542,49 @@ MIGRATIONS: tuple[str, ...] = (
         UPDATE files SET users = users - 1 WHERE sha256 = OLD.sha256;
     END;
     """,
+    # 20: the course lifecycle (hub/retractions.py, hub/updates.py). A retraction is a signed statement
+    # of a course's publisher or the centre (content/retraction.py), kept whole so it travels on;
+    # version 0 retracts every version. A retracted course stays in `courses` (residents' records and the
+    # notice keep its title) and is hidden wherever `retracted_courses` lists it. Updates that wait for a
+    # person's approval keep their signed manifest in `pending_versions` (their blobs are in the store);
+    # `course_updates` remembers when a version replaced another, for "updated since you finished it".
+    """
+    CREATE TABLE retractions (
+        course_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        signer_key_id TEXT NOT NULL,
+        signed_as TEXT NOT NULL,
+        issued_at TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        document BLOB NOT NULL,
+        PRIMARY KEY (course_id, version)
+    );
+    CREATE VIEW retracted_courses AS
+        SELECT c.id AS course_id, c.title AS title, r.version AS version, r.reason AS reason,
+               r.issued_at AS issued_at
+        FROM courses c JOIN retractions r ON r.course_id = c.id AND r.version IN (0, c.version);
+    CREATE TABLE pending_versions (
+        course_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        title TEXT NOT NULL,
+        what_changed TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        manifest BLOB NOT NULL,
+        signature BLOB,
+        received_at TEXT NOT NULL,
+        declined_at TEXT,
+        PRIMARY KEY (course_id, version)
+    );
+    CREATE TABLE course_updates (
+        course_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        replaced_version INTEGER NOT NULL,
+        applied_at TEXT NOT NULL,
+        PRIMARY KEY (course_id, version)
+    );
+    """
+    + _counted("retractions", "library_generation"),
 )
 
 

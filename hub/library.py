@@ -133,6 +133,28 @@ def import_package(
     return ImportResult(course.id, course.version, course.title, replaced, package.signer)
 
 
+@dataclass(frozen=True)
+class StagedPackage:
+    """A package checked as an import checks it, its blobs in the store, not yet visible."""
+
+    manifest: Manifest
+    manifest_raw: bytes
+    signature: bytes | None
+
+
+def stage_package(
+    db: Database, blobs: BlobStore, path: Path, *, allow_unverified: bool = False
+) -> StagedPackage:
+    """Everything import_package does but the last step: for an update that waits for a person's
+    approval (hub/updates.py). Its blobs stay invisible until a course that uses them is imported."""
+    with open_package(path, trusted_public_keys(db)) as package:
+        if not allow_unverified:
+            _refuse_unverified(package.signer)
+        _check_replacement(db, package.manifest, package.signer)
+        _copy_blobs(package, blobs, None)
+        return StagedPackage(package.manifest, package.manifest_raw, package.signature)
+
+
 def _refuse_unverified(signer: Signer | None) -> None:
     if signer is None:
         raise UnverifiedContent(
@@ -146,10 +168,20 @@ def _refuse_unverified(signer: Signer | None) -> None:
 def replacement_refusal(db: Database, course_id: str, version: int, verified: bool) -> str | None:
     """Why a package of `course_id` at `version` may not replace what the hub has, or None if it may.
 
-    An older version never replaces a newer one. A course a trusted publisher signed is only
-    replaced by a package a trusted publisher signed: otherwise an unsigned copy (a tampered
+    A retracted version (or course) is never taken in again. An older version never replaces a
+    newer one. A course a trusted publisher signed is only replaced by a package a trusted
+    publisher signed: otherwise an unsigned copy (a tampered
     stick) would swap its text and take its verified mark away without anyone noticing.
     """
+    withdrawn = db.execute(  # hub/retractions.py
+        "SELECT reason FROM retractions WHERE course_id = ? AND version IN (0, ?) ORDER BY version LIMIT 1",
+        [course_id, version],
+    ).fetchone()
+    if withdrawn:
+        return (
+            f"version {version} of {course_id!r} was withdrawn by a signed retraction, so it is not taken "
+            f"in again. The reason given: {withdrawn[0]}"
+        )
     row = db.execute("SELECT c.version," + _WITH_SOURCE + " WHERE c.id = ?", [course_id]).fetchone()
     if row is None:
         return None
@@ -211,6 +243,12 @@ def _store_course(db: Database, package: Package, origin: str, blobs: BlobStore)
         )
         blob_refs.count_course(db, course.id, manifest.files())  # its files' rows, and who uses each
         db.execute("DELETE FROM removed_courses WHERE id = ?", [course.id])
+        if replaced is not None and replaced < course.version:  # for "updated since you finished it"
+            db.execute(
+                "INSERT OR REPLACE INTO course_updates (course_id, version, replaced_version, applied_at)"
+                " VALUES (?, ?, ?, ?)",
+                [course.id, course.version, replaced, now()],
+            )
         db.execute(
             "INSERT INTO settings (key, value) VALUES (?, '1') ON CONFLICT(key)"
             " DO UPDATE SET value = CAST(value AS INTEGER) + 1",
@@ -236,6 +274,7 @@ def list_courses(db: Database) -> list[CourseCard]:
     rows = db.execute(
         "SELECT c.id, c.version, c.title, c.summary, c.language, c.topics, c.cover_sha256, c.lesson_count,"
         + _WITH_SOURCE
+        + " WHERE c.id NOT IN (SELECT course_id FROM retracted_courses)"  # hub/retractions.py
         + " ORDER BY c.title COLLATE NOCASE"
     ).fetchall()
     return [

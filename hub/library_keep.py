@@ -116,7 +116,8 @@ def remove_course(
 ) -> Removed | None:
     """Remove a course and delete the blobs no other course uses; None if there is no such course.
 
-    Learners' records of it stay. Call `refresh_search` afterwards where a search index is kept."""
+    Learners' records of it stay, and so do retractions of it (they travel on). Call `refresh_search`
+    afterwards where a search index is kept."""
     ensure_counted(db)
     with transaction(db):
         row = db.execute("SELECT title, language FROM courses WHERE id = ?", [course_id]).fetchone()
@@ -125,6 +126,8 @@ def remove_course(
         freed = blob_refs.forget_course(db, course_id)
         db.execute("DELETE FROM lessons WHERE course_id = ?", [course_id])
         db.execute("DELETE FROM courses WHERE id = ?", [course_id])
+        for table in ("pending_versions", "course_updates"):  # its waiting versions go (hub/updates.py)
+            db.execute(f"DELETE FROM {table} WHERE course_id = ?", [course_id])
         db.execute(
             "INSERT OR REPLACE INTO removed_courses (id, title, language, removed_at) VALUES (?, ?, ?, ?)",
             [course_id, row[0], row[1], library.now()],

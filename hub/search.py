@@ -473,8 +473,10 @@ def lesson_text(lesson: Lesson, language: str, read_file: Callable[[str], bytes 
 
 
 def library_state(hub: Hub) -> dict[str, str]:
-    """Each course in SQLite and the SHA-256 of its manifest."""
-    return dict(hub.db.execute("SELECT id, manifest_sha256 FROM courses").fetchall())
+    """Each course in SQLite and the SHA-256 of its manifest; retracted courses are not searchable."""
+    return dict(hub.db.execute(
+        "SELECT id, manifest_sha256 FROM courses WHERE id NOT IN (SELECT course_id FROM retracted_courses)"
+    ).fetchall())  # fmt: skip
 
 
 def read_course(hub: Hub, course_id: str) -> CourseText | None:

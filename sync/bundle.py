@@ -197,6 +197,7 @@ def export(
     name: str = "",
     centre: str | None = None,
     scope: Collection[str] | None = None,
+    retractions: Sequence[bytes] = (),
 ) -> ExportResult:
     """Write this hub's folder on the stick: new changes, `courses`, its acknowledgements, a new
     bundle.json. Blobs already on the stick are read back and kept when whole, copied otherwise.
@@ -204,7 +205,8 @@ def export(
     the device id of the central server it reaches (its own, if it is one), so the others know
     their changes held here will reach the centre. A central server carries other devices'
     changes only where they concern the stick's destinations (`scope`), as its pulls do
-    (sync/feed.py): a hub passing others' changes on carries all it holds.
+    (sync/feed.py): a hub passing others' changes on carries all it holds. `retractions` are signed
+    statements (content/retraction.py) carried as they are; each hub checks them itself.
 
     This device's changes must be signed first (store.sign_pending, in a transaction).
     """
@@ -265,6 +267,7 @@ def export(
         "files": files,
         "catalog": catalog(db),
         "courses": carried,
+        "retractions": [document.decode() for document in retractions],
     }
     document = {"signed": signed, "signature": device.sign(BUNDLE_CONTEXT + canonical_json(signed))}
     write_parts(folder / BUNDLE_FILE, [json.dumps(document, indent=1, sort_keys=True).encode()])
@@ -428,6 +431,7 @@ class Incoming:
     catalogs: dict[str, dict[str, int]] = field(default_factory=dict)  # signer → course → version it holds
     centres: dict[str, str] = field(default_factory=dict)  # signer → the central server it reaches
     courses: list[OfferedCourse] = field(default_factory=list)  # checked one by one: check_course
+    retractions: list[bytes] = field(default_factory=list)  # signed statements, checked by the hub
 
     @property
     def change_count(self) -> int:
@@ -565,6 +569,7 @@ def _read_folder(
         incoming.centres[signer] = signed["central"]
     incoming.catalogs[signer] = {str(c): int(v) for c, v in signed.get("catalog", {}).items()}
     incoming.courses.extend(_offered(folder, entry) for entry in signed.get("courses", []))
+    incoming.retractions.extend(document.encode() for document in signed.get("retractions", []))
     for number, entry in enumerate(signed["files"], 1):
         progress(number, len(signed["files"]), f"checking {signer[:8]}…/{entry['path']}")
         incoming.segments.append((entry, _read_segment(folder, entry, keys[entry["writer"]])))

@@ -35,6 +35,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("sync", "hub.plugins.sync"),
     ("coach", "hub.plugins.coach"),
     ("library", "hub.plugins.library"),
+    ("curation", "hub.plugins.curation"),
 )
 ENABLED_SETTING = "plugins_enabled"
 

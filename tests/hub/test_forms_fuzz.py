@@ -137,7 +137,10 @@ def form(*known: str) -> st.SearchStrategy[list[tuple[str, str]]]:
 
 
 FILES = st.lists(
-    st.tuples(st.sampled_from(["file", "cover", "key_file"]), TEXT, st.binary(max_size=2048)), max_size=2
+    st.tuples(
+        st.sampled_from(["file", "cover", "key_file", "retraction_file"]), TEXT, st.binary(max_size=2048)
+    ),
+    max_size=2,
 )
 
 
@@ -156,6 +159,7 @@ def real_values(route: str, hub: Hub) -> dict[str, list[str]]:
         "quiz_id": ["1"],
         "tutor_id": [a.id for a in learners.list_accounts(hub.db)],
         "action": ["open", "close"],
+        "version": ["1", "2"],
     }
 
 

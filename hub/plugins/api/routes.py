@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Request
@@ -12,7 +13,7 @@ from content.markdown import render_markdown
 from content.model import FileRef, Lesson
 from content.quiz import UnreadableAnswer, check_answers, grade
 from content.zim import entry_url
-from hub import progress
+from hub import progress, retractions
 from hub.access import ANYONE, LEARNING
 from hub.deps import CurrentLearner, Db, HubDep, learner_to_keep
 from hub.home import Hub
@@ -64,6 +65,9 @@ class CourseOut(CourseSummary):
     audience: str
     sources: list[str]
     translations: list[str]
+    what_changed: str = ""
+    last_reviewed: date | None = None
+    review_by: date | None = None
     lessons: list[LessonSummary]
 
 
@@ -176,6 +180,8 @@ def _course_or_404(hub: Hub, course_id: str) -> CourseDetail:
     detail = hub.course(course_id)
     if detail is None:
         raise HTTPException(404, f"There is no course {course_id!r} on this hub.")
+    if notice := retractions.notice(hub.db, course_id):
+        raise HTTPException(410, f"Course {course_id!r} was withdrawn: {notice.reason}")
     return detail
 
 

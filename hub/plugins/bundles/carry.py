@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hub import jobs
+from hub import jobs, retractions
 from hub.db import transaction
 from hub.home import Hub
 from hub.plugins.bundles import courses, pathways
@@ -35,7 +35,8 @@ def export_to(hub: Hub, stick: Path, progress: bundle.Progress = bundle.no_progr
     centre = centre_device(hub)
     is_centre = centre == hub.device.id
     scope = bundle.destinations(db, hub.device.id, stick) if is_centre else None
-    result = bundle.export(db, hub.device, stick, progress, outgoing, name=name, centre=centre, scope=scope)
+    result = bundle.export(db, hub.device, stick, progress, outgoing, name=name, centre=centre, scope=scope,
+                           retractions=retractions.documents(hub.db))  # fmt: skip
     if is_centre:  # its pathways go too, signed as sync hands them out
         pathways.write(hub, result.folder)
     return result
@@ -55,6 +56,9 @@ class StickImport:
     refused: list[str] = field(default_factory=list)  # one plain sentence per course refused
     pathways: int = 0  # the central server's pathways taken in (0: none newer on the stick)
     pathways_refused: str = ""  # why its pathways on the stick were not taken in
+    waiting_approval: list[str] = field(default_factory=list)  # "id vN" of updates waiting (hub/updates.py)
+    retracted: int = 0  # retractions taken in (hub/retractions.py)
+    retractions_refused: list[str] = field(default_factory=list)  # one plain sentence each
     written_back: dict[str, Any] | None = None  # the export's figures (see export_summary)
     write_back_error: str = ""  # why this hub's answer could not be written back (what came in stays)
 
@@ -108,6 +112,9 @@ def import_from(
         refused=taken.refused,
         pathways=taken_pathways,
         pathways_refused=pathways_refused,
+        waiting_approval=taken.waiting,
+        retracted=taken.retracted,
+        retractions_refused=taken.retractions_refused,
     )
     if write_back:
         try:

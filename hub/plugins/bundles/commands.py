@@ -133,9 +133,15 @@ def bundle_import(
         console.print(f"Brought {outcome.pathways} learning pathways of the central server up to date.")
     if outcome.pathways_refused:
         console.print(f"[red]Refused:[/] {escape(outcome.pathways_refused)}")
+    for course in outcome.waiting_approval:
+        console.print(f"{escape(course)} waits for approval (Admin → Course updates).")
+    if outcome.retracted:
+        console.print(f"Took in {outcome.retracted} retraction(s): those courses are hidden now.")
+    for refused in outcome.retractions_refused:
+        console.print(f"[red]Retraction refused:[/] {escape(refused)}")
     if write_back:
         _say_exported(_export(hub, stick))
-    if outcome.refused or outcome.pathways_refused:
+    if outcome.refused or outcome.pathways_refused or outcome.retractions_refused:
         raise typer.Exit(1)
 
 

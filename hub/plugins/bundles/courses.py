@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from content.errors import ContentError
-from hub import imports, library, library_keep
+from hub import imports, library, library_keep, retractions, updates
 from hub.home import Hub
 from hub.sources import STARTER, trusted_public_keys
 from sync import bundle
@@ -29,7 +29,7 @@ def outgoing(hub: Hub, stick: Path) -> list[bundle.OutgoingCourse]:
     for course_id, version in sorted(
         bundle.courses_to_carry(hub.sync_db_with_library(), hub.device.id, stick).items()
     ):
-        if course_id in starter:
+        if course_id in starter or retractions.is_retracted(hub.db, course_id, version):
             continue
         stored = library.stored_package(hub.db, hub.blobs, course_id)
         if stored is not None:
@@ -43,6 +43,9 @@ def outgoing(hub: Hub, stick: Path) -> list[bundle.OutgoingCourse]:
 class CoursesTaken:
     imported: list[library.ImportResult] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # one plain sentence per course refused
+    waiting: list[str] = field(default_factory=list)  # "id vN" of each update waiting for approval
+    retracted: int = 0  # retractions taken in (hub/retractions.py)
+    retractions_refused: list[str] = field(default_factory=list)
 
 
 def take_in(
@@ -54,10 +57,16 @@ def take_in(
     """Import each course the stick carries that is newer than this hub's, whole or not at all.
 
     A course whose manifest, signature or blobs do not check out, or that does not fit on the disk,
-    is refused alone, with a message; the others, and the progress, still come in.
+    is refused alone, with a message; the others, and the progress, still come in. The retractions
+    the stick carries are taken first (each checked alone); a new version may wait for approval
+    (hub/updates.py).
     """
     taken, trusted = CoursesTaken(), trusted_public_keys(hub.db)
+    # Retractions first, so a retracted course is not brought in.
+    taken.retracted, taken.retractions_refused = retractions.take_all(hub, incoming.retractions)
     for offered in bundle.courses_wanted(hub.db, incoming):
+        if updates.not_wanted(hub.db, offered.id, offered.version):
+            continue
         needed = sum(sum(parts) for sha256, parts in offered.blobs.items() if not hub.blobs.has(sha256))
         if refusal := library_keep.room_refusal(f"Course {offered.id}", needed, imports.free_bytes(hub.home)):
             taken.refused.append(
@@ -66,11 +75,11 @@ def take_in(
             continue  # refused before any of it is copied
         try:
             place = bundle.check_course(offered, hub.blobs, trusted, allow_unverified, progress)
-            taken.imported.append(
-                library.import_package(
-                    hub.db, hub.blobs, place, origin=ORIGIN, allow_unverified=allow_unverified
-                )
-            )
+            imported = updates.bring_in(hub, place, ORIGIN, allow_unverified=allow_unverified)
+            if imported is None:
+                taken.waiting.append(f"{offered.id} v{offered.version}")
+            else:
+                taken.imported.append(imported)
         except bundle.BundleError as error:
             taken.refused.append(str(error))
         except ContentError as error:

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from content.markdown import render_markdown
 from content.model import Lesson
 from content.quiz import grade
-from hub import progress
+from hub import progress, retractions, updates
 from hub.access import ANYONE, LEARNING
 from hub.deps import CurrentLearner, Db, HubDep, learner_to_keep
 from hub.home import Hub
@@ -28,6 +28,12 @@ router = APIRouter(tags=["resident pages"], include_in_schema=False)
 
 def not_found(request: Request, message: str) -> HTMLResponse:
     return render(request, "not_found.html", status_code=404, message=message)
+
+
+def retracted_page(request: Request, hub: Hub, course_id: str) -> HTMLResponse | None:
+    """The notice a retracted course's pages show instead of the lessons; None when it is not retracted."""
+    notice = retractions.notice(hub.db, course_id)
+    return render(request, "retracted.html", status_code=410, notice=notice) if notice else None
 
 
 def in_language_first(courses: list[CourseCard], language: str) -> list[CourseCard]:
@@ -51,7 +57,9 @@ def continue_items(hub: Hub, learner_id: str) -> list[ContinueItem]:
             continue
         done = progress.for_course(hub.db, learner_id, activity.course_id)
         next_lesson = next((ls for ls in detail.lessons if ls.id not in done or not done[ls.id].done), None)
-        card = next(c for c in hub.courses() if c.id == activity.course_id)
+        card = next((c for c in hub.courses() if c.id == activity.course_id), None)
+        if card is None:  # retracted: shown as a notice instead (hub/retractions.py)
+            continue
         items.append(ContinueItem(card, sum(p.done for p in done.values()), next_lesson))
     return items
 
@@ -90,6 +98,7 @@ def home(request: Request, hub: HubDep, learner: CurrentLearner) -> HTMLResponse
         request,
         "home.html",
         continuing=[i for i in items if i.next_lesson is not None][:3],
+        retracted=retractions.notices_for(hub.db, learner.id) if learner else [],
         pathways=pathway_steps(hub, learner.id if learner else None),
         mine=[c for c in courses if c.language.split("-")[0] == language],
         others=[c for c in courses if c.language.split("-")[0] != language],
@@ -123,7 +132,10 @@ def course_page(request: Request, course_id: str, hub: HubDep, learner: CurrentL
     detail = hub.course(course_id)
     if detail is None:
         return not_found(request, gettext("There is no such course on this hub."))
+    if retracted := retracted_page(request, hub, course_id):
+        return retracted
     done = progress.for_course(hub.db, learner.id, course_id) if learner else {}
+    updated = updates.updated_since_finished(hub.db, learner.id, [course_id]) if learner else {}
     next_lesson = next((ls for ls in detail.lessons if ls.id not in done or not done[ls.id].done), None)
     translations = [c for c in hub.courses() if c.id in detail.course.translations]
     return render(
@@ -138,6 +150,7 @@ def course_page(request: Request, course_id: str, hub: HubDep, learner: CurrentL
         topic_label=topic_label,
         kind_label=kind_label,
         can_export=learner is not None and learner.effective_role in STAFF_ROLES,
+        updated_since_finished=course_id in updated,
     )
 
 
@@ -163,6 +176,8 @@ def media_url(sha256: str, name: str) -> str:
 def lesson_page(
     request: Request, course_id: str, lesson_id: str, hub: HubDep, learner: CurrentLearner
 ) -> HTMLResponse:
+    if retracted := retracted_page(request, hub, course_id):
+        return retracted
     detail = hub.course(course_id)
     lesson = detail.lesson(lesson_id) if detail else None
     if detail is None or lesson is None:
@@ -188,6 +203,8 @@ def lesson_page(
 def mark_done(
     request: Request, course_id: str, lesson_id: str, hub: HubDep, db: Db, learner: CurrentLearner
 ) -> Response:
+    if retracted := retracted_page(request, hub, course_id):
+        return retracted
     detail = hub.course(course_id)
     lesson = detail.lesson(lesson_id) if detail else None
     if detail is None or lesson is None or lesson.kind == "quiz":
@@ -202,6 +219,8 @@ def mark_done(
 async def submit_quiz(
     request: Request, course_id: str, lesson_id: str, hub: HubDep, db: Db, learner: CurrentLearner
 ) -> HTMLResponse:
+    if retracted := retracted_page(request, hub, course_id):
+        return retracted
     detail = hub.course(course_id)
     lesson = detail.lesson(lesson_id) if detail else None
     if detail is None or lesson is None or lesson.kind != "quiz":

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from hub import follow, learners, library_keep, privacy, progress, sign_in_limits
+from hub import follow, learners, library_keep, privacy, progress, retractions, sign_in_limits, updates
 from hub.access import ANYONE, SIGNING_IN
 from hub.deps import (
     DEVICE_COOKIE,
@@ -58,6 +58,8 @@ def my_learning_page(
         in_progress=[i for i in items if i.next_lesson is not None],
         completed=[i for i in items if i.next_lesson is None],
         removed=library_keep.removed_courses_of(hub.db, learner.id) if learner else [],
+        retracted=retractions.notices_for(hub.db, learner.id) if learner else [],
+        updated=updates.updated_since_finished(hub.db, learner.id) if learner else {},
         may_create_profile=request.app.state.settings.learners_may_create_profile,
         pin_optional=request.app.state.settings.profiles_without_pin,
         **{"error": None, "name": "", **extra},

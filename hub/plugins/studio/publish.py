@@ -32,12 +32,17 @@ from hub.trust import own_key
 PUBLISH_ORIGIN = "local"  # content made on this hub
 
 
-def publish(hub: Hub, draft: Draft) -> ImportResult:
+MAX_WHAT_CHANGED = 1000  # content/model.py: Course.what_changed
+
+
+def publish(hub: Hub, draft: Draft, what_changed: str = "") -> ImportResult:
     """Publish a draft as the course's next version, then remove the draft.
 
     When the admin has made the hub's own signing key (Admin → Signing keys), the package is
     signed with it, so residents here see the hub vouch for it and another hub that trusts this
     hub's key does too; without one, the course is marked "made locally, not verified".
+    `what_changed` says, in the tutor's words, what is new since the version residents see now
+    (a first version has none: the text of an older one is never carried over).
     """
     if not draft.lessons:
         raise StudioError(N_("Add at least one lesson before publishing."))
@@ -59,7 +64,8 @@ def publish(hub: Hub, draft: Draft) -> ImportResult:
         raise StudioError(N_("This draft has just been published or deleted.")) from None
     package = drafts_home(hub) / f".publish-{draft.course_id}-{token}"
     try:
-        save_course(publishing, {"version": (current[0] if current else 0) + 1})
+        save_course(publishing, {"version": (current[0] if current else 0) + 1,
+                                 "what_changed": what_changed if current else ""})  # fmt: skip
         build_package(publishing.root, package, own_key(hub.home))
         result = import_package(hub.db, hub.blobs, package, origin=PUBLISH_ORIGIN, allow_unverified=True)
     except BaseException as error:

@@ -6,10 +6,10 @@ import io
 import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
@@ -216,12 +216,14 @@ async def add_lesson(request: Request, course_id: str, hub: HubDep) -> Response:
 
 
 @router.post(f"{BASE}/drafts/{{course_id}}/publish", response_class=HTMLResponse, dependencies=[TUTOR])
-def publish_draft(request: Request, course_id: str, hub: HubDep) -> Response:
+def publish_draft(
+    request: Request, course_id: str, hub: HubDep, what_changed: Annotated[str, Form()] = ""
+) -> Response:
     draft = drafts.load_draft(hub, course_id)
     if draft is None:
         return _no_draft(request)
     try:
-        result = publish.publish(hub, draft)
+        result = publish.publish(hub, draft, " ".join(what_changed.split())[: publish.MAX_WHAT_CHANGED])
     except (StudioError, DraftProblem) as error:
         return _course_page(request, hub, draft, 400, error=_message(error))
     return _see(f"{BASE}?published={quote(result.course_id)}&version={result.version}")

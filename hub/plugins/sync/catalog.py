@@ -20,7 +20,7 @@ from sqlite_utils import Database
 from content.errors import ContentError
 from content.package import canonical_json
 from content.signing import PublicKey, Signature, parse_signature, sign, verify
-from hub import library, library_keep, trust
+from hub import library, library_keep, retractions, trust
 from hub.home import Hub
 from hub.plugins.sync.publications import published_pathways
 from sync import protocol
@@ -29,13 +29,15 @@ CATALOG_FORMAT = "commons-hub-catalog"
 
 
 def catalog_content(hub: Hub) -> dict[str, Any]:
-    """What the catalog says, before it is signed: the signed courses the centre hands out (with
-    their topics and size, so a hub's admin can choose), and the pathways it made
-    (hub/plugins/sync/publications.py)."""
+    """What the catalog says, before it is signed: the signed courses the centre hands out (not the
+    retracted ones; with their topics and size, so a hub's admin can choose), the pathways it made
+    (hub/plugins/sync/publications.py) and the retractions it holds, each signed by its own maker
+    (hub/retractions.py)."""
     library_keep.ensure_counted(hub.db)  # sizes of courses imported before the hub kept them
     rows = hub.db.execute(
         "SELECT id, version, manifest_sha256, title, language, topics, size_bytes FROM courses"
-        " WHERE package_manifest IS NOT NULL AND signature IS NOT NULL AND signer_key IS NOT NULL ORDER BY id"
+        " WHERE package_manifest IS NOT NULL AND signature IS NOT NULL AND signer_key IS NOT NULL"
+        f" AND id NOT IN ({retractions.HIDDEN}) ORDER BY id"
     ).fetchall()
     return {
         "format": CATALOG_FORMAT,
@@ -55,6 +57,7 @@ def catalog_content(hub: Hub) -> dict[str, Any]:
             for r in rows
         ],
         "pathways": published_pathways(hub.db),
+        "retractions": [document.decode() for document in retractions.documents(hub.db)],
     }
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from content.errors import ContentError
 from content.package import MANIFEST, SIGNATURE, decode_manifest
 from content.signing import parse_public_key
-from hub import follow, imports, library, library_choice, library_keep, progress, trust
+from hub import follow, imports, library, library_choice, library_keep, progress, retractions, trust, updates
 from hub.db import transaction
 from hub.home import Hub
 from hub.i18n import N_
@@ -108,6 +108,9 @@ class SyncResult:
     skipped: list[str] = field(default_factory=list)  # courses not taken, in plain words
     refused: int = 0  # changes about learners their device may not write about (sync/ownership.py)
     profiles: int = 0  # profiles of learners brought here with their cards (hub/follow.py)
+    waiting: list[str] = field(default_factory=list)  # "id vN" of each update waiting for approval
+    retracted: int = 0  # retractions taken in (hub/retractions.py)
+    retractions_refused: list[str] = field(default_factory=list)  # why, in plain words
 
 
 def _check_one_hub_per_key(hub: Hub, theirs: int, mine: int, tip: str | None) -> None:
@@ -220,13 +223,16 @@ def _bring_course(hub: Hub, client: http.CentralClient, entry: dict[str, Any], r
     (folder / MANIFEST).write_bytes(raw)
     (folder / SIGNATURE).write_bytes(signature)
     try:
-        imported = library.import_package(hub.db, hub.blobs, folder, origin="central")
+        imported = updates.bring_in(hub, folder, "central")
     except ContentError as error:
         result.skipped.append(f"{entry['id']}: {error}")
         return
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    result.courses.append(f"{imported.course_id} v{imported.version}")
+    if imported is None:
+        result.waiting.append(f"{entry['id']} v{entry['version']}")
+    else:
+        result.courses.append(f"{imported.course_id} v{imported.version}")
 
 
 def wanted_courses(
@@ -239,7 +245,9 @@ def wanted_courses(
     return [
         c
         for c in listed
-        if held.get(c["id"], 0) < int(c["version"]) and (c["id"] in held or choice.wants(c, pathways or []))
+        if held.get(c["id"], 0) < int(c["version"])
+        and (c["id"] in held or choice.wants(c, pathways or []))
+        and not updates.not_wanted(hub.db, c["id"], int(c["version"]))
     ]
 
 
@@ -260,6 +268,9 @@ def _content(
     if answer is None:
         return
     catalog = _checked_catalog(answer, content_key)
+    if isinstance(catalog.get("retractions"), list):  # first, so a retracted course is not fetched
+        documents = [d.encode() for d in catalog["retractions"] if isinstance(d, str)]
+        result.retracted, result.retractions_refused = retractions.take_all(hub, documents)
     pathways = catalog.get("pathways") if isinstance(catalog.get("pathways"), list) else []
     library_choice.remember_catalog(hub, catalog["courses"], pathways, library.now())
     for entry in wanted_courses(hub, catalog["courses"], pathways):

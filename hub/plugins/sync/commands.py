@@ -77,6 +77,12 @@ def sync_now(home: HomeOption = None) -> None:
         console.print(f"Downloaded {result.blob_bytes / 1024**2:,.1f} MB of files.")
     for note in result.skipped:
         console.print(f"[yellow]Not taken:[/] {escape(note)}")
+    for course in result.waiting:
+        console.print(f"{escape(course)} waits for approval (Admin → Course updates).")
+    if result.retracted:
+        console.print(f"Took in {result.retracted} retraction(s): those courses are hidden now.")
+    for note in result.retractions_refused:
+        console.print(f"[yellow]Retraction refused:[/] {escape(note)}")
 
 
 @sync_app.command("hubs")
