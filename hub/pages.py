@@ -62,6 +62,7 @@ def build_environment(manager: pluggy.PluginManager) -> jinja2.Environment:
     environment.globals["role_label"] = role_label
     environment.globals["file_size"] = i18n.file_size
     environment.globals["when"] = i18n.when
+    environment.globals["ui_language"] = i18n.current_locale.get
     environment.globals["course_card"] = CourseCards(environment)
     for functions in manager.hook.hub_template_globals():
         environment.globals.update(functions)

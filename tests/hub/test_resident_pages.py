@@ -24,6 +24,18 @@ def test_browse_filters_by_topic_and_language(client: TestClient):
     assert "Sample course" not in client.get("/courses?lang=fr").text
 
 
+def test_the_course_list_opens_in_the_readers_language_with_one_tap_to_all(client: TestClient, hub):
+    client.get("/language/fr?next=/courses")  # no course in the reader's language: all of them
+    assert "Sample course" in client.get("/courses").text
+    client.get("/language/en?next=/courses")
+    hub.import_starter()
+    english = client.get("/courses").text
+    assert "/courses/hand-hygiene-en" in english and "/courses/hand-hygiene-fr" not in english
+    assert 'href="/courses?topic=&amp;lang=all"' in english
+    everything = client.get("/courses?lang=all").text
+    assert "/courses/hand-hygiene-en" in everything and "/courses/hand-hygiene-ar" in everything
+
+
 def test_course_page_lists_lessons_and_publisher(client: TestClient):
     page = client.get("/courses/sample-course")
     assert page.status_code == 200
