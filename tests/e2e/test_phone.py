@@ -90,7 +90,8 @@ SMALL_TARGETS = """(minimum) => {
     'a[href], button, input:not([type=hidden]), select, textarea, summary');
   for (let el of targets) {
     if (el.closest('.skip, .visually-hidden, .prose, .snippet')) continue;
-    if (el.matches('input[type=checkbox], input[type=radio]') && el.closest('label')) el = el.closest('label');
+    const label = el.closest('label');
+    if (el.matches('input[type=checkbox], input[type=radio]') && label) el = label;
     const r = el.getBoundingClientRect();
     if (r.width === 0 || r.height === 0) continue;
     const style = getComputedStyle(el);

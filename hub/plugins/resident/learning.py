@@ -109,8 +109,7 @@ def browse(request: Request, hub: HubDep, topic: str = "", lang: str = "") -> HT
     chosen = [
         c
         for c in courses
-        if (not topic or topic in c.topics)
-        and (lang == ALL_LANGUAGES or c.language.split("-")[0] == lang)
+        if (not topic or topic in c.topics) and (lang == ALL_LANGUAGES or c.language.split("-")[0] == lang)
     ]
     return render(
         request,
