@@ -194,3 +194,50 @@ def test_a_whole_card_opens_its_course(browser, hub_url):
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # where a finger lands
     page.wait_for_url(f"**{href}")
     page.context.close()
+
+
+def _cue_nodes(node: dict, found: list[int]) -> None:
+    """The node ids of the caption boxes Chromium draws inside the video's own shadow tree."""
+    attributes = node.get("attributes", [])
+    if dict(zip(attributes[::2], attributes[1::2], strict=True)).get("pseudo") == "cue":
+        found.append(node["nodeId"])
+    for key in ("children", "shadowRoots"):
+        for child in node.get(key, []):
+            _cue_nodes(child, found)
+
+
+@pytest.mark.parametrize("width", SCREENS)
+@pytest.mark.parametrize("course", ["hand-hygiene-en", "hand-hygiene-ar"])
+def test_captions_are_readable_in_the_phone_player(browser, hub_url, screenshot, width, course):
+    page = open_phone(browser, hub_url, width, True, course[-2:])
+    page.goto(f"/courses/{course}/how-to-wash")
+    page.evaluate(
+        """() => new Promise(done => { const video = document.querySelector('video');
+             video.textTracks[0].mode = 'showing';
+             video.addEventListener('seeked', () => setTimeout(done, 300), {once: true});
+             video.currentTime = 4; })"""
+    )
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    cues: list[int] = []
+    _cue_nodes(cdp.send("DOM.getDocument", {"depth": -1, "pierce": True})["root"], cues)
+    assert cues, "no caption is drawn at 4 s"
+    for node in cues:
+        style = cdp.send("CSS.getComputedStyleForNode", {"nodeId": node})["computedStyle"]
+        font_size = float(next(s["value"] for s in style if s["name"] == "font-size").removesuffix("px"))
+        assert font_size >= 16, f"captions are {font_size:.1f} px tall in a {width} px wide player"
+    screenshot(page, f"phone-captions-{course}-{width}")
+    page.context.close()
+
+
+@pytest.mark.parametrize("width", SCREENS)
+def test_a_pdf_lesson_shows_its_summary_and_a_big_open_button_on_a_phone(browser, hub_url, width):
+    page = open_phone(browser, hub_url, width, False, "en")
+    page.goto("/courses/vaccination-basics-en/questions-leaflet")
+    assert not page.locator("object.pdf").is_visible(), "a phone shows an empty box instead of the PDF"
+    opener = page.get_by_role("link", name="Open the document").bounding_box()
+    summary = page.locator("article .prose").bounding_box()
+    assert opener and summary and opener["height"] >= MIN_TAP
+    assert summary["y"] < SCREENS[width], f"the summary starts at {summary['y']:.0f} px"
+    page.context.close()
