@@ -133,7 +133,9 @@ def test_browser_language_is_used_until_one_is_chosen(client: TestClient):
 def test_profile_carries_progress_to_another_device(client: TestClient, app):
     client.post("/courses/sample-course/read-me/done")
     made = client.post("/me/profile", data={"name": "Amina", "pin": "1234"}, follow_redirects=False)
-    assert made.status_code == 303
+    assert made.status_code == 303 and made.headers["location"] == "/me?saved=1"
+    saved = client.get(made.headers["location"]).text
+    assert saved.index('class="notice" role="status"') < saved.index("<h2")  # the first thing a phone shows
     assert "signed in as Amina" in client.get("/me").text
 
     with BrowserClient(app, base_url="http://hub.test") as phone:
@@ -221,3 +223,10 @@ def test_course_cards_are_kept_per_language_and_mark(client: TestClient, hub):
     client.get("/language/en?next=/courses")
     again = client.get("/courses").text
     assert "Came with Commons Hub" in again and "Made locally, not verified" not in again
+
+
+def test_the_pin_field_opens_a_number_pad_and_staff_get_a_full_keyboard(client: TestClient):
+    learner = client.get("/signin").text
+    assert 'inputmode="numeric"' in learner and 'href="/signin?password=1&amp;next=/me"' in learner
+    staff = client.get("/signin?password=1").text
+    assert 'id="pin"' in staff and "inputmode" not in staff
