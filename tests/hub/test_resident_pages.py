@@ -222,7 +222,7 @@ def test_course_cards_are_kept_per_language_and_mark(client: TestClient, hub):
     hub.db.execute("UPDATE settings SET value = value + 1 WHERE key = 'library_generation'")
     client.get("/language/en?next=/courses")
     again = client.get("/courses").text
-    assert "Came with Commons Hub" in again and "Made locally, not verified" not in again
+    assert "From the Commons Hub starter courses" in again and "Made locally, not verified" not in again
 
 
 def test_the_pin_field_opens_a_number_pad_and_staff_get_a_full_keyboard(client: TestClient):
