@@ -13,6 +13,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, Page
 
+from tests.conftest import run_hub
+from tests.e2e.helpers import sign_in
+
 pytestmark = pytest.mark.e2e
 
 SCREENS = {320: 640, 360: 740}
@@ -241,3 +244,18 @@ def test_a_pdf_lesson_shows_its_summary_and_a_big_open_button_on_a_phone(browser
     assert opener and summary and opener["height"] >= MIN_TAP
     assert summary["y"] < SCREENS[width], f"the summary starts at {summary['y']:.0f} px"
     page.context.close()
+
+
+def test_the_pathways_editor_fits_a_phone(browser, hub_url, hub_home):
+    made = run_hub("users", "add", "Pat Pathways", "--role", "tutor", "--secret", "pat-password-1",
+                   home=hub_home)  # fmt: skip
+    assert made.returncode == 0, made.stdout + made.stderr
+    page = open_phone(browser, hub_url, 320, False, "en")
+    sign_in(page, "Pat Pathways", "pat-password-1")
+    page.goto("/tutor/pathways")
+    page.locator("#new-pathway").fill("Health first steps")
+    page.get_by_role("button", name="Create the pathway").click()
+    page.get_by_role("button", name="Add", exact=True).first.wait_for()
+    problems = page.evaluate(WIDER_THAN_SCREEN)
+    page.context.close()
+    assert not problems, "\n".join(problems)
