@@ -11,12 +11,13 @@ from fastapi import FastAPI, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
-from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
 
 from hub import __version__, i18n, jobs
 from hub.access import AccessDenied
 from hub.deps import LocaleMiddleware, ResponseHeadersMiddleware
 from hub.home import Hub
+from hub.http_cache import NOT_COMPRESSED, HashedStaticFiles, PageCacheMiddleware
 from hub.learners import count_admins
 from hub.limits import BodyLimitMiddleware, BodyTooLarge, too_large
 from hub.pages import build_environment, render
@@ -84,15 +85,20 @@ def create_app(hub: Hub, plugins: pluggy.PluginManager | None = None) -> FastAPI
     app.state.routers = [router for routers in manager.hook.hub_routers(hub=hub) for router in routers]
     for router in app.state.routers:
         app.include_router(router)
-    app.mount("/static/hub", StaticFiles(directory=CORE_STATIC), name="static")
+    static_url = app.state.templates.globals["static_url"]
+    app.mount("/static/hub", HashedStaticFiles(directory=CORE_STATIC), name="static")
+    static_url.folders["hub"] = CORE_STATIC
     for name, plugin in manager.list_name_plugin():
         folder = plugin_folder(plugin, "static")
         if folder:
-            app.mount(f"/static/{name}", StaticFiles(directory=folder), name=f"static-{name}")
+            app.mount(f"/static/{name}", HashedStaticFiles(directory=folder), name=f"static-{name}")
+            static_url.folders[name] = Path(folder)
     app.add_middleware(BodyLimitMiddleware)  # inside the others, so its 413 page gets their headers
     app.add_middleware(ResponseHeadersMiddleware)
     app.add_exception_handler(AccessDenied, access_denied)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(BodyTooLarge, too_large)
     app.add_middleware(LocaleMiddleware)
+    app.add_middleware(PageCacheMiddleware)  # outside the others: ETags and HEAD for every page
+    app.add_middleware(GZipMiddleware, minimum_size=1000, exclude_content_types=NOT_COMPRESSED)
     return app

@@ -97,10 +97,14 @@ def file_size(size: int) -> str:
 
 
 def when(iso_time: str | None) -> str:
-    """A stored UTC time ("2026-11-24T20:48:00+00:00") as a short date and time for the reader."""
+    """A stored UTC time ("2026-11-24T20:48:00+00:00") as the reader writes it: "Nov 24, 2026, 8:48 PM".
+
+    The month in words and the year in full: "12/3/26" reads as March in one country and
+    December in the next.
+    """
     from datetime import datetime
 
-    from babel.dates import format_datetime
+    from babel.dates import format_date, format_time
 
     if not iso_time:
         return ""
@@ -108,7 +112,10 @@ def when(iso_time: str | None) -> str:
         moment = datetime.fromisoformat(iso_time)
     except ValueError:
         return iso_time
-    return format_datetime(moment, format="short", locale=current_locale.get())
+    locale = Locale.parse(current_locale.get())
+    day = format_date(moment, format="medium", locale=locale)
+    time = format_time(moment, format="short", locale=locale)
+    return str(locale.datetime_formats["medium"]).format(time, day)
 
 
 def choose_language(cookie: str | None, accept_language: str, offered: tuple[str, ...]) -> str:

@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from hub import i18n
 from hub.deps import csrf_token
+from hub.http_cache import StaticUrls
 from hub.learners import role_label
 from hub.library import CourseCard
 from hub.plugins import plugin_folder
@@ -35,14 +36,15 @@ class CourseCards:
         self.environment = environment
         self.cards: dict[tuple[object, ...], Markup] = {}
 
-    def __call__(self, course: CourseCard, compact: bool = False) -> Markup:
-        key = (course.id, course.version, course.source, i18n.current_locale.get(), compact)
+    def __call__(self, course: CourseCard, compact: bool = False, eager: bool = False) -> Markup:
+        """`eager` for the first card of a page: its cover is what a phone paints first."""
+        key = (course.id, course.version, course.source, i18n.current_locale.get(), compact, eager)
         card = self.cards.get(key)
         if card is None:
             if len(self.cards) >= CARD_CACHE_SIZE:
                 self.cards.clear()
             macros = self.environment.get_template("_macros.html").module
-            card = self.cards[key] = macros.course_card(course, topic_label, compact)  # type: ignore[attr-defined]
+            card = self.cards[key] = macros.course_card(course, topic_label, compact, eager)  # type: ignore[attr-defined]
         return card
 
 
@@ -62,6 +64,8 @@ def build_environment(manager: pluggy.PluginManager) -> jinja2.Environment:
     environment.globals["role_label"] = role_label
     environment.globals["file_size"] = i18n.file_size
     environment.globals["when"] = i18n.when
+    environment.globals["ui_language"] = i18n.current_locale.get
+    environment.globals["static_url"] = StaticUrls()
     environment.globals["course_card"] = CourseCards(environment)
     for functions in manager.hook.hub_template_globals():
         environment.globals.update(functions)

@@ -18,7 +18,7 @@ VERIFIED, UNTRUSTED, STARTER, LOCAL = "verified", "untrusted", "starter", "local
 SOURCE_LABELS = {
     VERIFIED: N_("Published by %(name)s · verified source"),
     UNTRUSTED: N_("Signed by a publisher this hub does not trust — not verified"),
-    STARTER: N_("Came with Commons Hub · not signed by a publisher"),
+    STARTER: N_("From the Commons Hub starter courses"),  # plain words, not a warning (issue 20)
     LOCAL: N_("Made locally, not verified"),
 }
 

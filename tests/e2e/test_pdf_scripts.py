@@ -71,6 +71,7 @@ def test_the_sandbox_policy_alone_does_not_stop_a_pdfs_script_so_the_hub_refuses
 def test_a_pdf_lesson_is_shown_sandboxed_and_runs_nothing(phones, screenshot):
     lesson = next(lesson for lesson in starter("vaccination-basics-en").lessons if lesson.kind == "pdf")
     page = phones.open()
+    page.set_viewport_size({"width": 1024, "height": 800})  # a phone shows no PDF inside the page
     shown: list[str] = []
     page.on("dialog", lambda dialog: (shown.append(dialog.message), dialog.dismiss()))
     page.goto(f"/courses/vaccination-basics-en/{lesson.id}")

@@ -38,7 +38,10 @@ def test_profile_follows_the_resident_to_another_device(phones, screenshot):
     first.locator(NAME_FIELD).fill(NAME)
     first.locator(PIN_FIELD).fill(PIN)
     first.get_by_role("button", name="Save my progress").click()
-    expect(first).to_have_url(re.compile(r"/me$"))
+    expect(first).to_have_url(re.compile(r"/me\?saved=1$"))
+    saved = first.get_by_role("status")
+    expect(saved).to_contain_text(f"You are signed in as {NAME}.")
+    assert (saved.bounding_box() or {"y": 9999})["y"] < 740, "the confirmation is below the first screen"
     expect(first.locator("section.profile")).to_contain_text(f"You are signed in as {NAME}.")
     expect(first.locator("footer")).to_contain_text(f"Signed in as {NAME}.")
     screenshot(first, "profile-01-created")

@@ -146,7 +146,8 @@ def test_learner_sees_downloads_and_deletes_their_data(client):
     client.post("/courses/sample-course/read-me/done")
     client.post("/me/profile", data={"name": "Sam", "pin": "4321"})
     page = client.get("/me/data")
-    assert "Sam" in page.text and "read-me" in page.text
+    assert "Sam" in page.text and "Read me" in page.text and "Sample course" in page.text  # names, not ids
+    assert ">read-me<" not in page.text and "JSON" not in page.text and "<table" not in page.text
     data = client.get("/me/data.json")
     assert data.headers["content-disposition"].startswith("attachment")
     assert data.json()["progress"][0]["lesson_id"] == "read-me"

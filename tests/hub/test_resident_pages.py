@@ -24,6 +24,18 @@ def test_browse_filters_by_topic_and_language(client: TestClient):
     assert "Sample course" not in client.get("/courses?lang=fr").text
 
 
+def test_the_course_list_opens_in_the_readers_language_with_one_tap_to_all(client: TestClient, hub):
+    client.get("/language/fr?next=/courses")  # no course in the reader's language: all of them
+    assert "Sample course" in client.get("/courses").text
+    client.get("/language/en?next=/courses")
+    hub.import_starter()
+    english = client.get("/courses").text
+    assert "/courses/hand-hygiene-en" in english and "/courses/hand-hygiene-fr" not in english
+    assert 'href="/courses?topic=&amp;lang=all"' in english
+    everything = client.get("/courses?lang=all").text
+    assert "/courses/hand-hygiene-en" in everything and "/courses/hand-hygiene-ar" in everything
+
+
 def test_course_page_lists_lessons_and_publisher(client: TestClient):
     page = client.get("/courses/sample-course")
     assert page.status_code == 200
@@ -121,7 +133,9 @@ def test_browser_language_is_used_until_one_is_chosen(client: TestClient):
 def test_profile_carries_progress_to_another_device(client: TestClient, app):
     client.post("/courses/sample-course/read-me/done")
     made = client.post("/me/profile", data={"name": "Amina", "pin": "1234"}, follow_redirects=False)
-    assert made.status_code == 303
+    assert made.status_code == 303 and made.headers["location"] == "/me?saved=1"
+    saved = client.get(made.headers["location"]).text
+    assert saved.index('class="notice" role="status"') < saved.index("<h2")  # the first thing a phone shows
     assert "signed in as Amina" in client.get("/me").text
 
     with BrowserClient(app, base_url="http://hub.test") as phone:
@@ -208,4 +222,11 @@ def test_course_cards_are_kept_per_language_and_mark(client: TestClient, hub):
     hub.db.execute("UPDATE settings SET value = value + 1 WHERE key = 'library_generation'")
     client.get("/language/en?next=/courses")
     again = client.get("/courses").text
-    assert "Came with Commons Hub" in again and "Made locally, not verified" not in again
+    assert "From the Commons Hub starter courses" in again and "Made locally, not verified" not in again
+
+
+def test_the_pin_field_opens_a_number_pad_and_staff_get_a_full_keyboard(client: TestClient):
+    learner = client.get("/signin").text
+    assert 'inputmode="numeric"' in learner and 'href="/signin?password=1&amp;next=/me"' in learner
+    staff = client.get("/signin?password=1").text
+    assert 'id="pin"' in staff and "inputmode" not in staff

@@ -24,6 +24,7 @@ from hub.progress import LessonProgress
 from hub.topics import kind_label, topic_label
 
 router = APIRouter(tags=["resident pages"], include_in_schema=False)
+ALL_LANGUAGES = "all"
 
 
 def not_found(request: Request, message: str) -> HTMLResponse:
@@ -109,20 +110,25 @@ def home(request: Request, hub: HubDep, learner: CurrentLearner) -> HTMLResponse
 
 @router.get("/courses", response_class=HTMLResponse, dependencies=[ANYONE])
 def browse(request: Request, hub: HubDep, topic: str = "", lang: str = "") -> HTMLResponse:
+    """The course list, in the reader's language unless she asks for all (`lang=all`) or another."""
     courses = hub.courses()
+    course_languages = sorted({c.language.split("-")[0] for c in courses})
+    if not lang:
+        lang = request.state.language if request.state.language in course_languages else ALL_LANGUAGES
     chosen = [
         c
         for c in courses
-        if (not topic or topic in c.topics) and (not lang or c.language.split("-")[0] == lang)
+        if (not topic or topic in c.topics) and (lang == ALL_LANGUAGES or c.language.split("-")[0] == lang)
     ]
     return render(
         request,
         "courses.html",
         courses=in_language_first(chosen, request.state.language),
         topics=sorted({t for c in courses for t in c.topics}, key=topic_label),
-        course_languages=sorted({c.language.split("-")[0] for c in courses}),
+        course_languages=course_languages,
         topic=topic,
         lang=lang,
+        all_languages=ALL_LANGUAGES,
         topic_label=topic_label,
     )
 

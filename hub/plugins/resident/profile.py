@@ -19,6 +19,7 @@ from hub.deps import (
     queue_cookie,
     remember_session,
 )
+from hub.home import Hub
 from hub.i18n import LANGUAGE_COOKIE, N_, gettext
 from hub.learners import STAFF_ROLES, STAFF_SESSION, LearnerError, Role
 from hub.pages import render
@@ -67,8 +68,9 @@ def my_learning_page(
 
 
 @router.get("/me", response_class=HTMLResponse, dependencies=[ANYONE])
-def my_learning(request: Request, hub: HubDep, learner: CurrentLearner) -> HTMLResponse:
-    return my_learning_page(request, hub, learner)
+def my_learning(request: Request, hub: HubDep, learner: CurrentLearner, saved: bool = False) -> HTMLResponse:
+    """`saved` after a new profile: its confirmation stands at the top, where a phone shows it."""
+    return my_learning_page(request, hub, learner, saved=saved)
 
 
 @router.post("/me/profile", response_class=HTMLResponse, dependencies=[SIGNING_IN])
@@ -93,12 +95,14 @@ def make_profile(
             learners.create_profile(hub.db, learner.id, name, pin.strip())
     except LearnerError as error:
         return my_learning_page(request, hub, learner, 400, error=error.translated(), name=name)
-    return RedirectResponse("/me", status_code=303)
+    return RedirectResponse("/me?saved=1", status_code=303)
 
 
 @router.get("/signin", response_class=HTMLResponse, dependencies=[ANYONE])
-def sign_in_page(request: Request, next: str = "/me") -> HTMLResponse:
-    return render(request, "signin.html", error=None, notice=None, name="", next=local_path(next))
+def sign_in_page(request: Request, next: str = "/me", password: bool = False) -> HTMLResponse:
+    """A number pad for a learner's PIN; `password` gives tutors and admins a full keyboard."""
+    return render(request, "signin.html", error=None, notice=None, name="", next=local_path(next),
+                  password=password)  # fmt: skip
 
 
 @router.post("/signin", response_class=HTMLResponse, dependencies=[SIGNING_IN])
@@ -139,7 +143,7 @@ def sign_in(
 def _sign_in_again(request: Request, name: str, next: str, error: str = "", notice: str = "") -> HTMLResponse:
     status = 400 if error else 202
     return render(request, "signin.html", status_code=status, error=error, notice=notice, name=name,
-                  next=local_path(next))  # fmt: skip
+                  next=local_path(next), password=True)  # fmt: skip
 
 
 def _card_from_elsewhere(request: Request, db: Db, code: str, pin: str, name: str, next: str) -> HTMLResponse:
@@ -169,11 +173,22 @@ def _own_data(db: Db, learner: learners.Learner | None) -> dict[str, object]:
 
 
 @router.get("/me/data", response_class=HTMLResponse, dependencies=[ANYONE])
-def my_data(request: Request, db: Db, learner: CurrentLearner) -> HTMLResponse:
-    data = _own_data(db, learner)
+def my_data(request: Request, hub: HubDep, learner: CurrentLearner) -> HTMLResponse:
+    data = _own_data(hub.db, learner)
     course_ids = [str(row["course_id"]) for row in data.get("progress") or []]  # type: ignore[attr-defined]
-    removed = library_keep.removed_titles(db, course_ids)
-    return render(request, "my_data.html", data=data, removed=removed, error=None)
+    removed = library_keep.removed_titles(hub.db, course_ids)
+    return render(request, "my_data.html", data=data, titles=_titles(hub, data), removed=removed, error=None)
+
+
+def _titles(hub: Hub, data: dict[str, object]) -> dict[str, str]:
+    """Course and lesson titles by id ("course" and "course/lesson"), so a person reads names, not ids."""
+    titles: dict[str, str] = {}
+    for row in data.get("progress") or []:  # type: ignore[attr-defined]
+        course_id = row["course_id"]
+        if course_id not in titles and (detail := hub.course(course_id)) is not None:
+            titles[course_id] = detail.course.title
+            titles.update({f"{course_id}/{lesson.id}": lesson.title for lesson in detail.lessons})
+    return titles
 
 
 @router.get("/me/data.json", dependencies=[ANYONE])
