@@ -184,13 +184,23 @@ class BrowserClient(TestClient):
 
 def signed_in(hub: Hub, role: Role, app: FastAPI | None = None) -> BrowserClient:
     """A browser signed in as a new account of `role` on `hub` (a new app for it unless given)."""
+    secret = "1234" if role == Role.LEARNER else "a-long-secret"
+    account = learners.create_account(hub.db, f"Someone {role.value} {secrets.token_hex(2)}", role, secret)
+    return _browser_as(hub, account.id, app)
+
+
+def resident(hub: Hub, name: str = "Amina") -> tuple[BrowserClient, str]:
+    """A browser signed in as a new learner called `name` (PIN 1234), and her id."""
+    account = learners.create_account(hub.db, name, Role.LEARNER, "1234")
+    return _browser_as(hub, account.id), account.id
+
+
+def _browser_as(hub: Hub, account_id: str, app: FastAPI | None = None) -> BrowserClient:
     web = BrowserClient(
         app or create_app(hub, manager_for(hub, load_entry_points=False)), base_url="http://hub.test"
     )
-    secret = "1234" if role == Role.LEARNER else "a-long-secret"
-    account = learners.create_account(hub.db, f"Someone {role.value} {secrets.token_hex(2)}", role, secret)
     web.cookies.set("hub_csrf", "t")
-    web.cookies.set("hub_session", learners.start_session(hub.db, account.id))
+    web.cookies.set("hub_session", learners.start_session(hub.db, account_id))
     return web
 
 

@@ -7,18 +7,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from content.package import MANIFEST, build_package, decode_manifest, manifest_bytes
 from content.signing import SecretKey, generate_key
 from content.starter import course_folders
-from hub import learners, progress, reviews, trust, updates
+from hub import progress, reviews, trust, updates
 from hub.app import create_app, manager_for
 from hub.home import Hub
 from hub.learners import Role
 from hub.library import import_package
 from hub.plugins.bundles import carry
-from tests.conftest import SAMPLE_COURSE, BrowserClient, signed_in, write_course
+from tests.conftest import SAMPLE_COURSE, BrowserClient, resident, signed_in, write_course
 
 CHANGED = "Lesson 2 now says to cool a burn for 20 minutes."
 
@@ -122,20 +121,10 @@ def test_the_admin_chooses_approval_and_back_on_the_web(signed_hub: Hub) -> None
     assert updates.policy(signed_hub) == updates.AUTOMATIC
 
 
-def _resident(hub: Hub, name: str = "Amina") -> tuple[TestClient, str]:
-    web = BrowserClient(
-        create_app(hub, manager_for(hub, load_entry_points=False)), base_url="http://hub.test"
-    )
-    account = learners.create_account(hub.db, name, Role.LEARNER, "1234")
-    web.cookies.set("hub_csrf", "t")
-    web.cookies.set("hub_session", learners.start_session(hub.db, account.id))
-    return web, account.id
-
-
 def test_a_resident_who_finished_version_1_is_told_it_was_updated_and_what_changed(
     signed_hub: Hub, key: SecretKey, tmp_path: Path
 ) -> None:
-    web, learner = _resident(signed_hub)
+    web, learner = resident(signed_hub)
     for lesson in signed_hub.course("sample-course").lessons:
         progress.record(signed_hub.db, learner, "sample-course", lesson.id, 1.0)
     signed_hub.db.execute("UPDATE progress SET completed_at = '2026-01-01T10:00:00+00:00'")
@@ -147,7 +136,7 @@ def test_a_resident_who_finished_version_1_is_told_it_was_updated_and_what_chang
     assert "Updated since you finished it." in course and CHANGED in course
     mine = web.get("/me").text
     assert "Updated since you finished it" in mine and CHANGED in mine
-    newcomer, _ = _resident(signed_hub, "Someone new")
+    newcomer, _ = resident(signed_hub, "Someone new")
     page = newcomer.get("/courses/sample-course").text
     assert "Updated since you finished it" not in page and "What changed in version 2:" in page
 

@@ -9,19 +9,17 @@ import json
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from content import retraction as statement
 from content.package import build_package
 from content.retraction import RetractionError
 from content.signing import SecretKey, generate_key
-from hub import learners, progress, retractions, search, trust
-from hub.app import create_app, manager_for
+from hub import progress, retractions, search, trust
 from hub.home import Hub
 from hub.learners import Role
 from hub.library import import_package
 from hub.settings import CENTRAL_ROLE, ROLE_SETTING
-from tests.conftest import SAMPLE_COURSE, BrowserClient, run_hub, signed_in, write_course
+from tests.conftest import SAMPLE_COURSE, resident, run_hub, signed_in, write_course
 
 REASON = "The advice on burns in lesson 2 is wrong: cool a burn with running water, never ice."
 
@@ -193,18 +191,8 @@ def test_a_retraction_file_uploaded_by_the_admin_is_checked_then_taken(
     assert REASON in admin.get("/admin/retractions").text
 
 
-def _learner_browser(hub: Hub, name: str = "Amina") -> tuple[TestClient, str]:
-    web = BrowserClient(
-        create_app(hub, manager_for(hub, load_entry_points=False)), base_url="http://hub.test"
-    )
-    account = learners.create_account(hub.db, name, Role.LEARNER, "1234")
-    web.cookies.set("hub_csrf", "t")
-    web.cookies.set("hub_session", learners.start_session(hub.db, account.id))
-    return web, account.id
-
-
 def test_residents_see_the_reason_and_never_the_content(library: Hub, publisher: SecretKey) -> None:
-    web, learner = _learner_browser(library)
+    web, learner = resident(library)
     progress.record(library.db, learner, "sample-course", "read-me", 1.0)
     assert "Important: a course you opened was withdrawn" not in web.get("/").text
 
@@ -222,7 +210,7 @@ def test_residents_see_the_reason_and_never_the_content(library: Hub, publisher:
     assert "sample-course" not in web.get("/api/v1/courses").text
     withdrawn = web.get("/api/v1/courses/sample-course")
     assert withdrawn.status_code == 410 and REASON in withdrawn.json()["detail"]
-    other, _ = _learner_browser(library, "Someone else")
+    other, _ = resident(library, "Someone else")
     assert REASON not in other.get("/").text  # only those who had opened it are told on the home page
 
 
