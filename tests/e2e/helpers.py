@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import time
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -107,3 +108,13 @@ def sign_in(page: Page, name: str, secret: str) -> None:
     page.locator("#pin").fill(secret)
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator("footer")).to_contain_text(f"Signed in as {name}.")
+
+
+def wait_until_true(page: Page, expression: str, timeout_ms: int = 5_000) -> None:
+    """Wait until a JavaScript expression is true in the page. Playwright's wait_for_function
+    polls through eval() once its first look is false, which the hub's Content-Security-Policy
+    (no 'unsafe-eval') refuses; page.evaluate is the browser's own evaluation and is allowed."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"waited {timeout_ms} ms for {expression}"
+        time.sleep(0.1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import first_paragraph, starter
+from tests.e2e.helpers import first_paragraph, starter, wait_until_true
 
 pytestmark = pytest.mark.e2e
 
@@ -76,7 +76,7 @@ def test_audio_lesson_has_player_and_transcript(phones, screenshot):
     sources = audio.locator("source")
     expect(sources).to_have_count(len(lesson.media))
     assert [s.get_attribute("type") for s in sources.all()] == [m.media_type for m in lesson.media]
-    page.wait_for_function("document.querySelector('article audio').readyState >= 1", timeout=15_000)
+    wait_until_true(page, "document.querySelector('article audio').readyState >= 1", 15_000)
 
     transcript = page.locator("details.alternative")
     expect(transcript).to_be_visible()

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.helpers import wait_until_true
+
 pytestmark = pytest.mark.e2e
 
 TUTOR = ("Tess Tutor", "tess-password-1")
@@ -155,7 +157,7 @@ def test_tutor_writes_and_publishes_a_course_a_resident_finds_and_completes_it(
     video = resident.locator("article video")
     expect(video.locator("source").first).to_have_attribute("src", re.compile(r"/kitchen\.360p\.mp4$"))
     expect(video).to_have_attribute("poster", re.compile(r"kitchen\.poster\.jpg$"))
-    resident.wait_for_function("document.querySelector('article video').readyState >= 1", timeout=15_000)
+    wait_until_true(resident, "document.querySelector('article video').readyState >= 1", 15_000)
     height = resident.evaluate("document.querySelector('article video').videoHeight")
     assert height == 360
     screenshot(resident, "studio-10-resident-video")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import starter
+from tests.e2e.helpers import starter, wait_until_true
 
 pytestmark = pytest.mark.e2e
 
@@ -38,8 +38,8 @@ def test_video_loads_with_captions_in_chromium(phones, screenshot):
     page = phones.open(javascript=True)
     page.goto(f"/courses/{COURSE}/{lesson.id}")
 
-    page.wait_for_function("document.querySelector('article video').readyState >= 1", timeout=15_000)
-    page.wait_for_function("document.querySelector('article video').textTracks.length >= 1")
+    wait_until_true(page, "document.querySelector('article video').readyState >= 1", 15_000)
+    wait_until_true(page, "document.querySelector('article video').textTracks.length >= 1")
     state = page.evaluate(
         """() => {
         const video = document.querySelector("article video");
@@ -55,7 +55,7 @@ def test_video_loads_with_captions_in_chromium(phones, screenshot):
     assert (state["kind"], state["language"]) == ("captions", lesson.captions[0].language)
     assert state["mode"] == "showing", "the first captions track is marked default"
     # The default track's cues arrive too.
-    page.wait_for_function("(document.querySelector('article video').textTracks[0].cues || []).length > 0")
+    wait_until_true(page, "(document.querySelector('article video').textTracks[0].cues || []).length > 0")
 
     sources = [
         {"type": s.get_attribute("type"), "src": s.evaluate("s => s.src")}
