@@ -120,23 +120,26 @@ class Hub:
     def _open_sync_database(self) -> None:
         """Use the PostgreSQL database a central server was given for its sync tables, if any."""
         url = self.setting(SYNC_DATABASE_SETTING)
-        if not isinstance(url, str) or not url:
-            return
-        storage.check_reachable(url)
-        storage.create_schema(url)
-        self._postgres = storage.PerThread(url)
-        with transaction(self.sync_db):
-            adopt_device(self.sync_db, self.device.id, self.device.public_key)
+        if isinstance(url, str) and url:
+            self._attach(url, move=False)
 
     def use_sync_database(self, url: str) -> int:
         """Keep this central server's sync tables in the PostgreSQL database at `url` from now on,
         taking along what hub.db holds of them when that database is new; return the rows copied.
         storage.DatabaseError (nothing changed) when the database cannot be used."""
+        copied = self._attach(url, move=True)
+        self.set_setting(SYNC_DATABASE_SETTING, url)
+        return copied
+
+    def _attach(self, url: str, move: bool) -> int:
+        """Check the database, make its tables, copy hub.db's into it if asked (and it is new), then
+        write through it as this device; return the rows copied."""
         storage.check_reachable(url)
         storage.create_schema(url)
-        copied = storage.move_sync_tables(self.db, url)
-        self.set_setting(SYNC_DATABASE_SETTING, url)
-        self._open_sync_database()
+        copied = storage.move_sync_tables(self.db, url) if move else 0
+        self._postgres = storage.PerThread(url)
+        with transaction(self.sync_db):
+            adopt_device(self.sync_db, self.device.id, self.device.public_key)
         return copied
 
     @property

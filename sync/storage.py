@@ -37,8 +37,6 @@ SESSIONS_LOCK = 7_406_002
 class PgDatabase:
     """One PostgreSQL connection, answering like a sqlite-utils Database to the sync modules."""
 
-    dialect = "postgresql"
-
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.conn = conn
         self._depth = 0
@@ -177,9 +175,10 @@ _KEPT = {"settings": " WHERE key != 'sync_database'"}  # the URL, and with it an
 
 def move_sync_tables(source: Database, url: str) -> int:
     """Copy a central server's sync tables from its SQLite file into the PostgreSQL database at
-    `url`, if that holds no change and no enrolled hub yet (a centre moving to PostgreSQL takes
-    its hubs, changes, feeds and tallies along); return how many rows were copied. One transaction:
-    a copy cut short leaves the PostgreSQL tables empty, and the SQLite file is only read."""
+    `url`, if no centre ever used that one (no settings, devices, changes or enrolled hubs: a
+    centre moving to PostgreSQL takes its hubs, changes, feeds and tallies along); return how many
+    rows were copied. One transaction: a copy cut short leaves the PostgreSQL tables as they were,
+    and the SQLite file is only read."""
     target = connect_postgres(url)
     try:
         used = target.execute(  # a centre that ever started on it wrote its own device and settings
@@ -197,7 +196,7 @@ def move_sync_tables(source: Database, url: str) -> int:
                     "SELECT column_name FROM information_schema.columns WHERE table_name = ?"
                     " AND table_schema = current_schema() ORDER BY ordinal_position", [table])]  # fmt: skip
                 names = ", ".join(columns)
-                target.execute(f"DELETE FROM {table}")  # what the start wrote of its own (its device)
+                target.execute(f"DELETE FROM {table}")  # the copy replaces whatever is there
                 with (
                     target.conn.cursor() as cursor,
                     cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,

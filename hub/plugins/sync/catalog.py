@@ -103,20 +103,21 @@ class CatalogCache:
 
 def signed_catalog(hub: Hub, hub_name: str) -> dict[str, Any]:
     """The catalog and its signature by this centre's content key, as hubs receive it (by HTTP or
-    on a stick: hub/plugins/sync/stick_pathways.py)."""
+    on a stick: hub/plugins/bundles/pathways.py)."""
     key = trust.ensure_own_key(hub.home, hub.db, hub_name)
     content = catalog_content(hub)
     return {"catalog": content, "signature": sign(canonical_json(content), key, protocol.CATALOG_COMMENT)}
 
 
 def checked_catalog(signed: Any, keys: list[PublicKey]) -> dict[str, Any]:
-    """The catalog of a signed catalog, once its signature checks out with one of `keys`; its
-    courses each a dict. ValueError when it does not, or is not the shape a centre writes."""
+    """The catalog of a signed catalog, once its signature checks out with the one of `keys` it
+    names; its courses each a dict. ValueError when it does not, or is not the shape a centre writes."""
     try:
         content, signature = signed["catalog"], parse_signature(signed["signature"])
         if signature.trusted_comment != protocol.CATALOG_COMMENT:
             raise ValueError("not a catalog signature")
-        if not any(_verifies(canonical_json(content), signature, key) for key in keys):
+        key = next((k for k in keys if k.key_id == signature.key_id), None)
+        if key is None or not _verifies(canonical_json(content), signature, key):
             raise ValueError("not signed by the central server's content key")
         return {**content, "courses": [dict(c) for c in content["courses"]]}
     except (KeyError, TypeError, ContentError) as error:
