@@ -4,6 +4,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.markup import escape
 
 from content import retraction as statement
 from content.errors import ContentError
@@ -11,6 +13,19 @@ from content.retraction import RetractionError
 from hub import keys_cli, retractions
 from hub.library import now
 from hub.trust import own_key
+
+
+def say_lifecycle(
+    console: Console, waiting: list[str], retracted: int, refused: list[str], style: str
+) -> None:
+    """What a sync or a stick brought of the course lifecycle: new versions waiting for approval,
+    retractions taken and refused (printed in `style`: a stick's refusals fail its import)."""
+    for course in waiting:
+        console.print(f"{escape(course)} waits for approval (Admin → Course updates).")
+    if retracted:
+        console.print(f"Took in {retracted} retraction(s): those courses are hidden now.")
+    for note in refused:
+        console.print(f"[{style}]Retraction refused:[/] {escape(note)}")
 
 
 def register(cli: typer.Typer) -> None:

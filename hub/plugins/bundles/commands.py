@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from hub.cli import HomeOption, console, fail, open_hub
 from hub.db import transaction
 from hub.home import Hub
+from hub.lifecycle_cli import say_lifecycle
 from hub.plugins.bundles import carry
 from hub.plugins.sync import client
 from sync import bundle, store
@@ -133,12 +134,7 @@ def bundle_import(
         console.print(f"Brought {outcome.pathways} learning pathways of the central server up to date.")
     if outcome.pathways_refused:
         console.print(f"[red]Refused:[/] {escape(outcome.pathways_refused)}")
-    for course in outcome.waiting_approval:
-        console.print(f"{escape(course)} waits for approval (Admin → Course updates).")
-    if outcome.retracted:
-        console.print(f"Took in {outcome.retracted} retraction(s): those courses are hidden now.")
-    for refused in outcome.retractions_refused:
-        console.print(f"[red]Retraction refused:[/] {escape(refused)}")
+    say_lifecycle(console, outcome.waiting_approval, outcome.retracted, outcome.retractions_refused, "red")
     if write_back:
         _say_exported(_export(hub, stick))
     if outcome.refused or outcome.pathways_refused or outcome.retractions_refused:

@@ -10,6 +10,7 @@ from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
 from hub.cli import HomeOption, console, fail, open_hub
+from hub.lifecycle_cli import say_lifecycle
 from hub.plugins.sync import central, client
 from hub.settings import CENTRAL_ROLE, ROLE_SETTING, load_settings
 
@@ -77,12 +78,7 @@ def sync_now(home: HomeOption = None) -> None:
         console.print(f"Downloaded {result.blob_bytes / 1024**2:,.1f} MB of files.")
     for note in result.skipped:
         console.print(f"[yellow]Not taken:[/] {escape(note)}")
-    for course in result.waiting:
-        console.print(f"{escape(course)} waits for approval (Admin → Course updates).")
-    if result.retracted:
-        console.print(f"Took in {result.retracted} retraction(s): those courses are hidden now.")
-    for note in result.retractions_refused:
-        console.print(f"[yellow]Retraction refused:[/] {escape(note)}")
+    say_lifecycle(console, result.waiting, result.retracted, result.retractions_refused, "yellow")
 
 
 @sync_app.command("hubs")
