@@ -9,7 +9,7 @@ import logging
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, pairwise
 from typing import Any
 
 from markupsafe import Markup
@@ -34,6 +34,7 @@ from hub.search.results import (
 BM25_B, BM25_K1 = 0.75, 1.2  # Whoosh's BM25F defaults
 PREFERRED_BOOST = 1.5
 ALL_WORDS_BONUS = 1.0
+MIN_PART = 3  # letters in each half of a compound word ("firstaid": first, aid)
 
 
 log = logging.getLogger(__name__)
@@ -147,24 +148,18 @@ class SearchQueries:
     def _analyze(self, language: str, word: str) -> list[str]:
         return [t.text for t in self._analyzers[language](word)]
 
-    def _plan(self, searcher: Any, words: list[str], prefer: str | None) -> QueryPlan | None:
-        """Turn the words into alternatives per word: each analyzed per language, plus corrections."""
+    def _plan(self, searcher: Any, typed: list[str], prefer: str | None) -> QueryPlan | None:
+        """Turn the words into alternatives per word: each analyzed per language, plus corrections,
+        compounds split ("firstaid": first, aid) and neighbours joined ("hand washing" also finds
+        "handwashing")."""
         reader = searcher.reader()
         languages = self._present_languages(searcher)
         preferred = analysis_language(prefer) if prefer else None
+        words, corrected = self._resolve(searcher, languages, typed)
         terms: dict[str, set[str]] = {}
         planned: list[list[tuple[str, str, float]]] = []
         required: list[int] = []
-        corrected: list[str] = []
-        known = [w for w in words if self._word_found(reader, languages, w)]
-        for word in words:
-            variants = [word]
-            if word not in known:
-                suggestions = self._corrections(searcher, languages, word, known)
-                variants += suggestions
-                corrected.append(suggestions[0] if suggestions else word)
-            else:
-                corrected.append(word)
+        for word, variants in words:
             alternatives: dict[tuple[str, str], float] = {}
             stop_somewhere = False
             for language in languages:
@@ -182,10 +177,81 @@ class SearchQueries:
                 if not stop_somewhere:
                     required.append(len(planned))
                 planned.append([(name, term, boost) for (name, term), boost in alternatives.items()])
-        suggestion = " ".join(corrected) if corrected != words else None
+        suggestion = " ".join(corrected) if corrected != typed else None
         if not planned and not suggestion:
             return None
         return QueryPlan(planned, required if len(required) > 1 else [], terms, suggestion)
+
+    def _resolve(
+        self, searcher: Any, languages: list[str], typed: list[str]
+    ) -> tuple[list[tuple[str, list[str]]], list[str]]:
+        """Each word with the spellings to look for, and the query as it should have been typed.
+
+        A word found in no text is, in this order: two known words written together ("firstaid"),
+        a typing slip of a known word ("handwahsing"), or two words written together with a slip in
+        one of them ("handwashng"). Then each pair of neighbours that is also known written as one
+        word ("hand washing", "handwashing") gets that word as a spelling of both, so a text that
+        writes it as one word has both of them.
+        """
+        reader = searcher.reader()
+        known = [w for w in typed if self._word_found(reader, languages, w)]
+        words: list[tuple[str, list[str]]] = []
+        corrected: list[str] = []
+        for word in typed:
+            if word in known:
+                words.append((word, [word]))
+                corrected.append(word)
+                continue
+            parts = self._split(searcher, languages, word, fuzzy=False)
+            suggestions = [] if parts else self._corrections(searcher, languages, word, known)
+            if not parts and not suggestions:
+                parts = self._split(searcher, languages, word, fuzzy=True)
+            if parts:
+                words += [(part, [part]) for part in parts]
+                corrected.append(" ".join(parts))
+            else:
+                words.append((word, [word, *suggestions]))
+                corrected.append(suggestions[0] if suggestions else word)
+        for (first, first_variants), (second, second_variants) in pairwise(words):
+            joined = first + second
+            if ("words", joined) in reader and self._word_docs(searcher, languages, joined):
+                first_variants.append(joined)
+                second_variants.append(joined)
+        return words, corrected
+
+    def _split(self, searcher: Any, languages: list[str], word: str, *, fuzzy: bool) -> list[str] | None:
+        """Two known words that make `word` when written together, found together in some text;
+        with `fuzzy`, one of them may be one edit away. The pair found together most wins."""
+        if len(word) < 2 * MIN_PART or word.isdigit():
+            return None
+        reader = searcher.reader()
+        docs: dict[str, set[int]] = {}
+
+        def found_in(candidate: str) -> set[int]:
+            if candidate not in docs:
+                docs[candidate] = self._word_docs(searcher, languages, candidate)
+            return docs[candidate]
+
+        best: list[str] | None = None
+        best_shared = 0
+        for cut in range(MIN_PART, len(word) - MIN_PART + 1):
+            for left, right in self._part_pairs(reader, word[:cut], word[cut:], fuzzy):
+                shared = len(found_in(left) & found_in(right))
+                if shared > best_shared:
+                    best, best_shared = [left, right], shared
+        return best
+
+    def _part_pairs(self, reader: Any, left: str, right: str, fuzzy: bool) -> list[tuple[str, str]]:
+        """Known spellings of the two halves of a word: both exact, or (fuzzy) one exact and the
+        other one edit away."""
+        left_known, right_known = ("words", left) in reader, ("words", right) in reader
+        if not fuzzy:
+            return [(left, right)] if left_known and right_known else []
+        if left_known and not right_known and len(right) > MIN_PART:
+            return [(left, near) for near in sorted(self._terms_within(reader, right, 1))]
+        if right_known and not left_known and len(left) > MIN_PART:
+            return [(near, right) for near in sorted(self._terms_within(reader, left, 1))]
+        return []
 
     def _word_found(self, reader: Any, languages: list[str], word: str) -> bool:
         """True if the word (once analyzed) is in some title or text; a stop word counts as found."""
