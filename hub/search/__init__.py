@@ -38,6 +38,10 @@ Spelling on a separate, unstemmed field
     swapped become extra alternatives for that word (fuzzy matching), and the candidate that
     shares the most lessons with the other query words becomes "did you mean ...?". Candidates
     are checked against the real text, so a word whose lessons were removed is never suggested.
+    Compounds, in every language: an unknown word that is two known words written together and
+    found together ("firstaid", "premierssecours", even "handwashng") is searched as those two
+    words and suggested spaced; two neighbouring query words that some text writes as one word
+    ("hand washing") also look for that word. See ``SearchQueries._resolve``.
 
 Plain words only
     User text never reaches a query parser: it is cut to ``MAX_QUERY_CHARS``, split by the
