@@ -44,6 +44,17 @@ LessonKind = Literal["article", "video", "audio", "pdf", "images", "quiz", "zim"
 LESSON_KINDS: tuple[str, ...] = LessonKind.__args__  # type: ignore[attr-defined]
 MEDIA_KINDS = frozenset({"video", "audio", "pdf", "zim"})
 TEXT_ALTERNATIVE_KINDS = frozenset({"video", "audio", "pdf", "zim"})
+# How a tutor's message names a lesson of each kind, and the file a media lesson needs.
+_A_LESSON = {
+    "article": "an article",
+    "video": "a video lesson",
+    "audio": "a listening lesson",
+    "pdf": "a PDF lesson",
+    "zim": "a Kiwix lesson",
+    "images": "a pictures lesson",
+    "quiz": "a quiz",
+}
+_ITS_FILE = {"video": "a video file", "audio": "a sound file", "pdf": "a PDF file", "zim": "a ZIM file"}
 
 
 MAX_NUMBER = 1e12  # a quiz's numbers: answers and tolerances, far below where a float loses its way
@@ -123,15 +134,18 @@ class Lesson(_Strict):
     def _has_what_its_kind_needs(self) -> Lesson:
         kind = self.kind
         if kind in MEDIA_KINDS and not self.media:
-            raise ValueError(f"a {kind} lesson needs at least one media file")
+            raise ValueError(f"{_A_LESSON[kind]} needs its file: add {_ITS_FILE[kind]}")
         if kind not in MEDIA_KINDS and self.media:
-            raise ValueError(f"a {kind} lesson has no media files")
+            raise ValueError(f"{_A_LESSON[kind]} has no media files")
         if kind in TEXT_ALTERNATIVE_KINDS and not self.text.strip():
-            raise ValueError(f"a {kind} lesson needs a text alternative (its Markdown body)")
+            raise ValueError(
+                f"{_A_LESSON[kind]} needs a text version, for people who cannot use the file: write it "
+                "as the lesson's text (its Markdown body)"
+            )
         if kind == "images" and not self.images:
-            raise ValueError("an images lesson needs at least one image")
+            raise ValueError("a pictures lesson needs at least one picture: add one")
         if kind == "quiz" and not self.questions:
-            raise ValueError("a quiz lesson needs at least one question")
+            raise ValueError("a quiz needs at least one question: add one")
         if kind != "quiz" and self.questions:
             raise ValueError(f"a {kind} lesson has no questions")
         if kind == "zim" and (len(self.media) != 1 or not self.entry.strip() or "\x00" in self.entry):
@@ -222,9 +236,9 @@ def describe_validation_error(error: ValidationError) -> str:
     """Turn Pydantic's report into one line per problem, each naming where it is."""
     lines = []
     for problem in error.errors():
-        where = ".".join(str(part) for part in problem["loc"]) or "manifest"
+        where = ".".join(str(part) for part in problem["loc"])
         message = re.sub(r"^Value error, ", "", problem["msg"])
-        lines.append(f"{where}: {message}")
+        lines.append(f"{where}: {message}" if where else message)  # a rule about the whole thing
     return "; ".join(lines)
 
 

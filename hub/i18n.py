@@ -118,6 +118,19 @@ def when(iso_time: str | None) -> str:
     return str(locale.datetime_formats["medium"]).format(time, day)
 
 
+def format_day(value: object) -> str:
+    """A date ("2026-11-16", a stored time, or a date) in the reader's language: "Nov 16, 2026"."""
+    from datetime import date
+
+    from babel.dates import format_date
+
+    try:
+        day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return str(value)
+    return format_date(day, format="medium", locale=Locale.parse(current_locale.get()))
+
+
 def choose_language(cookie: str | None, accept_language: str, offered: tuple[str, ...]) -> str:
     """The cookie's choice if offered, else the browser's best match, else the first offered."""
     if cookie in offered:

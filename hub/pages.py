@@ -64,6 +64,7 @@ def build_environment(manager: pluggy.PluginManager) -> jinja2.Environment:
     environment.globals["role_label"] = role_label
     environment.globals["file_size"] = i18n.file_size
     environment.globals["when"] = i18n.when
+    environment.globals["format_day"] = i18n.format_day
     environment.globals["ui_language"] = i18n.current_locale.get
     environment.globals["static_url"] = StaticUrls()
     environment.globals["course_card"] = CourseCards(environment)

@@ -27,7 +27,7 @@ def test_unknown_lesson_kind_is_named():
 
 
 def test_video_without_text_alternative_is_refused():
-    with pytest.raises(ContentError, match="text alternative"):
+    with pytest.raises(ContentError, match="needs a text version"):
         parse_manifest(manifest(kind="video", media=[FILE]))
 
 

@@ -1,8 +1,9 @@
 """Syncing as people do it, on phones: a central server and a hub, each a real `hub serve` with its
-own home. The centre's admin makes an enrolment token on /admin/sync; the hub's admin enrols with
-it (after a wrong one is refused), presses "Sync now" and reads what moved; a learner finishes a
-starter course on the hub; the centre's tutor sees that hub and that course on /tutor/hubs, with
-no learner's name. A token already used by another hub is refused and leaves the hub unenrolled."""
+own home. The centre's admin makes a joining code (an enrolment token) on /admin/sync; the hub's
+admin enrols with it (after a wrong one is refused), presses "Sync now" and reads what moved; a
+learner finishes a starter course on the hub; the centre's tutor sees that hub and that course on
+/tutor/hubs, with no learner's name. A code already used by another hub is refused and leaves the
+hub unenrolled."""
 
 from __future__ import annotations
 
@@ -48,8 +49,8 @@ def fact(within: Page | Locator, term: str) -> Locator:
 def make_token(page: Page, hub_name: str) -> str:
     page.goto("/admin/sync")
     page.locator("#token-name").fill(hub_name)
-    page.get_by_role("button", name="Make an enrolment token").click()
-    expect(page.get_by_role("status")).to_contain_text(f"Give this token to the admin of {hub_name}.")
+    page.get_by_role("button", name="Make a joining code").click()
+    expect(page.get_by_role("status")).to_contain_text(f"Give this joining code to the admin of {hub_name}.")
     token = page.locator("code.key").inner_text().strip()
     assert re.fullmatch(r"[a-z2-7]{32}", token), token
     return token
@@ -127,7 +128,7 @@ def test_a_hub_enrols_syncs_and_its_progress_reaches_the_centre_without_names(
         shot(hub_admin, "02-hub-not-enrolled")
         enrol(hub_admin, central.url, "abcdefghijklmnopqrstuvwxyz234567")
         expect(hub_admin.get_by_role("alert")).to_have_text(
-            "Enrolment failed: This enrolment token is not known here. Check it, or ask for a new one."
+            "Enrolment failed: This joining code is not known here. Check it, or ask for a new one."
         )
         expect(hub_admin.locator("#sync-url")).to_have_value(central.url)  # kept, to correct a typo
         expect_not_enrolled(hub_admin)
@@ -246,7 +247,8 @@ def test_a_used_token_is_refused_and_leaves_the_hub_unenrolled(
         set_up(admin, HUB_NAME, HUB_ADMIN, hub.home)
         enrol(admin, central.url, token)
         expect(admin.get_by_role("alert")).to_have_text(
-            "Enrolment failed: This enrolment token was already used. Ask the central admin for a new one."
+            "Enrolment failed: This joining code was already used. "
+            "Ask the central server's admin for a new one."
         )
         expect_not_enrolled(admin)
         screenshot(admin, "sync-09-hub-used-token")

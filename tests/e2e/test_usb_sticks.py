@@ -44,7 +44,7 @@ def offer_the_stick(page: Page, stick: Path) -> None:
 
 def the_stick(page: Page, stick: Path) -> Locator:
     return page.locator(
-        "li.card", has=page.locator("h3 code", has_text=re.compile(f"^{re.escape(str(stick))}$"))
+        "li.card", has=page.locator("h3", has_text=re.compile(f"^USB stick {re.escape(stick.name)}$"))
     )
 
 
@@ -76,7 +76,7 @@ def test_an_admin_carries_progress_to_another_hub_on_a_stick(
         expect(card).to_contain_text("No hub has written onto this stick yet.")
         screenshot(river, "sticks-01-found")
         card.get_by_role("button", name="Export onto this stick").click()
-        outcome = wait_for_the_job(river, f"Export onto {stick}")
+        outcome = wait_for_the_job(river, f"Export onto {stick.name}")
         assert "Done" in outcome and re.search(r"[1-9]\d* new progress changes? written", outcome), outcome
         expect(the_stick(river, stick)).to_contain_text("This hub")
         screenshot(river, "sticks-02-exported")
@@ -90,12 +90,12 @@ def test_an_admin_carries_progress_to_another_hub_on_a_stick(
         expect(card).to_contain_text("not introduced")
         screenshot(hill, "sticks-03-not-introduced")
         card.get_by_role("button", name="Import from this stick").click()  # without checking the id
-        refused = wait_for_the_job(hill, f"Import from {stick}")
+        refused = wait_for_the_job(hill, f"Import from {stick.name}")
         assert "Failed" in refused and "has not been introduced" in refused and river_id in refused
 
-        the_stick(hill, stick).get_by_label(re.compile(f"it is {river_id}")).check()
+        the_stick(hill, stick).get_by_label(re.compile(f"identity code reads {river_id}")).check()
         the_stick(hill, stick).get_by_role("button", name="Import from this stick").click()
-        taken = wait_for_the_job(hill, f"Import from {stick}")
+        taken = wait_for_the_job(hill, f"Import from {stick.name}")
         assert "Done" in taken and re.search(r"[1-9]\d* new progress changes? taken in", taken), taken
         assert "This hub's answer was written back onto the stick." in taken
         expect(the_stick(hill, stick)).not_to_contain_text("not introduced")

@@ -155,7 +155,8 @@ def test_validation_errors_are_shown_in_plain_words_and_the_draft_is_kept(tutor,
     video = add_lesson(tutor, "video", "Watch")
     no_file = save(tutor, video, title="Watch", body="What it shows")
     assert no_file.status_code == 400
-    assert "a video lesson needs at least one media file" in no_file.text
+    assert "a video lesson needs its file: add a video file" in no_file.text
+    assert "manifest" not in no_file.text.lower()  # the tutor is told what to do, not where it failed
 
     bad_course = tutor.post(EDITOR, data={**COURSE, "language": "English"})
     assert "Write the language as a short code" in bad_course.text
@@ -239,7 +240,8 @@ def test_publish_refuses_an_incomplete_draft_and_keeps_it(tutor, hub):
     add_lesson(tutor, "quiz", "Empty quiz")
     incomplete = tutor.post(f"{EDITOR}/publish")
     assert "Some lessons are not complete yet" in incomplete.text
-    assert "a quiz lesson needs at least one question" in incomplete.text
+    assert "a quiz needs at least one question: add one" in incomplete.text
+    assert "manifest" not in incomplete.text.lower()
     assert hub.course(DRAFT) is None
     assert lesson_files(hub) == ["01-empty-quiz.md"]
 

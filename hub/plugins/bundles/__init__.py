@@ -7,7 +7,9 @@ buttons on /admin/bundles, where the work runs as background jobs.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from hub.home import Hub
 from hub.hookspecs import hookimpl
@@ -38,6 +40,16 @@ def hub_job_kinds() -> dict[str, JobFunction]:
     from hub.plugins.bundles import carry
 
     return {carry.EXPORT_JOB: carry.export_job, carry.IMPORT_JOB: carry.import_job}
+
+
+def stick_name(path: str | Path) -> str:
+    """What the admin calls a stick: the name of the folder it is mounted at ("usb0"), not its path."""
+    return Path(path).name or str(path)
+
+
+@hookimpl
+def hub_template_globals() -> dict[str, Callable[..., Any]]:
+    return {"stick_name": stick_name}
 
 
 @hookimpl

@@ -53,23 +53,3 @@ def hub_commands(cli: typer.Typer) -> None:
     from hub import lifecycle_cli
 
     lifecycle_cli.register(cli)
-
-
-def format_day(value: object) -> str:
-    """A date ("2026-11-16", or a date) in the reader's language, e.g. "16 Nov 2026"."""
-    from datetime import date
-
-    from babel.dates import format_date
-
-    from hub.i18n import current_locale
-
-    try:
-        day = value if isinstance(value, date) else date.fromisoformat(str(value))
-    except ValueError:
-        return str(value)
-    return format_date(day, format="medium", locale=current_locale.get())
-
-
-@hookimpl
-def hub_template_globals() -> dict[str, object]:
-    return {"format_day": format_day}

@@ -87,14 +87,16 @@ def enroll(db: Database, token: str, device_id: str, public_key: str, proof: str
             "SELECT hub_name, expires_at, used_at FROM sync_tokens WHERE token_hash = ?", [_hash(token)]
         ).fetchone()
         if row is None:
-            raise Refused(403, N_("This enrolment token is not known here. Check it, or ask for a new one."))
+            raise Refused(403, N_("This joining code is not known here. Check it, or ask for a new one."))
         name, expires_at, used_at = row
         if used_at is not None:
             raise Refused(
-                403, N_("This enrolment token was already used. Ask the central admin for a new one.")
+                403, N_("This joining code was already used. Ask the central server's admin for a new one.")
             )
         if expires_at < now:
-            raise Refused(403, N_("This enrolment token has expired. Ask the central admin for a new one."))
+            raise Refused(
+                403, N_("This joining code has expired. Ask the central server's admin for a new one.")
+            )
         db.execute(
             "UPDATE sync_tokens SET used_at = ?, used_by = ? WHERE token_hash = ?",
             [now, device_id, _hash(token)],

@@ -71,7 +71,7 @@ def enroll(hub: Hub, url: str, token: str, hub_name: str, transport: Any = None)
     if not url.startswith(("http://", "https://")):
         raise SyncFailed(N_("Give the central server's address, starting with http:// or https://."))
     if not token.strip():
-        raise SyncFailed(N_("Give the enrolment token the central admin made for this hub."))
+        raise SyncFailed(N_("Give the joining code the central server's admin made for this hub."))
     try:
         answer = http.enroll(url, token, hub.device, hub_name, transport)
         centre = answer["central"]

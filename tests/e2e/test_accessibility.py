@@ -1,0 +1,62 @@
+"""axe-core (the engine behind most accessibility checkers) on every page a resident, a tutor and an
+admin meets, on a phone, in English and Arabic: no serious or critical violation anywhere.
+
+axe 4.12 comes inside the pinned PyPI package axe-playwright-python; it is run through
+``page.evaluate``, which the hub's Content-Security-Policy does not stop (no page is changed to
+let it in).
+"""
+
+from __future__ import annotations
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page
+
+from tests.conftest import run_hub
+from tests.e2e.helpers import sign_in
+from tests.e2e.test_phone import RESIDENT_PAGES, open_phone
+
+pytestmark = pytest.mark.e2e
+
+RESIDENT_MORE = ["/signin", "/me/data", "/courses/first-aid-ar/recovery-position", "/search?q=الأيدي"]
+TUTOR_PAGES = ["/tutor", "/tutor/studio", "/tutor/studio/new", "/tutor/import", "/tutor/pathways",
+               "/tutor/classes", "/tutor/updates", "/tutor/reviews", "/tutor/jobs",
+               "/tutor/needs-help"]  # fmt: skip
+ADMIN_PAGES = ["/admin", "/admin/settings", "/admin/users", "/admin/keys", "/admin/sync", "/admin/bundles",
+               "/admin/library", "/admin/retractions"]  # fmt: skip
+BLOCKING = {"serious", "critical"}
+
+
+def violations(page: Page, path: str) -> list[str]:
+    response = page.goto(path)
+    assert response is not None and response.status == 200, f"{path}: {response and response.status}"
+    found = Axe().run(page).response["violations"]
+    return [
+        f"{path}: {v['id']} ({v['impact']}) {v['help']}: {node['target']}"
+        for v in found
+        if v["impact"] in BLOCKING
+        for node in v["nodes"][:3]
+    ]
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_resident_pages_have_no_serious_accessibility_problem(browser: Browser, hub_url: str, language: str):
+    page = open_phone(browser, hub_url, 360, True, language)
+    problems = [p for path in [*RESIDENT_PAGES, *RESIDENT_MORE] for p in violations(page, path)]
+    page.context.close()
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_tutor_and_admin_pages_have_no_serious_accessibility_problem(
+    browser: Browser, hub_url: str, hub_home, language: str
+):
+    made = run_hub("users", "add", f"Axel Admin {language}", "--role", "admin", "--secret", "axel-password-1",
+                   home=hub_home)  # fmt: skip
+    assert made.returncode == 0, made.stdout + made.stderr
+    page = open_phone(browser, hub_url, 360, True, "en")
+    sign_in(page, f"Axel Admin {language}", "axel-password-1")
+    page.context.add_cookies([{"name": "hub_lang", "value": language, "url": hub_url}])
+    problems = [p for path in [*TUTOR_PAGES, *ADMIN_PAGES] for p in violations(page, path)]
+    page.context.close()
+    assert not problems, "\n".join(problems)
