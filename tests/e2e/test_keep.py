@@ -114,3 +114,28 @@ def test_the_zim_front_page_and_a_quiz_work_in_chromium_from_kiwix_serve(
     origin = kiwix.rsplit("/", 1)[0]
     assert requested and all(url.startswith(origin) for url in requested), requested
     context.close()
+
+
+def test_a_lesson_page_prints_without_navigation_buttons_or_players(
+    browser: Browser, hub_url: str, tmp_path: Path
+):
+    context = browser.new_context(**SMALL_PHONE, base_url=hub_url)
+    page = context.new_page()
+    page.goto("/courses/hand-hygiene-en")
+    course = starter("hand-hygiene-en")
+    video = next(lesson for lesson in course.lessons if lesson.kind == "video")
+    page.goto(f"/courses/hand-hygiene-en/{video.id}")
+    for hidden in ("header.top", "footer.bottom", "form.next", "nav.pager", "video"):
+        expect(page.locator(hidden).first).to_be_visible()
+    page.emulate_media(media="print")
+    for hidden in ("header.top", "footer.bottom", "form.next", "nav.pager", "video"):
+        expect(page.locator(hidden).first).to_be_hidden()
+    expect(page.get_by_role("heading", level=1)).to_have_text(video.title)
+    expect(page.locator(".alternative .prose")).to_be_visible()  # the video's text version prints
+    page.set_content('<main><a href="https://example.org/guide">A guide</a></main>')
+    page.add_style_tag(url=f"{hub_url}/static/hub/style.css")
+    after = page.evaluate("getComputedStyle(document.querySelector('main a'), '::after').content")
+    assert after == '" (" attr(href) ")"' or "example.org/guide" in after
+    pdf = page.pdf(format="A4")
+    assert pdf[:5] == b"%PDF-"
+    context.close()
