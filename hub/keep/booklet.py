@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from content.model import Lesson
-from hub.i18n import gettext
 from hub.keep.documents import Contents, environment, in_language, lesson_pictures
 
 Step = Callable[[int, int, str], None]
@@ -51,14 +50,14 @@ def booklet_html(contents: Contents, hub_address: str) -> str:
         pages = []
         for lesson in detail.lessons:
             for ref in lesson.media:  # never printed, but a reader is told when one is missing or huge
-                contents.usable(ref, gettext("The file"))
+                contents.usable(ref)
             pictures = [
                 Picture(contents.path(ref).as_uri(), alt, caption)
                 for ref, alt, caption in lesson_pictures(lesson)
-                if contents.usable(ref, gettext("The picture"))
+                if contents.usable(ref)
             ]
             pages.append(LessonPage(lesson, f"{course_url}/{lesson.id}", pictures))
-        cover = course.cover and contents.usable(course.cover, gettext("The picture"))
+        cover = course.cover and contents.usable(course.cover)
         return (
             environment()
             .get_template("booklet.html")

@@ -37,7 +37,7 @@ class Contents:
     left_out: list[str] = field(default_factory=list)
     _checked: dict[str, bool] = field(default_factory=dict)
 
-    def usable(self, ref: FileRef, what: str) -> bool:
+    def usable(self, ref: FileRef) -> bool:
         """Whether a file can go in; if not, a line (once per file) says why, in the course's language."""
         if ref.sha256 in self._checked:
             return self._checked[ref.sha256]
@@ -45,13 +45,12 @@ class Contents:
         ok = False
         if not path.is_file():
             self.left_out.append(
-                gettext("%(what)s “%(name)s” is missing on this hub: it was left out.")
-                % {"what": what, "name": ref.name}
+                gettext("“%(name)s” is missing on this hub: it was left out.") % {"name": ref.name}
             )
         elif ref.size > self.max_media_bytes:
             self.left_out.append(
-                gettext("%(what)s “%(name)s” (%(size)s) is too big to go in: it stays on the hub.")
-                % {"what": what, "name": ref.name, "size": i18n.file_size(ref.size)}
+                gettext("“%(name)s” (%(size)s) is too big to go in: it stays on the hub.")
+                % {"name": ref.name, "size": i18n.file_size(ref.size)}
             )
         else:
             ok = True

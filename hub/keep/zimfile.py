@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from hub.i18n import gettext
 from hub.keep.booklet import Picture
 from hub.keep.documents import TEMPLATES, Contents, environment, in_language, lesson_pictures
 
@@ -99,12 +98,12 @@ def write_zim(contents: Contents, title: str, name: str, out: Path, step: Step) 
                     media = [
                         MediaLink(add_media(ref), ref.name, ref.size)
                         for ref in lesson.media[:1]
-                        if lesson.kind != "zim" and contents.usable(ref, gettext("The file"))
+                        if lesson.kind != "zim" and contents.usable(ref)
                     ]
                     pictures = [
                         Picture(add_media(ref), alt, caption)
                         for ref, alt, caption in lesson_pictures(lesson)
-                        if contents.usable(ref, gettext("The picture"))
+                        if contents.usable(ref)
                     ]
                     page = env.get_template("zim_lesson.html").render(
                         language=course.language, title=lesson.title, root="../", lesson=lesson,
@@ -117,7 +116,7 @@ def write_zim(contents: Contents, title: str, name: str, out: Path, step: Step) 
                     )
                     done += 1
                     step(done, total, lesson.title)
-                cover = course.cover and contents.usable(course.cover, gettext("The picture"))
+                cover = course.cover and contents.usable(course.cover)
                 page = env.get_template("zim_course.html").render(
                     language=course.language, title=course.title, root="../", course=course,
                     lessons=detail.lessons, cover=add_media(course.cover) if cover and course.cover else "",
