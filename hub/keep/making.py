@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 KIND = "keep"
 WORK_FOLDER = "keep-work"
-NICENESS = 10  # the maker yields the processor to the web server
+NICENESS = 19  # the maker yields the processor to the web server (SCHED_IDLE could starve it)
 PROGRESS = "KEEP-PROGRESS "
 GONE = N_("The course was removed or changed while this file was being made, so nothing was kept.")
 NOTHING = N_("There is nothing to put in this file: its courses are no longer on this hub.")
