@@ -17,6 +17,7 @@ import os
 import secrets
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -95,17 +96,21 @@ def run(hub: Hub, params: dict[str, Any], report: Report) -> dict[str, Any]:
 def _make_in_child(home: Path, scope: str, fmt: str, address: str, out: Path, report: Report) -> list[str]:
     command = [sys.executable, "-m", "hub.keep.making", str(home), scope, fmt, address, str(out)]
     left_out: list[str] = []
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:
-        assert child.stdout is not None and child.stderr is not None
-        for line in child.stdout:
-            if not line.startswith(PROGRESS):
-                continue
-            message = json.loads(line[len(PROGRESS) :])
-            if "left_out" in message:
-                left_out = message["left_out"]
-            else:
-                report(message["done"], message["total"], message["message"])
-        errors = child.stderr.read()
+    # Its errors go to a file, not a pipe: a pipe nobody reads while the progress lines are read
+    # would stop the child once it filled (a layout engine's warnings can be many).
+    with tempfile.TemporaryFile("w+") as errors_file:
+        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors_file, text=True) as child:
+            assert child.stdout is not None
+            for line in child.stdout:
+                if not line.startswith(PROGRESS):
+                    continue
+                message = json.loads(line[len(PROGRESS) :])
+                if "left_out" in message:
+                    left_out = message["left_out"]
+                else:
+                    report(message["done"], message["total"], message["message"])
+        errors_file.seek(0)
+        errors = errors_file.read()
     if child.returncode != 0:
         reason = next((ln for ln in reversed(errors.splitlines()) if ln.strip()), "unknown error")
         if reason.startswith("hub.keep: "):
