@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import PHONE, REPO_ROOT, TIMEOUT_MS, http_status, in_ci
 from tests.e2e.helpers import fill_correct_answers, starter
+from tests.e2e.test_phone import MIN_TAP, SMALL_TARGETS
 from tests.processes import free_port
 
 SMALL_PHONE = {**PHONE, "viewport": {"width": 360, "height": 740}}
@@ -48,6 +49,7 @@ def test_a_phone_without_javascript_keeps_the_booklet_and_the_kiwix_file(
     page.get_by_role("button", name="Make the Kiwix file").click()
     wait_for_download_link(page, "Download the Kiwix file")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page.evaluate(SMALL_TARGETS, MIN_TAP) == []
     screenshot(page, "keep-ready-360-nojs")
     sizes = page.locator("#booklet .size, #zim .size").all_inner_texts()
     assert len(sizes) == 2 and all("KB" in s or "MB" in s for s in sizes)
