@@ -585,6 +585,21 @@ MIGRATIONS: tuple[str, ...] = (
     );
     """
     + _counted("retractions", "library_generation"),
+    # 21: what "Keep this course" made (hub/keep/): a booklet or ZIM file per course, pathway or the
+    # whole library, kept as a blob while what it was made from (its fingerprint) is unchanged.
+    # `left_out` lists, in plain words, the media too big or missing to go in.
+    """
+    CREATE TABLE keepsakes (
+        scope TEXT NOT NULL,
+        format TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        left_out TEXT NOT NULL DEFAULT '[]',
+        made_at TEXT NOT NULL,
+        PRIMARY KEY (scope, format)
+    );
+    """,
 )
 
 
