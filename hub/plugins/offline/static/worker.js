@@ -75,8 +75,8 @@ function pageFirstFromHub(request, url) {
 /* A page shown from the phone says so in its footer (offline_footer.html has both lines). */
 function asPhoneCopy(response) {
   return response.text().then(function (html) {
-    html = html.replace('data-when="hub"', 'data-when="hub" hidden')
-      .replace('data-when="phone" hidden', 'data-when="phone"');
+    html = html.replace(/data-when="hub"/g, 'data-when="hub" hidden')
+      .replace(/data-when="phone" hidden/g, 'data-when="phone"');
     return new Response(html, { status: 200, headers: { "content-type": "text/html; charset=utf-8" } });
   });
 }
