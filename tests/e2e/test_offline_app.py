@@ -268,11 +268,16 @@ def test_over_plain_http_at_a_name_no_worker_is_registered_and_the_page_says_why
     expect(page.locator("footer")).to_contain_text("Away from the hub these pages do not open")
     expect(page.get_by_role("navigation", name="Main")).not_to_contain_text("On this phone")
     screenshot(page, "offline-plain-http")
+    context.add_cookies([{"name": "hub_lang", "value": "ar", "url": page.url}])
+    page.goto("/offline")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    expect(page.locator("main")).to_contain_text("وهذه المنصة ليس لها عنوان كهذا")
+    screenshot(page, "offline-plain-http-ar")
     context.close()
 
 
 def test_an_older_hubs_worker_is_replaced_and_the_saved_course_stays(
-    phone_browser: Browser, secure_hub: SecureHub
+    phone_browser: Browser, secure_hub: SecureHub, screenshot
 ):
     secure_hub.start(version="0.0.1-old")
     context, page = phone(phone_browser, secure_hub.url)
@@ -287,6 +292,12 @@ def test_an_older_hubs_worker_is_replaced_and_the_saved_course_stays(
     wait_until_true(page, replaced, 15_000)
     names = page.evaluate(caches)
     assert "commons-hub-courses-v1" in names and not any("0.0.1-old" in name for name in names)
+    context.add_cookies([{"name": "hub_lang", "value": "ar", "url": secure_hub.url}])
+    open_ready(page, "/offline")  # in Arabic, right to left, the saved course still listed
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    expect(page.locator("[data-offline-saved-list]")).to_contain_text("Clean hands stop germs")
+    expect(page.get_by_role("button", name="احفظ على هذا الهاتف").first).to_be_visible()
+    screenshot(page, "offline-updated-ar")
     secure_hub.stop()
     page.goto("/courses/hand-hygiene-en/why-hands")
     expect(page.locator("h1")).to_have_text("Why clean hands matter")

@@ -143,7 +143,10 @@
           button.textContent = list.getAttribute("data-remove");
           button.setAttribute("aria-label", list.getAttribute("data-remove") + ": " + s.title);
           button.addEventListener("click", function () { remove(s.id).then(show); });
-          item.append(link, " (" + size(s.size) + ") ", button);
+          var amount = document.createElement("bdi");  /* an English title or "63 KB" in an Arabic list */
+          link.dir = "auto";
+          amount.textContent = "(" + size(s.size) + ")";
+          item.append(link, " ", amount, " ", button);
           list.append(item);
         });
         if (!found[0].length) list.insertAdjacentHTML("beforeend", "<li></li>");
