@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -29,7 +30,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, TIMEOUT_MS
-from tests.e2e.helpers import fill_correct_answers, sign_in, starter, wait_until_true
+from tests.e2e.helpers import STARTER, fill_correct_answers, sign_in, starter, wait_until_true
 from tests.processes import REPO, free_port, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -276,8 +277,8 @@ def test_over_plain_http_at_a_name_no_worker_is_registered_and_the_page_says_why
     context.close()
 
 
-def test_an_older_hubs_worker_is_replaced_and_the_saved_course_stays(
-    phone_browser: Browser, secure_hub: SecureHub, screenshot
+def test_an_older_hubs_worker_is_replaced_and_a_newer_course_version_replaces_the_saved_one(
+    phone_browser: Browser, secure_hub: SecureHub, screenshot, tmp_path: Path
 ):
     secure_hub.start(version="0.0.1-old")
     context, page = phone(phone_browser, secure_hub.url)
@@ -286,8 +287,11 @@ def test_an_older_hubs_worker_is_replaced_and_the_saved_course_stays(
     assert any(name.startswith("commons-hub-shell-0.0.1-old-") for name in page.evaluate(caches))
 
     secure_hub.stop()
-    secure_hub.start()  # the hub was updated
+    new_version(secure_hub.home, tmp_path)  # meanwhile a tutor brought version 2 of the course
+    secure_hub.start()  # and the hub itself was updated
     open_ready(page, "/offline")
+    versions = "HubStore.all('saved').then(saved => saved.map(s => s.version))"
+    wait_until_true(page, f"{versions}.then(v => v.length === 1 && v[0] === 2)", 15_000)
     replaced = f"{caches}.then(names => !names.some(n => n.includes('0.0.1-old')) && names.length === 2)"
     wait_until_true(page, replaced, 15_000)
     names = page.evaluate(caches)
@@ -299,7 +303,23 @@ def test_an_older_hubs_worker_is_replaced_and_the_saved_course_stays(
     expect(page.get_by_role("button", name="احفظ على هذا الهاتف").first).to_be_visible()
     screenshot(page, "offline-updated-ar")
     secure_hub.stop()
-    page.goto("/courses/hand-hygiene-en/why-hands")
-    expect(page.locator("h1")).to_have_text("Why clean hands matter")
+    page.goto("/courses/hand-hygiene-en/why-hands")  # the phone's copy is the new version
+    expect(page.locator("h1")).to_have_text("Why clean hands matter, revised")
     expect(page.locator("footer").get_by_text(PHONE_COPY)).to_be_visible()
     context.close()
+
+
+def new_version(home: Path, scratch: Path) -> None:
+    """Import version 2 of the course, with its first lesson renamed, as a tutor would."""
+    folder = scratch / COURSE
+    shutil.copytree(STARTER / COURSE, folder)
+    toml = folder / "course.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("version = 1", "version = 2"), encoding="utf-8")
+    lesson = folder / "01-why-hands.md"
+    text = lesson.read_text(encoding="utf-8")
+    lesson.write_text(
+        text.replace('"Why clean hands matter"', '"Why clean hands matter, revised"'), encoding="utf-8"
+    )
+    command = ["content", "import", str(folder), "--allow-unverified", "--yes", "--home", str(home)]
+    subprocess.run([sys.executable, "-m", "hub", *command], cwd=REPO, check=True, capture_output=True,
+                   env={**os.environ, "PYTHONPATH": str(REPO)})  # fmt: skip
