@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-import hub
+import hub as hub_package
 from hub import retractions
 from hub.access import ANYONE
 from hub.deps import HubDep
@@ -58,7 +58,7 @@ def worker(request: Request) -> Response:
     digest = hashlib.sha256("\n".join([source, *shell]).encode()).hexdigest()[:10]
     static_url = request.app.state.templates.globals["static_url"]
     script = (
-        source.replace("__VERSION__", f"{hub.__version__}-{digest}")
+        source.replace("__VERSION__", f"{hub_package.__version__}-{digest}")
         .replace("__COURSES__", COURSES_CACHE)
         .replace("__SHELL_URLS__", json.dumps(shell))
         .replace("__STORE__", static_url("offline", "store.js"))

@@ -54,21 +54,24 @@ function within(ms, promise) {
   });
 }
 
+/* A page the phone has a copy of waits for the hub PAGE_WAIT_MS at most, and the copy is kept up
+   to date; any other page waits for the hub as long as it takes (a slow report is not "offline"),
+   and when the hub cannot be reached the list of what is on the phone is shown instead. */
 function pageFirstFromHub(request, url) {
-  return within(PAGE_WAIT_MS, fetch(request)).then(function (response) {
-    if (response.ok) {  // a saved page seen again on the hub: keep the fresh copy
-      caches.open(COURSES).then(function (cache) {
-        return cache.match(url.pathname, { ignoreVary: true }).then(function (old) {
-          if (old && url.search === "") return cache.put(url.pathname, response.clone());
-        });
+  var shell = url.pathname === "/offline" || url.pathname === "/offline/kept";
+  var name = shell ? SHELL : COURSES;
+  return caches.open(name).then(function (cache) {
+    return cache.match(url.pathname, { ignoreVary: true }).then(function (saved) {
+      var going = fetch(request);
+      return (saved ? within(PAGE_WAIT_MS, going) : going).then(function (response) {
+        if (saved && response.ok && url.search === "") cache.put(url.pathname, response.clone());
+        return response;
+      }).catch(function () {
+        if (saved) return asPhoneCopy(saved);
+        return caches.open(SHELL).then(function (c) { return c.match("/offline", { ignoreVary: true }); })
+          .then(function (list) { return list ? asPhoneCopy(list) : Response.error(); });
       });
-    }
-    return response.clone();
-  }).catch(function () {
-    var kept = url.pathname === "/offline/kept";
-    return caches.match(kept ? "/offline/kept" : url.pathname, { ignoreSearch: kept, ignoreVary: true })
-      .then(function (saved) { return saved || caches.match("/offline", { ignoreVary: true }); })
-      .then(function (saved) { return saved ? asPhoneCopy(saved) : Response.error(); });
+    });
   });
 }
 
