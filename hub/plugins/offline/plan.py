@@ -44,11 +44,10 @@ class Plan:
         return sum(s.size for s in self.media)
 
     def as_json(self) -> dict[str, object]:
-        urls = lambda saved: [s.url for s in saved]  # noqa: E731
         return {
             "id": self.id, "version": self.version, "title": self.title, "size": self.size,
-            "media_size": self.media_size, "pages": urls(self.pages),
-            "pictures": urls(self.pictures), "media": urls(self.media),
+            "media_size": self.media_size, "pages": [s.url for s in self.pages],
+            "pictures": [s.url for s in self.pictures], "media": [s.url for s in self.media],
         }  # fmt: skip
 
 
