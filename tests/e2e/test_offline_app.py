@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -323,3 +324,24 @@ def new_version(home: Path, scratch: Path) -> None:
     command = ["content", "import", str(folder), "--allow-unverified", "--yes", "--home", str(home)]
     subprocess.run([sys.executable, "-m", "hub", *command], cwd=REPO, check=True, capture_output=True,
                    env={**os.environ, "PYTHONPATH": str(REPO)})  # fmt: skip
+
+
+def test_a_course_saved_with_its_media_plays_them_away_from_the_hub(
+    phone_browser: Browser, secure_hub: SecureHub
+):
+    secure_hub.start()
+    context, page = phone(phone_browser, secure_hub.url)
+    open_ready(page, "/offline")
+    wait_until_true(page, "!!navigator.serviceWorker.controller", 10_000)
+    block = page.locator(f'[data-offline-course="{COURSE}"]')
+    block.get_by_label(re.compile("Also keep the videos, audio and PDF files")).check()
+    block.get_by_role("button", name="Save on this phone").click()
+    expect(block.locator("[data-offline-status]")).to_have_text(SAVED, timeout=30_000)
+    secure_hub.stop()
+    page.goto("/courses/hand-hygiene-en/how-to-wash")
+    source = page.locator("video source").first.get_attribute("src")
+    asked = f"fetch('{source}', {{headers: {{range: 'bytes=0-99'}}}})"
+    part = f"{asked}.then(r => [r.status, r.headers.get('content-range')])"
+    status, content_range = page.evaluate(part)  # a video asks for parts of its file
+    assert status == 206 and content_range.startswith("bytes 0-99/"), (status, content_range)
+    context.close()
