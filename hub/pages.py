@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -66,6 +67,7 @@ def build_environment(manager: pluggy.PluginManager) -> jinja2.Environment:
     environment.globals["when"] = i18n.when
     environment.globals["format_day"] = i18n.format_day
     environment.globals["ui_language"] = i18n.current_locale.get
+    environment.globals["new_attempt_id"] = lambda: str(uuid.uuid4())  # a quiz form's (hub/progress.py)
     environment.globals["static_url"] = StaticUrls()
     environment.globals["course_card"] = CourseCards(environment)
     for functions in manager.hook.hub_template_globals():

@@ -105,13 +105,28 @@ def recent_courses(db: Database, learner_id: str) -> list[CourseActivity]:
     return [CourseActivity(r[0], r[1], r[3], r[2]) for r in rows]
 
 
-def record_quiz(db: Database, learner_id: str, course_id: str, lesson_id: str, result: QuizResult) -> None:
-    """Keep the attempt (an immutable row) and count the lesson done when it is passed."""
+def attempt_id_for(learner_id: str, given: str) -> str:
+    """The stored id of an attempt whose form carried `given` (a phone-made UUID): the same answers
+    sent again (a phone replaying what it kept offline, a lost reply) make the same row, and one
+    learner cannot name another's row."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"commons-hub:attempt-given:{learner_id}:{given}"))
+
+
+def record_quiz(
+    db: Database, learner_id: str, course_id: str, lesson_id: str, result: QuizResult, given_id: str = ""
+) -> None:
+    """Keep the attempt (an immutable row) and count the lesson done when it is passed.
+
+    With `given_id` (the attempt id the quiz form carried) the attempt is kept once however often
+    it is sent."""
+    attempt_id = attempt_id_for(learner_id, given_id) if given_id else str(uuid.uuid4())
     attempt = Attempt(
-        str(uuid.uuid4()), learner_id, course_id, lesson_id, result.score, result.total, result.passed,
+        attempt_id, learner_id, course_id, lesson_id, result.score, result.total, result.passed,
         json.dumps([r.given for r in result.results]), now(),
     )  # fmt: skip
     with transaction(db):
+        if given_id and db.execute("SELECT 1 FROM quiz_attempts WHERE id = ?", [attempt_id]).fetchone():
+            return
         store.record(db, attempt_change(attempt))
         _record(db, learner_id, course_id, lesson_id, 1.0 if result.passed else result.fraction * 0.99, 0)
 

@@ -37,6 +37,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("library", "hub.plugins.library"),
     ("curation", "hub.plugins.curation"),
     ("keep", "hub.plugins.keep"),
+    ("offline", "hub.plugins.offline"),
 )
 ENABLED_SETTING = "plugins_enabled"
 

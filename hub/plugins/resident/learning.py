@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -24,6 +25,7 @@ from hub.progress import LessonProgress
 from hub.topics import kind_label, topic_label
 
 router = APIRouter(tags=["resident pages"], include_in_schema=False)
+ATTEMPT_ID = re.compile(r"[0-9a-fA-F-]{32,36}")  # the UUID a quiz form carries (hub/progress.attempt_id_for)
 ALL_LANGUAGES = "all"
 
 
@@ -189,7 +191,8 @@ def lesson_page(
     if detail is None or lesson is None:
         return not_found(request, gettext("There is no such lesson on this hub."))
     state, best = None, None
-    if learner is not None:  # someone already kept: note the visit; a first visit makes no account
+    saving = "x-hub-saving" in request.headers  # the phone saving the course is not a visit
+    if learner is not None and not saving:  # someone kept: note the visit; a first visit makes no account
         progress.record(hub.db, learner.id, course_id, lesson_id, 0.0)
         state = progress.for_course(hub.db, learner.id, course_id).get(lesson_id)
         best = progress.best_attempt(hub.db, learner.id, course_id, lesson_id)
@@ -235,7 +238,9 @@ async def submit_quiz(
     answers = {i: [str(v) for v in form.getlist(f"q{i}")] for i in range(len(lesson.questions))}
     result = grade(lesson, answers)
     learner = learner_to_keep(request, db, learner)
-    progress.record_quiz(db, learner.id, course_id, lesson_id, result)
+    given = str(form.get("attempt_id") or "")
+    given = given if ATTEMPT_ID.fullmatch(given) else ""
+    progress.record_quiz(db, learner.id, course_id, lesson_id, result, given)
     state: LessonProgress | None = progress.for_course(db, learner.id, course_id).get(lesson_id)
     return render(
         request,
