@@ -134,7 +134,7 @@ def test_an_index_deleted_while_the_hub_runs_comes_back(hub: Hub, running: Searc
 
 
 def test_concurrent_searches_while_an_import_is_indexing(hub: Hub, running: SearchIndex, tmp_path: Path):
-    hub.import_starter()  # 17 imports: the writer thread may index them over several polls
+    hub.import_starter()  # 32 imports: the writer thread may index them over several polls
     queries = ("premiers secours", "hand sanitizer", "quemadura", "النزيف", "mians", "soap")
     wait_for(lambda: all(found(running, query).total > 0 for query in queries))
     errors: list[BaseException] = []

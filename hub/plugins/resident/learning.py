@@ -14,6 +14,7 @@ from content.model import Lesson
 from content.quiz import grade
 from hub import progress, retractions, updates
 from hub.access import ANYONE, LEARNING
+from hub.course_translations import lesson_in, translations_of
 from hub.deps import CurrentLearner, Db, HubDep, learner_to_keep
 from hub.home import Hub
 from hub.i18n import gettext
@@ -145,7 +146,7 @@ def course_page(request: Request, course_id: str, hub: HubDep, learner: CurrentL
     done = progress.for_course(hub.db, learner.id, course_id) if learner else {}
     updated = updates.updated_since_finished(hub.db, learner.id, [course_id]) if learner else {}
     next_lesson = next((ls for ls in detail.lessons if ls.id not in done or not done[ls.id].done), None)
-    translations = [c for c in hub.courses() if c.id in detail.course.translations]
+    translations = translations_of(hub, course_id)
     return render(
         request,
         "course.html",
@@ -204,6 +205,7 @@ def lesson_page(
         state=state,
         best=best,
         result=None,
+        other_languages=[(t, lesson_in(hub, t.id, lesson_id)) for t in translations_of(hub, course_id)],
         **lesson_context(detail, lesson),
     )
 

@@ -105,7 +105,8 @@ def list_drafts(hub: Hub) -> list[Draft]:
     return [draft for draft in found if draft is not None]
 
 
-def _unique(base: str, taken: set[str]) -> str:
+def unique_id(base: str, taken: set[str]) -> str:
+    """`base`, or `base-2`, `base-3`… when it is taken."""
     candidate, number = base, 2
     while candidate in taken:
         candidate, number = f"{base}-{number}", number + 1
@@ -130,7 +131,8 @@ def check_course_fields(root: Path, course: dict[str, Any]) -> None:
 def create_draft(hub: Hub, course: dict[str, Any]) -> Draft:
     """A new, empty draft; its id comes from the title and language."""
     taken = {c.id for c in hub.courses()} | {d.course_id for d in list_drafts(hub)}
-    course_id = _unique(slug(f"{course.get('title', '')}-{course.get('language', '')}", "course", 40), taken)
+    base = slug(f"{course.get('title', '')}-{course.get('language', '')}", "course", 40)
+    course_id = unique_id(base, taken)
     root = drafts_home(hub) / course_id
     course = {"id": course_id, "version": 1, **course}
     check_course_fields(root.parent, course)
@@ -222,7 +224,7 @@ def add_lesson(draft: Draft, kind: str, title: str) -> DraftLesson:
         raise StudioError(N_("Give the new lesson a title."))
     if kind not in LESSON_KINDS:
         raise StudioError(N_("Choose what kind of lesson to add."))
-    lesson_id = _unique(slug(title, "lesson", 40), {lesson.id for lesson in draft.lessons})
+    lesson_id = unique_id(slug(title, "lesson", 40), {lesson.id for lesson in draft.lessons})
     lesson = DraftLesson(lesson_id, lesson_file_name(len(draft.lessons) + 1, lesson_id), {}, "")
     lesson.meta = {"title": title[:200], "kind": kind}
     write_atomic(draft.root / lesson.file_name, lesson_text(lesson.meta, ""))
