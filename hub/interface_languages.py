@@ -137,9 +137,12 @@ def add(hub: Hub, code: str, name: str, fallback: str) -> AddedLanguage:
 
 
 def upload(hub: Hub, code: str, data: bytes) -> po_files.Checked:
-    """Replace a language's translations with a checked .po file; PoError leaves it as it was."""
+    """Take the translations of a .po file, over those already here (the others stay), if the whole
+    checks out; PoError leaves the language as it was."""
     current = language(hub.db, code)
-    checked = po_files.read(data, code)
+    translations, header = po_files.parse(data)
+    kept = po_files.translations_of(po_of(hub.db, code))
+    checked = po_files.build(code, {**kept, **translations}, header)
     _store(hub, code, current.name, current.fallback, checked, current.enabled)
     return checked
 
@@ -267,12 +270,38 @@ class Loaded:
     catalogs: dict[str, gettext_module.NullTranslations]
 
 
-def _compile(po: bytes, fallback: str) -> gettext_module.NullTranslations:
+class AddedTranslations(gettext_module.GNUTranslations):
+    """An added language's catalog. A message it does not translate comes from the fallback; when
+    that is written the other way (French text on a Pashto page), it is set in a Unicode isolate
+    (FSI … PDI), so its punctuation and word order stay its own inside the page's direction."""
+
+    isolate = False
+
+    def _isolated(self, text: str) -> str:
+        return f"\u2068{text}\u2069" if self.isolate and text else text
+
+    def gettext(self, message: str) -> str:
+        if message in self._catalog:  # type: ignore[attr-defined]
+            return super().gettext(message)
+        return self._isolated(super().gettext(message))
+
+    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
+        if (msgid1, 0) in self._catalog:  # type: ignore[attr-defined]
+            return super().ngettext(msgid1, msgid2, n)
+        return self._isolated(super().ngettext(msgid1, msgid2, n))
+
+
+def _compile(code: str, po: bytes, fallback: str) -> gettext_module.NullTranslations:
+    catalog = po_files.stored(po)
+    for message in list(catalog):
+        if message.id and isinstance(message.string, (tuple, list)) and not all(message.string):
+            del catalog[message.id]  # write_mo keeps a plural with empty forms: it would show nothing
     buffer = BytesIO()
-    write_mo(buffer, po_files.stored(po))
+    write_mo(buffer, catalog)
     buffer.seek(0)
-    translations = gettext_module.GNUTranslations(buffer)
+    translations = AddedTranslations(buffer)
     translations.add_fallback(i18n.shipped_catalog(fallback))  # a fresh object: the shared one is untouched
+    translations.isolate = i18n.text_direction(code) != i18n.text_direction(fallback)
     return translations
 
 
@@ -280,7 +309,7 @@ def load(db: Database, generation: object) -> Loaded:
     rows = db.execute("SELECT code, name, fallback, po FROM interface_languages WHERE enabled = 1").fetchall()
     catalogs = {}
     for code, name, fallback, po in rows:
-        catalogs[code] = _compile(bytes(po), fallback)
+        catalogs[code] = _compile(code, bytes(po), fallback)
         i18n.added_language_names[code] = name
     return Loaded(generation, catalogs)
 

@@ -136,7 +136,8 @@ def build(
     output = BytesIO()
     write_po(output, catalog, omit_header=False)
     done, total = _count(catalog)
-    left_out = sum(1 for key in translations if key not in base._messages)  # type: ignore[attr-defined]
+    known = {message.id if isinstance(message.id, str) else tuple(message.id) for message in base}
+    left_out = sum(1 for key in translations if key not in known)
     return Checked(output.getvalue(), done, total, left_out)
 
 
@@ -158,7 +159,16 @@ def _plural_header(header: str | None) -> tuple[int, str]:
 
 
 def read(data: bytes, code: str) -> Checked:
-    """Check an uploaded .po file and return what the hub keeps of it; PoError says what is wrong."""
+    """Check a .po file and return what the hub keeps of it; PoError says what is wrong."""
+    translations, header = parse(data)
+    return build(code, translations, header)
+
+
+Translations = dict[str | tuple[str, ...], str | tuple[str, ...]]
+
+
+def parse(data: bytes) -> tuple[Translations, str | None]:
+    """The translations of a .po file and its Plural-Forms header, its syntax checked; PoError if not."""
     if len(data) > MAX_PO_BYTES:
         raise PoError(N_("This file is too large for a translation (at most %(size)s)."), size="4 MB")
     try:
@@ -178,7 +188,7 @@ def read(data: bytes, code: str) -> Checked:
     translations = {m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy}
     if not translations:
         raise PoError(N_("This file translates none of the hub's messages."))
-    return build(code, translations, header)
+    return translations, header
 
 
 def _header(catalog: Catalog, name: str) -> str | None:

@@ -78,6 +78,8 @@ def test_an_added_language_is_offered_without_a_restart_and_falls_back(hub: Hub,
     assert SKIP_PS in home.text
     french = i18n.shipped_catalog("fr").gettext(DESCRIPTION)
     assert french != DESCRIPTION and french in home.text  # untranslated: the fallback language
+    # French on a Pashto page keeps its own direction (a Unicode isolate); Pashto needs none.
+    assert f"\u2068{french}\u2069" in home.text and f"\u2068{SKIP_PS}" not in home.text
     settings = as_reader(web, "ps").get("/admin/settings")
     assert settings.status_code == 200
     switch = as_reader(web, "fr").get("/language")
@@ -214,3 +216,14 @@ def test_a_language_is_taken_from_a_trusted_hub_only_and_unchanged(tmp_path):
     assert taken.enabled and taken.translated == 1 and taken.fallback == "fr"
     assert interface_languages.take_all(other, [document]) == (0, [])  # not newer: nothing changes
     assert interface_languages.documents(other.db) == [document]  # passed on as its maker signed it
+
+
+def test_an_untranslated_plural_falls_back_too(hub: Hub, app: FastAPI):
+    web = admin(hub, app)
+    add_pashto(web)
+    upload(web, po_file({SKIP: SKIP_PS}))
+    switch_on(web)
+    loaded = interface_languages.refresh(app.state)
+    french = i18n.shipped_catalog("fr").ngettext("%(num)d lesson", "%(num)d lessons", 5)
+    assert loaded.catalogs["ps"].ngettext("%(num)d lesson", "%(num)d lessons", 5) == f"\u2068{french}\u2069"
+    assert french != "%(num)d lessons"
