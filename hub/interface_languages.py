@@ -325,6 +325,11 @@ def refresh(state: Any) -> Loaded:
         cards = state.templates.globals.get("course_card")
         if cards is not None:
             cards.cards.clear()  # a card's text may have changed with its language
-    offered = state.settings.offered_languages()
-    state.languages = (*offered, *(code for code in loaded.catalogs if code not in offered))
+    # Again only when the settings were applied anew (hub/app.py apply_settings sets state.languages
+    # too) or the languages changed: offered_languages reads the translations folder.
+    seen = getattr(state, "languages_seen", None)
+    if seen is None or seen[0] is not state.settings or seen[1] != loaded.generation:
+        offered = state.settings.offered_languages()
+        state.languages = (*offered, *(code for code in loaded.catalogs if code not in offered))
+        state.languages_seen = (state.settings, loaded.generation)
     return loaded

@@ -227,3 +227,13 @@ def test_an_untranslated_plural_falls_back_too(hub: Hub, app: FastAPI):
     french = i18n.shipped_catalog("fr").ngettext("%(num)d lesson", "%(num)d lessons", 5)
     assert loaded.catalogs["ps"].ngettext("%(num)d lesson", "%(num)d lessons", 5) == f"\u2068{french}\u2069"
     assert french != "%(num)d lessons"
+
+
+def test_saving_the_settings_keeps_an_added_language_offered(hub: Hub, app: FastAPI):
+    web = admin(hub, app)
+    add_pashto(web)
+    switch_on(web)
+    assert "ps" in as_reader(web, "en").get("/language").text
+    form = {"hub_name": "Commons Hub", "default_language": "en", "guest_retention_days": "0"}
+    assert web.post("/admin/settings", data=form).status_code == 200
+    assert 'lang="ps"' in as_reader(web, "en").get("/language").text
