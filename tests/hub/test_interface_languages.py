@@ -108,6 +108,7 @@ def test_the_strings_page_shows_the_english_beside_each_a_page_at_a_time(hub: Hu
         data={"page": str(plural // 25 + 1), f"s-{plural}": ["%(num)s یو", "%(count)s ډېر"]},
     )
     assert bad.status_code == 400 and "must keep the same placeholders" in bad.text
+    assert "%(count)s ډېر</textarea>" in bad.text  # what was typed is kept, to be corrected
     assert interface_languages.language(hub.db, "ps").translated == 1
     remaining = web.get("/admin/languages/ps/strings?untranslated=1")
     assert f'name="s-{index}"' not in remaining.text

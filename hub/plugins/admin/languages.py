@@ -177,6 +177,10 @@ async def save_strings(request: Request, hub: HubDep, code: str) -> Response:
         except LearnerError:
             return render(request, "not_found.html", status_code=404, message=error.translated())
         rows, pages = _strings(hub, code, page, untranslated)
+        for row in rows:  # what was typed stays in the boxes, to be corrected
+            typed = [str(value) for value in form.getlist(f"s-{row['index']}")]
+            if typed:
+                row["forms"] = typed
         return render(
             request, "added_language_strings.html", status_code=400, added=added, rows=rows, page=page,
             pages=pages, untranslated=untranslated, saved=False, error=error.translated(),
