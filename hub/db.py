@@ -600,6 +600,24 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (scope, format)
     );
     """,
+    # 22: interface languages an admin added (hub/interface_languages.py): the .po as the hub keeps it,
+    # and the signed document that carries it to other hubs. The counter tells a running hub to
+    # reload them.
+    """
+    CREATE TABLE interface_languages (
+        code TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        fallback TEXT NOT NULL,
+        enabled INTEGER NOT NULL,
+        po BLOB NOT NULL,
+        translated INTEGER NOT NULL,
+        total INTEGER NOT NULL,
+        issued_at TEXT NOT NULL,
+        signer_key_id TEXT NOT NULL,
+        document BLOB NOT NULL
+    );
+    """
+    + _counted("interface_languages", "interface_languages_generation"),
 )
 
 

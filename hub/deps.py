@@ -10,7 +10,7 @@ from sqlite_utils import Database
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hub import i18n, learners
+from hub import i18n, interface_languages, learners
 from hub.home import Hub, ThreadDatabase
 from hub.learners import Learner
 
@@ -142,6 +142,7 @@ class LocaleMiddleware(HttpMiddleware):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         connection = HTTPConnection(scope)
+        added = interface_languages.refresh(scope["app"].state)  # sets state.languages
         language = i18n.choose_language(
             connection.cookies.get(i18n.LANGUAGE_COOKIE),
             connection.headers.get("accept-language", ""),
@@ -149,4 +150,5 @@ class LocaleMiddleware(HttpMiddleware):
         )
         scope.setdefault("state", {})["language"] = language
         i18n.current_locale.set(language)
+        i18n.current_translations.set(added.catalogs.get(language))
         await self.app(scope, receive, send)

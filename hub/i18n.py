@@ -17,13 +17,19 @@ from babel import Locale, UnknownLocaleError, negotiate_locale
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 SOURCE_LANGUAGE = "en"
 LANGUAGE_COOKIE = "hub_lang"
-RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "ckb", "dv", "yi"})
 # The names of the languages the hub ships (its catalogs and starter courses) as Babel writes
 # them, so the language switch and course cards show them without Babel's locale data (about
 # 2 MB resident a language); any other language is named by Babel.
 LANGUAGE_NAMES = {"ar": "العربية", "en": "English", "es": "Español", "fr": "Français"}
 
 current_locale: ContextVar[str] = ContextVar("current_locale", default=SOURCE_LANGUAGE)
+# The catalog of a language an admin added (hub/interface_languages.py), with its fallback, for
+# the request being served; None for the languages the hub ships.
+current_translations: ContextVar[gettext_module.NullTranslations | None] = ContextVar(
+    "current_translations", default=None
+)
+# The names admins gave the languages they added, for the codes Babel cannot name.
+added_language_names: dict[str, str] = {}
 
 
 def available_languages() -> tuple[str, ...]:
@@ -49,12 +55,21 @@ def _catalog(language: str) -> gettext_module.NullTranslations:
     return gettext_module.GNUTranslations(buffer)
 
 
+def shipped_catalog(language: str) -> gettext_module.NullTranslations:
+    """The catalog of a language the hub ships (an empty one for any other)."""
+    return _catalog(language)
+
+
+def _translations() -> gettext_module.NullTranslations:
+    return current_translations.get() or _catalog(current_locale.get())
+
+
 def gettext(message: str) -> str:
-    return _catalog(current_locale.get()).gettext(message)
+    return _translations().gettext(message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
-    return _catalog(current_locale.get()).ngettext(singular, plural, n)
+    return _translations().ngettext(singular, plural, n)
 
 
 _ = gettext
@@ -65,13 +80,36 @@ def N_(message: str) -> str:
     return message
 
 
+@cache
 def text_direction(language: str) -> str:
-    return "rtl" if language.split("-")[0] in RTL_LANGUAGES else "ltr"
+    """ "rtl" for a language written right to left, by its script as CLDR records it (Arabic,
+    Pashto, Persian, Hebrew…), "ltr" otherwise and for a language Babel does not know."""
+    if language in LANGUAGE_NAMES:  # the shipped ones, without loading Babel's locale data
+        return "rtl" if language == "ar" else "ltr"
+    try:
+        order = Locale.parse(language.replace("-", "_")).character_order
+    except (ValueError, TypeError, UnknownLocaleError):
+        return "ltr"
+    return "rtl" if order == "right-to-left" else "ltr"
 
 
 @cache
+def babel_locale(code: str) -> str:
+    """The locale to format dates and numbers in: `code`, or English where Babel does not know it."""
+    try:
+        Locale.parse(code.replace("-", "_"))
+    except (ValueError, TypeError, UnknownLocaleError):
+        return SOURCE_LANGUAGE
+    return code.replace("-", "_")
+
+
 def language_name(code: str) -> str:
     """A language's name in that language ("Français", "العربية"), for pickers."""
+    return added_language_names.get(code) or _language_name(code)
+
+
+@cache
+def _language_name(code: str) -> str:
     if code in LANGUAGE_NAMES:
         return LANGUAGE_NAMES[code]
     try:
@@ -88,7 +126,7 @@ def file_size(size: int) -> str:
     """A size as people read it, in the reader's number format and units: "850 KB", "12,5 Mo"."""
     from babel.numbers import format_decimal
 
-    locale = current_locale.get()
+    locale = babel_locale(current_locale.get())
     for scale, unit in _SIZE_UNITS:
         if size >= scale:
             return gettext(unit) % {"size": format_decimal(size / scale, format="#,##0.0", locale=locale)}
@@ -112,7 +150,7 @@ def when(iso_time: str | None) -> str:
         moment = datetime.fromisoformat(iso_time)
     except ValueError:
         return iso_time
-    locale = Locale.parse(current_locale.get())
+    locale = Locale.parse(babel_locale(current_locale.get()))
     day = format_date(moment, format="medium", locale=locale)
     time = format_time(moment, format="short", locale=locale)
     return str(locale.datetime_formats["medium"]).format(time, day)

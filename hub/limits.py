@@ -35,6 +35,7 @@ BODY_LIMITS: dict[str, int] = {
     f"{protocol.API}/progress/pull": protocol.MAX_PAGE_BYTES,  # a knowledge vector, which grows with hubs
     f"{protocol.API}/enroll": protocol.MAX_REQUEST_BYTES,
     "/tutor/import/upload": IMPORT_UPLOAD,
+    "/admin/languages/{code}/upload": 4 * MB + FORM_SLACK,  # hub/po_files.py MAX_PO_BYTES, plus the form
     "/tutor/studio/new": STUDIO_UPLOAD,
     "/tutor/studio/drafts/{course_id}": STUDIO_UPLOAD,
     _LESSON: STUDIO_UPLOAD,

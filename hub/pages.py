@@ -11,7 +11,7 @@ import jinja2
 import pluggy
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from hub import i18n
 from hub.deps import csrf_token
@@ -49,6 +49,18 @@ class CourseCards:
         return card
 
 
+def _page_gettext(message: str) -> str:
+    """A translation for a page. Jinja marks what gettext returns as safe markup; a catalog an admin
+    uploaded (hub/interface_languages.py) is text, so it is escaped first: `<script>` shows as text."""
+    text = i18n.gettext(message)
+    return escape(text) if i18n.current_translations.get() is not None else text
+
+
+def _page_ngettext(singular: str, plural: str, n: int) -> str:
+    text = i18n.ngettext(singular, plural, n)
+    return escape(text) if i18n.current_translations.get() is not None else text
+
+
 def build_environment(manager: pluggy.PluginManager) -> jinja2.Environment:
     folders = [plugin_folder(p, "templates") for p in manager.get_plugins()]
     environment = jinja2.Environment(
@@ -59,7 +71,7 @@ def build_environment(manager: pluggy.PluginManager) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    environment.install_gettext_callables(_page_gettext, _page_ngettext, newstyle=True)  # type: ignore[attr-defined]
     environment.globals["language_name"] = i18n.language_name
     environment.globals["text_direction"] = i18n.text_direction
     environment.globals["role_label"] = role_label

@@ -15,7 +15,7 @@ from sqlite_utils import Database
 
 from hub.coaching.given import given_to
 from hub.home import Hub
-from hub.i18n import current_locale
+from hub.i18n import babel_locale, current_locale
 
 FOR_YOU_SHOWN = 5  # on the home page: the next ones she has not done; /me/classes lists them all
 
@@ -47,7 +47,9 @@ def due_day(iso_day: str) -> str:
     """A due day in the reader's language: "31 mars 2026", "31 mar 2026", "٣١‏/٠٣‏/٢٠٢٦"."""
     from babel.dates import format_date
 
-    return format_date(date.fromisoformat(iso_day), format="medium", locale=current_locale.get())
+    return format_date(
+        date.fromisoformat(iso_day), format="medium", locale=babel_locale(current_locale.get())
+    )
 
 
 def _finished_lessons(hub: Hub, learner_id: str) -> dict[str, int]:

@@ -12,7 +12,7 @@ from sqlite_utils import Database
 from hub.coaching.charts import Bar, bar_chart
 from hub.coaching.report_grid import ClassWork
 from hub.coaching.reports import assigned_courses, marks
-from hub.i18n import N_, current_locale, gettext
+from hub.i18n import N_, babel_locale, current_locale, gettext
 
 WEEKS = 12
 SCORE_BANDS = ((0, 19), (20, 39), (40, 59), (60, 79), (80, 100))
@@ -39,7 +39,7 @@ def completions_per_week(db: Database, class_id: int, course_ids: list[str], tod
     for day, count in per_day:
         monday = date.fromisoformat(day) - timedelta(days=date.fromisoformat(day).weekday())
         counts[monday] = counts.get(monday, 0) + count
-    locale = current_locale.get()
+    locale = babel_locale(current_locale.get())
     return [
         Bar(start.isoformat(), counts[start], format_skeleton("MMMd", start, locale=locale))
         for start in starts

@@ -24,7 +24,7 @@ from fastapi.routing import APIRoute
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hub import first_run, learners, pathways, trust
+from hub import first_run, interface_languages, learners, pathways, trust
 from hub.access import required_role
 from hub.app import create_app
 from hub.home import Hub
@@ -67,6 +67,7 @@ def template_home() -> Iterator[Path]:
         home = hub.home
         pathways.create_pathway(hub.db, "A way")
         trust.ensure_own_key(home, hub.db, "Fuzz hub")  # a trusted key to delete
+        interface_languages.add(hub, "ps", "", "fr")  # an added interface language to change
         with client_as(create_app(hub, manager_for(hub, load_entry_points=False)), hub, Role.TUTOR) as tutor:
             new = {"title": "Fuzz course", "language": "en", "category": "health", "publisher": "Us"}
             assert tutor.post("/tutor/studio/new", data=new, follow_redirects=False).status_code == 303
@@ -138,7 +139,9 @@ def form(*known: str) -> st.SearchStrategy[list[tuple[str, str]]]:
 
 FILES = st.lists(
     st.tuples(
-        st.sampled_from(["file", "cover", "key_file", "retraction_file"]), TEXT, st.binary(max_size=2048)
+        st.sampled_from(["file", "cover", "key_file", "retraction_file", "po_file"]),
+        TEXT,
+        st.binary(max_size=2048),
     ),
     max_size=2,
 )
@@ -160,6 +163,7 @@ def real_values(route: str, hub: Hub) -> dict[str, list[str]]:
         "tutor_id": [a.id for a in learners.list_accounts(hub.db)],
         "action": ["open", "close"],
         "version": ["1", "2"],
+        "code": ["ps"],
     }
 
 

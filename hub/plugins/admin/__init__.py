@@ -23,9 +23,9 @@ RETENTION_CHECK_SECONDS = 3600
 
 @hookimpl
 def hub_routers(hub: Hub) -> list[APIRouter]:
-    from hub.plugins.admin import keys, routes
+    from hub.plugins.admin import keys, languages, routes
 
-    return [routes.router, keys.router]
+    return [routes.router, keys.router, languages.router]
 
 
 @hookimpl
@@ -46,6 +46,7 @@ def hub_admin_pages(hub: Hub) -> list[AdminPage]:
         AdminPage("/admin/users", gettext("Accounts"), 10),
         AdminPage("/admin/settings", gettext("Settings"), 20),
         AdminPage("/admin/keys", gettext("Signing keys"), 30),
+        AdminPage("/admin/languages", gettext("Interface languages"), 35),
         AdminPage("/tutor", gettext("Learners' progress"), 90),
     ]
 

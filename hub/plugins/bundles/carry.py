@@ -16,7 +16,7 @@ from typing import Any
 from hub import jobs, retractions
 from hub.db import transaction
 from hub.home import Hub
-from hub.plugins.bundles import courses, pathways
+from hub.plugins.bundles import courses, languages, pathways
 from hub.plugins.sync.client import centre_device
 from hub.settings import load_settings
 from sync import bundle, store
@@ -39,6 +39,7 @@ def export_to(hub: Hub, stick: Path, progress: bundle.Progress = bundle.no_progr
                            retractions=retractions.documents(hub.db))  # fmt: skip
     if is_centre:  # its pathways go too, signed as sync hands them out
         pathways.write(hub, result.folder)
+    languages.write(hub, result.folder)
     return result
 
 
@@ -59,6 +60,8 @@ class StickImport:
     waiting_approval: list[str] = field(default_factory=list)  # "id vN" of updates waiting (hub/updates.py)
     retracted: int = 0  # retractions taken in (hub/retractions.py)
     retractions_refused: list[str] = field(default_factory=list)  # one plain sentence each
+    languages: int = 0  # interface languages taken in or updated (hub/interface_languages.py)
+    languages_refused: list[str] = field(default_factory=list)  # one plain sentence each
     written_back: dict[str, Any] | None = None  # the export's figures (see export_summary)
     write_back_error: str = ""  # why this hub's answer could not be written back (what came in stays)
 
@@ -101,6 +104,7 @@ def import_from(
         taken_pathways = pathways.take(hub, stick, incoming)  # after the courses they list
     except pathways.PathwaysRefused as error:
         pathways_refused = str(error)
+    taken_languages, languages_refused = languages.take(hub, stick, incoming)
     outcome = StickImport(
         hubs_read=len(incoming.peers),
         new_changes=applied.new_changes,
@@ -115,6 +119,8 @@ def import_from(
         waiting_approval=taken.waiting,
         retracted=taken.retracted,
         retractions_refused=taken.retractions_refused,
+        languages=taken_languages,
+        languages_refused=languages_refused,
     )
     if write_back:
         try:

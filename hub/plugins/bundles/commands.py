@@ -135,6 +135,10 @@ def bundle_import(
     if outcome.pathways_refused:
         console.print(f"[red]Refused:[/] {escape(outcome.pathways_refused)}")
     say_lifecycle(console, outcome.waiting_approval, outcome.retracted, outcome.retractions_refused, "red")
+    if outcome.languages:
+        console.print(f"Took in or updated {outcome.languages} interface languages.")
+    for refused in outcome.languages_refused:
+        console.print(f"[red]Language refused:[/] {escape(refused)}")
     if write_back:
         _say_exported(_export(hub, stick))
     if outcome.refused or outcome.pathways_refused or outcome.retractions_refused:

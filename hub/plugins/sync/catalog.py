@@ -20,7 +20,7 @@ from sqlite_utils import Database
 from content.errors import ContentError
 from content.package import canonical_json
 from content.signing import PublicKey, Signature, parse_signature, sign, verify
-from hub import library, library_keep, retractions, trust
+from hub import interface_languages, library, library_keep, retractions, trust
 from hub.home import Hub
 from hub.plugins.sync.publications import published_pathways
 from sync import protocol
@@ -58,13 +58,18 @@ def catalog_content(hub: Hub) -> dict[str, Any]:
         ],
         "pathways": published_pathways(hub.db),
         "retractions": [document.decode() for document in retractions.documents(hub.db)],
+        # The interface languages it holds, each signed by the hub that made it (hub/interface_languages.py)
+        "languages": [document.decode() for document in interface_languages.documents(hub.db)],
     }
 
 
 def generation(db: Database) -> str:
     """What the catalog follows: the library's generation and the pathways' (migration 16's triggers)."""
     row = db.execute("SELECT value FROM settings WHERE key = 'pathways_generation'").fetchone()
-    return f"{library.library_generation(db)}.{row[0] if row else 0}"
+    languages = db.execute(
+        "SELECT value FROM settings WHERE key = ?", [interface_languages.GENERATION]
+    ).fetchone()
+    return f"{library.library_generation(db)}.{row[0] if row else 0}.{languages[0] if languages else 0}"
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,18 @@ from typing import Any
 from content.errors import ContentError
 from content.package import MANIFEST, SIGNATURE, decode_manifest
 from content.signing import parse_public_key
-from hub import follow, imports, library, library_choice, library_keep, progress, retractions, trust, updates
+from hub import (
+    follow,
+    imports,
+    interface_languages,
+    library,
+    library_choice,
+    library_keep,
+    progress,
+    retractions,
+    trust,
+    updates,
+)
 from hub.db import transaction
 from hub.home import Hub
 from hub.i18n import N_
@@ -111,6 +122,8 @@ class SyncResult:
     waiting: list[str] = field(default_factory=list)  # "id vN" of each update waiting for approval
     retracted: int = 0  # retractions taken in (hub/retractions.py)
     retractions_refused: list[str] = field(default_factory=list)  # why, in plain words
+    languages: int = 0  # interface languages taken in or updated (hub/interface_languages.py)
+    languages_refused: list[str] = field(default_factory=list)  # why, in plain words
 
 
 def _check_one_hub_per_key(hub: Hub, theirs: int, mine: int, tip: str | None) -> None:
@@ -271,6 +284,9 @@ def _content(
     if isinstance(catalog.get("retractions"), list):  # first, so a retracted course is not fetched
         documents = [d.encode() for d in catalog["retractions"] if isinstance(d, str)]
         result.retracted, result.retractions_refused = retractions.take_all(hub, documents)
+    if isinstance(catalog.get("languages"), list):  # signed by the hubs that made them
+        documents = [d.encode() for d in catalog["languages"] if isinstance(d, str)]
+        result.languages, result.languages_refused = interface_languages.take_all(hub, documents)
     pathways = catalog.get("pathways") if isinstance(catalog.get("pathways"), list) else []
     library_choice.remember_catalog(hub, catalog["courses"], pathways, library.now())
     for entry in wanted_courses(hub, catalog["courses"], pathways):
