@@ -31,6 +31,7 @@ from hub import library
 from hub.caches import LruCache
 from hub.catalogue import Catalogue
 from hub.db import connect, migrate, transaction
+from hub.group_commit import GroupCommit
 from sync import ownership, share, storage
 from sync.device import load_or_create
 from sync.store import DEVICE_SETTING, adopt_device
@@ -104,6 +105,7 @@ class Hub:
         self.remove_leftovers()
         self._catalogue: tuple[int, list[library.CourseCard], Catalogue | None] = (-1, [], None)
         self._details: LruCache[tuple[int, library.CourseDetail]] = LruCache.configured("COURSES")
+        self.writes = GroupCommit(lambda: self.db)  # progress saves, flushed together
 
     def remove_leftovers(self) -> None:
         """Remove what killed writers left (blob part files, import work folders): at every start,

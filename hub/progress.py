@@ -89,6 +89,13 @@ def _record(
     store.record(db, lesson_change(key, state, own))
 
 
+def record_in(
+    db: Database, learner_id: str, course_id: str, lesson_id: str, progress: float, seconds: int = 0
+) -> None:
+    """`record` inside a transaction the caller holds (a group commit: hub/group_commit.py)."""
+    _record(db, learner_id, course_id, lesson_id, progress, seconds)
+
+
 def record(
     db: Database, learner_id: str, course_id: str, lesson_id: str, progress: float, seconds: int = 0
 ) -> None:

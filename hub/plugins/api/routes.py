@@ -292,7 +292,10 @@ def save_progress(request: Request, body: ProgressIn, db: Db, hub: HubDep, learn
     """Record progress in a lesson (the highest value ever sent is kept) and time spent in it."""
     _lesson_or_404(hub, body.course_id, body.lesson_id)
     learner = learner_to_keep(request, db, learner)
-    progress.record(db, learner.id, body.course_id, body.lesson_id, body.progress, body.seconds)
+    kept = learner.id
+    hub.writes.run(
+        lambda db: progress.record_in(db, kept, body.course_id, body.lesson_id, body.progress, body.seconds)
+    )
 
 
 docs_router = APIRouter(tags=["api"])

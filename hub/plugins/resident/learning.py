@@ -202,7 +202,7 @@ def lesson_page(
         return not_found(request, gettext("There is no such lesson on this hub."))
     state, best = None, None
     if learner is not None:  # someone already kept: note the visit; a first visit makes no account
-        progress.record(hub.db, learner.id, course_id, lesson_id, 0.0)
+        hub.writes.run(lambda db: progress.record_in(db, learner.id, course_id, lesson_id, 0.0))
         state = progress.for_course(hub.db, learner.id, course_id).get(lesson_id)
         best = progress.best_attempt(hub.db, learner.id, course_id, lesson_id)
     return render(
@@ -227,7 +227,8 @@ def mark_done(
     lesson = detail.lesson(lesson_id) if detail else None
     if detail is None or lesson is None or lesson.kind == "quiz":
         return not_found(request, gettext("There is no such lesson on this hub."))
-    progress.record(db, learner_to_keep(request, db, learner).id, course_id, lesson_id, 1.0)
+    learner_id = learner_to_keep(request, db, learner).id
+    hub.writes.run(lambda db: progress.record_in(db, learner_id, course_id, lesson_id, 1.0))
     following = lesson_context(detail, lesson)["following"]
     target = f"/courses/{course_id}/{following.id}" if following else f"/courses/{course_id}"
     return RedirectResponse(target, status_code=303)
