@@ -37,7 +37,7 @@ ROOT = HERE.parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 from library_scale.generate import LANGUAGES, QUERIES, a_generated_course, course_manifest, generate  # noqa: E402
-from run import baseline_server, free_port, http_request, hub_server  # noqa: E402
+from run import Server, baseline_server, free_port, http_request, hub_server  # noqa: E402
 
 LUA = HERE / "rotate.lua"
 TARGETS = "home at 10,000 >= 0.8x home at 17; search p95 (1 visitor) <= 25 ms; RSS after load <= 150 MB; " \
@@ -64,10 +64,15 @@ def wrk(port: int, paths: list[str], connections: int, seconds: float, cookie: s
 
 
 def measure(
-    port: int, paths: list[str], connections: int, args: argparse.Namespace, cookie: str = ""
+    server: Server, paths: list[str], connections: int, args: argparse.Namespace, cookie: str = ""
 ) -> dict:
+    """Median of `args.runs` wrk runs after a warm-up; the server is let finish what the load left
+    queued (it may answer after wrk gave up) before and after."""
+    server.wait_idle(limit_s=120)
+    port = server.port
     wrk(port, paths, connections, args.warmup, cookie)
     runs = [wrk(port, paths, connections, args.seconds, cookie) for _ in range(args.runs)]
+    server.wait_idle(limit_s=120)
     return {
         "rps": round(statistics.median(r["rps"] for r in runs), 1),
         "p50_ms": round(statistics.median(r["p50_ms"] for r in runs), 2),
@@ -86,7 +91,7 @@ def learner_cookie(port: int, course_id: str, lesson_id: str) -> str:
         if body is not None:
             headers |= {"Content-Type": "application/json", "X-CSRF-Token": jar["hub_csrf"].value}
         payload = json.dumps(body).encode() if body else b""
-        status, answer, _ = http_request(port, method, path, headers, payload)
+        status, answer, _ = http_request(port, method, path, headers, payload, timeout=120)
         for name, value in answer:
             if name.lower() == "set-cookie":
                 jar.load(value)
@@ -154,14 +159,27 @@ def one_size(total: int, work: Path, args: argparse.Namespace) -> dict:
         course = a_generated_course(total)
         lesson = "lesson-1" if total > 17 else "why-hands"
         queries = [f"/search?q={quote_plus(q)}" for lang in LANGUAGES for q in QUERIES[lang]]
-        result["home"] = measure(port, ["/"], 20, args)
-        result["courses_page"] = measure(port, ["/courses"], 20, args)
-        result["course_page"] = measure(port, [f"/courses/{course}"], 20, args)
-        result["api_courses"] = measure(port, ["/api/v1/courses"], 20, args)
-        result["search_1"] = measure(port, queries, 1, args)
-        result["search_20"] = measure(port, queries, 20, args)
-        cookie = learner_cookie(port, course, lesson)
-        result["lesson_write"] = measure(port, [f"/courses/{course}/{lesson}"], 20, args, cookie)
+        lessons = (
+            [f"/courses/{course}/{ls}" for ls in ("lesson-1", "lesson-2", "lesson-3")]
+            if total > 17
+            else [f"/courses/{course}/{ls}" for ls in ("why-hands", "when-to-wash", "how-to-wash")]
+        )
+        plan = {
+            "home": (["/"], 20),
+            "courses_page": (["/courses"], 20),
+            "course_page": ([f"/courses/{course}"], 20),
+            "api_courses": (["/api/v1/courses"], 20),
+            "search_1": (queries, 1),
+            "search_20": (queries, 20),
+        }
+        for key, (paths, connections) in plan.items():
+            if not args.only or key in args.only:
+                result[key] = measure(server, paths, connections, args)
+        if not args.only or {"lesson_write", "lesson_rotating"} & set(args.only):
+            cookie = learner_cookie(port, course, lesson)
+            # The same lesson again and again (a reload), then three lessons in turn (each view a write).
+            result["lesson_write"] = measure(server, [f"/courses/{course}/{lesson}"], 20, args, cookie)
+            result["lesson_rotating"] = measure(server, lessons, 20, args, cookie)
         result["rss_after_load_mb"] = round(server.rss_mb(), 1)
         result["open_every_course_s"] = open_every_course(port, course_ids)
         result["rss_after_opening_all_mb"] = round(server.rss_mb(), 1)
@@ -193,7 +211,7 @@ def floor(work: Path, args: argparse.Namespace) -> dict:
     server.start()
     try:
         server.wait_ready("/")
-        home = measure(port, ["/"], 20, args)
+        home = measure(server, ["/"], 20, args)
     finally:
         server.stop()
     return {"warm_start_s": start, "idle_rss_mb": rss, "home": home}
@@ -207,10 +225,13 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=2)
     parser.add_argument("--starts", type=int, default=3)
     parser.add_argument("--label", default="")
+    parser.add_argument("--only", nargs="*", default=[], help="measure only these (home, search_1, ...)")
     args = parser.parse_args()
     course_manifest(0)  # fail early if the generator is broken
     report: dict = {"when": datetime.now().isoformat(timespec="seconds"), "label": args.label,
                     "targets": TARGETS, "sizes": {}}  # fmt: skip
+    out = HERE / "results" / f"{datetime.now():%Y%m%d-%H%M%S}{'-' + args.label if args.label else ''}.json"
+    out.parent.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="library-scale-") as folder:
         work = Path(folder)
         report["floor"] = floor(work, args)
@@ -218,18 +239,19 @@ def main() -> None:
         for total in args.sizes:
             report["sizes"][total] = one_size(total, work, args)
             print(total, json.dumps(report["sizes"][total]), flush=True)
+            out.write_text(json.dumps(report, indent=2))  # what is measured so far, should a size fail
     summarise(report)
-    out = HERE / "results" / f"{datetime.now():%Y%m%d-%H%M%S}{'-' + args.label if args.label else ''}.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(report, indent=2))
     print("written", out)
 
 
 def summarise(report: dict) -> None:
-    keys = ("home", "courses_page", "course_page", "api_courses", "search_1", "search_20", "lesson_write")
+    keys = ("home", "courses_page", "course_page", "api_courses", "search_1", "search_20", "lesson_write",
+            "lesson_rotating")  # fmt: skip
     print(f"{'courses':>8} " + " ".join(f"{k:>18}" for k in keys))
     for total, r in report["sizes"].items():
-        print(f"{total:>8} " + " ".join(f"{r[k]['rps']:>8.0f}/{r[k]['p95_ms']:>7.1f}ms" for k in keys))
+        print(
+            f"{total:>8} " + " ".join(f"{r[k]['rps']:>8.0f}/{r[k]['p95_ms']:>7.1f}ms" for k in keys if k in r)
+        )
     print("req/s / p95. floor home:", report["floor"]["home"]["rps"], "req/s; floor warm start:",
           report["floor"]["warm_start_s"], "s")  # fmt: skip
     for total, r in report["sizes"].items():
