@@ -14,10 +14,11 @@ from content import retraction as statement
 from content.package import build_package
 from content.retraction import RetractionError
 from content.signing import SecretKey, generate_key
-from hub import progress, retractions, search, trust
+from hub import progress, retractions, trust
 from hub.home import Hub
 from hub.learners import Role
 from hub.library import import_package
+from hub.search.documents import library_state
 from hub.settings import CENTRAL_ROLE, ROLE_SETTING
 from tests.conftest import SAMPLE_COURSE, resident, run_hub, signed_in, write_course
 
@@ -50,7 +51,7 @@ def _state(hub: Hub) -> tuple[object, ...]:
     return (
         hub.db.execute("SELECT * FROM retractions").fetchall(),
         [c.id for c in hub.courses()],
-        sorted(search.library_state(hub)),
+        sorted(library_state(hub)),
     )
 
 
@@ -65,7 +66,7 @@ def test_the_publisher_retracts_its_course_and_it_is_hidden_from_lists_and_searc
 
     assert new and made.course_id == "sample-course"
     assert [c.id for c in library.courses()] == ["first-aid"]
-    assert "sample-course" not in search.library_state(library)
+    assert "sample-course" not in library_state(library)
     assert retractions.notice(library.db, "sample-course").reason == REASON
     assert library.course("sample-course") is not None  # kept: the notice names it, records stay
     assert retractions.take(library, _retraction(publisher))[1] is False  # again: nothing new

@@ -81,6 +81,24 @@ def test_did_you_mean(starter_index: SearchIndex, query: str, suggestion: str):
     assert starter_index.search(query).suggestion == suggestion
 
 
+@pytest.mark.parametrize(
+    ("query", "expected", "suggestion"),
+    [
+        ("firstaid", "/courses/first-aid-en", "first aid"),
+        ("handwashing", "/courses/hand-hygiene-en", "hand washing"),
+        ("handwashng", "/courses/hand-hygiene-en", "hand washing"),  # and a slip in one half
+        ("premierssecours", "/courses/first-aid-fr", "premiers secours"),
+        ("primerosauxilios", "/courses/first-aid-es", "primeros auxilios"),
+    ],
+)
+def test_words_written_together_are_split(
+    starter_index: SearchIndex, query: str, expected: str, suggestion: str
+):
+    results = starter_index.search(query)
+    assert expected in [hit.url for hit in results.hits[:3]], [hit.url for hit in results.hits[:5]]
+    assert results.suggestion == suggestion
+
+
 def test_no_suggestion_when_the_words_are_found(starter_index: SearchIndex):
     assert starter_index.search("premiers secours").suggestion is None
     assert starter_index.search("quemadura").suggestion is None  # found through its stem
@@ -255,14 +273,14 @@ title = "Écouter"
 kind = "audio"
 media = "media/talk.mp3"
 +++
-La transcription parle du quokka.
+La transcription parle du quokka et du handwashing.
 """,
     "03-leaflet.md": """+++
 title = "Le dépliant"
 kind = "pdf"
 media = "media/leaflet.pdf"
 +++
-Le dépliant montre un narval.
+Le dépliant montre un narval et un portemonnaie.
 """,
     "04-check.md": """+++
 title = "Vérifier"
@@ -313,6 +331,15 @@ def test_captions_transcripts_pdf_text_and_quizzes_are_searchable(
     hits = searchable_index.search(query).hits
     assert hits and hits[0].lesson_id == lesson, [h.url for h in hits]
     assert '<b class="match">' in hits[0].snippet_html
+
+
+@pytest.mark.parametrize(("query", "lesson"), [("hand washing", "listen"), ("porte monnaie", "leaflet")])
+def test_words_typed_apart_find_a_text_that_writes_them_as_one(
+    searchable_index: SearchIndex, query: str, lesson: str
+):
+    results = searchable_index.search(query)
+    assert results.hits and results.hits[0].lesson_id == lesson, [h.url for h in results.hits]
+    assert '<b class="match">' in results.hits[0].snippet_html
 
 
 def test_a_course_is_found_by_its_title(searchable_index: SearchIndex):

@@ -1,4 +1,4 @@
-"""Built-in plugin: search every course and lesson, in every language (see hub/search.py).
+"""Built-in plugin: search every course and lesson, in every language (see the hub.search package).
 
 Adds a search box to every page's header, the page ``/search`` (works without JavaScript),
 ``GET /api/v1/search``, and the commands ``hub search "words"`` and ``hub search rebuild``.
