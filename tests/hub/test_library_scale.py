@@ -174,3 +174,23 @@ def test_a_lesson_shows_its_new_text_after_an_update(app: FastAPI, hub: Hub, tmp
         import_package(hub.db, hub.blobs, folder, allow_unverified=True)
         after = client.get("/courses/sample-course/read-me").text
     assert "only version two has" not in before and "only version two has" in after
+
+
+def test_kept_search_results_give_way_to_a_changed_index(tmp_path: Path):
+    from hub.library import import_package
+    from hub.search import SearchIndex, index_path
+    from hub.search.documents import read_course
+    from tests.conftest import write_course
+
+    hub = Hub(tmp_path / "home")
+    index = SearchIndex(index_path(hub))
+    index.rebuild(hub)
+    assert index.search("soap").total == 0
+    assert index.search("soap") is index.search("soap")  # kept: the same answer object
+    import_package(
+        hub.db, hub.blobs, write_course(tmp_path / "author" / "sample-course"), allow_unverified=True
+    )
+    index.update_course(read_course(hub, "sample-course"))
+    found = index.search("soap")
+    assert found.total > 0 and found.hits[0].course_id == "sample-course"
+    assert index.search("soap", language="fr").total == 0  # filters are part of what is kept
