@@ -247,6 +247,7 @@ def main() -> None:
 def summarise(report: dict) -> None:
     keys = ("home", "courses_page", "course_page", "api_courses", "search_1", "search_20", "lesson_write",
             "lesson_rotating")  # fmt: skip
+    keys = tuple(k for k in keys if any(k in r for r in report["sizes"].values()))  # those measured
     print(f"{'courses':>8} " + " ".join(f"{k:>18}" for k in keys))
     for total, r in report["sizes"].items():
         print(
