@@ -7,25 +7,38 @@ manifest cannot change: so the link counts both ways, whichever side names the o
 
 from __future__ import annotations
 
+import weakref
+
+from hub import library
+from hub.catalogue import sort_key
 from hub.home import Hub
 from hub.library import CourseCard
 
+_links: weakref.WeakKeyDictionary[Hub, tuple[int, dict[str, set[str]]]] = weakref.WeakKeyDictionary()
 
-def _naming(hub: Hub, course_id: str) -> set[str]:
-    """The courses whose manifest lists `course_id` among its translations."""
-    rows = hub.db.execute(
-        "SELECT c.id FROM courses c, json_each(c.manifest, '$.translations') t WHERE t.value = ?",
-        [course_id],
-    )
-    return {row[0] for row in rows}
+
+def _all_links(hub: Hub) -> dict[str, set[str]]:
+    """Every translation link, counted both ways: one pass over the manifests per library
+    generation, not one per page (a course page must not cost what the library holds)."""
+    generation = library.library_generation(hub.db)
+    cached = _links.get(hub)
+    if cached is None or cached[0] != generation:
+        links: dict[str, set[str]] = {}
+        rows = hub.db.execute(
+            "SELECT c.id, t.value FROM courses c, json_each(c.manifest, '$.translations') t"
+        )
+        for course_id, named in rows:
+            links.setdefault(course_id, set()).add(named)
+            links.setdefault(named, set()).add(course_id)
+        cached = _links[hub] = (generation, links)
+    return cached[1]
 
 
 def translations_of(hub: Hub, course_id: str) -> list[CourseCard]:
     """The visible courses linked to this one as translations, in either direction."""
-    detail = hub.course(course_id)
-    linked = (set(detail.course.translations) if detail else set()) | _naming(hub, course_id)
-    linked.discard(course_id)
-    return [card for card in hub.courses() if card.id in linked]
+    cards = hub.catalogue().by_id
+    linked = [cards[c] for c in _all_links(hub).get(course_id, ()) if c in cards and c != course_id]
+    return sorted(linked, key=sort_key)
 
 
 def lesson_in(hub: Hub, course_id: str, lesson_id: str) -> str:

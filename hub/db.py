@@ -665,6 +665,11 @@ def migrate(db: Database) -> int:
 _WRITER = threading.RLock()
 
 
+def writer_lock() -> threading.RLock:
+    """The writer lock, for a writer that runs its own transactions (hub/group_commit.py)."""
+    return _WRITER
+
+
 @contextmanager
 def transaction(db: SyncDatabase) -> Iterator[SyncDatabase]:
     """One write transaction: everything inside becomes visible at once, or not at all."""

@@ -28,7 +28,10 @@ from content import starter
 from content.blobs import BlobStore
 from content.writers import remove_abandoned
 from hub import library
+from hub.caches import LruCache
+from hub.catalogue import Catalogue
 from hub.db import connect, migrate, transaction
+from hub.group_commit import GroupCommit
 from sync import ownership, share, storage
 from sync.device import load_or_create
 from sync.store import DEVICE_SETTING, adopt_device
@@ -100,8 +103,9 @@ class Hub:
             adopt_device(self.db, self.device.id, self.device.public_key)
         self._open_sync_database()
         self.remove_leftovers()
-        self._courses_cache: tuple[int, list[library.CourseCard]] = (-1, [])
-        self._detail_cache: dict[str, tuple[int, library.CourseDetail]] = {}
+        self._catalogue: tuple[int, list[library.CourseCard], Catalogue | None] = (-1, [], None)
+        self._details: LruCache[tuple[int, library.CourseDetail]] = LruCache.configured("COURSES")
+        self.writes = GroupCommit(lambda: self.db)  # progress saves, flushed together
 
     def remove_leftovers(self) -> None:
         """Remove what killed writers left (blob part files, import work folders): at every start,
@@ -171,18 +175,28 @@ class Hub:
     def courses(self) -> list[library.CourseCard]:
         """Every course, cached until the next import."""
         generation = library.library_generation(self.db)
-        if self._courses_cache[0] != generation:
-            self._courses_cache = (generation, library.list_courses(self.db))
-        return self._courses_cache[1]
+        if self._catalogue[0] != generation:
+            self._catalogue = (generation, library.list_courses(self.db), None)
+        return self._catalogue[1]
+
+    def catalogue(self) -> Catalogue:
+        """Every course arranged for pages and lookups (hub/catalogue.py), until the next import."""
+        cards = self.courses()
+        generation, _, catalogue = self._catalogue
+        if catalogue is None or catalogue.source is not cards:
+            catalogue = Catalogue(cards)
+            self._catalogue = (generation, cards, catalogue)
+        return catalogue
 
     def course(self, course_id: str) -> library.CourseDetail | None:
+        """A course with its lessons; the most recently opened are kept (HUB_CACHE_COURSES of them)."""
         generation = library.library_generation(self.db)
-        cached = self._detail_cache.get(course_id)
+        cached = self._details.get(course_id)
         if cached and cached[0] == generation:
             return cached[1]
         detail = library.get_course(self.db, course_id)
         if detail is not None:
-            self._detail_cache[course_id] = (generation, detail)
+            self._details.put(course_id, (generation, detail))
         return detail
 
     def import_starter(self, on_course: Callable[[str], None] | None = None) -> int:

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup, escape
 
 from hub import i18n
+from hub.caches import LruCache
 from hub.deps import csrf_token
 from hub.http_cache import StaticUrls
 from hub.learners import role_label
@@ -22,7 +23,6 @@ from hub.plugins import plugin_folder
 from hub.topics import topic_label
 
 CORE_TEMPLATES = Path(__file__).parent / "templates"
-CARD_CACHE_SIZE = 2048
 
 
 class CourseCards:
@@ -31,21 +31,21 @@ class CourseCards:
     The home page and the course list show the same cards to every phone; rendering each
     card's macro on every request was most of those pages' time. A course's card changes only
     with its version or its mark, which are in the key (a new import makes a new version).
+    The language is in the key too, and the least recently shown card goes first when the cache
+    is full (HUB_CACHE_CARDS), so readers in four languages keep each other's cards.
     """
 
     def __init__(self, environment: jinja2.Environment) -> None:
         self.environment = environment
-        self.cards: dict[tuple[object, ...], Markup] = {}
+        self.cards: LruCache[Markup] = LruCache.configured("CARDS")
 
     def __call__(self, course: CourseCard, compact: bool = False, eager: bool = False) -> Markup:
         """`eager` for the first card of a page: its cover is what a phone paints first."""
         key = (course.id, course.version, course.source, i18n.current_locale.get(), compact, eager)
         card = self.cards.get(key)
         if card is None:
-            if len(self.cards) >= CARD_CACHE_SIZE:
-                self.cards.clear()
             macros = self.environment.get_template("_macros.html").module
-            card = self.cards[key] = macros.course_card(course, topic_label, compact, eager)  # type: ignore[attr-defined]
+            card = self.cards.put(key, macros.course_card(course, topic_label, compact, eager))  # type: ignore[attr-defined]
         return card
 
 

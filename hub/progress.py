@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlite_utils import Database
 
@@ -19,6 +20,7 @@ from sync import store
 from sync.merge import Attempt, LessonState, attempt_change, forget_change, handover_change, lesson_change
 
 MAX_SECONDS_PER_REPORT = 4 * 3600  # one report of time spent; more is a broken client, not a learner
+REVISIT_SECONDS = 3600  # a view of the lesson opened last, sooner than this, is not written again
 
 
 @dataclass(frozen=True)
@@ -52,16 +54,46 @@ def _time_after(
     return ((own, (row[0] if row else 0) + seconds),)
 
 
+def _changes_nothing(db: Database, key: tuple[str, str, str], progress: float, stamp: str) -> bool:
+    """Whether writing `progress` for this lesson now would change only its last-opened time, and
+    that by less than REVISIT_SECONDS while it is already the lesson the learner opened last.
+
+    Every lesson view notes the visit; a learner reading (or reloading) one lesson logged a sync
+    change per view (11-18 k for one learner in one load run). Such a write changes nothing a page
+    orders or shows, so it is left out; opening another lesson, or the same one an hour on, is kept.
+    """
+    latest = db.execute(
+        "SELECT course_id, lesson_id, progress, completed_at, last_opened_at FROM progress"
+        " WHERE learner_id = ? ORDER BY last_opened_at DESC LIMIT 1",
+        [key[0]],
+    ).fetchone()
+    if latest is None or (latest[0], latest[1]) != key[1:]:
+        return False
+    if progress > latest[2] or (progress >= 1 and latest[3] is None):
+        return False
+    opened = datetime.fromisoformat(latest[4])
+    return (datetime.fromisoformat(stamp) - opened).total_seconds() < REVISIT_SECONDS
+
+
 def _record(
     db: Database, learner_id: str, course_id: str, lesson_id: str, progress: float, seconds: int
 ) -> None:
     key = (learner_id, course_id, lesson_id)
-    own = store.device_id(db)
     progress = min(max(progress, 0.0), 1.0)
     stamp = now()
+    if seconds <= 0 and _changes_nothing(db, key, progress, stamp):
+        return
+    own = store.device_id(db)
     spent = _time_after(db, own, key, min(seconds, MAX_SECONDS_PER_REPORT))
     state = LessonState(progress, stamp if progress >= 1 else None, stamp, spent)
     store.record(db, lesson_change(key, state, own))
+
+
+def record_in(
+    db: Database, learner_id: str, course_id: str, lesson_id: str, progress: float, seconds: int = 0
+) -> None:
+    """`record` inside a transaction the caller holds (a group commit: hub/group_commit.py)."""
+    _record(db, learner_id, course_id, lesson_id, progress, seconds)
 
 
 def record(

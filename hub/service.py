@@ -23,6 +23,8 @@ from typing import Annotated
 
 import typer
 
+from hub import nginx
+
 SERVICE = "commons-hub"
 UNIT_NAME = f"{SERVICE}.service"
 UNIT_DIR = Path("etc/systemd/system")
@@ -46,6 +48,7 @@ class ServiceConfig:
     port: int = DEFAULT_PORT
     python: Path = Path(os.path.abspath(sys.executable))  # the venv's python, not what it links to
     host: str = "0.0.0.0"
+    with_nginx: bool = False  # nginx on `port` in front, the hub on loopback behind it (hub/nginx.py)
 
     def check(self) -> None:
         if not _USER_NAME.match(self.user):
@@ -81,10 +84,13 @@ def installed_at() -> list[tuple[str, Path]]:
 def render_unit(config: ServiceConfig) -> str:
     """The systemd unit: its own user, a read-only system but for the data folder, the journal."""
     config.check()
-    low_port = config.port < 1024
+    host, port = (
+        ("127.0.0.1", nginx.backend_port(config.port)) if config.with_nginx else (config.host, config.port)
+    )
+    low_port = port < 1024
     command = shlex.join(
         [str(config.python), "-m", "hub", "serve", "--home", str(config.home),
-         "--host", config.host, "--port", str(config.port)]
+         "--host", host, "--port", str(port)]
     )  # fmt: skip
     capabilities = "CAP_NET_BIND_SERVICE" if low_port else ""
     lines = [
@@ -101,6 +107,7 @@ def render_unit(config: ServiceConfig) -> str:
         f"Group={config.user}",
         f"Environment=HUB_HOME={config.home}",
         "Environment=PYTHONUNBUFFERED=1",
+        *([f"Environment={nginx.ACCEL_VARIABLE}={nginx.INTERNAL_PREFIX}"] if config.with_nginx else []),
         f"WorkingDirectory={config.home}",
         f"ExecStart={command}",
         "Restart=on-failure",
@@ -134,7 +141,7 @@ def render_unit(config: ServiceConfig) -> str:
         f"CapabilityBoundingSet={capabilities}",
     ]
     if low_port:
-        lines += [f"# Port {config.port} is below 1024: allowed to bind it, and nothing else.",
+        lines += [f"# Port {port} is below 1024: allowed to bind it, and nothing else.",
                   "AmbientCapabilities=CAP_NET_BIND_SERVICE"]  # fmt: skip
     lines += ["", "[Install]", "WantedBy=multi-user.target", ""]
     return "\n".join(lines)
@@ -189,14 +196,31 @@ def install_steps(config: ServiceConfig, root: Path = Path("/")) -> list[Step]:
         # Files an admin made as root (`sudo hub init`) must become the service's, or it cannot write.
         Step(("chown", "-R", owner, str(config.home))),
         Step(write=(unit_path(root), render_unit(config))),
+    ]
+    if config.with_nginx:
+        conf = nginx.render_config(config.home, config.port, nginx.backend_port(config.port), nginx.RUN_DIR)
+        unit = nginx.render_unit(config.user, config.port, Path("/") / nginx.CONFIG_PATH)
+        steps += [Step(write=(root / nginx.CONFIG_PATH, conf)), Step(write=(nginx_unit_path(root), unit))]
+    steps += [
         Step(("systemctl", "daemon-reload")),
         Step(("systemctl", "enable", "--now", UNIT_NAME)),
     ]
+    if config.with_nginx:
+        steps.append(Step(("systemctl", "enable", "--now", nginx.SERVICE + ".service")))
     return steps
 
 
+def nginx_unit_path(root: Path = Path("/")) -> Path:
+    return root / UNIT_DIR / f"{nginx.SERVICE}.service"
+
+
 def uninstall_steps(root: Path = Path("/")) -> list[Step]:
+    steps = []
+    if nginx_unit_path(root).exists():
+        steps += [Step(("systemctl", "disable", "--now", f"{nginx.SERVICE}.service")),
+                  Step(remove=nginx_unit_path(root)), Step(remove=root / nginx.CONFIG_PATH)]  # fmt: skip
     return [
+        *steps,
         Step(("systemctl", "disable", "--now", UNIT_NAME)),
         Step(remove=unit_path(root)),
         Step(("systemctl", "daemon-reload")),
@@ -249,9 +273,13 @@ def install(config: ServiceConfig, *, dry_run: bool = False, root: Path = Path("
             echo: Callable[[str], None] = print, run: Runner = run_command) -> None:  # fmt: skip
     config.check()
     steps = install_steps(config, root)
-    perform(steps, dry_run=dry_run, root=root, echo=echo, run=run, found=config.hidden_paths())
+    found = config.hidden_paths()
+    if config.with_nginx and not (root / "usr/sbin/nginx").exists():
+        found.append("nginx is not installed: `sudo apt-get install nginx-light`, then install again.")
+    perform(steps, dry_run=dry_run, root=root, echo=echo, run=run, found=found)
     if not dry_run:
-        echo(f"Commons Hub runs as a service on port {config.port} and starts at every boot.")
+        behind = " (nginx in front sends lesson files)" if config.with_nginx else ""
+        echo(f"Commons Hub runs as a service on port {config.port}{behind} and starts at every boot.")
         echo(f"Check it: systemctl status {SERVICE}; its log: journalctl -u {SERVICE} -f")
 
 
@@ -286,11 +314,15 @@ def install_command(
     port: Annotated[int, typer.Option(help="Port: 80 lets phones open http://<address>/ directly.")] = (
         DEFAULT_PORT
     ),
+    with_nginx: Annotated[
+        bool,
+        typer.Option("--with-nginx", help="Put nginx (nginx-light) in front to send lesson files (a Pi)."),
+    ] = False,
     dry_run: DryRun = False,
 ) -> None:
     """Install and start the hub as a service that starts at every boot (needs sudo)."""
     try:
-        config = ServiceConfig(user=user, home=Path(os.path.abspath(home)), port=port)
+        config = ServiceConfig(user=user, home=Path(os.path.abspath(home)), port=port, with_nginx=with_nginx)
         install(config, dry_run=dry_run, echo=typer.echo)
     except ServiceError as error:
         raise _fail(error) from None

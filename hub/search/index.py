@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from whoosh import index
 from whoosh.writing import CLEAR
 
+from hub.caches import LruCache
 from hub.search.analysis import ANALYZED, build_schema
 from hub.search.codec import CODEC, HubStorage, postings
 from hub.search.documents import (
@@ -30,6 +31,7 @@ from hub.search.documents import (
     vocabulary_document,
 )
 from hub.search.queries import SearchQueries, SegmentValues
+from hub.search.results import SearchResults
 
 if TYPE_CHECKING:
     from hub.home import Hub
@@ -80,6 +82,7 @@ class SearchIndex(SearchQueries):
         self._local = threading.local()
         self._segments: dict[str, SegmentValues] = {}
         self._segments_lock = threading.Lock()
+        self._results: LruCache[SearchResults] = LruCache.configured("SEARCH")  # kept results (queries.py)
         self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._building = False

@@ -17,6 +17,7 @@ from whoosh.automata.fsa import find_all_matches
 from whoosh.automata.lev import levenshtein_automaton
 from whoosh.util.text import utf8decode
 
+from hub.caches import LruCache
 from hub.search.analysis import ANALYZED, analysis_language, query_words
 from hub.search.codec import field_lengths, is_live, posting_ids, postings
 from hub.search.results import (
@@ -73,6 +74,8 @@ class SearchQueries:
     _local: threading.local
     _segments: dict[str, SegmentValues]
     _segments_lock: threading.Lock
+    _results: LruCache[SearchResults]
+    _generation: int
     _suspect: bool
     preparing: bool
 
@@ -96,10 +99,17 @@ class SearchQueries:
         if not words:
             return empty_results(text, preparing)
         try:
+            generation = self._generation  # before the searcher: a result is never filed as newer
             searcher = self._searcher()
             if searcher is None:
                 return empty_results(text, True, words)
-            return self._search(searcher, text, words, language, topic, kind, prefer, max(1, page), limit)
+            # The same search on the same index gives the same page: the popular ones are kept,
+            # so twenty phones asking for "malaria" cost one search (HUB_CACHE_SEARCH of them).
+            key = (generation, tuple(words), language, topic, kind, prefer, max(1, page), limit)
+            if (kept := self._results.get(key)) is not None:
+                return kept
+            found = self._search(searcher, text, words, language, topic, kind, prefer, max(1, page), limit)
+            return found if found.preparing else self._results.put(key, found)
         except Exception:
             log.exception("search failed for %r", text)
             self._local.cached = None

@@ -5,18 +5,19 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
-from content.markdown import render_markdown
 from content.model import FileRef, Lesson
 from content.quiz import UnreadableAnswer, check_answers, grade
 from content.zim import entry_url
 from hub import progress, retractions
 from hub.access import ANYONE, LEARNING
+from hub.catalogue import BadCursor
 from hub.deps import CurrentLearner, Db, HubDep, learner_to_keep
 from hub.home import Hub
+from hub.lesson_html import lesson_markdown_html
 from hub.library import CourseDetail
 from hub.pages import render
 from hub.plugins.resident.learning import media_url
@@ -150,7 +151,7 @@ def _file(ref: FileRef) -> dict[str, object]:
 def _lesson_html(hub: Hub, lesson: Lesson) -> str:
     """A lesson's body as safe HTML: its Markdown, or for a zim lesson the article it names."""
     if lesson.kind != "zim":
-        return render_markdown(lesson.text)
+        return lesson_markdown_html(lesson.text)
     return lesson_html(hub, lesson) or ""
 
 
@@ -192,13 +193,32 @@ def _lesson_or_404(hub: Hub, course_id: str, lesson_id: str) -> Lesson:
     return lesson
 
 
+API_PAGE_SIZE, API_MAX_PAGE_SIZE = 100, 500
+
+
 @router.get("/courses", dependencies=[ANYONE])
-def list_courses(hub: HubDep, lang: str = "", topic: str = "") -> list[CourseSummary]:
-    """Every course on the hub, optionally only one language or topic."""
+def list_courses(
+    request: Request,
+    response: Response,
+    hub: HubDep,
+    lang: str = "",
+    topic: str = "",
+    limit: Annotated[int, Query(ge=1, le=API_MAX_PAGE_SIZE)] = API_PAGE_SIZE,
+    after: str = "",
+) -> list[CourseSummary]:
+    """The courses on the hub by title, optionally only one language or topic, `limit` at a time.
+    When more follow, the `Link` header names the next page (rel="next", its `after` cursor)."""
+    catalogue = hub.catalogue()
+    try:
+        page, cursor = catalogue.after(catalogue.chosen(lang, topic), after, limit)
+    except BadCursor:
+        raise HTTPException(400, "This after= cursor is not one the hub gave; start without it.") from None
+    if cursor:
+        following = request.url.include_query_params(after=cursor, limit=limit)
+        response.headers["Link"] = f'<{following.path}?{following.query}>; rel="next"'
     return [
         CourseSummary(**{**c.__dict__, "url": f"/api/v1/courses/{c.id}", "source": _source_out(c.source)})
-        for c in hub.courses()
-        if (not lang or c.language.split("-")[0] == lang) and (not topic or topic in c.topics)
+        for c in page
     ]
 
 
@@ -272,7 +292,10 @@ def save_progress(request: Request, body: ProgressIn, db: Db, hub: HubDep, learn
     """Record progress in a lesson (the highest value ever sent is kept) and time spent in it."""
     _lesson_or_404(hub, body.course_id, body.lesson_id)
     learner = learner_to_keep(request, db, learner)
-    progress.record(db, learner.id, body.course_id, body.lesson_id, body.progress, body.seconds)
+    kept = learner.id
+    hub.writes.run(
+        lambda db: progress.record_in(db, kept, body.course_id, body.lesson_id, body.progress, body.seconds)
+    )
 
 
 docs_router = APIRouter(tags=["api"])

@@ -12,6 +12,7 @@ from hub.access import ANYONE
 from hub.deps import HubDep
 from hub.home import Hub
 from hub.library import file_info
+from hub.nginx import accel_location
 
 router = APIRouter(tags=["media"])
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -60,4 +61,6 @@ def media(request: Request, sha256: str, name: str, hub: HubDep, download: bool 
     _, stored_type, stored_name = info
     media_type, headers = file_headers(stored_type, stored_name, download=download)
     headers |= {"ETag": etag, "Cache-Control": IMMUTABLE}
+    if accel := accel_location(sha256):  # nginx in front sends the bytes (hub/nginx.py)
+        return Response(media_type=media_type, headers=headers | {"X-Accel-Redirect": accel})
     return FileResponse(hub.blobs.path(sha256), media_type=media_type, headers=headers)

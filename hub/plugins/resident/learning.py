@@ -9,16 +9,17 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from content.markdown import render_markdown
 from content.model import Lesson
 from content.quiz import grade
 from hub import progress, retractions, updates
 from hub.access import ANYONE, LEARNING
+from hub.catalogue import page_of
 from hub.course_translations import lesson_in, translations_of
 from hub.deps import CurrentLearner, Db, HubDep, learner_to_keep
 from hub.home import Hub
 from hub.i18n import gettext
 from hub.learners import STAFF_ROLES
+from hub.lesson_html import lesson_markdown_html
 from hub.library import CourseCard, CourseDetail
 from hub.pages import render
 from hub.pathways import Pathway, list_pathways
@@ -40,11 +41,6 @@ def retracted_page(request: Request, hub: Hub, course_id: str) -> HTMLResponse |
     return render(request, "retracted.html", status_code=410, notice=notice) if notice else None
 
 
-def in_language_first(courses: list[CourseCard], language: str) -> list[CourseCard]:
-    """Courses in the reader's language first, the rest after, each group by title."""
-    return sorted(courses, key=lambda c: c.language.split("-")[0] != language)
-
-
 @dataclass(frozen=True)
 class ContinueItem:
     course: CourseCard
@@ -61,7 +57,7 @@ def continue_items(hub: Hub, learner_id: str) -> list[ContinueItem]:
             continue
         done = progress.for_course(hub.db, learner_id, activity.course_id)
         next_lesson = next((ls for ls in detail.lessons if ls.id not in done or not done[ls.id].done), None)
-        card = next((c for c in hub.courses() if c.id == activity.course_id), None)
+        card = hub.catalogue().by_id.get(activity.course_id)
         if card is None:  # retracted: shown as a notice instead (hub/retractions.py)
             continue
         items.append(ContinueItem(card, sum(p.done for p in done.values()), next_lesson))
@@ -76,7 +72,7 @@ class PathwayStep:
 
 def pathway_steps(hub: Hub, learner_id: str | None) -> list[tuple[Pathway, list[PathwayStep]]]:
     """Each pathway with its courses (those on the hub) and the learner's lessons done in each."""
-    cards = {c.id: c for c in hub.courses()}
+    cards = hub.catalogue().by_id
     shown = []
     for pathway in list_pathways(hub.db):
         steps = []
@@ -92,43 +88,58 @@ def pathway_steps(hub: Hub, learner_id: str | None) -> list[tuple[Pathway, list[
     return shown
 
 
+# Cards the home page shows in the reader's language, and in other languages; the rest are a link
+# away (/courses pages them), so the page costs the same with 17 courses or 10,000.
+HOME_CARDS, HOME_OTHER_CARDS = 12, 6
+COURSES_PAGE_SIZE = 30
+
+
 @router.get("/", response_class=HTMLResponse, dependencies=[ANYONE])
 def home(request: Request, hub: HubDep, learner: CurrentLearner) -> HTMLResponse:
     language = request.state.language
-    courses = hub.courses()
+    catalogue = hub.catalogue()
     items = continue_items(hub, learner.id) if learner else []
-    topics = sorted({t for c in courses for t in c.topics[1:]}, key=topic_label)
+    mine, others = catalogue.chosen(language), catalogue.others(language)
     return render(
         request,
         "home.html",
         continuing=[i for i in items if i.next_lesson is not None][:3],
         retracted=retractions.notices_for(hub.db, learner.id) if learner else [],
         pathways=pathway_steps(hub, learner.id if learner else None),
-        mine=[c for c in courses if c.language.split("-")[0] == language],
-        others=[c for c in courses if c.language.split("-")[0] != language],
-        topics=topics,
+        mine=mine[:HOME_CARDS],
+        mine_total=len(mine),
+        others=others[:HOME_OTHER_CARDS],
+        others_total=len(others),
+        topics=sorted(catalogue.home_topics, key=topic_label),
         topic_label=topic_label,
+        all_languages=ALL_LANGUAGES,
     )
 
 
+def page_number(text: str) -> int:
+    """The page a `page=` parameter asks for; 1 for anything that is not a whole number."""
+    return int(text) if text.isdigit() and len(text) < 7 else 1
+
+
 @router.get("/courses", response_class=HTMLResponse, dependencies=[ANYONE])
-def browse(request: Request, hub: HubDep, topic: str = "", lang: str = "") -> HTMLResponse:
-    """The course list, in the reader's language unless she asks for all (`lang=all`) or another."""
-    courses = hub.courses()
-    course_languages = sorted({c.language.split("-")[0] for c in courses})
+def browse(request: Request, hub: HubDep, topic: str = "", lang: str = "", page: str = "") -> HTMLResponse:
+    """The course list, in the reader's language unless she asks for all (`lang=all`) or another;
+    COURSES_PAGE_SIZE courses a page, with links to the pages before and after (no script needed)."""
+    catalogue = hub.catalogue()
     if not lang:
-        lang = request.state.language if request.state.language in course_languages else ALL_LANGUAGES
-    chosen = [
-        c
-        for c in courses
-        if (not topic or topic in c.topics) and (lang == ALL_LANGUAGES or c.language.split("-")[0] == lang)
-    ]
+        lang = request.state.language if request.state.language in catalogue.languages else ALL_LANGUAGES
+    if lang == ALL_LANGUAGES:
+        chosen = catalogue.language_first(request.state.language, topic)
+    else:
+        chosen = catalogue.chosen(lang, topic)
+    shown = page_of(chosen, page_number(page), COURSES_PAGE_SIZE)
     return render(
         request,
         "courses.html",
-        courses=in_language_first(chosen, request.state.language),
-        topics=sorted({t for c in courses for t in c.topics}, key=topic_label),
-        course_languages=course_languages,
+        courses=shown.cards,
+        shown=shown,
+        topics=sorted(catalogue.topics, key=topic_label),
+        course_languages=catalogue.languages,
         topic=topic,
         lang=lang,
         all_languages=ALL_LANGUAGES,
@@ -172,7 +183,7 @@ def lesson_context(detail: CourseDetail, lesson: Lesson) -> dict[str, object]:
         "position": index + 1,
         "previous": detail.lessons[index - 1] if index > 0 else None,
         "following": detail.lessons[index + 1] if index + 1 < len(detail.lessons) else None,
-        "body": render_markdown(lesson.text) if lesson.text else "",
+        "body": lesson_markdown_html(lesson.text),
         "kind_label": kind_label,
     }
 
@@ -194,7 +205,7 @@ def lesson_page(
     state, best = None, None
     saving = "x-hub-saving" in request.headers  # the phone saving the course is not a visit
     if learner is not None and not saving:  # someone kept: note the visit; a first visit makes no account
-        progress.record(hub.db, learner.id, course_id, lesson_id, 0.0)
+        hub.writes.run(lambda db: progress.record_in(db, learner.id, course_id, lesson_id, 0.0))
         state = progress.for_course(hub.db, learner.id, course_id).get(lesson_id)
         best = progress.best_attempt(hub.db, learner.id, course_id, lesson_id)
     return render(
@@ -220,7 +231,8 @@ def mark_done(
     lesson = detail.lesson(lesson_id) if detail else None
     if detail is None or lesson is None or lesson.kind == "quiz":
         return not_found(request, gettext("There is no such lesson on this hub."))
-    progress.record(db, learner_to_keep(request, db, learner).id, course_id, lesson_id, 1.0)
+    learner_id = learner_to_keep(request, db, learner).id
+    hub.writes.run(lambda db: progress.record_in(db, learner_id, course_id, lesson_id, 1.0))
     following = lesson_context(detail, lesson)["following"]
     target = f"/courses/{course_id}/{following.id}" if following else f"/courses/{course_id}"
     return RedirectResponse(target, status_code=303)

@@ -1,0 +1,99 @@
+"""Group commit: many requests' small writes flushed to disk together, each acknowledged after it.
+
+Every progress save was a transaction of its own, with its own fsync (synchronous=FULL), and twenty
+phones saving at once queued on the one writer lock (hub/db.py): worker threads spent most of a
+lesson view waiting for it. Here one writer thread takes every write waiting, runs each in a
+savepoint of one transaction (one write that fails is undone alone and its caller gets the error),
+commits once, and only then wakes the callers: a write is acknowledged only when it is on disk, as
+before, and a power cut loses only writes nobody was told were kept.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from sqlite_utils import Database
+
+from hub.db import writer_lock
+
+T = TypeVar("T")
+MAX_BATCH = 64  # writes in one transaction at most, so none waits behind too many
+
+
+@dataclass
+class _Write(Generic[T]):
+    work: Callable[[Database], T]
+    done: threading.Event = field(default_factory=threading.Event)
+    result: T | None = None
+    error: BaseException | None = None
+
+
+class GroupCommit:
+    """Writes to the hub database run by one thread, committed in groups (see the module's doc)."""
+
+    def __init__(self, database: Callable[[], Database]) -> None:
+        self._database = database  # the calling thread's connection: the writer thread's, there
+        self._queue: queue.SimpleQueue[_Write[object]] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start = threading.Lock()
+
+    def run(self, work: Callable[[Database], T]) -> T:
+        """Run `work(db)` inside a write transaction; return once it is committed to disk."""
+        write: _Write[T] = _Write(work)
+        self._ensure_thread()
+        self._queue.put(write)  # type: ignore[arg-type]
+        write.done.wait()
+        if write.error is not None:
+            raise write.error
+        return write.result  # type: ignore[return-value]
+
+    def _ensure_thread(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        with self._start:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, daemon=True, name="group-commit")
+                self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < MAX_BATCH:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            self._commit(batch)
+
+    def _commit(self, batch: list[_Write[object]]) -> None:
+        db, committed = self._database(), False
+        failure: BaseException = RuntimeError("the write was not saved")
+        try:
+            with writer_lock():
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    for write in batch:
+                        db.execute("SAVEPOINT one_write")
+                        try:
+                            write.result = write.work(db)
+                        except Exception as error:  # this write alone is undone; its caller hears why
+                            db.execute("ROLLBACK TO one_write")
+                            write.error = error
+                        db.execute("RELEASE one_write")
+                    db.execute("COMMIT")
+                    committed = True
+                except BaseException:
+                    if db.conn.in_transaction:
+                        db.execute("ROLLBACK")
+                    raise
+        except Exception as error:  # the commit itself failed: nothing of the batch is kept
+            failure = error
+        finally:
+            for write in batch:
+                if not committed:
+                    write.error = write.error or failure
+                write.done.set()
