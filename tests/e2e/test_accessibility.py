@@ -18,12 +18,13 @@ from tests.e2e.test_phone import RESIDENT_PAGES, open_phone
 
 pytestmark = pytest.mark.e2e
 
-RESIDENT_MORE = ["/signin", "/me/data", "/courses/first-aid-ar/recovery-position", "/search?q=الأيدي"]
+RESIDENT_MORE = ["/signin", "/me/data", "/courses/first-aid-ar/recovery-position", "/search?q=الأيدي",
+                 "/keep/courses/hand-hygiene-en", "/keep/courses/hand-hygiene-ar", "/offline"]  # fmt: skip
 TUTOR_PAGES = ["/tutor", "/tutor/studio", "/tutor/studio/new", "/tutor/import", "/tutor/pathways",
                "/tutor/classes", "/tutor/updates", "/tutor/reviews", "/tutor/jobs",
                "/tutor/needs-help"]  # fmt: skip
 ADMIN_PAGES = ["/admin", "/admin/settings", "/admin/users", "/admin/keys", "/admin/sync", "/admin/bundles",
-               "/admin/library", "/admin/retractions"]  # fmt: skip
+               "/admin/library", "/admin/retractions", "/admin/languages"]  # fmt: skip
 BLOCKING = {"serious", "critical"}
 
 

@@ -65,7 +65,7 @@ def enrol(page: Page, central_url: str, token: str) -> None:
 
 def expect_not_enrolled(page: Page) -> None:
     main = page.get_by_role("main")
-    expect(main).to_contain_text("This hub is not enrolled with a central server.")
+    expect(main).to_contain_text("This hub is not enrolled with a central server yet.")
     expect(page.get_by_role("button", name="Enrol this hub")).to_be_visible()
     expect(page.get_by_role("button", name="Sync now")).to_have_count(0)
 
