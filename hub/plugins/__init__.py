@@ -36,6 +36,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("coach", "hub.plugins.coach"),
     ("library", "hub.plugins.library"),
     ("curation", "hub.plugins.curation"),
+    ("voice", "hub.plugins.voice"),
 )
 ENABLED_SETTING = "plugins_enabled"
 
