@@ -589,6 +589,7 @@ MIGRATIONS: tuple[str, ...] = (
     # lesson (its text, each quiz question, each explanation), or a tutor's recording of the text.
     # A speech row is a user of its blob, as course_files rows are (files.users); its last user gone,
     # the blob is released for hub/library_keep.py to delete. A course's speech goes with the course.
+    # simple_mode: the residents with a profile who switched simple mode on (guests keep a cookie).
     """
     CREATE TABLE lesson_speech (
         course_id TEXT NOT NULL,
@@ -625,6 +626,9 @@ MIGRATIONS: tuple[str, ...] = (
         DELETE FROM lesson_speech WHERE course_id = OLD.id;
         DELETE FROM speech_courses WHERE course_id = OLD.id;
     END;
+    CREATE TABLE simple_mode (
+        learner_id TEXT PRIMARY KEY REFERENCES learners(id) ON DELETE CASCADE
+    );
     """,
 )
 

@@ -7,6 +7,8 @@ read; otherwise, and without JavaScript, an ``<audio>`` player plays speech the 
 (espeak-ng, and Mishkal's vowel marks for Arabic; see synth.py) and keeps as blobs per lesson
 version, made by the background job "speech" (making.py) without delaying the hub's start.
 A tutor may replace it with her own recording (/tutor/recordings, routes.py and recordings.py).
+Simple mode (simple.py) is for residents who read little: bigger, fewer things, listening first.
+The studio shows each lesson's reading ease, long sentences and rare words (readability.py).
 """
 
 from __future__ import annotations
@@ -39,13 +41,18 @@ def hub_job_kinds() -> dict[str, JobFunction]:
 
 @hookimpl
 def hub_routers(hub: Hub) -> list[APIRouter]:
-    from hub.plugins.voice import routes
+    from hub.plugins.voice import routes, simple
 
-    return [routes.router]
+    return [routes.router, simple.router]
 
 
 @hookimpl
 def hub_template_globals() -> dict[str, Callable[..., Any]]:
-    from hub.plugins.voice import pages
+    from hub.plugins.voice import icons, pages, readability, simple
 
-    return {"speech_for": pages.speech_for}
+    return {
+        "speech_for": pages.speech_for,
+        "simple_mode": simple.simple_mode,
+        "kind_icon": icons.kind_icon,
+        "reading_ease": readability.reading_ease,
+    }
