@@ -4,9 +4,7 @@ action per screen, listening first, quiz choices as big buttons (the look is in 
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from hub.access import ANYONE
@@ -29,14 +27,10 @@ def simple_mode(request: Request) -> bool:
     return request.cookies.get(COOKIE) == "1"
 
 
-@router.post("/simple-mode", dependencies=[ANYONE])
-def switch(
-    request: Request,
-    db: Db,
-    learner: CurrentLearner,
-    on: Annotated[str, Form()] = "",
-    next: Annotated[str, Form()] = "/",
-) -> Response:
+@router.get("/simple-mode", dependencies=[ANYONE])
+def switch(request: Request, db: Db, learner: CurrentLearner, on: str = "", next: str = "/") -> Response:
+    """A link, as the language choice is: a form would need a CSRF cookie on every visitor's first
+    page, and switching how pages look is no harm another site could do."""
     wanted = on == "1"
     if learner is not None and not learner.is_guest:
         if wanted:
