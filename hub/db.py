@@ -618,6 +618,51 @@ MIGRATIONS: tuple[str, ...] = (
     );
     """
     + _counted("interface_languages", "interface_languages_generation"),
+    # 23: speech per lesson version (hub/plugins/voice): the hub's own, made offline for each part of a
+    # lesson (its text, each quiz question, each explanation), or a tutor's recording of the text.
+    # A speech row is a user of its blob, as course_files rows are (files.users); its last user gone,
+    # the blob is released for hub/library_keep.py to delete. A course's speech goes with the course.
+    # simple_mode: the residents with a profile who switched simple mode on (guests keep a cookie).
+    """
+    CREATE TABLE lesson_speech (
+        course_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        lesson_id TEXT NOT NULL,
+        part TEXT NOT NULL,
+        source TEXT NOT NULL CHECK (source IN ('made', 'person')),
+        sha256 TEXT NOT NULL,
+        words INTEGER NOT NULL,
+        cut INTEGER NOT NULL DEFAULT 0,
+        seconds REAL NOT NULL,
+        speech_key TEXT,
+        made_at TEXT NOT NULL,
+        PRIMARY KEY (course_id, version, lesson_id, part, source)
+    );
+    CREATE INDEX lesson_speech_key ON lesson_speech (speech_key);
+    CREATE INDEX lesson_speech_blob ON lesson_speech (sha256);
+    CREATE TABLE speech_courses (
+        course_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        made_at TEXT NOT NULL,
+        PRIMARY KEY (course_id, version)
+    );
+    CREATE TRIGGER lesson_speech_added AFTER INSERT ON lesson_speech BEGIN
+        UPDATE files SET users = users + 1 WHERE sha256 = NEW.sha256;
+    END;
+    CREATE TRIGGER lesson_speech_dropped AFTER DELETE ON lesson_speech BEGIN
+        UPDATE files SET users = users - 1 WHERE sha256 = OLD.sha256;
+        INSERT OR IGNORE INTO freed_blobs (sha256)
+            SELECT sha256 FROM files WHERE sha256 = OLD.sha256 AND users <= 0;
+        DELETE FROM files WHERE sha256 = OLD.sha256 AND users <= 0;
+    END;
+    CREATE TRIGGER course_speech_dropped AFTER DELETE ON courses BEGIN
+        DELETE FROM lesson_speech WHERE course_id = OLD.id;
+        DELETE FROM speech_courses WHERE course_id = OLD.id;
+    END;
+    CREATE TABLE simple_mode (
+        learner_id TEXT PRIMARY KEY REFERENCES learners(id) ON DELETE CASCADE
+    );
+    """,
 )
 
 

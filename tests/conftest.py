@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,10 @@ from hub.home import Hub
 from hub.learners import Role
 from tests import postgres
 from tests.processes import Server
+
+# Speech the hub makes is kept by voice and text in this folder (hub/plugins/voice/synth.py), so the
+# starter library is read aloud once, not by every hub a test starts (the browser tests' server too).
+os.environ.setdefault("HUB_SPEECH_CACHE", str(Path(tempfile.gettempdir()) / "commons-hub-test-speech"))
 
 SAMPLE_COURSE = {
     "course.toml": """

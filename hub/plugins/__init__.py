@@ -38,6 +38,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("curation", "hub.plugins.curation"),
     ("keep", "hub.plugins.keep"),
     ("offline", "hub.plugins.offline"),
+    ("voice", "hub.plugins.voice"),
 )
 ENABLED_SETTING = "plugins_enabled"
 
