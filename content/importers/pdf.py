@@ -7,6 +7,7 @@ A folder holds at most MAX_FILES PDFs at its top level; sub-folders are not look
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -17,11 +18,10 @@ from content.importers.base import (
     Preview,
     Progress,
     check_source,
-    unique_ids,
 )
+from content.importers.identity import hashed_id, stable_id, stable_ids
 from content.importers.writer import PackageWriter
-from content.model import slug
-from content.text import pdf_text
+from content.text import pdf_document_id, pdf_text
 
 MAX_FILES = 200
 MAX_TEXT_CHARS = 10_000
@@ -59,6 +59,23 @@ def text_alternative(pdf: Path, size: int) -> str:
     return escaped or f"The document {name} has no text to show here."
 
 
+def course_id(path: Path, pdfs: list[Path]) -> str:
+    """One PDF: its title and its document id (kept across its editions), else its content's
+    hash, so two PDFs of one name stay two courses. A folder: its name, in any script."""
+    if path.is_dir():
+        return f"pdf-{stable_id(_title(path), max_length=70)}"
+    identity = pdf_document_id(pdfs[0]) or _content_hash(pdfs[0])
+    return f"pdf-{hashed_id(_title(pdfs[0]), identity, max_length=70)}"
+
+
+def _content_hash(pdf: Path) -> str:
+    digest = hashlib.sha256()
+    with pdf.open("rb") as source:
+        while chunk := source.read(1024**2):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 class PdfImporter:
     format = "PDF"
 
@@ -72,10 +89,8 @@ class PdfImporter:
         pdfs = _pdfs(path)
         size = sum(check_source(pdf) for pdf in pdfs)
         title = _title(path) if path.is_dir() else _title(pdfs[0])
-        course = CoursePreview(
-            f"pdf-{slug(title, 'imported', max_length=70)}", title, options.language, len(pdfs), size
-        )
-        return Preview(self.format, path, [course], size, work_bytes=size)
+        course = CoursePreview(course_id(path, pdfs), title, options.language, len(pdfs), size)
+        return Preview(self.format, path, [course], size, work_bytes=size, renamable=True)
 
     def convert(
         self, path: Path, work: Path, options: ImportOptions, progress: Progress | None
@@ -86,7 +101,7 @@ class PdfImporter:
         total, done = sum(sizes), 0
         writer = PackageWriter(work / "pdf")
         lessons = []
-        for lesson_id, pdf, size in zip(unique_ids([_title(p) for p in pdfs]), pdfs, sizes, strict=True):
+        for lesson_id, pdf, size in zip(stable_ids([_title(p) for p in pdfs]), pdfs, sizes, strict=True):
             ref = writer.add_file(pdf, pdf.name, "application/pdf")
             lessons.append({"id": lesson_id, "title": _title(pdf), "kind": "pdf", "media": [ref],
                             "text": text_alternative(pdf, size)})  # fmt: skip
@@ -95,7 +110,7 @@ class PdfImporter:
                 progress(done, total)
         title = _title(path) if path.is_dir() else _title(pdfs[0])
         course = {
-            "id": f"pdf-{slug(title, 'imported', max_length=70)}",
+            "id": course_id(path, pdfs),
             "version": 1,
             "title": title,
             "language": options.language,

@@ -24,10 +24,10 @@ from content.importers.base import (
     Preview,
     Progress,
     check_source,
-    unique_ids,
 )
+from content.importers.identity import stable_id, stable_ids
 from content.importers.writer import PackageWriter
-from content.model import LANGUAGE_PATTERN, slug
+from content.model import LANGUAGE_PATTERN
 from content.zim import MAX_ENTRY_BYTES, ZIM_MEDIA_TYPE, article_text, articles, metadata, open_archive
 
 MAX_LESSONS = 500
@@ -52,7 +52,7 @@ def _course(archive: Any, path: Path, options: ImportOptions) -> dict[str, Any]:
     title = metadata(archive, "Title") or path.stem
     name = metadata(archive, "Name") or title
     return {
-        "id": f"zim-{slug(name, 'imported', max_length=70)}",
+        "id": f"zim-{stable_id(name, max_length=70)}",  # Kiwix's Name stays from edition to edition
         "version": 1,
         "title": title[:200],
         "summary": metadata(archive, "Description")[:2000],
@@ -89,6 +89,7 @@ class ZimImporter:
             total_bytes=size,
             work_bytes=size,
             notes=notes,
+            renamable=True,
         )
 
     def convert(
@@ -116,7 +117,7 @@ class ZimImporter:
         writer = PackageWriter(work / "zim")
         ref = writer.add_file(path, path.name, ZIM_MEDIA_TYPE,
                               progress=lambda done: progress(done, size) if progress else None)  # fmt: skip
-        ids = unique_ids([title for _, title, _ in found])
+        ids = stable_ids([entry_path for entry_path, _, _ in found])  # not titles: see identity.py
         lessons = [
             {
                 "id": lesson_id,

@@ -170,15 +170,17 @@ def start(
     path: Annotated[str, Form()] = "",
     upload: Annotated[str, Form()] = "",
     allow_unverified: Annotated[bool, Form()] = False,
+    beside: Annotated[bool, Form()] = False,
 ) -> Response:
     """Check once more (the disk may have filled), then queue the import as a background job.
 
     Content nobody trusted signed goes ahead only when the tutor pressed the button that says
-    it will be marked as not verified (`allow_unverified`).
+    it will be marked as not verified (`allow_unverified`). A course whose id a different course
+    holds replaces it only when the tutor pressed "Replace"; "Import beside" keeps both (`beside`).
     """
     try:
         source = _chosen(hub, int(root) if root.isdigit() else None, path, upload)
-        imports.check_importable(imports.preview_import(hub, source))
+        imports.check_importable(imports.preview_import(hub, source, beside=beside))
     except ImportRefused as error:
         return _import_page(request, hub, 400, str(error))
     except ContentError as error:
@@ -190,6 +192,7 @@ def start(
         "name": source.name,
         "upload": upload if upload else "",
         "allow_unverified": allow_unverified,
+        "beside": beside,
     }
     jobs.submit(hub.db, "import", params, created_by=learner.id if learner else None)
     return RedirectResponse("/tutor/jobs", status_code=303)
