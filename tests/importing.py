@@ -241,3 +241,30 @@ def _png_48() -> bytes:
         + chunk(b"IDAT", zlib.compress(rows))
         + chunk(b"IEND", b"")
     )
+
+
+def weasy_pdf(path: Path, pages: list[str], *, lang: str = "en", direction: str = "ltr") -> Path:
+    """A PDF of real text, one page per item, drawn by WeasyPrint with Debian's Noto fonts
+    (embedded, shaped: Arabic as a typesetter writes it)."""
+    from weasyprint import HTML
+
+    body = "".join(f'<section style="page-break-after: always"><p>{text}</p></section>' for text in pages)
+    html = (
+        f'<html lang="{lang}" dir="{direction}"><body style="font-family: \'Noto Naskh Arabic\', '
+        f"'Noto Sans', sans-serif\">{body}</body></html>"
+    )
+    HTML(string=html).write_pdf(path)
+    return path
+
+
+def encrypted_copy(source: Path, target: Path) -> Path:
+    """`source` protected the common way: it opens without a password, but copying is restricted."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(source))
+    writer.encrypt(
+        user_password="", owner_password="owner-secret", permissions_flag=0b0100, algorithm="AES-128"
+    )
+    with target.open("wb") as out:
+        writer.write(out)
+    return target

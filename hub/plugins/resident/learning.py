@@ -21,6 +21,7 @@ from hub.library import CourseCard, CourseDetail
 from hub.pages import render
 from hub.pathways import Pathway, list_pathways
 from hub.progress import LessonProgress
+from hub.text_parts import text_part
 from hub.topics import kind_label, topic_label
 
 router = APIRouter(tags=["resident pages"], include_in_schema=False)
@@ -160,8 +161,9 @@ def course_page(request: Request, course_id: str, hub: HubDep, learner: CurrentL
     )
 
 
-def lesson_context(detail: CourseDetail, lesson: Lesson) -> dict[str, object]:
+def lesson_context(detail: CourseDetail, lesson: Lesson, part: int = 1) -> dict[str, object]:
     index = detail.lessons.index(lesson)
+    shown = text_part(lesson.text, part)
     return {
         "detail": detail,
         "course": detail.course,
@@ -169,7 +171,8 @@ def lesson_context(detail: CourseDetail, lesson: Lesson) -> dict[str, object]:
         "position": index + 1,
         "previous": detail.lessons[index - 1] if index > 0 else None,
         "following": detail.lessons[index + 1] if index + 1 < len(detail.lessons) else None,
-        "body": render_markdown(lesson.text) if lesson.text else "",
+        "body": render_markdown(shown.text) if lesson.text else "",
+        "text_part": shown,
         "kind_label": kind_label,
     }
 
@@ -180,8 +183,9 @@ def media_url(sha256: str, name: str) -> str:
 
 @router.get("/courses/{course_id}/{lesson_id}", response_class=HTMLResponse, dependencies=[LEARNING])
 def lesson_page(
-    request: Request, course_id: str, lesson_id: str, hub: HubDep, learner: CurrentLearner
+    request: Request, course_id: str, lesson_id: str, hub: HubDep, learner: CurrentLearner, part: int = 1
 ) -> HTMLResponse:
+    """A lesson; `part` is which part of a long text version to show (hub/text_parts.py)."""
     if retracted := retracted_page(request, hub, course_id):
         return retracted
     detail = hub.course(course_id)
@@ -201,7 +205,7 @@ def lesson_page(
         state=state,
         best=best,
         result=None,
-        **lesson_context(detail, lesson),
+        **lesson_context(detail, lesson, part),
     )
 
 
