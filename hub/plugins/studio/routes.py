@@ -521,7 +521,7 @@ async def _new_captions(draft: Draft, lesson: DraftLesson, form: FormData) -> di
     if lesson.kind != "video" or not lesson.meta.get("media"):
         raise StudioError(N_("Add the video first, then its captions."))
     if upload is None:
-        raise StudioError(N_("Choose a caption file (.vtt or .srt)."))
+        raise StudioError(N_("Choose a caption file (.vtt, .srt, .ass, .sbv, .ttml or .smi)."))
     if not re.fullmatch(LANGUAGE_PATTERN, language):
         raise StudioError(N_("Choose the language the captions are in."))
     if language in {caption.get("language") for caption in lesson.meta.get("captions", [])}:
@@ -542,7 +542,8 @@ async def _new_captions(draft: Draft, lesson: DraftLesson, form: FormData) -> di
     dependencies=[UPLOAD, TUTOR],
 )
 async def add_captions(request: Request, course_id: str, lesson_id: str, hub: HubDep) -> Response:
-    """Captions for a video, from a WebVTT or SubRip file, in one language (a video may have several)."""
+    """Captions for a video, from any common subtitle file (content/captions.py), in one language
+    (a video may have several)."""
     return await _add_item(request, hub, course_id, lesson_id, "captions", _new_captions)
 
 
