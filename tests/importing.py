@@ -205,12 +205,13 @@ def zimwriterfs(
     direction: str = "rtl",
 ) -> Path:
     """A ZIM packed by Kiwix's zimwriterfs from a folder of pages: {file name: (title, body HTML)};
-    the first page is the welcome page."""
-    folder = out.parent / f"{out.stem}-html"
-    folder.mkdir(parents=True)
+    the first page is the welcome page; `lang` "" leaves <html> without lang and dir."""
+    folder = out.parent / f"{out.stem}-html"  # may hold media already
+    folder.mkdir(parents=True, exist_ok=True)
+    declared = f' lang="{lang}" dir="{direction}"' if lang else ""
     for file_name, (page_title, body) in pages.items():
         (folder / file_name).write_text(
-            f'<!DOCTYPE html><html lang="{lang}" dir="{direction}"><head><meta charset="utf-8">'
+            f"<!DOCTYPE html><html{declared}><head><meta charset='utf-8'>"
             f"<title>{page_title}</title></head><body>{body}</body></html>",
             encoding="utf-8",
         )

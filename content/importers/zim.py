@@ -28,23 +28,22 @@ from content.importers.base import (
 from content.importers.identity import stable_id, stable_ids
 from content.importers.writer import PackageWriter
 from content.model import LANGUAGE_PATTERN
-from content.zim import MAX_ENTRY_BYTES, ZIM_MEDIA_TYPE, article_text, articles, metadata, open_archive
+from content.zim import (
+    MAX_ENTRY_BYTES,
+    ZIM_MEDIA_TYPE,
+    article_text,
+    articles,
+    metadata,
+    open_archive,
+    short_language,
+)
 
 MAX_LESSONS = 500
 ARTICLE_TEXT_CHARS = 3000
 
-# ZIM metadata names languages in ISO 639-3; the hub (and its search analyzers) use the short codes.
-_SHORT_LANGUAGE = {
-    "eng": "en", "fra": "fr", "spa": "es", "ara": "ar", "por": "pt", "deu": "de", "ita": "it",
-    "rus": "ru", "zho": "zh", "hin": "hi", "ben": "bn", "swa": "sw", "tur": "tr", "fas": "fa",
-    "urd": "ur", "ukr": "uk", "pol": "pl", "nld": "nl", "som": "so", "amh": "am", "tir": "ti",
-    "ron": "ro", "vie": "vi", "ind": "id", "msa": "ms", "tha": "th", "jpn": "ja", "kor": "ko",
-}  # fmt: skip
-
 
 def _language(archive: Any, default: str) -> str:
-    code = metadata(archive, "Language").split(",")[0].strip().lower()
-    code = _SHORT_LANGUAGE.get(code, code)
+    code = short_language(metadata(archive, "Language"))
     return code if re.match(LANGUAGE_PATTERN, code) else default
 
 
