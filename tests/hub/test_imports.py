@@ -391,7 +391,7 @@ def test_import_forms_need_the_csrf_token(hub: Hub, tmp_path: Path):
 def test_other_kinds_of_jobs_show_on_the_jobs_page(hub: Hub):
     jobs.submit(hub.db, "transcode", {"name": "clip.mov"})
     page = client_for(hub, Role.TUTOR).get("/tutor/jobs").text
-    assert "Video for weak phones: clip.mov" in page and "Waiting" in page
+    assert "Video or sound for phones: clip.mov" in page and "Waiting" in page
 
 
 def test_the_command_line_shows_the_preview_and_imports(tmp_path: Path):

@@ -27,7 +27,7 @@ router = APIRouter(tags=["import pages"], include_in_schema=False)
 
 MAX_UPLOAD_BYTES = 4 * 1024**3
 _UPLOAD_TOKEN = re.compile(r"^[0-9a-f]{32}$")
-JOB_LABELS = {"import": N_("Import"), "transcode": N_("Video for weak phones")}
+JOB_LABELS = {"import": N_("Import"), "transcode": N_("Video or sound for phones")}
 
 
 class ImportRefused(Exception):

@@ -286,6 +286,16 @@ def _check_video(draft: Draft, path: str) -> None:
         raise DraftProblem(str(error)) from None
 
 
+def _check_sound(draft: Draft, path: str) -> bool:
+    """Refuse at once what is not a sound recording; whether it needs converting for phones."""
+    try:
+        _, played = transcode.probe_sound(draft.root / path)
+    except JobError as error:
+        (draft.root / path).unlink(missing_ok=True)
+        raise DraftProblem(str(error)) from None
+    return not played
+
+
 def _lesson_media(draft: Draft, lesson: DraftLesson, form: FormData) -> str:
     """The media file this save brings: a new upload, or one kept from a refused save ("" if none)."""
     upload = _upload(form, "file")
@@ -296,6 +306,8 @@ def _lesson_media(draft: Draft, lesson: DraftLesson, form: FormData) -> str:
     path = drafts.store_media(draft, upload.file, upload.filename)
     if lesson.kind == "video":
         _check_video(draft, path)
+    if lesson.kind == "audio":
+        _check_sound(draft, path)
     return path
 
 
@@ -342,7 +354,7 @@ async def save_lesson(
     except (StudioError, DraftProblem) as error:
         return _lesson_page(request, hub, draft, lesson, 400, error=_message(error), form=values,
                             pending_media=pending)  # fmt: skip
-    if pending and lesson.kind == "video":
+    if pending and (lesson.kind == "video" or (lesson.kind == "audio" and _check_sound(draft, pending))):
         transcode.queue(hub.db, draft.course_id, lesson.id, pending, learner.id if learner else None)
     return _see(f"{_draft_url(draft)}/lessons/{lesson.id}?saved=1")
 
