@@ -161,6 +161,9 @@ class _Book:
         ]
         for unwanted in soup(["script", "style", "img", "svg", "head"]):
             unwanted.decompose()
+        for table in soup("table"):
+            if table.find(["ul", "ol"]):
+                _table_as_lists(soup, table)
         heading = soup.find(["h1", "h2", "h3"])
         title = heading.get_text(" ", strip=True) if heading else ""
         if heading is not None:
@@ -184,6 +187,33 @@ class _Book:
 
     def picture_bytes(self, name: str) -> bytes:
         return self._read(name, MAX_PICTURE_BYTES)
+
+
+def _table_as_lists(soup: Any, table: Any) -> None:
+    """A table whose cells hold lists, as a list of its rows, each a list of "heading: cell".
+
+    Markdown tables hold one line per cell, so a list in a cell came out as literal "* item";
+    a list of rows keeps the lists (and reads better on a phone than a wide table).
+    """
+    rows = table("tr")
+    headings = [cell.get_text(" ", strip=True) for cell in rows[0](["th", "td"])] if rows else []
+    has_heading_row = bool(rows) and not rows[0].find("td")
+    outer = soup.new_tag("ul")
+    for row in rows[1:] if has_heading_row else rows:
+        item, inner = soup.new_tag("li"), soup.new_tag("ul")
+        for index, cell in enumerate(row(["th", "td"])):
+            entry = soup.new_tag("li")
+            if has_heading_row and index < len(headings) and headings[index]:
+                label = soup.new_tag("strong")
+                label.string = f"{headings[index]}:"
+                entry.append(label)
+                entry.append(" ")
+            for child in list(cell.contents):
+                entry.append(child.extract())
+            inner.append(entry)
+        item.append(inner)
+        outer.append(item)
+    table.replace_with(outer)
 
 
 def _course_id(book: _Book, title: str, language: str) -> str:
