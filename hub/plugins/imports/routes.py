@@ -52,10 +52,38 @@ def upload_limit(request: Request) -> None:
         raise AccessDenied(413, N_("There is not enough free disk space on the hub for this file."))
 
 
+MEDIA_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".3gp", ".webm", ".mkv", ".avi", ".wmv", ".mp3", ".m4a",
+                            ".wav", ".wma", ".ogg", ".opus", ".flac", ".amr", ".aac"})  # fmt: skip
+CAPTION_SUFFIXES = frozenset({".srt", ".vtt", ".ass", ".ssa", ".sbv", ".ttml", ".smi"})
+
+
 def _safe_name(filename: str) -> str:
     name = re.sub(r"[^\w.\- ]+", "_", Path(filename.replace("\\", "/")).name).strip(" .")[-100:]
-    if Path(name).suffix.lower() not in SOURCE_SUFFIXES:
-        raise ImportRefused(gettext("Choose a .zip, .zim, .epub or .pdf file."))
+    suffix = Path(name).suffix.lower()
+    if suffix in MEDIA_SUFFIXES:
+        raise ImportRefused(
+            gettext(
+                "%(name)s is a video or a sound recording, not a course. Make it a lesson in the Studio "
+                "(Studio → a course → Add a lesson → Video or Sound): the hub makes a copy every phone plays."
+            )
+            % {"name": name}
+        )
+    if suffix in CAPTION_SUFFIXES:
+        raise ImportRefused(
+            gettext(
+                "%(name)s is a caption file. Add it to its video in the Studio "
+                "(the video's lesson → Captions)."
+            )
+            % {"name": name}
+        )
+    if suffix not in SOURCE_SUFFIXES:
+        raise ImportRefused(
+            gettext(
+                "%(name)s is not something the hub imports. Choose a Commons Hub package (.zip), a ZIM, "
+                "an EPUB or a PDF file."
+            )
+            % {"name": name}
+        )
     return name
 
 
