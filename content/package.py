@@ -222,11 +222,34 @@ def open_package(path: Path, trusted: Collection[PublicKey] = ()) -> Iterator[Pa
                 info = archive.getinfo(SIGNATURE)
                 signature = _read_signature(info.file_size, lambda: archive.read(info))
         except KeyError:
-            raise ContentError("the package has no manifest.json") from None
+            raise ContentError(_no_manifest(path, archive.namelist())) from None
         except ZIP_READ_ERRORS as error:
             raise ContentError(f"the package is damaged ({error})") from None
         manifest = decode_manifest(raw)
         yield Package(path, manifest, raw, signature, check_signature(raw, signature, trusted), archive)
+
+
+def _no_manifest(path: Path, names: list[str]) -> str:
+    """Why a zip without manifest.json is not a package, and what to do with what it holds."""
+    pdfs = sum(name.lower().endswith(".pdf") for name in names)
+    books = sum(name.lower().endswith((".epub", ".zim")) for name in names)
+    if pdfs:
+        return (
+            f"{path.name} is a zip of {pdfs} PDF file(s), not a Commons Hub package "
+            "(it has no manifest.json). "
+            "Unzip it into a folder on a USB stick (or a folder the admin offers for import) and import that "
+            "folder: each PDF becomes a lesson of one course"
+        )
+    if books:
+        return (
+            f"{path.name} is a zip holding EPUB or ZIM files, not a Commons Hub package (it has no "
+            "manifest.json). Unzip it and import each .epub or .zim file itself"
+        )
+    return (
+        f"{path.name} is a zip file but not a Commons Hub package: it has no manifest.json. "
+        "Import the package a publisher or another hub made, or build one from an author folder "
+        "(hub content build)"
+    )
 
 
 def build_package(source: Path, out: Path, key: SecretKey | None = None) -> Manifest:

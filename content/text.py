@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import logging
+from pathlib import Path
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)  # malformed PDFs are common; their warnings are noise
 
@@ -34,3 +35,17 @@ def pdf_text(data: bytes, *, max_chars: int = 20_000, max_pages: int = 200) -> s
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError, OSError):
         return ""
     return "\n".join(pages)[:max_chars]
+
+
+def pdf_document_id(path: Path) -> str:
+    """The first half of a PDF's /ID (the part meant to stay across its editions), or "" if none."""
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        found = PdfReader(path).trailer.get("/ID")
+        first = found.get_object()[0] if found else None
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError, OSError, IndexError):
+        return ""
+    raw = getattr(first, "original_bytes", b"")
+    return raw.hex() if isinstance(raw, bytes) and raw.strip(b"\0") else ""

@@ -36,13 +36,44 @@ _ARTICLE_TAGS = {
     "figcaption", "table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td", "div", "span",
     "section", "abbr",
 }  # fmt: skip
+# Kept from Kiwix ZIMs where safe: videos and sound with their captions (played from the same ZIM,
+# never from elsewhere, no autoplay), and MathML's presentation elements (formulas in WikiMed).
+# MathML's <annotation-xml> (which may carry HTML) and every event handler still go.
+_MEDIA_TAGS = {"video", "audio", "source", "track"}
+_MATHML_TAGS = {
+    "math", "mrow", "mi", "mo", "mn", "ms", "mtext", "mspace", "msup", "msub", "msubsup", "mfrac", "msqrt",
+    "mroot", "munder", "mover", "munderover", "mtable", "mtr", "mtd", "mstyle", "mpadded", "mphantom",
+    "menclose", "semantics",
+}  # fmt: skip
+_ARTICLE_TAGS |= _MEDIA_TAGS | _MATHML_TAGS
 _ARTICLE_ATTRIBUTES = {
     "a": {"href", "title"},
     "img": {"src", "alt", "title", "width", "height"},
     "td": {"colspan", "rowspan"},
     "th": {"colspan", "rowspan"},
     "ol": {"start"},
+    "video": {"src", "poster", "controls", "width", "height", "preload"},
+    "audio": {"src", "controls", "preload"},
+    "source": {"src", "type"},
+    "track": {"src", "kind", "srclang", "label", "default"},
+    "math": {"display"},
+    "mfrac": {"linethickness"},
+    "mo": {"stretchy", "fence", "separator"},
+    "mtd": {"columnspan", "rowspan"},
 }
+_MEDIA_SOURCES = {("img", "src"), ("video", "src"), ("video", "poster"), ("audio", "src"), ("source", "src"),
+                  ("track", "src")}  # fmt: skip
+_HTML_TAG = re.compile(rb"<html\b[^>]*>", re.IGNORECASE)
+_ATTRIBUTE = {name: re.compile(rb"\b" + name + rb"""\s*=\s*["']?([A-Za-z0-9-]{1,35})""", re.IGNORECASE)
+              for name in (b"lang", b"dir")}  # fmt: skip
+# ZIM metadata names languages in ISO 639-3; the hub (and its search analyzers) use the short codes.
+SHORT_LANGUAGE = {
+    "eng": "en", "fra": "fr", "spa": "es", "ara": "ar", "por": "pt", "deu": "de", "ita": "it",
+    "rus": "ru", "zho": "zh", "hin": "hi", "ben": "bn", "swa": "sw", "tur": "tr", "fas": "fa",
+    "urd": "ur", "ukr": "uk", "pol": "pl", "nld": "nl", "som": "so", "amh": "am", "tir": "ti",
+    "ron": "ro", "vie": "vi", "ind": "id", "msa": "ms", "tha": "th", "jpn": "ja", "kor": "ko",
+    "heb": "he", "pus": "ps", "kur": "ku", "prs": "prs",
+}  # fmt: skip
 _DROPPED_WITH_CONTENT = {"script", "style", "head", "title", "noscript", "template"}
 
 
@@ -55,6 +86,25 @@ class ZimEntry:
     mimetype: str
     content: bytes
     redirect_to: str | None = None
+    language: str = ""  # the ZIM's own language (its metadata), short code, "" if it does not say
+
+
+def short_language(code: str) -> str:
+    """A ZIM's ISO 639-3 language ("ara", or "ara,eng") as the hub's short code ("ar")."""
+    first = code.split(",")[0].strip().lower()
+    return SHORT_LANGUAGE.get(first, first)
+
+
+def article_language(content: bytes, fallback: str) -> tuple[str, str | None]:
+    """The language and direction an article declares on its <html> tag (Kiwix writes both),
+    else `fallback` (the ZIM's language) and None (the direction follows the language)."""
+    tag = _HTML_TAG.search(content[:4096])
+    if tag is None:
+        return fallback, None
+    found = {name: _ATTRIBUTE[name].search(tag.group()) for name in _ATTRIBUTE}
+    language = found[b"lang"].group(1).decode().lower() if found[b"lang"] else fallback
+    direction = found[b"dir"].group(1).decode().lower() if found[b"dir"] else None
+    return language, direction if direction in ("ltr", "rtl") else None
 
 
 def open_archive(path: Path) -> Archive:
@@ -88,7 +138,8 @@ def read_entry(zim_path: Path, entry_path: str) -> ZimEntry | None:
         item = entry.get_item()
         if item.size > MAX_ENTRY_BYTES:
             return None
-        return ZimEntry(item.path, item.title, item.mimetype, bytes(item.content))
+        language = short_language(metadata(archive, "Language"))
+        return ZimEntry(item.path, item.title, item.mimetype, bytes(item.content), language=language)
     except RuntimeError:
         return None
 
@@ -130,7 +181,7 @@ def _link_rewriter(entry_path: str, prefix: str):  # type: ignore[no-untyped-def
     folder = posixpath.dirname(entry_path)
 
     def rewrite(tag: str, attribute: str, value: str) -> str | None:
-        if (tag, attribute) not in (("a", "href"), ("img", "src")):
+        if (tag, attribute) != ("a", "href") and (tag, attribute) not in _MEDIA_SOURCES:
             return value
         if value.startswith("#"):
             return value

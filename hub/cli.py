@@ -211,8 +211,11 @@ def show_preview(checked: imports.HubPreview) -> None:
     preview = checked.preview
     table = Table("course", "language", "lessons", "size", title=f"{preview.source.name}: {preview.format}")
     for course in preview.courses:
-        replaces = checked.replaces.get(course.id)
+        course_id = checked.renames.get(course.id, course.id)
+        replaces = checked.replaces.get(course_id)
         title = course.title + (f" (replaces version {replaces})" if replaces else "")
+        if course_id in checked.different:
+            title = f"{course.title} (replaces a DIFFERENT course: {checked.different[course_id]})"
         table.add_row(title, course.language, str(course.lessons), f"{course.bytes / 1024**2:,.1f} MB")
     console.print(table)
     mark = checked.mark
@@ -223,6 +226,8 @@ def show_preview(checked: imports.HubPreview) -> None:
     console.print(f"Signed by: {signer}. Free disk: {checked.free_bytes / 1024**3:,.1f} GB.")
     for note in preview.notes:
         console.print(note)
+    if checked.different and preview.renamable:
+        console.print("To keep both courses, import it again with --beside.")
 
 
 @content_app.command("import")
@@ -239,6 +244,14 @@ def content_import(
             "residents see it marked as not verified.",
         ),
     ] = False,
+    beside: Annotated[
+        bool,
+        typer.Option(
+            "--beside",
+            help="When a different course on the hub has the same id, import this one beside it "
+            "(with an id of its own) instead of replacing it.",
+        ),
+    ] = False,
     home: HomeOption = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Import without asking.")] = False,
 ) -> None:
@@ -246,7 +259,7 @@ def content_import(
     is valid. Content must be signed by a trusted key (`hub keys trust`) unless --allow-unverified."""
     hub = open_hub(home)
     try:
-        checked = imports.preview_import(hub, path)
+        checked = imports.preview_import(hub, path, beside=beside)
         show_preview(checked)
         imports.check_importable(checked)
     except ContentError as error:
@@ -262,7 +275,9 @@ def content_import(
             bar.update(task, completed=done, total=total, description=message)
 
         try:
-            results = imports.run_import(hub, path, report, checked, allow_unverified=allow_unverified)
+            results = imports.run_import(
+                hub, path, report, checked, allow_unverified=allow_unverified, beside=beside
+            )
         except UnverifiedContent as error:
             raise fail(f"{path.name} was not imported: {error} (--allow-unverified)") from None
         except ContentError as error:

@@ -7,6 +7,7 @@ disk as the blob store) that is removed when the import ends, however it ends.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -16,7 +17,9 @@ from pathlib import Path
 
 from content.errors import ContentError
 from content.importers import SOURCE_SUFFIXES, ImportOptions, Preview, importer_for
-from content.package import open_package
+from content.importers.identity import key_hash
+from content.model import parse_manifest
+from content.package import MANIFEST, manifest_bytes, open_package
 from content.paths import path_below
 from content.writers import WriterClaim
 from hub import library, library_keep, sources
@@ -54,6 +57,10 @@ class HubPreview:
     replaces: dict[str, int] = field(default_factory=dict)  # course id -> version on the hub now
     mark: sources.Source = field(default_factory=lambda: sources.Source(sources.LOCAL, "", None))
     refusals: list[str] = field(default_factory=list)  # why it may not replace what the hub has
+    different: dict[str, str] = field(
+        default_factory=dict
+    )  # course id -> title of another course it replaces
+    renames: dict[str, str] = field(default_factory=dict)  # course id -> the id it gets beside the other
 
     @property
     def fits(self) -> bool:
@@ -80,19 +87,57 @@ def _mark(hub: Hub, path: Path, preview: Preview) -> sources.Source:
     return sources.Source(sources.UNTRUSTED, "", signer.key_id)
 
 
-def preview_import(hub: Hub, path: Path) -> HubPreview:
-    """What importing `path` brings in and whether it fits; raises ContentError if it cannot."""
+def _other_course(hub: Hub, path: Path, course_id: str, title: str, language: str) -> str | None:
+    """The title of the hub's course `course_id` when it is plainly not the course `path` brings
+    (another language, or another title from another file), or None when it is the same or absent."""
+    row = hub.db.execute("SELECT title, language, manifest FROM courses WHERE id = ?", [course_id]).fetchone()
+    if row is None:
+        return None
+    known = json.loads(row[2]).get("course", {}).get("sources", [])
+    if row[1] != language or (row[0] != title and path.name not in known):
+        return str(row[0])
+    return None
+
+
+def beside_id(course_id: str, path: Path) -> str:
+    """The id a course gets when imported beside another of its id: the same again for the same file."""
+    return f"{course_id[:70].rstrip('-')}-{key_hash(path.name, 6)}"
+
+
+def preview_import(hub: Hub, path: Path, *, beside: bool = False) -> HubPreview:
+    """What importing `path` brings in and whether it fits; raises ContentError if it cannot.
+
+    `beside`: a converted course whose id a different course on the hub holds gets an id of its
+    own instead of replacing that course.
+    """
     preview = importer_for(path).preview(path, options_for(hub))
     needed = preview.total_bytes + preview.work_bytes + MARGIN_BYTES
     replaces, refusals, mark = {}, [], _mark(hub, path, preview)
+    different: dict[str, str] = {}
+    renames: dict[str, str] = {}
     for course in preview.courses:
-        row = hub.db.execute("SELECT version FROM courses WHERE id = ?", [course.id]).fetchone()
+        course_id = course.id
+        other = _other_course(hub, path, course.id, course.title, course.language)
+        if other is not None and beside and preview.renamable:
+            course_id = renames[course.id] = beside_id(course.id, path)
+            other = _other_course(hub, path, course_id, course.title, course.language)
+        if other is not None:
+            different[course_id] = other
+        row = hub.db.execute("SELECT version FROM courses WHERE id = ?", [course_id]).fetchone()
         if row:
-            replaces[course.id] = row[0]
+            replaces[course_id] = row[0]
         verified = mark.status == sources.VERIFIED
-        if refusal := library.replacement_refusal(hub.db, course.id, course.version, verified):
+        if refusal := library.replacement_refusal(hub.db, course_id, course.version, verified):
             refusals.append(refusal)
-    return HubPreview(preview, needed, free_bytes(hub.home), replaces, mark, refusals)
+    return HubPreview(preview, needed, free_bytes(hub.home), replaces, mark, refusals, different, renames)
+
+
+def _rename(package: Path, renames: dict[str, str]) -> None:
+    """Give a converted (unsigned, just written) package's course the id chosen for it."""
+    manifest = parse_manifest(json.loads((package / MANIFEST).read_bytes()))
+    if manifest.course.id in renames:
+        course = manifest.course.model_copy(update={"id": renames[manifest.course.id]})
+        (package / MANIFEST).write_bytes(manifest_bytes(manifest.model_copy(update={"course": course})))
 
 
 def check_importable(checked: HubPreview) -> None:
@@ -116,14 +161,17 @@ def run_import(
     checked: HubPreview | None = None,
     *,
     allow_unverified: bool = False,
+    beside: bool = False,
 ) -> list[library.ImportResult]:
     """Import `path` whole, or refuse it with a ContentError and leave the hub as it was.
 
     `checked` is a preview just made of the same path, to save reading the source again.
+    `beside`: import a course beside a different one of its id rather than replace it.
     Unsigned content, or content signed by a key the hub does not trust, is refused
     (`UnverifiedContent`) unless a person chose to take it anyway (`allow_unverified`).
     """
-    check_importable(checked or preview_import(hub, path))
+    checked = checked or preview_import(hub, path, beside=beside)
+    check_importable(checked)
     importer = importer_for(path)
 
     def converting(done: int, total: int) -> None:
@@ -139,6 +187,9 @@ def run_import(
         work = hub.home / WORK_FOLDER / f"{writer}.{secrets.token_hex(8)}"
         try:
             packages = importer.convert(path, work, options_for(hub), converting)
+            if checked.renames:
+                for package in packages:
+                    _rename(package, checked.renames)
             return [
                 library.import_package(
                     hub.db, hub.blobs, package, origin=IMPORT_ORIGIN, progress=copying,

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 import warnings
 import zipfile
 from pathlib import Path
 
+import pytest
 from libzim.writer import Creator, Hint, Item, StringProvider  # type: ignore[import-untyped]
 
+from content.model import slug
 from tests.conftest import SAMPLE_COURSE, tiny_pdf, write_course
 
 PNG = bytes.fromhex(
@@ -67,23 +72,33 @@ def make_zim(
 
 
 def make_epub(
-    path: Path, chapters: list[tuple[str, str]] | None = None, pictures: dict[str, bytes] | None = None
+    path: Path,
+    chapters: list[tuple[str, str]] | None = None,
+    pictures: dict[str, bytes] | None = None,
+    *,
+    ids: list[str] | None = None,
+    identifier: str = "",
+    title: str = "Healthy Home",
+    language: str = "en",
 ) -> Path:
     """A small EPUB; each chapter also points at ../img/x.png, which the book does not hold,
-    and `pictures` are files put under OEBPS/img/ for chapters to show."""
+    and `pictures` are files put under OEBPS/img/ for chapters to show. Its manifest ids are
+    `ids`, else slugs of the chapters' titles; `identifier` is its unique identifier, if any."""
     chapters = chapters or [
         ("Clean water", "<h1>Clean water</h1><p>Boil drinking water for one minute to kill germs.</p>"),
         ("Storing food", "<h1>Storing food</h1><ul><li>Keep raw meat apart.</li><li>Cool it fast.</li></ul>"),
     ]
+    ids = ids or [slug(title, f"c{n}") for n, (title, _) in enumerate(chapters)]
     items = "".join(
-        f'<item id="c{n}" href="text/ch{n}.xhtml" media-type="application/xhtml+xml"/>'
+        f'<item id="{ids[n]}" href="text/ch{n}.xhtml" media-type="application/xhtml+xml"/>'
         for n in range(len(chapters))
     )
-    spine = "".join(f'<itemref idref="c{n}"/>' for n in range(len(chapters)))
+    spine = "".join(f'<itemref idref="{ids[n]}"/>' for n in range(len(chapters)))
+    identity = f'<dc:identifier id="book-id">{identifier}</dc:identifier>' if identifier else ""
     opf = f"""<?xml version="1.0"?>
-<package xmlns="http://www.idpf.org/2007/opf" version="3.0">
-<metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>Healthy Home</dc:title>
-<dc:language>en</dc:language><dc:creator>Community Nurses</dc:creator></metadata>
+<package xmlns="http://www.idpf.org/2007/opf" version="3.0" unique-identifier="book-id">
+<metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>{title}</dc:title>{identity}
+<dc:language>{language}</dc:language><dc:creator>Community Nurses</dc:creator></metadata>
 <manifest>{items}</manifest><spine>{spine}</spine></package>"""
     container = """<?xml version="1.0"?>
 <container xmlns="urn:oasis:names:tc:opendocument:xmlns:container" version="1.0">
@@ -168,3 +183,89 @@ SCRIPTED_PDFS = {
     "launch": tiny_pdf("Wash your hands", b"/OpenAction << /S /Launch /F (cmd.exe) >> "),
     "form sent away": tiny_pdf("Wash your hands", b"/OpenAction << /S /SubmitForm /F (http://x.test/) >> "),
 }
+
+
+# Files made with the tools tutors' files come from (Debian's zim-tools), not with the hub's own libraries.
+
+ZIMWRITERFS = shutil.which("zimwriterfs")
+needs_zimwriterfs = pytest.mark.skipif(
+    ZIMWRITERFS is None and os.environ.get("CI") != "true",
+    reason="zimwriterfs (Debian zim-tools) is not installed",
+)
+
+
+def zimwriterfs(
+    out: Path,
+    pages: dict[str, tuple[str, str]],
+    *,
+    title: str,
+    name: str,
+    language: str = "ara",
+    lang: str = "ar",
+    direction: str = "rtl",
+) -> Path:
+    """A ZIM packed by Kiwix's zimwriterfs from a folder of pages: {file name: (title, body HTML)};
+    the first page is the welcome page; `lang` "" leaves <html> without lang and dir."""
+    folder = out.parent / f"{out.stem}-html"  # may hold media already
+    folder.mkdir(parents=True, exist_ok=True)
+    declared = f' lang="{lang}" dir="{direction}"' if lang else ""
+    for file_name, (page_title, body) in pages.items():
+        (folder / file_name).write_text(
+            f"<!DOCTYPE html><html{declared}><head><meta charset='utf-8'>"
+            f"<title>{page_title}</title></head><body>{body}</body></html>",
+            encoding="utf-8",
+        )
+    (folder / "icon.png").write_bytes(_png_48())
+    subprocess.run(
+        [ZIMWRITERFS or "zimwriterfs", f"--welcome={next(iter(pages))}", "--illustration=icon.png",
+         f"--language={language}", f"--title={title}", "--description=Made for a test",
+         "--creator=Test writers", "--publisher=Test", f"--name={name}", "--withoutFTIndex",
+         str(folder), str(out)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return out
+
+
+def _png_48() -> bytes:
+    """A 48x48 PNG, the illustration zimwriterfs requires."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\0" + b"\x20\x60\xa0" * 48 for _ in range(48))
+    header = struct.pack(">IIBBBBB", 48, 48, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def weasy_pdf(path: Path, pages: list[str], *, lang: str = "en", direction: str = "ltr") -> Path:
+    """A PDF of real text, one page per item, drawn by WeasyPrint with Debian's Noto fonts
+    (embedded, shaped: Arabic as a typesetter writes it)."""
+    from weasyprint import HTML
+
+    body = "".join(f'<section style="page-break-after: always"><p>{text}</p></section>' for text in pages)
+    html = (
+        f'<html lang="{lang}" dir="{direction}"><body style="font-family: \'Noto Naskh Arabic\', '
+        f"'Noto Sans', sans-serif\">{body}</body></html>"
+    )
+    HTML(string=html).write_pdf(path)
+    return path
+
+
+def encrypted_copy(source: Path, target: Path) -> Path:
+    """`source` protected the common way: it opens without a password, but copying is restricted."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(source))
+    writer.encrypt(
+        user_password="", owner_password="owner-secret", permissions_flag=0b0100, algorithm="AES-128"
+    )
+    with target.open("wb") as out:
+        writer.write(out)
+    return target

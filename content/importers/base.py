@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Protocol
 
 from content.errors import ContentError
-from content.model import slug
 from content.package import MAX_PACKAGE_BYTES
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes total)
@@ -43,6 +42,7 @@ class Preview:
     work_bytes: int = 0  # what a conversion writes to the work folder on the way
     signed: bool = False  # the source carries a signature (checked against the hub's trusted keys)
     notes: list[str] = field(default_factory=list)
+    renamable: bool = False  # converted here (not a signed package), so its course may take another id
 
 
 class Importer(Protocol):
@@ -79,14 +79,3 @@ def check_source(path: Path) -> int:
     if size > MAX_PACKAGE_BYTES:
         raise ContentError(f"{path.name} is larger than the {MAX_PACKAGE_BYTES // 1024**3} GB limit")
     return size
-
-
-def unique_ids(names: list[str]) -> list[str]:
-    """Slugs for a list of names, made unique with a number where two would be the same."""
-    seen: dict[str, int] = {}
-    ids = []
-    for name in names:
-        base = slug(name, "part")
-        seen[base] = seen.get(base, 0) + 1
-        ids.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
-    return ids

@@ -25,10 +25,10 @@ from content.importers.base import (
     Preview,
     Progress,
     check_source,
-    unique_ids,
 )
+from content.importers.identity import hashed_id, stable_id, stable_ids
 from content.importers.writer import PackageWriter
-from content.model import LANGUAGE_PATTERN, slug
+from content.model import LANGUAGE_PATTERN
 from content.package import ZIP_READ_ERRORS, check_zip_members
 from content.paths import check_relative
 
@@ -90,6 +90,7 @@ class _Book:
         opf_name = check_relative(rootfile.get("full-path", "")).as_posix()
         opf = self._xml(opf_name)
         self.metadata = opf.find("opf:metadata", _NS)
+        self.unique_identifier = self._identifier(opf.get("unique-identifier", ""))
         items = {
             item.get("id"): item
             for item in opf.iterfind("opf:manifest/opf:item", _NS)
@@ -97,6 +98,7 @@ class _Book:
         }
         folder = posixpath.dirname(opf_name)
         self.chapters: list[str] = []
+        self.chapter_ids: list[str] = []  # the manifest ids: a chapter's lasting name in the book
         for ref in opf.iterfind("opf:spine/opf:itemref", _NS):
             item = items.get(ref.get("idref"))
             if item is not None and item.get("href"):
@@ -104,6 +106,7 @@ class _Book:
                 self.chapters.append(
                     check_relative(posixpath.normpath(posixpath.join(folder, href))).as_posix()
                 )
+                self.chapter_ids.append(ref.get("idref", ""))
         if not self.chapters:
             raise ContentError(f"{path.name} has no chapters in its reading order")
 
@@ -130,6 +133,14 @@ class _Book:
         except ElementTree.ParseError as error:
             raise ContentError(f"{name!r} in {self.path.name} is not valid XML ({error})") from None
 
+    def _identifier(self, wanted: str) -> str:
+        """The book's unique identifier (the dc:identifier its package names), else its first one."""
+        if self.metadata is None:
+            return ""
+        found = self.metadata.findall("dc:identifier", _NS)
+        named = [tag for tag in found if wanted and tag.get("id") == wanted]
+        return ((named or found)[0].text or "").strip() if (named or found) else ""
+
     def meta(self, tag: str) -> str:
         found = self.metadata.find(f"dc:{tag}", _NS) if self.metadata is not None else None
         return (found.text or "").strip() if found is not None else ""
@@ -150,6 +161,9 @@ class _Book:
         ]
         for unwanted in soup(["script", "style", "img", "svg", "head"]):
             unwanted.decompose()
+        for table in soup("table"):
+            if table.find(["ul", "ol"]):
+                _table_as_lists(soup, table)
         heading = soup.find(["h1", "h2", "h3"])
         title = heading.get_text(" ", strip=True) if heading else ""
         if heading is not None:
@@ -175,15 +189,51 @@ class _Book:
         return self._read(name, MAX_PICTURE_BYTES)
 
 
+def _table_as_lists(soup: Any, table: Any) -> None:
+    """A table whose cells hold lists, as a list of its rows, each a list of "heading: cell".
+
+    Markdown tables hold one line per cell, so a list in a cell came out as literal "* item";
+    a list of rows keeps the lists (and reads better on a phone than a wide table).
+    """
+    rows = table("tr")
+    headings = [cell.get_text(" ", strip=True) for cell in rows[0](["th", "td"])] if rows else []
+    has_heading_row = bool(rows) and not rows[0].find("td")
+    outer = soup.new_tag("ul")
+    for row in rows[1:] if has_heading_row else rows:
+        item, inner = soup.new_tag("li"), soup.new_tag("ul")
+        for index, cell in enumerate(row(["th", "td"])):
+            entry = soup.new_tag("li")
+            if has_heading_row and index < len(headings) and headings[index]:
+                label = soup.new_tag("strong")
+                label.string = f"{headings[index]}:"
+                entry.append(label)
+                entry.append(" ")
+            for child in list(cell.contents):
+                entry.append(child.extract())
+            inner.append(entry)
+        item.append(inner)
+        outer.append(item)
+    table.replace_with(outer)
+
+
+def _course_id(book: _Book, title: str, language: str) -> str:
+    """From the book's unique identifier where it has one (two books of one title differ by it),
+    else from its title and language (a French and a Spanish book of one title stay apart)."""
+    if book.unique_identifier:
+        return f"epub-{hashed_id(title, book.unique_identifier, max_length=70)}"
+    return f"epub-{stable_id(f'{title} {language}', max_length=70)}"
+
+
 def _course(book: _Book, options: ImportOptions) -> dict[str, Any]:
     title = book.meta("title") or book.path.stem
     language = book.meta("language").lower()
+    language = language if re.match(LANGUAGE_PATTERN, language) else options.language
     return {
-        "id": f"epub-{slug(title, 'imported', max_length=70)}",
+        "id": _course_id(book, title, language),
         "version": 1,
         "title": title[:200],
         "summary": re.sub(r"<[^>]+>", "", book.meta("description"))[:2000],
-        "language": language if re.match(LANGUAGE_PATTERN, language) else options.language,
+        "language": language,
         "publisher": (book.meta("publisher") or book.meta("creator") or options.publisher)[:200],
         "license": book.meta("rights")[:200],
         "sources": [book.path.name],
@@ -202,8 +252,8 @@ class EpubImporter:
             course = _course(book, options)
             chapters = min(len(book.chapters), MAX_CHAPTERS)
         notes = ["Pictures inside the book follow the text of their chapter."]
-        return Preview(self.format, path, [CoursePreview(course["id"], course["title"], course["language"],
-                                                         chapters, size)], size, notes=notes)  # fmt: skip
+        found = CoursePreview(course["id"], course["title"], course["language"], chapters, size)
+        return Preview(self.format, path, [found], size, notes=notes, renamable=True)
 
     def convert(
         self, path: Path, work: Path, options: ImportOptions, progress: Progress | None
@@ -214,6 +264,8 @@ class EpubImporter:
         with _Book(path) as book:
             course = _course(book, options)
             names = book.chapters[:MAX_CHAPTERS]
+            ids = stable_ids(book.chapter_ids[:MAX_CHAPTERS])
+            found: list[str] = []
             for number, name in enumerate(names, start=1):
                 chapter = book.chapter(name)
                 chapter.title = chapter.title or f"Part {number}"
@@ -225,15 +277,15 @@ class EpubImporter:
                 ]  # fmt: skip
                 if chapter.text or images:
                     chapters.append((chapter, images))
+                    found.append(ids[number - 1])
                 if progress:
                     progress(number, len(names))
         if not chapters:
             raise ContentError(f"{path.name} has no chapters with text or pictures")
-        ids = unique_ids([chapter.title for chapter, _ in chapters])
         lessons = [
             {"id": lesson_id, "title": chapter.title[:200], "kind": "images" if images else "article",
              "text": chapter.text, **({"images": images} if images else {})}
-            for lesson_id, (chapter, images) in zip(ids, chapters, strict=True)
+            for lesson_id, (chapter, images) in zip(found, chapters, strict=True)
         ]  # fmt: skip
         writer.finish(course, lessons)
         return [writer.root]

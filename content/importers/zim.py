@@ -24,27 +24,26 @@ from content.importers.base import (
     Preview,
     Progress,
     check_source,
-    unique_ids,
 )
+from content.importers.identity import stable_id, stable_ids
 from content.importers.writer import PackageWriter
-from content.model import LANGUAGE_PATTERN, slug
-from content.zim import MAX_ENTRY_BYTES, ZIM_MEDIA_TYPE, article_text, articles, metadata, open_archive
+from content.model import LANGUAGE_PATTERN
+from content.zim import (
+    MAX_ENTRY_BYTES,
+    ZIM_MEDIA_TYPE,
+    article_text,
+    articles,
+    metadata,
+    open_archive,
+    short_language,
+)
 
 MAX_LESSONS = 500
 ARTICLE_TEXT_CHARS = 3000
 
-# ZIM metadata names languages in ISO 639-3; the hub (and its search analyzers) use the short codes.
-_SHORT_LANGUAGE = {
-    "eng": "en", "fra": "fr", "spa": "es", "ara": "ar", "por": "pt", "deu": "de", "ita": "it",
-    "rus": "ru", "zho": "zh", "hin": "hi", "ben": "bn", "swa": "sw", "tur": "tr", "fas": "fa",
-    "urd": "ur", "ukr": "uk", "pol": "pl", "nld": "nl", "som": "so", "amh": "am", "tir": "ti",
-    "ron": "ro", "vie": "vi", "ind": "id", "msa": "ms", "tha": "th", "jpn": "ja", "kor": "ko",
-}  # fmt: skip
-
 
 def _language(archive: Any, default: str) -> str:
-    code = metadata(archive, "Language").split(",")[0].strip().lower()
-    code = _SHORT_LANGUAGE.get(code, code)
+    code = short_language(metadata(archive, "Language"))
     return code if re.match(LANGUAGE_PATTERN, code) else default
 
 
@@ -52,7 +51,7 @@ def _course(archive: Any, path: Path, options: ImportOptions) -> dict[str, Any]:
     title = metadata(archive, "Title") or path.stem
     name = metadata(archive, "Name") or title
     return {
-        "id": f"zim-{slug(name, 'imported', max_length=70)}",
+        "id": f"zim-{stable_id(name, max_length=70)}",  # Kiwix's Name stays from edition to edition
         "version": 1,
         "title": title[:200],
         "summary": metadata(archive, "Description")[:2000],
@@ -89,6 +88,7 @@ class ZimImporter:
             total_bytes=size,
             work_bytes=size,
             notes=notes,
+            renamable=True,
         )
 
     def convert(
@@ -116,7 +116,7 @@ class ZimImporter:
         writer = PackageWriter(work / "zim")
         ref = writer.add_file(path, path.name, ZIM_MEDIA_TYPE,
                               progress=lambda done: progress(done, size) if progress else None)  # fmt: skip
-        ids = unique_ids([title for _, title, _ in found])
+        ids = stable_ids([entry_path for entry_path, _, _ in found])  # not titles: see identity.py
         lessons = [
             {
                 "id": lesson_id,

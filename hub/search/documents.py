@@ -14,6 +14,7 @@ from content.model import Lesson
 from content.text import pdf_text
 from hub.library import stored_lessons
 from hub.search.analysis import TITLE_BOOST, WORD, analysis_language, fold
+from hub.text_parts import search_parts
 
 if TYPE_CHECKING:
     from hub.home import Hub
@@ -77,7 +78,7 @@ def lesson_text(lesson: Lesson, language: str, read_file: Callable[[str], bytes 
         data = read_file(ref.sha256) if ref.media_type == "application/pdf" else None
         if data:
             main.append(pdf_text(data, max_chars=MAX_TEXT_CHARS))
-    parts = [(language, "\n".join(t for t in main if t)[:MAX_TEXT_CHARS])]
+    parts = search_parts(language, "\n".join(t for t in main if t), MAX_TEXT_CHARS)  # hub/text_parts.py
     for caption in lesson.captions:
         data = read_file(caption.file.sha256)
         if data:

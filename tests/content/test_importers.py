@@ -13,7 +13,7 @@ from content.errors import ContentError
 from content.importers import ImportOptions, importer_for
 from content.importers.zim import MAX_LESSONS
 from content.package import build_package
-from tests.conftest import write_course
+from tests.conftest import tiny_pdf, write_course
 from tests.importing import make_epub, make_pdf_folder, make_zim
 
 OPTIONS = ImportOptions(language="fr", publisher="Test hub")
@@ -106,10 +106,11 @@ def test_a_folder_of_pdfs_becomes_pdf_lessons_with_their_text(tmp_path: Path):
     )
     [package] = importer.convert(folder, tmp_path / "work", OPTIONS, None)
     manifest = manifest_of(package)
-    assert manifest["course"]["language"] == "fr" and manifest["course"]["publisher"] == "Test hub"
+    # English detected from the text, not the hub default (fr)
+    assert manifest["course"]["language"] == "en" and manifest["course"]["publisher"] == "Test hub"
     first = manifest["lessons"][0]
     assert (first["id"], first["title"], first["kind"]) == ("oral-rehydration", "Oral rehydration", "pdf")
-    assert first["text"] == "Mix salt and sugar in clean water"
+    assert first["text"] == "— 1 —\n\nMix salt and sugar in clean water"  # each page under its number
     single = importer_for(folder / "02-bandages.pdf").preview(folder / "02-bandages.pdf", OPTIONS)
     assert (single.courses[0].title, single.courses[0].lessons) == ("Bandages", 1)
 
@@ -117,7 +118,7 @@ def test_a_folder_of_pdfs_becomes_pdf_lessons_with_their_text(tmp_path: Path):
 def test_a_pdf_without_text_gets_a_plain_text_alternative(tmp_path: Path):
     folder = tmp_path / "scans"
     folder.mkdir()
-    (folder / "scan.pdf").write_bytes(b"%PDF-1.4 not really a PDF")
+    (folder / "scan.pdf").write_bytes(tiny_pdf(""))
     [package] = importer_for(folder).convert(folder, tmp_path / "work", OPTIONS, None)
     assert manifest_of(package)["lessons"][0]["text"] == "The document scan\\.pdf has no text to show here."
 

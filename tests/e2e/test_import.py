@@ -57,7 +57,7 @@ def test_a_tutor_imports_an_epub_and_a_resident_reads_it_marked_not_verified(
     screenshot(tutor, "import-02-jobs")
 
     resident = phones.open(javascript=False)
-    resident.goto("/courses/epub-healthy-home")
+    resident.goto("/courses/epub-healthy-home-en")
     expect(resident.locator("h1")).to_contain_text("Healthy Home")
     expect(resident.locator(".source")).to_contain_text("Made locally, not verified")
     resident.get_by_role("link", name="Start the course").click()

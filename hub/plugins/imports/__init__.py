@@ -30,7 +30,11 @@ def import_job(hub: Hub, params: dict[str, Any], report: Report) -> dict[str, An
     """Import one source; safe to run twice (a course version replaces itself, work folders are fresh)."""
     try:
         results = imports.run_import(
-            hub, Path(params["path"]), report, allow_unverified=bool(params.get("allow_unverified"))
+            hub,
+            Path(params["path"]),
+            report,
+            allow_unverified=bool(params.get("allow_unverified")),
+            beside=bool(params.get("beside")),
         )
     except ContentError as error:
         _forget_upload(hub, params)

@@ -27,7 +27,7 @@ router = APIRouter(tags=["import pages"], include_in_schema=False)
 
 MAX_UPLOAD_BYTES = 4 * 1024**3
 _UPLOAD_TOKEN = re.compile(r"^[0-9a-f]{32}$")
-JOB_LABELS = {"import": N_("Import"), "transcode": N_("Video for weak phones")}
+JOB_LABELS = {"import": N_("Import"), "transcode": N_("Video or sound for phones")}
 
 
 class ImportRefused(Exception):
@@ -52,10 +52,38 @@ def upload_limit(request: Request) -> None:
         raise AccessDenied(413, N_("There is not enough free disk space on the hub for this file."))
 
 
+MEDIA_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".3gp", ".webm", ".mkv", ".avi", ".wmv", ".mp3", ".m4a",
+                            ".wav", ".wma", ".ogg", ".opus", ".flac", ".amr", ".aac"})  # fmt: skip
+CAPTION_SUFFIXES = frozenset({".srt", ".vtt", ".ass", ".ssa", ".sbv", ".ttml", ".smi"})
+
+
 def _safe_name(filename: str) -> str:
     name = re.sub(r"[^\w.\- ]+", "_", Path(filename.replace("\\", "/")).name).strip(" .")[-100:]
-    if Path(name).suffix.lower() not in SOURCE_SUFFIXES:
-        raise ImportRefused(gettext("Choose a .zip, .zim, .epub or .pdf file."))
+    suffix = Path(name).suffix.lower()
+    if suffix in MEDIA_SUFFIXES:
+        raise ImportRefused(
+            gettext(
+                "%(name)s is a video or a sound recording, not a course. Make it a lesson in the Studio "
+                "(Studio → a course → Add a lesson → Video or Sound): the hub makes a copy every phone plays."
+            )
+            % {"name": name}
+        )
+    if suffix in CAPTION_SUFFIXES:
+        raise ImportRefused(
+            gettext(
+                "%(name)s is a caption file. Add it to its video in the Studio "
+                "(the video's lesson → Captions)."
+            )
+            % {"name": name}
+        )
+    if suffix not in SOURCE_SUFFIXES:
+        raise ImportRefused(
+            gettext(
+                "%(name)s is not something the hub imports. Choose a Commons Hub package (.zip), a ZIM, "
+                "an EPUB or a PDF file."
+            )
+            % {"name": name}
+        )
     return name
 
 
@@ -170,15 +198,17 @@ def start(
     path: Annotated[str, Form()] = "",
     upload: Annotated[str, Form()] = "",
     allow_unverified: Annotated[bool, Form()] = False,
+    beside: Annotated[bool, Form()] = False,
 ) -> Response:
     """Check once more (the disk may have filled), then queue the import as a background job.
 
     Content nobody trusted signed goes ahead only when the tutor pressed the button that says
-    it will be marked as not verified (`allow_unverified`).
+    it will be marked as not verified (`allow_unverified`). A course whose id a different course
+    holds replaces it only when the tutor pressed "Replace"; "Import beside" keeps both (`beside`).
     """
     try:
         source = _chosen(hub, int(root) if root.isdigit() else None, path, upload)
-        imports.check_importable(imports.preview_import(hub, source))
+        imports.check_importable(imports.preview_import(hub, source, beside=beside))
     except ImportRefused as error:
         return _import_page(request, hub, 400, str(error))
     except ContentError as error:
@@ -190,6 +220,7 @@ def start(
         "name": source.name,
         "upload": upload if upload else "",
         "allow_unverified": allow_unverified,
+        "beside": beside,
     }
     jobs.submit(hub.db, "import", params, created_by=learner.id if learner else None)
     return RedirectResponse("/tutor/jobs", status_code=303)

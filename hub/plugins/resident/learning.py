@@ -24,6 +24,7 @@ from hub.library import CourseCard, CourseDetail
 from hub.pages import render
 from hub.pathways import Pathway, list_pathways
 from hub.progress import LessonProgress
+from hub.text_parts import text_part
 from hub.topics import kind_label, topic_label
 
 router = APIRouter(tags=["resident pages"], include_in_schema=False)
@@ -174,8 +175,9 @@ def course_page(request: Request, course_id: str, hub: HubDep, learner: CurrentL
     )
 
 
-def lesson_context(detail: CourseDetail, lesson: Lesson) -> dict[str, object]:
+def lesson_context(detail: CourseDetail, lesson: Lesson, part: int = 1) -> dict[str, object]:
     index = detail.lessons.index(lesson)
+    shown = text_part(lesson.text, part)
     return {
         "detail": detail,
         "course": detail.course,
@@ -183,7 +185,8 @@ def lesson_context(detail: CourseDetail, lesson: Lesson) -> dict[str, object]:
         "position": index + 1,
         "previous": detail.lessons[index - 1] if index > 0 else None,
         "following": detail.lessons[index + 1] if index + 1 < len(detail.lessons) else None,
-        "body": lesson_markdown_html(lesson.text),
+        "body": lesson_markdown_html(shown.text) if lesson.text else "",
+        "text_part": shown,
         "kind_label": kind_label,
     }
 
@@ -194,8 +197,9 @@ def media_url(sha256: str, name: str) -> str:
 
 @router.get("/courses/{course_id}/{lesson_id}", response_class=HTMLResponse, dependencies=[LEARNING])
 def lesson_page(
-    request: Request, course_id: str, lesson_id: str, hub: HubDep, learner: CurrentLearner
+    request: Request, course_id: str, lesson_id: str, hub: HubDep, learner: CurrentLearner, part: int = 1
 ) -> HTMLResponse:
+    """A lesson; `part` is which part of a long text version to show (hub/text_parts.py)."""
     if retracted := retracted_page(request, hub, course_id):
         return retracted
     detail = hub.course(course_id)
@@ -217,7 +221,7 @@ def lesson_page(
         best=best,
         result=None,
         other_languages=[(t, lesson_in(hub, t.id, lesson_id)) for t in translations_of(hub, course_id)],
-        **lesson_context(detail, lesson),
+        **lesson_context(detail, lesson, part),
     )
 
 

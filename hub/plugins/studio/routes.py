@@ -286,6 +286,16 @@ def _check_video(draft: Draft, path: str) -> None:
         raise DraftProblem(str(error)) from None
 
 
+def _check_sound(draft: Draft, path: str) -> bool:
+    """Refuse at once what is not a sound recording; whether it needs converting for phones."""
+    try:
+        _, played = transcode.probe_sound(draft.root / path)
+    except JobError as error:
+        (draft.root / path).unlink(missing_ok=True)
+        raise DraftProblem(str(error)) from None
+    return not played
+
+
 def _lesson_media(draft: Draft, lesson: DraftLesson, form: FormData) -> str:
     """The media file this save brings: a new upload, or one kept from a refused save ("" if none)."""
     upload = _upload(form, "file")
@@ -296,6 +306,8 @@ def _lesson_media(draft: Draft, lesson: DraftLesson, form: FormData) -> str:
     path = drafts.store_media(draft, upload.file, upload.filename)
     if lesson.kind == "video":
         _check_video(draft, path)
+    if lesson.kind == "audio":
+        _check_sound(draft, path)
     return path
 
 
@@ -342,7 +354,7 @@ async def save_lesson(
     except (StudioError, DraftProblem) as error:
         return _lesson_page(request, hub, draft, lesson, 400, error=_message(error), form=values,
                             pending_media=pending)  # fmt: skip
-    if pending and lesson.kind == "video":
+    if pending and (lesson.kind == "video" or (lesson.kind == "audio" and _check_sound(draft, pending))):
         transcode.queue(hub.db, draft.course_id, lesson.id, pending, learner.id if learner else None)
     return _see(f"{_draft_url(draft)}/lessons/{lesson.id}?saved=1")
 
@@ -521,7 +533,7 @@ async def _new_captions(draft: Draft, lesson: DraftLesson, form: FormData) -> di
     if lesson.kind != "video" or not lesson.meta.get("media"):
         raise StudioError(N_("Add the video first, then its captions."))
     if upload is None:
-        raise StudioError(N_("Choose a caption file (.vtt or .srt)."))
+        raise StudioError(N_("Choose a caption file (.vtt, .srt, .ass, .sbv, .ttml or .smi)."))
     if not re.fullmatch(LANGUAGE_PATTERN, language):
         raise StudioError(N_("Choose the language the captions are in."))
     if language in {caption.get("language") for caption in lesson.meta.get("captions", [])}:
@@ -542,7 +554,8 @@ async def _new_captions(draft: Draft, lesson: DraftLesson, form: FormData) -> di
     dependencies=[UPLOAD, TUTOR],
 )
 async def add_captions(request: Request, course_id: str, lesson_id: str, hub: HubDep) -> Response:
-    """Captions for a video, from a WebVTT or SubRip file, in one language (a video may have several)."""
+    """Captions for a video, from any common subtitle file (content/captions.py), in one language
+    (a video may have several)."""
     return await _add_item(request, hub, course_id, lesson_id, "captions", _new_captions)
 
 

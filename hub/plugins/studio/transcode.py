@@ -1,4 +1,5 @@
-"""The "transcode" job: a small rendition of a tutor's phone video, and a poster, with ffmpeg.
+"""The "transcode" job: a small rendition of a tutor's phone video, and a poster, with ffmpeg;
+or, for a sound lesson, a copy every phone plays (AAC in MP4) of a recording phones cannot play.
 
 The rendition is H.264/AAC in MP4, at most 360 lines (the short side, so portrait video stays
 portrait) and about 400 kbit/s, which weak phones and a busy hub Wi-Fi can play. The original
@@ -85,7 +86,75 @@ def probe_duration(path: Path) -> float:
         return 0.0
 
 
-def _ffmpeg(args: list[str], duration: float, report: Report, message: str) -> None:
+# Sound: phones play AAC (in MP4) and MP3 everywhere; WMA, AMR, FLAC, Opus, WAV and the rest are
+# made AAC at 64 kbit/s mono (speech: a 30-minute talk is about 14 MB). What phones play is kept.
+SOUND_FORMATS = {
+    "asf",
+    "wav",
+    "w64",
+    "flac",
+    "mp3",
+    "aac",
+    "amr",
+    "aiff",
+    "caf",
+    "au",
+    "wv",
+    "ape",
+    "ac3",
+    "tta",
+}
+SOUND_CONTAINERS = VIDEO_CONTAINERS | frozenset(SOUND_FORMATS)
+PLAYED_EVERYWHERE = {("mp3", "mp3"), ("aac", "mov"), ("aac", "mp4"), ("aac", "m4a"), ("aac", "aac")}
+NOT_A_SOUND = (
+    "This file is not a sound recording the hub can read. Please upload a sound file "
+    "(for example MP3, M4A, WAV or WMA)."
+)
+
+
+def probe_sound(path: Path) -> tuple[float, bool]:
+    """Seconds of sound in a file and whether every phone plays it as it is; JobError when it holds
+    no sound stream ffmpeg can read (a playlist posing as sound is refused like one posing as video)."""
+    if path.stat().st_size == 0:
+        raise JobError("The uploaded file is empty (0 bytes). Please upload the recording again.")
+    result = subprocess.run(
+        ["ffprobe", "-v", "error", "-select_streams", "a:0",
+         "-show_entries", "stream=codec_name:format=duration,format_name", "-of", "json", str(path)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    try:
+        info = json.loads(result.stdout or "{}")
+    except json.JSONDecodeError:
+        info = {}
+    container = set(str(info.get("format", {}).get("format_name", "")).split(","))
+    if result.returncode != 0 or not info.get("streams") or not container & SOUND_CONTAINERS:
+        raise JobError(NOT_A_SOUND)
+    codec = str(info["streams"][0].get("codec_name", ""))
+    played = any((codec, name) in PLAYED_EVERYWHERE for name in container)
+    try:
+        return max(float(info.get("format", {}).get("duration", 0)), 0.0), played
+    except ValueError:
+        return 0.0, played
+
+
+def make_sound_rendition(source: Path, target: Path, report: Report) -> None:
+    """`source`'s first sound stream as AAC in MP4 (.m4a), which every phone plays."""
+    duration, _ = probe_sound(source)
+    part = target.with_name(target.name + ".part")
+    try:
+        _ffmpeg(
+            ["-i", str(source), "-map", "0:a:0", "-vn", "-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ac", "1",
+             "-movflags", "+faststart", "-f", "mp4", "-progress", "pipe:1", str(part)],
+            duration, report, "Making a copy every phone plays", NOT_A_SOUND,
+        )  # fmt: skip
+        os.replace(part, target)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def _ffmpeg(
+    args: list[str], duration: float, report: Report, message: str, refusal: str = NOT_A_VIDEO
+) -> None:
     """Run ffmpeg, turning its `-progress` lines into job progress (milliseconds done of total)."""
     total = max(int(duration * 1000), 1)
     with tempfile.TemporaryFile() as errors:
@@ -101,7 +170,7 @@ def _ffmpeg(args: list[str], duration: float, report: Report, message: str) -> N
         if process.wait() != 0:
             errors.seek(0)
             detail = errors.read().decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
-            raise JobError(f"{NOT_A_VIDEO} (ffmpeg: {detail[0][:200]})")
+            raise JobError(f"{refusal} (ffmpeg: {detail[0][:200]})")
 
 
 def make_rendition(source: Path, target: Path, poster: Path, report: Report) -> None:
@@ -132,7 +201,7 @@ def make_rendition(source: Path, target: Path, poster: Path, report: Report) -> 
 def run(hub: Hub, params: dict[str, Any], report: Report) -> dict[str, Any]:
     """Job function: make the rendition and poster, then make them the lesson's main media."""
     if shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None:
-        raise JobError("ffmpeg is not installed on this hub, so videos cannot be made smaller.")
+        raise JobError("ffmpeg is not installed on this hub, so videos and sounds cannot be converted.")
     draft = load_draft(hub, params["course_id"])
     lesson = draft.lesson(params["lesson_id"]) if draft else None
     if draft is None or lesson is None:
@@ -143,12 +212,18 @@ def run(hub: Hub, params: dict[str, Any], report: Report) -> dict[str, Any]:
     except ContentError as error:
         raise JobError(f"The uploaded video is missing from the draft ({error}).") from None
     stem = source_name.rsplit(".", 1)[0]
-    rendition, poster = f"{stem}.360p.mp4", f"{stem}.poster.jpg"
-    make_rendition(source, draft.root / rendition, draft.root / poster, report)
+    sound = lesson.kind == "audio"
+    rendition, poster = (f"{stem}.aac.m4a", "") if sound else (f"{stem}.360p.mp4", f"{stem}.poster.jpg")
+    if sound:
+        make_sound_rendition(source, draft.root / rendition, report)
+    else:
+        make_rendition(source, draft.root / rendition, draft.root / poster, report)
     draft = load_draft(hub, params["course_id"])  # read again: the tutor may have saved meanwhile
     lesson = draft.lesson(params["lesson_id"]) if draft else None
     if draft and lesson and lesson.meta.get("media") in (source_name, [source_name]):
-        meta = {**lesson.meta, "media": [rendition, source_name], "poster": poster}
+        # A sound phones cannot play is not kept as a second source: it would only be offered for download.
+        media = [rendition] if sound else [rendition, source_name]
+        meta = {**lesson.meta, "media": media} | ({} if sound else {"poster": poster})
         try:
             save_lesson(draft, lesson, meta, lesson.body)
         except DraftProblem as problem:

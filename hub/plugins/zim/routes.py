@@ -9,15 +9,16 @@ from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 
 from content.model import Lesson
-from content.zim import ZIM_MEDIA_TYPE, ZimEntry, article_html, entry_url, read_entry
+from content.zim import ZIM_MEDIA_TYPE, ZimEntry, article_html, article_language, entry_url, read_entry
 from hub.access import LEARNING
 from hub.deps import HubDep
 from hub.home import Hub
-from hub.i18n import gettext
+from hub.i18n import gettext, text_direction
 from hub.pages import render
 from hub.plugins.media.routes import IMMUTABLE, file_headers, stored_file
 
 router = APIRouter(tags=["zim"], include_in_schema=False)
+SERVED_TYPES = ("image/", "video/", "audio/", "text/vtt")  # what an article shows from its ZIM
 
 
 def zim_prefix(sha256: str) -> str:
@@ -32,6 +33,12 @@ def zim_entry(hub: Hub, sha256: str, entry_path: str) -> ZimEntry | None:
     return read_entry(hub.blobs.path(sha256), entry_path)
 
 
+def _language(entry: ZimEntry) -> tuple[str, str]:
+    """The language and direction of an article: its own <html lang dir>, else its ZIM's language."""
+    language, direction = article_language(entry.content, entry.language)
+    return language, direction or text_direction(language)
+
+
 def lesson_html(hub: Hub, lesson: Lesson) -> str | None:
     """A zim lesson's article as safe HTML (following one redirect), or None if it is not there."""
     sha256 = lesson.media[0].sha256
@@ -40,7 +47,11 @@ def lesson_html(hub: Hub, lesson: Lesson) -> str | None:
         entry = zim_entry(hub, sha256, entry.redirect_to)
     if entry is None or not entry.mimetype.startswith("text/html"):
         return None
-    return article_html(entry.content, entry.path, zim_prefix(sha256))
+    html = article_html(entry.content, entry.path, zim_prefix(sha256))
+    if not entry.language and b"<html" not in entry.content[:4096].lower():
+        return html
+    language, direction = _language(entry)
+    return str(Markup('<div lang="{}" dir="{}">').format(language, direction)) + html + "</div>"
 
 
 def lesson_article(request: Request, lesson: Lesson) -> Markup:
@@ -53,15 +64,18 @@ def lesson_article(request: Request, lesson: Lesson) -> Markup:
 
 @router.get("/zim/{sha256}/{entry_path:path}", dependencies=[LEARNING])
 def zim_page(request: Request, sha256: str, entry_path: str, hub: HubDep) -> Response:
-    """An article of a stored ZIM as a page, or one of its images."""
+    """An article of a stored ZIM as a page, in its own language and direction, or one of its
+    images, videos, sounds or caption files."""
     entry = zim_entry(hub, sha256, entry_path)
     if entry is not None and entry.redirect_to:
         return RedirectResponse(entry_url(zim_prefix(sha256), entry.redirect_to), status_code=302)
     mimetype = entry.mimetype.split(";")[0].strip() if entry else ""
     if entry is not None and mimetype == "text/html":
         html = Markup(article_html(entry.content, entry.path, zim_prefix(sha256)))
-        return render(request, "zim_article.html", title=entry.title or entry.path, article=html)
-    if entry is not None and mimetype.startswith("image/"):
+        language, direction = _language(entry)
+        return render(request, "zim_article.html", title=entry.title or entry.path, article=html,
+                      article_lang=language, article_dir=direction)  # fmt: skip
+    if entry is not None and mimetype.startswith(SERVED_TYPES):
         media_type, headers = file_headers(mimetype, posixpath.basename(entry.path))
         return Response(entry.content, media_type=media_type, headers=headers | {"Cache-Control": IMMUTABLE})
     message = gettext("There is no such article on this hub.")

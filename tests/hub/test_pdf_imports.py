@@ -1,0 +1,116 @@
+"""Issue 16, PDFs: damaged files refused in words; every page's text searchable; the language
+detected and Arabic right to left, its words in logical order; protected-but-openable PDFs read;
+a long text version shown a part at a time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from content.errors import ContentError
+from content.pdfread import pdf_pages
+from hub import imports
+from hub.home import Hub
+from hub.learners import Role
+from hub.search import SearchIndex, index_path
+from tests.conftest import signed_in, tiny_pdf
+from tests.importing import encrypted_copy, weasy_pdf
+
+ARABIC = [
+    "اغسل يديك بالماء والصابون قبل الأكل وبعد استخدام المرحاض.",
+    "اشرب الماء النظيف كل يوم، واغلِ الماء إذا لم تكن متأكدا من نظافته.",
+]
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> Hub:
+    return Hub(tmp_path / "home")
+
+
+def searched(hub: Hub, query: str) -> list[str]:
+    index = SearchIndex(index_path(hub))
+    index.rebuild(hub)
+    return [hit.url for hit in index.search(query).hits]
+
+
+def refusal(hub: Hub, path: Path) -> str:
+    with pytest.raises(ContentError) as refused:
+        imports.preview_import(hub, path)
+    with pytest.raises(ContentError):
+        imports.run_import(hub, path, allow_unverified=True)
+    assert hub.db.execute("SELECT count(*) FROM courses").fetchone()[0] == 0  # nothing came in
+    return str(refused.value)
+
+
+def test_a_small_file_that_is_not_a_pdf_is_refused_saying_what_it_is(hub: Hub, tmp_path: Path):
+    fake = tmp_path / "leaflet.pdf"
+    fake.write_bytes(b"<html><body>Not found</body></html>\n" + b" " * 8)
+    assert fake.stat().st_size == 44
+    message = refusal(hub, fake)
+    assert message.startswith("leaflet.pdf is not a PDF: it is 44 bytes of an HTML page")
+    assert "save the document again as a PDF" in message
+
+
+def test_half_a_pdf_from_an_interrupted_copy_is_refused(hub: Hub, tmp_path: Path):
+    whole = weasy_pdf(tmp_path / "whole.pdf", ["Boil water for one minute."] * 3)
+    half = tmp_path / "book.pdf"
+    half.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    message = refusal(hub, half)
+    assert "book.pdf is incomplete" in message and "Copy it again" in message
+
+
+def test_an_arabic_pdf_is_arabic_right_to_left_and_its_words_are_found(hub: Hub, tmp_path: Path):
+    pdf = weasy_pdf(tmp_path / "دليل.pdf", ARABIC, lang="ar", direction="rtl")
+    checked = imports.preview_import(hub, pdf)
+    assert checked.preview.courses[0].language == "ar"
+    [result] = imports.run_import(hub, pdf, allow_unverified=True)
+    [lesson] = hub.course(result.course_id).lessons
+    assert "اغسل يديك بالماء والصابون" in lesson.text  # logical order, real spaces, letters not shapes
+    assert "— 2 —" in lesson.text and "اشرب الماء النظيف" in lesson.text
+    assert searched(hub, "الصابون")[0] == f"/courses/{result.course_id}/{lesson.id}"
+    page = signed_in(hub, Role.LEARNER).get(f"/courses/{result.course_id}/{lesson.id}").text
+    assert 'lang="ar"' in page and 'dir="rtl"' in page
+
+
+def test_a_french_pdf_gets_french_whatever_the_hub_default(hub: Hub, tmp_path: Path):
+    pdf = weasy_pdf(
+        tmp_path / "guide.pdf", ["Lavez-vous les mains avec du savon avant chaque repas et après."]
+    )
+    assert imports.preview_import(hub, pdf).preview.courses[0].language == "fr"
+
+
+def test_a_word_on_page_15_of_a_long_pdf_is_found_and_its_text_comes_in_parts(hub: Hub, tmp_path: Path):
+    filler = "Clean water keeps families healthy and children in school. " * 60
+    pages = [f"{filler} Chapter {n}." for n in range(1, 31)]
+    pages[14] += " The rare word is zinc supplementation."
+    pdf = weasy_pdf(tmp_path / "textbook.pdf", pages)
+    [result] = imports.run_import(hub, pdf, allow_unverified=True)
+    [lesson] = hub.course(result.course_id).lessons
+    assert "— 15 —" in lesson.text and "zinc supplementation" in lesson.text
+    assert searched(hub, "zinc supplementation") == [f"/courses/{result.course_id}/{lesson.id}"]
+    reader = signed_in(hub, Role.LEARNER)
+    first = reader.get(f"/courses/{result.course_id}/{lesson.id}").text
+    assert "Part 1 of" in first and "zinc" not in first and len(first) < 60_000
+    count = int(first.split("Part 1 of ")[1].split()[0])
+    later = [
+        reader.get(f"/courses/{result.course_id}/{lesson.id}?part={n}").text for n in range(2, count + 1)
+    ]
+    assert sum("zinc supplementation" in text for text in later) == 1
+
+
+def test_a_pdf_protected_against_copying_is_read_all_the_same(hub: Hub, tmp_path: Path):
+    plain = weasy_pdf(tmp_path / "plain.pdf", ["Oral rehydration salts save lives."])
+    locked = encrypted_copy(plain, tmp_path / "locked.pdf")
+    assert pdf_pages(locked, 1000) == ["Oral rehydration salts save lives."]
+    checked = imports.preview_import(hub, locked)
+    assert any("protected against copying" in note for note in checked.preview.notes)
+    [result] = imports.run_import(hub, locked, allow_unverified=True)
+    assert "rehydration salts" in hub.course(result.course_id).lessons[0].text
+
+
+def test_a_scanned_pdf_without_text_still_comes_in_and_says_so(hub: Hub, tmp_path: Path):
+    pdf = tmp_path / "scan.pdf"
+    pdf.write_bytes(tiny_pdf(""))
+    [result] = imports.run_import(hub, pdf, allow_unverified=True)
+    assert "has no text to show here" in hub.course(result.course_id).lessons[0].text
