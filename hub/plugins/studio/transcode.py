@@ -64,13 +64,16 @@ VIDEO_CONTAINERS = frozenset({"mov", "mp4", "m4a", "3gp", "3g2", "mj2", "matrosk
                               "mpegts", "flv", "ogg"})  # fmt: skip
 
 
-def probe_duration(path: Path) -> float:
-    """Seconds of video in a file, or JobError when it holds no video stream ffmpeg can read."""
+def _probe(
+    path: Path, stream: str, entries: str, containers: frozenset[str], refusal: str, what: str
+) -> tuple[dict[str, Any], set[str]]:
+    """ffprobe's description of an upload's first `stream` ("v:0", "a:0") and its container names;
+    JobError when the file is empty or holds no such stream in a container the hub takes."""
     if path.stat().st_size == 0:
-        raise JobError("The uploaded file is empty (0 bytes). Please upload the video again.")
+        raise JobError(f"The uploaded file is empty (0 bytes). Please upload the {what} again.")
     result = subprocess.run(
-        ["ffprobe", "-v", "error", "-select_streams", "v:0",
-         "-show_entries", "stream=codec_type:format=duration,format_name", "-of", "json", str(path)],
+        ["ffprobe", "-v", "error", "-select_streams", stream,
+         "-show_entries", f"{entries}:format=duration,format_name", "-of", "json", str(path)],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     try:
@@ -78,12 +81,22 @@ def probe_duration(path: Path) -> float:
     except json.JSONDecodeError:
         info = {}
     container = set(str(info.get("format", {}).get("format_name", "")).split(","))
-    if result.returncode != 0 or not info.get("streams") or not container & VIDEO_CONTAINERS:
-        raise JobError(NOT_A_VIDEO)
+    if result.returncode != 0 or not info.get("streams") or not container & containers:
+        raise JobError(refusal)
+    return info, container
+
+
+def _seconds(info: dict[str, Any]) -> float:
     try:
         return max(float(info.get("format", {}).get("duration", 0)), 0.0)
     except ValueError:
         return 0.0
+
+
+def probe_duration(path: Path) -> float:
+    """Seconds of video in a file, or JobError when it holds no video stream ffmpeg can read."""
+    info, _ = _probe(path, "v:0", "stream=codec_type", VIDEO_CONTAINERS, NOT_A_VIDEO, "video")
+    return _seconds(info)
 
 
 # Sound: phones play AAC (in MP4) and MP3 everywhere; WMA, AMR, FLAC, Opus, WAV and the rest are
@@ -115,26 +128,10 @@ NOT_A_SOUND = (
 def probe_sound(path: Path) -> tuple[float, bool]:
     """Seconds of sound in a file and whether every phone plays it as it is; JobError when it holds
     no sound stream ffmpeg can read (a playlist posing as sound is refused like one posing as video)."""
-    if path.stat().st_size == 0:
-        raise JobError("The uploaded file is empty (0 bytes). Please upload the recording again.")
-    result = subprocess.run(
-        ["ffprobe", "-v", "error", "-select_streams", "a:0",
-         "-show_entries", "stream=codec_name:format=duration,format_name", "-of", "json", str(path)],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    try:
-        info = json.loads(result.stdout or "{}")
-    except json.JSONDecodeError:
-        info = {}
-    container = set(str(info.get("format", {}).get("format_name", "")).split(","))
-    if result.returncode != 0 or not info.get("streams") or not container & SOUND_CONTAINERS:
-        raise JobError(NOT_A_SOUND)
+    info, container = _probe(path, "a:0", "stream=codec_name", SOUND_CONTAINERS, NOT_A_SOUND, "recording")
     codec = str(info["streams"][0].get("codec_name", ""))
     played = any((codec, name) in PLAYED_EVERYWHERE for name in container)
-    try:
-        return max(float(info.get("format", {}).get("duration", 0)), 0.0), played
-    except ValueError:
-        return 0.0, played
+    return _seconds(info), played
 
 
 def make_sound_rendition(source: Path, target: Path, report: Report) -> None:
