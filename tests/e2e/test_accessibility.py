@@ -8,6 +8,8 @@ let it in).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page
@@ -15,6 +17,7 @@ from playwright.sync_api import Browser, Page
 from tests.conftest import run_hub
 from tests.e2e.helpers import sign_in
 from tests.e2e.test_phone import RESIDENT_PAGES, open_phone
+from tests.processes import Server, serve
 
 pytestmark = pytest.mark.e2e
 
@@ -26,6 +29,19 @@ TUTOR_PAGES = ["/tutor", "/tutor/studio", "/tutor/studio/new", "/tutor/import", 
 ADMIN_PAGES = ["/admin", "/admin/settings", "/admin/users", "/admin/keys", "/admin/sync", "/admin/bundles",
                "/admin/library", "/admin/retractions", "/admin/languages"]  # fmt: skip
 BLOCKING = {"serious", "critical"}
+ADMIN = ("Axel Admin", "axel-password-1")
+
+
+@pytest.fixture(scope="module")
+def admin_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A hub of its own with an admin: the package's shared hub must stay without one, as the
+    set-up tests need it."""
+    home = tmp_path_factory.mktemp("axe") / "home"
+    made = run_hub("users", "add", ADMIN[0], "--role", "admin", "--secret", ADMIN[1], home=home)
+    assert made.returncode == 0, made.stdout + made.stderr
+    server = serve(home)
+    yield server
+    server.stop()
 
 
 def violations(page: Page, path: str) -> list[str]:
@@ -50,14 +66,11 @@ def test_resident_pages_have_no_serious_accessibility_problem(browser: Browser, 
 
 @pytest.mark.parametrize("language", ["en", "ar"])
 def test_tutor_and_admin_pages_have_no_serious_accessibility_problem(
-    browser: Browser, hub_url: str, hub_home, language: str
+    browser: Browser, admin_hub: Server, language: str
 ):
-    made = run_hub("users", "add", f"Axel Admin {language}", "--role", "admin", "--secret", "axel-password-1",
-                   home=hub_home)  # fmt: skip
-    assert made.returncode == 0, made.stdout + made.stderr
-    page = open_phone(browser, hub_url, 360, True, "en")
-    sign_in(page, f"Axel Admin {language}", "axel-password-1")
-    page.context.add_cookies([{"name": "hub_lang", "value": language, "url": hub_url}])
+    page = open_phone(browser, admin_hub.url, 360, True, "en")
+    sign_in(page, *ADMIN)
+    page.context.add_cookies([{"name": "hub_lang", "value": language, "url": admin_hub.url}])
     problems = [p for path in [*TUTOR_PAGES, *ADMIN_PAGES] for p in violations(page, path)]
     page.context.close()
     assert not problems, "\n".join(problems)
