@@ -663,6 +663,12 @@ MIGRATIONS: tuple[str, ...] = (
         learner_id TEXT PRIMARY KEY REFERENCES learners(id) ON DELETE CASCADE
     );
     """,
+    # 24: background jobs (speech for the whole library) wait behind the jobs a person is waiting for
+    # (a stick export, an import, a booklet): hub/jobs.py claims by (background, id).
+    """
+    ALTER TABLE jobs ADD COLUMN background INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX jobs_queue ON jobs (state, background, id);
+    """,
 )
 
 

@@ -1,7 +1,8 @@
 """Background jobs that survive a restart: transcoding an uploaded video, a big import.
 
 A job is a row in SQLite. One runner thread per hub process takes queued jobs in order and
-runs them one at a time (a Raspberry Pi has few cores, and residents come first). A job found
+runs them one at a time (a Raspberry Pi has few cores, and residents come first). Jobs someone is
+waiting for come first; background work (speech for the whole library) runs when none is queued. A job found
 "running" whose owner process is gone — the hub crashed or lost power — is queued again when a
 runner starts, so every job kind must be safe to run twice: write to a temporary file and
 replace at the end, import in one transaction. A job that fails MAX_ATTEMPTS times stays
@@ -84,13 +85,21 @@ _COLUMNS = (
 )
 
 
-def submit(db: Database, kind: str, params: dict[str, Any], created_by: str | None = None) -> int:
-    """Queue a job; a running runner picks it up at once (its id is returned)."""
+def submit(
+    db: Database,
+    kind: str,
+    params: dict[str, Any],
+    created_by: str | None = None,
+    *,
+    background: bool = False,
+) -> int:
+    """Queue a job; a running runner picks it up at once, or after every job someone is waiting
+    for if it is `background` work (its id is returned)."""
     stamp = now()
     cursor = db.execute(
-        "INSERT INTO jobs (kind, params, state, created_by, created_at, updated_at)"
-        " VALUES (?, ?, 'queued', ?, ?, ?)",
-        [kind, json.dumps(params), created_by, stamp, stamp],
+        "INSERT INTO jobs (kind, params, state, created_by, created_at, updated_at, background)"
+        " VALUES (?, ?, 'queued', ?, ?, ?, ?)",
+        [kind, json.dumps(params), created_by, stamp, stamp, int(background)],
     )
     for runner in list(_runners.values()):
         runner.wake()
@@ -167,13 +176,15 @@ def requeue_orphans(db: Database) -> int:
 
 
 def claim_next(db: Database, kinds: set[str]) -> Job | None:
-    """Take the oldest queued job of a kind this process knows, marking it as ours."""
+    """Take the oldest queued job of a kind this process knows, background work last, marking it
+    as ours."""
     if not kinds:
         return None
     marks = ", ".join("?" * len(kinds))
     with transaction(db):
         row = db.execute(
-            f"SELECT id FROM jobs WHERE state = 'queued' AND kind IN ({marks}) ORDER BY id LIMIT 1",
+            f"SELECT id FROM jobs WHERE state = 'queued' AND kind IN ({marks})"
+            " ORDER BY background, id LIMIT 1",
             sorted(kinds),
         ).fetchone()
         if row is None:

@@ -115,7 +115,7 @@ def test_an_added_language_on_a_phone_and_on_a_second_hub_by_stick(
 
         offer_the_stick(river, stick)
         the_stick(river, stick).get_by_role("button", name="Export onto this stick").click()
-        assert "Done" in wait_for_the_job(river, f"Export onto {stick}")
+        assert "Done" in wait_for_the_job(river, f"Export onto {stick.name}")
 
         hill = on_second.open(javascript=False)
         set_up(hill, SECOND[0], SECOND[1], second.home)
@@ -123,13 +123,13 @@ def test_an_added_language_on_a_phone_and_on_a_second_hub_by_stick(
         assert river_key is not None
         hill.goto("/admin/keys")
         hill.get_by_label("Publisher's name, as residents will see it").fill(FIRST[0])
-        hill.get_by_label(re.compile("Public key")).fill(river_key.public.fingerprint)
+        hill.get_by_label(re.compile("The publisher.s key")).fill(river_key.public.fingerprint)
         hill.get_by_role("button", name="Trust this publisher").click()
         offer_the_stick(hill, stick)
         river_id = Hub(first.home).device.id
-        the_stick(hill, stick).get_by_label(re.compile(f"it is {river_id}")).check()
+        the_stick(hill, stick).get_by_label(re.compile(f"identity code reads {river_id}")).check()
         the_stick(hill, stick).get_by_role("button", name="Import from this stick").click()
-        taken = wait_for_the_job(hill, f"Import from {stick}")
+        taken = wait_for_the_job(hill, f"Import from {stick.name}")
         assert "1 interface language taken in or updated" in taken, taken
         screenshot(hill, "added-language-05-second-hub-import")
 

@@ -57,6 +57,13 @@ def test_kinds_this_process_does_not_know_wait(hub: Hub):
     assert jobs.get_job(hub.db, job_id).state == "queued"
 
 
+def test_background_work_waits_behind_a_job_someone_is_waiting_for(hub: Hub):
+    speech = [jobs.submit(hub.db, "speech", {"course": n}, background=True) for n in range(3)]
+    export = jobs.submit(hub.db, "export", {})
+    order = [jobs.claim_next(hub.db, {"speech", "export"}) for _ in range(4)]
+    assert [job.id for job in order if job] == [export, *speech]
+
+
 def test_recent_jobs_show_unfinished_first(hub: Hub):
     first = jobs.submit(hub.db, "count", {"to": 1})
     jobs.run_queued(hub, KINDS)

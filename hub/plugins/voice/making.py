@@ -85,7 +85,7 @@ def queue_missing(hub: Hub) -> int:
     """Queue speech for every course version that lacks it; return how many jobs were queued."""
     missing = store.courses_without_speech(hub.db)
     for course_id, version in missing:
-        jobs.submit(hub.db, KIND, {"course_id": course_id, "version": version})
+        jobs.submit(hub.db, KIND, {"course_id": course_id, "version": version}, background=True)
     return len(missing)
 
 
