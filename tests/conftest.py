@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -238,3 +239,9 @@ def postgres_url(postgres_server: str, request: pytest.FixtureRequest) -> Iterat
     name = "t_" + secrets.token_hex(6)
     with postgres.fresh_database(postgres_server, name) as url:
         yield url
+
+
+def foreign_scripts(html: str) -> list[str]:
+    """Script tags in a page other than the hub's own static files (listen.js): inline script, or
+    script from anywhere else. A page should have none."""
+    return re.findall(r'<script(?! src="/static/)[^>]*>', html)
