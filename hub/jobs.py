@@ -49,6 +49,11 @@ class JobError(Exception):
     """A failure to show as it is: the message is written for the person who queued the job."""
 
 
+class JobInterrupted(Exception):
+    """The hub is stopping: raised from a job's next progress report, so a long job (speech for a
+    course) does not hold the hub's stop; the job goes back in the queue, its attempt not counted."""
+
+
 @dataclass(frozen=True)
 class Job:
     id: int
@@ -197,12 +202,14 @@ def claim_next(db: Database, kinds: set[str]) -> Job | None:
     return get_job(db, row[0])
 
 
-def run_job(hub: Hub, job: Job, function: JobFunction) -> Job:
-    """Run one claimed job to its end and record how it ended."""
+def run_job(hub: Hub, job: Job, function: JobFunction, stopping: Callable[[], bool] = lambda: False) -> Job:
+    """Run one claimed job to its end and record how it ended (or put it back if the hub stops)."""
     last_write = 0.0
 
     def report(done: int, total: int, message: str = "") -> None:
         nonlocal last_write
+        if stopping():
+            raise JobInterrupted
         if time.monotonic() - last_write < REPORT_SECONDS and done < total:
             return
         last_write = time.monotonic()
@@ -213,6 +220,12 @@ def run_job(hub: Hub, job: Job, function: JobFunction) -> Job:
 
     try:
         result = function(hub, job.params, report)
+    except JobInterrupted:
+        hub.db.execute(
+            "UPDATE jobs SET state = 'queued', owner = NULL, attempts = attempts - 1, updated_at = ?"
+            " WHERE id = ?",
+            [now(), job.id],
+        )
     except Exception as error:
         if isinstance(error, JobError):
             message = str(error)
@@ -235,11 +248,14 @@ def run_job(hub: Hub, job: Job, function: JobFunction) -> Job:
     return finished
 
 
-def run_queued(hub: Hub, functions: dict[str, JobFunction]) -> int:
-    """Run every queued job of these kinds in this thread, oldest first; return how many ran."""
+def run_queued(
+    hub: Hub, functions: dict[str, JobFunction], stopping: Callable[[], bool] = lambda: False
+) -> int:
+    """Run every queued job of these kinds in this thread, oldest first, until none is left or the
+    hub stops; return how many ran."""
     ran = 0
-    while (job := claim_next(hub.db, set(functions))) is not None:
-        run_job(hub, job, functions[job.kind])
+    while not stopping() and (job := claim_next(hub.db, set(functions))) is not None:
+        run_job(hub, job, functions[job.kind], stopping)
         ran += 1
     return ran
 
@@ -275,7 +291,7 @@ class JobRunner:
             if hub is None or not hub.home.is_dir():
                 return
             try:
-                run_queued(hub, self.functions)
+                run_queued(hub, self.functions, lambda: self._stopping)
                 if time.monotonic() - forgotten_at > FORGET_EVERY_SECONDS:
                     forget_finished(hub.db)
                     hub.remove_leftovers()

@@ -1,6 +1,7 @@
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,25 @@ def test_background_work_waits_behind_a_job_someone_is_waiting_for(hub: Hub):
     export = jobs.submit(hub.db, "export", {})
     order = [jobs.claim_next(hub.db, {"speech", "export"}) for _ in range(4)]
     assert [job.id for job in order if job] == [export, *speech]
+
+
+def test_a_long_job_lets_the_hub_stop_and_runs_again_later(hub: Hub):
+    started = threading.Event()
+
+    def forever(hub: Hub, params: dict[str, Any], report: Report) -> None:
+        started.set()
+        for step in range(10_000):
+            report(step, 10_000, "reading")
+            time.sleep(0.01)
+
+    job_id = jobs.submit(hub.db, "forever", {}, background=True)
+    runner = jobs.JobRunner(hub, {"forever": forever})
+    assert started.wait(10)
+    stopping_at = time.monotonic()
+    runner.stop()
+    assert time.monotonic() - stopping_at < 5 and runner.stopped
+    job = jobs.get_job(hub.db, job_id)
+    assert (job.state, job.attempts) == ("queued", 0)  # back in the queue, the attempt not counted
 
 
 def test_recent_jobs_show_unfinished_first(hub: Hub):

@@ -48,6 +48,7 @@ def make_course_speech(hub: Hub, params: dict[str, Any], report: jobs.Report) ->
         if store.known_blob(hub.db, part.key(voice)) is None
         and not ((kept := synth.cached(part, language)) and kept.is_file())
     ]
+    report(0, len(todo), "")  # a hub stopping now puts the job back before the long part
     texts = dict(zip((part.key(voice) for part in new), synth.to_read(new, language), strict=True))
     made: list[tuple[str, store.Speech, str]] = []
     with tempfile.TemporaryDirectory(prefix="speech-", dir=hub.home) as work, hub.blobs.batch() as batch:
