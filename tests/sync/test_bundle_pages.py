@@ -74,7 +74,8 @@ def test_an_admin_carries_progress_from_one_hub_to_another_with_the_buttons(room
     with _browser(one, Role.ADMIN) as admin:
         assert 'href="/admin/bundles"' in admin.get("/admin").text
         page = admin.get("/admin/bundles").text
-        assert str(stick) in page and one.device.id in page and "No hub has written onto this stick" in page
+        assert f"USB stick {stick.name}" in page and one.device.id in page
+        assert "No hub has written onto this stick" in page
         exported = _export_with_the_button(one, admin, stick)
         assert exported.state == "done" and exported.result["changes_written"] == 6
         page = admin.get("/admin/bundles").text
