@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import statistics
 import subprocess
@@ -40,7 +39,7 @@ from hub import jobs  # noqa: E402
 from hub.home import Hub  # noqa: E402
 from hub.keep import making, store  # noqa: E402
 from hub.library import import_package  # noqa: E402
-from tests.processes import free_port, wait_until  # noqa: E402
+from tests.processes import serve, wait_until  # noqa: E402
 
 WORDS = ["soap", "water", "hands", "germs", "wash", "rinse", "dry", "towel", "clean", "family",
          "food", "cough", "sneeze", "nails"]  # fmt: skip
@@ -78,34 +77,6 @@ def timed_job(hub: Hub, scope: str, fmt: str, fresh: bool) -> tuple[float, int]:
     result = making.run(hub, {"scope": scope, "format": fmt, "address": "http://192.168.1.20:8080/"},
                         lambda done, total, message: None)  # fmt: skip
     return time.perf_counter() - started, int(result["size"])
-
-
-def serve(home: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "hub",
-        "serve",
-        "--home",
-        str(home),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
-    process = subprocess.Popen(command, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            return httpx.get(url + "/", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    wait_until(up, "the hub to start", 60)
-    return process, url
 
 
 def requests_per_second(url: str, seconds: int) -> float:
@@ -146,7 +117,8 @@ def main() -> None:
               f"{results['booklet_cached_s'] * 1000:.1f} ms ({first[0][1]:,} bytes)")  # fmt: skip
         print(f"ZIM of the starter library: {results['library_zim_s']:.2f} s ({zims[0][1]:,} bytes)")
 
-        process, url = serve(home)
+        server = serve(home)
+        url = server.url
         try:
             idle, busy = [], []
             for _ in range(max(1, rounds // 2)):  # idle, then busy, round after round (a shared machine)
@@ -161,8 +133,7 @@ def main() -> None:
                     f"  idle {idle[-1]:.0f} req/s, making booklets {busy[-1]:.0f} req/s ({still} jobs left)"
                 )
         finally:
-            process.terminate()
-            process.wait(timeout=20)
+            server.stop()
         results["home_idle_rps"] = statistics.median(idle)
         results["home_making_rps"] = statistics.median(busy)
         ratio = results["home_making_rps"] / results["home_idle_rps"]  # type: ignore[operator]
