@@ -14,10 +14,12 @@ from __future__ import annotations
 import json
 import logging
 import os
+import subprocess
 import threading
 import time
 import weakref
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,6 +43,7 @@ MAX_ATTEMPTS = 3
 STATE_LABELS = {"queued": N_("Waiting"), "running": N_("Running"), "done": N_("Done"), "failed": N_("Failed")}
 POLL_SECONDS = 1.0  # how often an idle runner looks for jobs queued by another process
 REPORT_SECONDS = 0.5  # progress is written at most this often
+CHILD_POLL_SECONDS = 0.2  # how often a job waiting for a child process asks whether the hub stops
 KEEP_FINISHED_DAYS = 30  # finished jobs are shown this long, then forgotten (a sync runs every few minutes)
 FORGET_EVERY_SECONDS = 3600
 
@@ -246,6 +249,44 @@ def run_job(hub: Hub, job: Job, function: JobFunction, stopping: Callable[[], bo
     finished = get_job(hub.db, job.id)
     assert finished is not None
     return finished
+
+
+@contextmanager
+def child_process(args: list[str], **options: Any) -> Iterator[subprocess.Popen[Any]]:
+    """A job's child process (an encoder, a voice), killed if the job ends early: the hub
+    stopping (JobInterrupted from a report), an error, a time limit. None runs on after its job."""
+    with subprocess.Popen(args, **options) as process:
+        try:
+            yield process
+        except BaseException:
+            process.kill()
+            raise
+
+
+def run_child(
+    args: list[str],
+    keep_going: Callable[[], None],
+    input: bytes | None = None,
+    timeout: float = 3600,
+    **options: Any,
+) -> subprocess.CompletedProcess[bytes]:
+    """subprocess.run for a job: while the child works, `keep_going` (a call to the job's report,
+    which raises JobInterrupted when the hub stops) runs every CHILD_POLL_SECONDS."""
+    deadline = time.monotonic() + timeout
+    stdin = subprocess.PIPE if input is not None else subprocess.DEVNULL
+    with child_process(
+        args, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **options
+    ) as process:
+        while True:
+            try:
+                out, errors = process.communicate(input, timeout=CHILD_POLL_SECONDS)
+            except subprocess.TimeoutExpired:
+                if time.monotonic() > deadline:
+                    raise
+                keep_going()
+                input = None  # sent already: communicate() goes on writing what is left
+            else:
+                return subprocess.CompletedProcess(args, process.returncode, out, errors)
 
 
 def run_queued(

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from content.blobs import CHUNK, hash_file
 from hub.i18n import N_
-from hub.jobs import JobError, Report, get_job, submit
+from hub.jobs import JobError, Report, child_process, get_job, submit
 from hub.keep import store
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ def _make_in_child(home: Path, scope: str, fmt: str, address: str, out: Path, re
     # Its errors go to a file, not a pipe: a pipe nobody reads while the progress lines are read
     # would stop the child once it filled (a layout engine's warnings can be many).
     with tempfile.TemporaryFile("w+") as errors_file:
-        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors_file, text=True) as child:
+        with child_process(command, stdout=subprocess.PIPE, stderr=errors_file, text=True) as child:
             assert child.stdout is not None
             for line in child.stdout:
                 if not line.startswith(PROGRESS):

@@ -84,6 +84,29 @@ def test_a_long_job_lets_the_hub_stop_and_runs_again_later(hub: Hub):
     assert (job.state, job.attempts) == ("queued", 0)  # back in the queue, the attempt not counted
 
 
+def test_a_job_waiting_for_a_slow_child_process_lets_the_hub_stop_and_the_child_dies(
+    hub: Hub, tmp_path: Path
+):
+    """Speech for one long lesson is one voice process: the hub's stop must not wait for it."""
+    pid_file = tmp_path / "child.pid"
+
+    def slow_child(hub: Hub, params: dict[str, Any], report: Report) -> None:
+        script = f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
+        jobs.run_child([sys.executable, "-c", script], lambda: report(0, 1, "reading"))
+
+    job_id = jobs.submit(hub.db, "slow", {}, background=True)
+    runner = jobs.JobRunner(hub, {"slow": slow_child})
+    deadline = time.monotonic() + 10
+    while not (pid_file.is_file() and pid_file.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    child = int(pid_file.read_text())
+    stopping_at = time.monotonic()
+    runner.stop()
+    assert time.monotonic() - stopping_at < 5 and runner.stopped
+    assert jobs.get_job(hub.db, job_id).state == "queued"
+    assert not Path(f"/proc/{child}").exists() or "Z" in Path(f"/proc/{child}/stat").read_text().split()[2]
+
+
 def test_recent_jobs_show_unfinished_first(hub: Hub):
     first = jobs.submit(hub.db, "count", {"to": 1})
     jobs.run_queued(hub, KINDS)

@@ -22,7 +22,7 @@ from sqlite_utils import Database
 from content.errors import ContentError
 from content.paths import safe_file
 from hub.home import Hub
-from hub.jobs import Job, JobError, Report, get_job, submit
+from hub.jobs import Job, JobError, Report, child_process, get_job, submit
 from hub.plugins.studio.drafts import DraftProblem, load_draft, save_lesson
 
 KIND = "transcode"
@@ -155,16 +155,16 @@ def _ffmpeg(
     """Run ffmpeg, turning its `-progress` lines into job progress (milliseconds done of total)."""
     total = max(int(duration * 1000), 1)
     with tempfile.TemporaryFile() as errors:
-        process = subprocess.Popen(
+        with child_process(
             ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *args],
             stdout=subprocess.PIPE, stderr=errors, text=True,
-        )  # fmt: skip
-        assert process.stdout is not None
-        for line in process.stdout:
-            key, _, value = line.strip().partition("=")
-            if key == "out_time_us" and value.isdigit():
-                report(min(int(value) // 1000, total), total, message)
-        if process.wait() != 0:
+        ) as process:  # fmt: skip
+            assert process.stdout is not None
+            for line in process.stdout:
+                key, _, value = line.strip().partition("=")
+                if key == "out_time_us" and value.isdigit():
+                    report(min(int(value) // 1000, total), total, message)
+        if process.returncode != 0:
             errors.seek(0)
             detail = errors.read().decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
             raise JobError(f"{refusal} (ffmpeg: {detail[0][:200]})")

@@ -8,6 +8,7 @@ each part's blob is checked by its hash before its row is written, one transacti
 
 from __future__ import annotations
 
+import functools
 import logging
 import tempfile
 import threading
@@ -49,7 +50,8 @@ def make_course_speech(hub: Hub, params: dict[str, Any], report: jobs.Report) ->
         and not ((kept := synth.cached(part, language)) and kept.is_file())
     ]
     report(0, len(todo), "")  # a hub stopping now puts the job back before the long part
-    texts = dict(zip((part.key(voice) for part in new), synth.to_read(new, language), strict=True))
+    read = synth.to_read(new, language, functools.partial(report, 0, len(todo), ""))
+    texts = dict(zip((part.key(voice) for part in new), read, strict=True))
     made: list[tuple[str, store.Speech, str]] = []
     with tempfile.TemporaryDirectory(prefix="speech-", dir=hub.home) as work, hub.blobs.batch() as batch:
         for done, (lesson, part) in enumerate(todo):
@@ -60,7 +62,13 @@ def make_course_speech(hub: Hub, params: dict[str, Any], report: jobs.Report) ->
                 sha256, seconds = known
             else:
                 target = Path(work) / f"{done}.ogg"
-                synth.make_speech(part, language, target, texts.get(key))
+                synth.make_speech(
+                    part,
+                    language,
+                    target,
+                    functools.partial(report, done, len(todo), lesson.title),
+                    texts.get(key),
+                )
                 sha256, size = hash_file(target)
                 seconds = synth.duration(target)
                 with target.open("rb") as handle:

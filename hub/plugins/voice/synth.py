@@ -20,8 +20,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
+from hub.jobs import run_child
 from hub.plugins.voice.speech_text import SpeechPart
 
 log = logging.getLogger(__name__)
@@ -77,18 +79,16 @@ def spoken_text(part: SpeechPart) -> str:
     return "\n".join(s if s[-1] in _END_MARKS else f"{s}." for s in part.sentences)
 
 
-def diacritized(texts: list[str]) -> list[str]:
+def diacritized(texts: list[str], keep_going: Callable[[], None]) -> list[str]:
     """Arabic texts with their vowel marks, from Mishkal in one lower-priority process; the texts
     as they are if it fails (the voice then reads them less well, but reads them)."""
     if not texts:
         return []
-    done = subprocess.run(
+    done = run_child(
         [sys.executable, "-m", "hub.plugins.voice.diacritize"],
+        keep_going,
         input=json.dumps(texts).encode(),
-        capture_output=True,
         preexec_fn=_lower_priority,
-        timeout=3600,
-        check=False,
     )
     try:
         marked = json.loads(done.stdout.decode()) if done.returncode == 0 else None
@@ -100,27 +100,24 @@ def diacritized(texts: list[str]) -> list[str]:
     return [str(m) for m in marked]
 
 
-def _make(text: str, voice: str, target: Path) -> None:
+def _make(text: str, voice: str, target: Path, keep_going: Callable[[], None]) -> None:
+    """espeak-ng writes a WAV file, then ffmpeg encodes it: two waits a stopping hub can cut short."""
     with tempfile.TemporaryDirectory(prefix="speech-") as work:
-        source = Path(work) / "text.txt"
+        source, wav = Path(work) / "text.txt", Path(work) / "speech.wav"
         source.write_text(text, encoding="utf-8")
-        speak = subprocess.Popen(
-            ["espeak-ng", "-v", voice, "-s", str(WORDS_PER_MINUTE), "-f", str(source), "--stdout"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+        speak = run_child(
+            ["espeak-ng", "-v", voice, "-s", str(WORDS_PER_MINUTE), "-f", str(source), "-w", str(wav)],
+            keep_going,
             preexec_fn=_lower_priority,
         )
-        encode = subprocess.run(
-            ["ffmpeg", "-v", "error", "-y", "-f", "wav", "-i", "pipe:0", *ENCODE, "-f", "ogg", str(target)],
-            stdin=speak.stdout,
-            capture_output=True,
+        if speak.returncode != 0:
+            raise SpeechUnavailable(f"the voice could not read this text: {speak.stderr.decode()[-300:]}")
+        encode = run_child(
+            ["ffmpeg", "-v", "error", "-nostdin", "-y", "-i", str(wav), *ENCODE, "-f", "ogg", str(target)],
+            keep_going,
             preexec_fn=_lower_priority,
-            timeout=3600,
-            check=False,
         )
-        assert speak.stdout is not None
-        speak.stdout.close()
-        if speak.wait(timeout=60) != 0 or encode.returncode != 0:
+        if encode.returncode != 0:
             raise SpeechUnavailable(f"the voice could not read this text: {encode.stderr.decode()[-300:]}")
 
 
@@ -130,14 +127,17 @@ def cached(part: SpeechPart, language: str) -> Path | None:
     return Path(folder) / f"{part.key(voice_id(language))}.ogg" if folder else None
 
 
-def to_read(parts: list[SpeechPart], language: str) -> list[str]:
+def to_read(parts: list[SpeechPart], language: str, keep_going: Callable[[], None]) -> list[str]:
     """The texts the voice reads for these parts (Arabic with its vowel marks added)."""
     texts = [spoken_text(part) for part in parts]
-    return diacritized(texts) if voice_for(language) == "ar" else texts
+    return diacritized(texts, keep_going) if voice_for(language) == "ar" else texts
 
 
-def make_speech(part: SpeechPart, language: str, target: Path, text: str | None = None) -> None:
-    """Write the speech of a lesson part, as Ogg Opus, to `target`; `text` is what to_read gave."""
+def make_speech(
+    part: SpeechPart, language: str, target: Path, keep_going: Callable[[], None], text: str | None = None
+) -> None:
+    """Write the speech of a lesson part, as Ogg Opus, to `target`; `text` is what to_read gave;
+    `keep_going` is called while it works (a job's report, which raises when the hub stops)."""
     voice = voice_for(language)
     if voice is None:
         raise SpeechUnavailable(f"no voice for {language}")
@@ -145,7 +145,7 @@ def make_speech(part: SpeechPart, language: str, target: Path, text: str | None 
     if kept is not None and kept.is_file():
         shutil.copyfile(kept, target)
         return
-    _make(text if text is not None else to_read([part], language)[0], voice, target)
+    _make(text if text is not None else to_read([part], language, keep_going)[0], voice, target, keep_going)
     if kept is not None:
         kept.parent.mkdir(parents=True, exist_ok=True)
         partial = kept.with_suffix(f".{os.getpid()}.part")
