@@ -669,6 +669,25 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE jobs ADD COLUMN background INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX jobs_queue ON jobs (state, background, id);
     """,
+    # 25: text read by OCR from the scanned pages of each PDF blob (hub/plugins/ocr): one row per PDF
+    # once it was looked at (pages: JSON [[page number, text], ...], empty when every page had text).
+    # A row with text changes the library generation, so search indexes the words.
+    """
+    CREATE TABLE pdf_ocr (
+        sha256 TEXT PRIMARY KEY,
+        pages TEXT NOT NULL,
+        read_pages INTEGER NOT NULL,
+        language TEXT NOT NULL,
+        made_at TEXT NOT NULL
+    );
+    CREATE TRIGGER pdf_ocr_added AFTER INSERT ON pdf_ocr WHEN NEW.read_pages > 0 BEGIN
+        INSERT INTO settings (key, value) VALUES ('library_generation', '1')
+        ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1;
+    END;
+    CREATE TRIGGER pdf_ocr_freed AFTER DELETE ON files BEGIN
+        DELETE FROM pdf_ocr WHERE sha256 = OLD.sha256;
+    END;
+    """,
 )
 
 

@@ -268,14 +268,19 @@ def run_child(
     keep_going: Callable[[], None],
     input: bytes | None = None,
     timeout: float = 3600,
-    **options: Any,
+    niceness: int = 10,
 ) -> subprocess.CompletedProcess[bytes]:
     """subprocess.run for a job: while the child works, `keep_going` (a call to the job's report,
-    which raises JobInterrupted when the hub stops) runs every CHILD_POLL_SECONDS."""
+    which raises JobInterrupted when the hub stops) runs every CHILD_POLL_SECONDS. The child runs
+    at a lower priority (`niceness`), so residents' pages stay quick."""
     deadline = time.monotonic() + timeout
     stdin = subprocess.PIPE if input is not None else subprocess.DEVNULL
     with child_process(
-        args, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **options
+        args,
+        stdin=stdin,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: os.nice(niceness),
     ) as process:
         while True:
             try:

@@ -72,7 +72,7 @@ def text_alternative(pdf: Path, pages: list[str]) -> str:
     """The PDF's words as Markdown-safe text, page after page under its number, or a plain
     sentence when it has none (a scanned PDF)."""
     if not any(pages):
-        return f"The document {_escape(pdf.name)} has no text to show here."
+        return f"The pages of {_escape(pdf.name)} are pictures, with no text of their own."
     parts = []
     for number, text in enumerate(pages, start=1):
         if text:

@@ -39,6 +39,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("keep", "hub.plugins.keep"),
     ("offline", "hub.plugins.offline"),
     ("voice", "hub.plugins.voice"),
+    ("ocr", "hub.plugins.ocr"),
 )
 ENABLED_SETTING = "plugins_enabled"
 

@@ -67,8 +67,14 @@ def markdown_text(text: str) -> str:
     return html.unescape(plain_text(text)) if text.strip() else ""
 
 
-def lesson_text(lesson: Lesson, language: str, read_file: Callable[[str], bytes | None]) -> LessonText:
-    """Everything searchable in a lesson; `read_file` returns a blob's bytes by hash (or None)."""
+def lesson_text(
+    lesson: Lesson,
+    language: str,
+    read_file: Callable[[str], bytes | None],
+    scanned: dict[str, str] | None = None,
+) -> LessonText:
+    """Everything searchable in a lesson; `read_file` returns a blob's bytes by hash (or None);
+    `scanned` is the text read from scanned PDF pages, by the PDF's hash."""
     main = [markdown_text(lesson.text)]
     for question in lesson.questions:
         main += [question.prompt, *question.choices, question.explanation, question.unit]
@@ -78,6 +84,7 @@ def lesson_text(lesson: Lesson, language: str, read_file: Callable[[str], bytes 
         data = read_file(ref.sha256) if ref.media_type == "application/pdf" else None
         if data:
             main.append(pdf_text(data, max_chars=MAX_TEXT_CHARS))
+        main.append((scanned or {}).get(ref.sha256, ""))
     parts = search_parts(language, "\n".join(t for t in main if t), MAX_TEXT_CHARS)  # hub/text_parts.py
     for caption in lesson.captions:
         data = read_file(caption.file.sha256)
@@ -88,11 +95,32 @@ def lesson_text(lesson: Lesson, language: str, read_file: Callable[[str], bytes 
     return LessonText(lesson.id, lesson.title, lesson.kind, [p for p in parts if p[1]])
 
 
+# What a course's index entry is made from: its manifest, and how many of its PDFs have text read
+# from their scanned pages (hub/plugins/ocr), so a finished reading reindexes the course.
+_INDEXED_STATE = (
+    "c.manifest_sha256 || (SELECT CASE WHEN count(*) > 0 THEN '+ocr' || count(*) ELSE '' END"
+    " FROM course_files cf JOIN pdf_ocr o ON o.sha256 = cf.sha256"
+    " WHERE cf.course_id = c.id AND o.read_pages > 0)"
+)
+
+
 def library_state(hub: Hub) -> dict[str, str]:
-    """Each course in SQLite and the SHA-256 of its manifest; retracted courses are not searchable."""
+    """Each course in SQLite and the state of what its index entry is made from; retracted
+    courses are not searchable."""
     return dict(hub.db.execute(
-        "SELECT id, manifest_sha256 FROM courses WHERE id NOT IN (SELECT course_id FROM retracted_courses)"
+        f"SELECT c.id, {_INDEXED_STATE} FROM courses c"
+        " WHERE c.id NOT IN (SELECT course_id FROM retracted_courses)"
     ).fetchall())  # fmt: skip
+
+
+def scanned_texts(hub: Hub, course_id: str) -> dict[str, str]:
+    """Text read from the scanned pages of a course's PDFs, by the PDF's SHA-256."""
+    rows = hub.db.execute(
+        "SELECT o.sha256, o.pages FROM course_files cf JOIN pdf_ocr o ON o.sha256 = cf.sha256"
+        " WHERE cf.course_id = ? AND o.read_pages > 0",
+        [course_id],
+    ).fetchall()
+    return {sha256: "\n".join(text for _, text in json.loads(pages)) for sha256, pages in rows}
 
 
 def read_course(hub: Hub, course_id: str) -> CourseText | None:
@@ -101,9 +129,10 @@ def read_course(hub: Hub, course_id: str) -> CourseText | None:
     db.execute("BEGIN")
     try:
         row = db.execute(
-            "SELECT manifest, manifest_sha256, topics FROM courses WHERE id = ?", [course_id]
+            f"SELECT c.manifest, {_INDEXED_STATE}, c.topics FROM courses c WHERE c.id = ?", [course_id]
         ).fetchone()
         stored = stored_lessons(db, course_id)
+        scanned = scanned_texts(hub, course_id)
     finally:
         db.execute("COMMIT")
     if row is None:
@@ -115,7 +144,7 @@ def read_course(hub: Hub, course_id: str) -> CourseText | None:
         return path.read_bytes() if path.is_file() and path.stat().st_size < 10_000_000 else None
 
     language = course["language"]
-    lessons = [lesson_text(lesson, language, read_file) for lesson in stored]
+    lessons = [lesson_text(lesson, language, read_file, scanned) for lesson in stored]
     return CourseText(
         id=course["id"],
         sha256=row[1],

@@ -113,4 +113,4 @@ def test_a_scanned_pdf_without_text_still_comes_in_and_says_so(hub: Hub, tmp_pat
     pdf = tmp_path / "scan.pdf"
     pdf.write_bytes(tiny_pdf(""))
     [result] = imports.run_import(hub, pdf, allow_unverified=True)
-    assert "has no text to show here" in hub.course(result.course_id).lessons[0].text
+    assert "are pictures, with no text of their own" in hub.course(result.course_id).lessons[0].text

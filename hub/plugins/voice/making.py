@@ -1,34 +1,28 @@
 """The background job "speech": the hub reads every lesson of a course version aloud.
 
-A watcher thread queues one job per course version that has no speech yet: at start (the starter
-courses on a fresh hub, while it already serves) and whenever the library changes (an import, a
-publish, a sync, a stick, a `hub content import` in another terminal). The job is safe to run twice:
+A library watcher (hub/library_watch.py) queues one job per course version that has no speech
+yet: at start (the starter courses on a fresh hub, while it already serves) and whenever the
+library changes. The job is safe to run twice:
 each part's blob is checked by its hash before its row is written, one transaction per course.
 """
 
 from __future__ import annotations
 
 import functools
-import logging
 import tempfile
-import threading
-import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from content.blobs import hash_file
-from hub import jobs
+from hub import jobs, library_watch
 from hub.db import transaction
-from hub.library import library_generation
 from hub.plugins.voice import store, synth
 from hub.plugins.voice.speech_text import lesson_parts
 
 if TYPE_CHECKING:
     from hub.home import Hub
 
-log = logging.getLogger(__name__)
 KIND = "speech"
-WATCH_SECONDS = 2.0
 
 
 def make_course_speech(hub: Hub, params: dict[str, Any], report: jobs.Report) -> dict[str, Any]:
@@ -98,39 +92,7 @@ def queue_missing(hub: Hub) -> int:
     return len(missing)
 
 
-class Watcher:
-    """Queues speech when the library changes; a daemon thread that ends with its hub."""
-
-    def __init__(self, hub: Hub) -> None:
-        self._hub = weakref.ref(hub)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="hub-speech-watch", daemon=True)
-        self._thread.start()
-
-    def _loop(self) -> None:
-        seen = -1
-        while not self._stop.is_set():
-            hub = self._hub()
-            if hub is None or not hub.home.is_dir():
-                return
-            try:
-                generation = library_generation(hub.db)
-                if generation != seen:
-                    queue_missing(hub)
-                    seen = generation
-            except Exception:
-                log.exception("the speech watcher stumbled; it goes on")
-            del hub
-            self._stop.wait(WATCH_SECONDS)
-
-    def stop(self) -> None:
-        self._stop.set()
-
-
-_watchers: weakref.WeakKeyDictionary[Hub, Watcher] = weakref.WeakKeyDictionary()
-
-
 def watch(hub: Hub) -> None:
-    """Start the hub's speech watcher in this process (once)."""
-    if synth.available() and hub not in _watchers:
-        _watchers[hub] = Watcher(hub)
+    """Queue speech for courses without it, now and whenever the library changes (this process)."""
+    if synth.available():
+        library_watch.watch(hub, KIND, queue_missing)

@@ -40,10 +40,6 @@ class SpeechUnavailable(Exception):
     """This hub cannot make speech (no espeak-ng or ffmpeg), or not in this language."""
 
 
-def _lower_priority() -> None:
-    os.nice(NICENESS)
-
-
 @functools.cache
 def engine() -> str:
     """Names the voice engine and its settings; part of every speech key."""
@@ -88,7 +84,7 @@ def diacritized(texts: list[str], keep_going: Callable[[], None]) -> list[str]:
         [sys.executable, "-m", "hub.plugins.voice.diacritize"],
         keep_going,
         input=json.dumps(texts).encode(),
-        preexec_fn=_lower_priority,
+        niceness=NICENESS,
     )
     try:
         marked = json.loads(done.stdout.decode()) if done.returncode == 0 else None
@@ -108,14 +104,14 @@ def _make(text: str, voice: str, target: Path, keep_going: Callable[[], None]) -
         speak = run_child(
             ["espeak-ng", "-v", voice, "-s", str(WORDS_PER_MINUTE), "-f", str(source), "-w", str(wav)],
             keep_going,
-            preexec_fn=_lower_priority,
+            niceness=NICENESS,
         )
         if speak.returncode != 0:
             raise SpeechUnavailable(f"the voice could not read this text: {speak.stderr.decode()[-300:]}")
         encode = run_child(
             ["ffmpeg", "-v", "error", "-nostdin", "-y", "-i", str(wav), *ENCODE, "-f", "ogg", str(target)],
             keep_going,
-            preexec_fn=_lower_priority,
+            niceness=NICENESS,
         )
         if encode.returncode != 0:
             raise SpeechUnavailable(f"the voice could not read this text: {encode.stderr.decode()[-300:]}")
