@@ -120,7 +120,8 @@ def test_a_pdf_without_text_gets_a_plain_text_alternative(tmp_path: Path):
     folder.mkdir()
     (folder / "scan.pdf").write_bytes(tiny_pdf(""))
     [package] = importer_for(folder).convert(folder, tmp_path / "work", OPTIONS, None)
-    assert manifest_of(package)["lessons"][0]["text"] == "The pages of scan\\.pdf are pictures, with no text of their own."
+    text = manifest_of(package)["lessons"][0]["text"]
+    assert text == "The pages of scan\\.pdf are pictures, with no text of their own."
 
 
 def refusal(path: Path, tmp_path: Path) -> str:
