@@ -230,17 +230,9 @@ def open_package(path: Path, trusted: Collection[PublicKey] = ()) -> Iterator[Pa
 
 
 def _no_manifest(path: Path, names: list[str]) -> str:
-    """Why a zip without manifest.json is not a package, and what to do with what it holds."""
-    pdfs = sum(name.lower().endswith(".pdf") for name in names)
-    books = sum(name.lower().endswith((".epub", ".zim")) for name in names)
-    if pdfs:
-        return (
-            f"{path.name} is a zip of {pdfs} PDF file(s), not a Commons Hub package "
-            "(it has no manifest.json). "
-            "Unzip it into a folder on a USB stick (or a folder the admin offers for import) and import that "
-            "folder: each PDF becomes a lesson of one course"
-        )
-    if books:
+    """Why a zip without manifest.json is not a package, and what to do with what it holds (a zip
+    of PDFs never comes here: content/importers/pdf.py imports it)."""
+    if any(name.lower().endswith((".epub", ".zim")) for name in names):
         return (
             f"{path.name} is a zip holding EPUB or ZIM files, not a Commons Hub package (it has no "
             "manifest.json). Unzip it and import each .epub or .zim file itself"

@@ -38,5 +38,5 @@ def importer_for(path: Path) -> Importer:
             return importer
     raise ContentError(
         f"{path.name} is not something this hub can import. It takes a Commons Hub package (.zip or "
-        "folder), an author folder with course.toml, a ZIM, EPUB or PDF file, or a folder of PDFs."
+        "folder), an author folder with course.toml, a ZIM, EPUB or PDF file, or a folder or zip of PDFs."
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from content.importers.base import CoursePreview, ImportOptions, Preview, Progress, check_source
+from content.importers.pdf import is_zip_of_pdfs
 from content.package import MANIFEST, open_package
 
 
@@ -28,7 +29,9 @@ class PackageImporter:
     format = "package"
 
     def detect(self, path: Path) -> bool:
-        return (path.is_dir() and (path / MANIFEST).is_file()) or path.suffix.lower() == ".zip"
+        if path.is_dir():
+            return (path / MANIFEST).is_file()
+        return path.suffix.lower() == ".zip" and not is_zip_of_pdfs(path)
 
     def preview(self, path: Path, options: ImportOptions) -> Preview:
         return preview_package(path, self.format)

@@ -1,4 +1,4 @@
-"""PDF files, or a folder of them: one course, one pdf lesson per file.
+"""PDF files, a folder of them, or a zip of them: one course, one pdf lesson per file.
 
 Each PDF is checked first (a file that is not a PDF, or a PDF cut short by an interrupted copy,
 is refused in words: content/pdfread.py). Each lesson's text alternative is the text of every
@@ -8,14 +8,22 @@ MAX_TEXT_CHARS characters of one PDF and COURSE_TEXT_CHARS of a whole folder bec
 (a 600-page textbook holds about 1.5 million; the manifest stays under its 8 MB limit even in
 Arabic, two bytes a letter); past that the PDF is still imported whole, its later pages not
 searchable. The course's language is detected from the text (content/language.py).
-A folder holds at most MAX_FILES PDFs at its top level; sub-folders are not looked into.
+A folder holds at most MAX_FILES PDFs at its top level; sub-folders are not looked into. A zip
+(without manifest.json: that is a package) is checked like a package's (no bombs, links, escapes)
+and its PDFs, wherever they sit in it, are unpacked to a work folder first; its other files are
+left out and counted in the preview.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from pathlib import Path
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
 
 from content.errors import ContentError
 from content.importers.base import (
@@ -28,6 +36,7 @@ from content.importers.base import (
 from content.importers.identity import hashed_id, stable_id, stable_ids
 from content.importers.writer import PackageWriter
 from content.language import SAMPLE_CHARS, detect_language
+from content.package import MANIFEST, ZIP_READ_ERRORS, check_zip_members
 from content.pdfread import check_pdf, pdf_pages
 from content.text import pdf_document_id
 
@@ -57,9 +66,64 @@ def _pdfs(path: Path) -> list[Path]:
     return found
 
 
+def _zipped_pdfs(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    """The PDFs in a zip, leaving out what computers add (__MACOSX/, hidden files)."""
+    return [
+        info
+        for info in archive.infolist()
+        if not info.is_dir()
+        and info.filename.lower().endswith(".pdf")
+        and not any(part.startswith((".", "__MACOSX")) for part in PurePosixPath(info.filename).parts)
+    ]
+
+
+def is_zip_of_pdfs(path: Path) -> bool:
+    """A .zip with PDFs in it and no manifest.json (which would make it a package)."""
+    if not (path.is_file() and path.suffix.lower() == ".zip"):
+        return False
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return MANIFEST not in archive.namelist() and bool(_zipped_pdfs(archive))
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
+@contextmanager
+def _pdf_source(path: Path, work: Path | None = None) -> Iterator[tuple[Path, int]]:
+    """The PDF or folder to read, and how many files of a zip were left out; a zip's PDFs are
+    unpacked (checked as a package's members are) below `work` (else the system's temporary
+    folder) to a folder that goes when reading is done."""
+    if not is_zip_of_pdfs(path):
+        yield path, 0
+        return
+    with tempfile.TemporaryDirectory(prefix="pdfs-", dir=work) as unpacked, zipfile.ZipFile(path) as archive:
+        check_zip_members(archive)
+        pdfs = _zipped_pdfs(archive)
+        if len(pdfs) > MAX_FILES:
+            raise ContentError(
+                f"{path.name} holds {len(pdfs)} PDF files; one import takes at most {MAX_FILES}. "
+                "Split them into several zips and import each"
+            )
+        folder = Path(unpacked) / _title(path)
+        folder.mkdir()
+        for info in pdfs:
+            name = PurePosixPath(info.filename).name
+            target = folder / name
+            if target.exists():  # the same name in two folders of the zip: keep both
+                target = folder / f"{PurePosixPath(info.filename).parent.name}-{name}"
+            try:
+                with archive.open(info) as source, target.open("wb") as out:
+                    shutil.copyfileobj(source, out)
+            except ZIP_READ_ERRORS as error:
+                raise ContentError(
+                    f"{info.filename!r} in {path.name} is damaged ({error}); copy it again"
+                ) from None
+        yield folder, sum(not info.is_dir() for info in archive.infolist()) - len(pdfs)
+
+
 def _title(path: Path) -> str:
     """A title from a file or folder name: "01-oral_rehydration.pdf" -> "Oral rehydration"."""
-    name = path.stem if path.suffix.lower() == ".pdf" else path.name
+    name = path.stem if path.is_file() else path.name
     words = re.sub(r"[-_]+", " ", re.sub(r"^\d+[\s._-]+", "", name)).strip()
     return (words[:1].upper() + words[1:])[:200] or path.name[:200]
 
@@ -113,17 +177,21 @@ class PdfImporter:
 
     def detect(self, path: Path) -> bool:
         if path.is_file():
-            return path.suffix.lower() == ".pdf"
+            return path.suffix.lower() == ".pdf" or is_zip_of_pdfs(path)
         return path.is_dir() and any(p.suffix.lower() == ".pdf" for p in path.iterdir())
 
     def preview(self, path: Path, options: ImportOptions) -> Preview:
         check_source(path)
-        pdfs = _pdfs(path)
+        with _pdf_source(path) as (source, left_out):
+            return self._preview(path, source, left_out, options)
+
+    def _preview(self, path: Path, source: Path, left_out: int, options: ImportOptions) -> Preview:
+        pdfs = _pdfs(source)
         size = sum(check_source(pdf) for pdf in pdfs)
         facts = [check_pdf(pdf) for pdf in pdfs]
-        title = _title(path) if path.is_dir() else _title(pdfs[0])
+        title = _title(source) if source.is_dir() else _title(pdfs[0])
         language = _language(pdfs, options)
-        course = CoursePreview(course_id(path, pdfs), title, language, len(pdfs), size)
+        course = CoursePreview(course_id(source, pdfs), title, language, len(pdfs), size)
         pages = sum(fact.pages for fact in facts)
         notes = [
             f"{pages} pages in all; the text of every page becomes searchable "
@@ -133,12 +201,22 @@ class PdfImporter:
             notes.append(
                 "Some of these PDFs are protected against copying; the hub reads their text all the same."
             )
-        return Preview(self.format, path, [course], size, work_bytes=size, notes=notes, renamable=True)
+        if left_out:
+            notes.append(f"Left out of the zip: {left_out} other files (not PDFs).")
+        work = size * 2 if source != path else size  # a zip's PDFs are unpacked, then packed
+        return Preview(self.format, path, [course], size, work_bytes=work, notes=notes, renamable=True)
 
     def convert(
         self, path: Path, work: Path, options: ImportOptions, progress: Progress | None
     ) -> list[Path]:
         check_source(path)
+        work.mkdir(parents=True, exist_ok=True)
+        with _pdf_source(path, work) as (source, _):
+            return self._convert(source, path.name, work, options, progress)
+
+    def _convert(
+        self, path: Path, source_name: str, work: Path, options: ImportOptions, progress: Progress | None
+    ) -> list[Path]:
         pdfs = _pdfs(path)
         sizes = [check_source(pdf) for pdf in pdfs]
         for pdf in pdfs:
@@ -162,7 +240,7 @@ class PdfImporter:
             "title": title,
             "language": _language(pdfs, options),
             "publisher": options.publisher,
-            "sources": [path.name],
+            "sources": [source_name],
         }
         writer.finish(course, lessons)
         return [writer.root]

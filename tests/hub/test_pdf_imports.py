@@ -4,6 +4,7 @@ a long text version shown a part at a time."""
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -114,3 +115,42 @@ def test_a_scanned_pdf_without_text_still_comes_in_and_says_so(hub: Hub, tmp_pat
     pdf.write_bytes(tiny_pdf(""))
     [result] = imports.run_import(hub, pdf, allow_unverified=True)
     assert "are pictures, with no text of their own" in hub.course(result.course_id).lessons[0].text
+
+
+def test_a_zip_of_pdfs_is_one_course_and_its_other_files_are_left_out(hub: Hub, tmp_path: Path):
+    first = weasy_pdf(tmp_path / "01-oral-rehydration.pdf", ["Oral rehydration salts save lives."])
+    second = weasy_pdf(tmp_path / "02-clean-water.pdf", ["Boil drinking water for one minute."])
+    bundle = tmp_path / "Diarrhoea leaflets.zip"
+    with zipfile.ZipFile(bundle, "w") as archive:
+        archive.write(first, "leaflets/01-oral-rehydration.pdf")
+        archive.write(second, "leaflets/02-clean-water.pdf")
+        archive.writestr("leaflets/read me.txt", "Printed by the clinic")
+        archive.writestr("__MACOSX/leaflets/._02-clean-water.pdf", "resource fork")
+    checked = imports.preview_import(hub, bundle)
+    assert checked.preview.format == "PDF" and checked.preview.courses[0].lessons == 2
+    assert "Left out of the zip: 2 other files (not PDFs)." in checked.preview.notes
+    [result] = imports.run_import(hub, bundle, allow_unverified=True)
+    course = hub.course(result.course_id)
+    assert course.course.title == "Diarrhoea leaflets"
+    assert [lesson.title for lesson in course.lessons] == ["Oral rehydration", "Clean water"]
+    assert searched(hub, "drinking water")[0] == f"/courses/{result.course_id}/{course.lessons[1].id}"
+    [again] = imports.run_import(hub, bundle, allow_unverified=True)
+    assert again.course_id == result.course_id  # the same zip again is the same course
+
+
+@pytest.mark.parametrize(
+    ("member", "content", "said"),
+    [
+        ("../escape.pdf", None, "escape.pdf"),
+        ("broken.pdf", b"%PDF-1.4 cut short", "incomplete"),
+    ],
+)
+def test_a_zip_of_pdfs_with_a_bad_member_is_refused_and_nothing_comes_in(
+    hub: Hub, tmp_path: Path, member: str, content: bytes | None, said: str
+):
+    good = weasy_pdf(tmp_path / "good.pdf", ["Wash your hands."])
+    bundle = tmp_path / "leaflets.zip"
+    with zipfile.ZipFile(bundle, "w") as archive:
+        archive.write(good, "good.pdf")
+        archive.writestr(member, content if content is not None else good.read_bytes())
+    assert said in refusal(hub, bundle)
