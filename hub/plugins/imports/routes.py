@@ -21,7 +21,9 @@ from hub.access import TUTOR, AccessDenied
 from hub.deps import CurrentLearner, HubDep
 from hub.home import Hub
 from hub.i18n import N_, gettext
+from hub.learners import Learner
 from hub.pages import render
+from hub.settings import load_settings
 
 router = APIRouter(tags=["import pages"], include_in_schema=False)
 
@@ -124,19 +126,44 @@ def import_page(request: Request, hub: HubDep) -> HTMLResponse:
 
 
 @router.post("/tutor/import/upload", response_class=HTMLResponse, dependencies=[Depends(upload_limit), TUTOR])
-async def upload(request: Request, hub: HubDep) -> Response:
-    """Keep an uploaded file in the hub's uploads folder, then show its preview."""
+async def upload(request: Request, hub: HubDep, learner: CurrentLearner) -> Response:
+    """Keep an uploaded file in the hub's uploads folder, then show its preview; a video or sound
+    becomes a draft course in the Studio instead, where the tutor writes its text version."""
     form = await request.form()
     file = form.get("file")
     try:
         if not isinstance(file, UploadFile) or not file.filename:
             raise ImportRefused(gettext("Choose a file to upload first."))
+        if Path(file.filename).suffix.lower() in MEDIA_SUFFIXES and request.app.state.plugins.get_plugin(
+            "studio"
+        ):
+            return await _media_to_studio(hub, file, learner)
         name = _safe_name(file.filename)
     except ImportRefused as error:
         return _import_page(request, hub, 400, str(error))
     token = secrets.token_hex(16)
     await run_in_threadpool(_keep, hub, file, token, name)  # a big copy must not stall other phones
     return RedirectResponse(f"/tutor/import/preview?upload={token}", status_code=303)
+
+
+async def _media_to_studio(hub: Hub, file: UploadFile, learner: Learner | None) -> Response:
+    from hub.plugins.studio import STUDIO
+    from hub.plugins.studio.drafts import DraftProblem, StudioError
+    from hub.plugins.studio.media import draft_from_media
+
+    settings = load_settings(hub)
+    try:
+        draft, lesson = await run_in_threadpool(  # a big copy must not stall other phones
+            draft_from_media, hub, file.file, file.filename or "", settings.default_language,
+            settings.hub_name, learner.id if learner else None,
+        )  # fmt: skip
+    except StudioError as error:
+        raise ImportRefused(error.translated()) from None
+    except DraftProblem as error:
+        raise ImportRefused(str(error)) from None
+    return RedirectResponse(
+        f"{STUDIO}/drafts/{draft.course_id}/lessons/{lesson.id}?from_import=1", status_code=303
+    )
 
 
 def _keep(hub: Hub, file: UploadFile, token: str, name: str) -> None:

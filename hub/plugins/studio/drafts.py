@@ -226,10 +226,16 @@ def add_lesson(draft: Draft, kind: str, title: str) -> DraftLesson:
         raise StudioError(N_("Choose what kind of lesson to add."))
     lesson_id = unique_id(slug(title, "lesson", 40), {lesson.id for lesson in draft.lessons})
     lesson = DraftLesson(lesson_id, lesson_file_name(len(draft.lessons) + 1, lesson_id), {}, "")
-    lesson.meta = {"title": title[:200], "kind": kind}
-    write_atomic(draft.root / lesson.file_name, lesson_text(lesson.meta, ""))
+    keep_unfinished(draft, lesson, {"title": title[:200], "kind": kind})
     draft.lessons.append(lesson)
     return lesson
+
+
+def keep_unfinished(draft: Draft, lesson: DraftLesson, meta: dict[str, Any]) -> None:
+    """Write a lesson as a start the tutor completes (a video without its text version yet): the
+    reader's checks wait for publishing, and `lesson_problem` says what is missing meanwhile."""
+    write_atomic(draft.root / lesson.file_name, lesson_text(meta, lesson.body))
+    lesson.meta = meta
 
 
 def lesson_problem(draft: Draft, lesson: DraftLesson) -> str:

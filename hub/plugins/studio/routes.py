@@ -25,13 +25,12 @@ from hub.access import TUTOR, AccessDenied
 from hub.deps import CurrentLearner, HubDep
 from hub.home import Hub
 from hub.i18n import N_, gettext, language_name
-from hub.jobs import JobError
 from hub.library import CourseDetail
 from hub.pages import render
 from hub.plugins.media.routes import file_headers
 from hub.plugins.resident.learning import lesson_context
 from hub.plugins.studio import STUDIO as BASE
-from hub.plugins.studio import drafts, publish, transcode
+from hub.plugins.studio import drafts, media, publish, transcode
 from hub.plugins.studio.drafts import Draft, DraftLesson, DraftProblem, StudioError
 from hub.sources import source_of
 from hub.topics import TOPIC_LABELS, kind_label, topic_label
@@ -277,25 +276,6 @@ def lesson_editor(request: Request, course_id: str, lesson_id: str, hub: HubDep)
     return found if isinstance(found, Response) else _lesson_page(request, hub, *found)
 
 
-def _check_video(draft: Draft, path: str) -> None:
-    """Refuse at once what is clearly not a video (the job checks again before it converts)."""
-    try:
-        transcode.probe_duration(draft.root / path)
-    except JobError as error:
-        (draft.root / path).unlink(missing_ok=True)
-        raise DraftProblem(str(error)) from None
-
-
-def _check_sound(draft: Draft, path: str) -> bool:
-    """Refuse at once what is not a sound recording; whether it needs converting for phones."""
-    try:
-        _, played = transcode.probe_sound(draft.root / path)
-    except JobError as error:
-        (draft.root / path).unlink(missing_ok=True)
-        raise DraftProblem(str(error)) from None
-    return not played
-
-
 def _lesson_media(draft: Draft, lesson: DraftLesson, form: FormData) -> str:
     """The media file this save brings: a new upload, or one kept from a refused save ("" if none)."""
     upload = _upload(form, "file")
@@ -305,9 +285,9 @@ def _lesson_media(draft: Draft, lesson: DraftLesson, form: FormData) -> str:
         raise StudioError(N_("Please choose a PDF file."))
     path = drafts.store_media(draft, upload.file, upload.filename)
     if lesson.kind == "video":
-        _check_video(draft, path)
+        media.check_video(draft, path)
     if lesson.kind == "audio":
-        _check_sound(draft, path)
+        media.check_sound(draft, path)
     return path
 
 
@@ -354,7 +334,7 @@ async def save_lesson(
     except (StudioError, DraftProblem) as error:
         return _lesson_page(request, hub, draft, lesson, 400, error=_message(error), form=values,
                             pending_media=pending)  # fmt: skip
-    if pending and (lesson.kind == "video" or (lesson.kind == "audio" and _check_sound(draft, pending))):
+    if pending and (lesson.kind == "video" or (lesson.kind == "audio" and media.check_sound(draft, pending))):
         transcode.queue(hub.db, draft.course_id, lesson.id, pending, learner.id if learner else None)
     return _see(f"{_draft_url(draft)}/lessons/{lesson.id}?saved=1")
 

@@ -1,0 +1,65 @@
+"""A video or sound in a draft: refused at once when it is not one, and queued for the copy every
+phone plays (the background job "transcode"). Also how a video or sound brought to Import starts
+a draft course of its own: the tutor then writes what it says (its text version) and publishes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import BinaryIO
+
+from hub.home import Hub
+from hub.jobs import JobError
+from hub.plugins.studio import drafts, transcode
+from hub.plugins.studio.drafts import Draft, DraftLesson, DraftProblem, StudioError
+
+SOUND_SUFFIXES = frozenset({".mp3", ".m4a", ".wav", ".wma", ".ogg", ".opus", ".flac", ".amr", ".aac"})
+
+
+def check_video(draft: Draft, path: str) -> None:
+    """Refuse at once what is clearly not a video (the job checks again before it converts)."""
+    try:
+        transcode.probe_duration(draft.root / path)
+    except JobError as error:
+        (draft.root / path).unlink(missing_ok=True)
+        raise DraftProblem(str(error)) from None
+
+
+def check_sound(draft: Draft, path: str) -> bool:
+    """Refuse at once what is not a sound recording; whether it needs converting for phones."""
+    try:
+        _, played = transcode.probe_sound(draft.root / path)
+    except JobError as error:
+        (draft.root / path).unlink(missing_ok=True)
+        raise DraftProblem(str(error)) from None
+    return not played
+
+
+def title_from_file(name: str) -> str:
+    """ "02_hand-washing.mp4" -> "Hand washing"."""
+    words = re.sub(r"[-_.]+", " ", re.sub(r"^\d+[\s._-]+", "", Path(name).stem)).strip()
+    return (words[:1].upper() + words[1:])[:200] or "Recording"
+
+
+def draft_from_media(
+    hub: Hub, stream: BinaryIO, file_name: str, language: str, publisher: str, created_by: str | None
+) -> tuple[Draft, DraftLesson]:
+    """A new draft course with one video or sound lesson holding what `stream` reads; its phone
+    copy is queued. Nothing is left behind when the file is refused."""
+    kind = "audio" if Path(file_name).suffix.lower() in SOUND_SUFFIXES else "video"
+    title = title_from_file(file_name)
+    course = {"title": title, "summary": "", "language": language, "publisher": publisher}
+    draft = drafts.create_draft(hub, {**course, "topics": ["health"], "level": "beginner"})
+    try:
+        lesson = drafts.add_lesson(draft, kind, title)
+        path = drafts.store_media(draft, stream, file_name)
+        if kind == "video":
+            check_video(draft, path)
+        needs_copy = kind == "video" or check_sound(draft, path)
+        drafts.keep_unfinished(draft, lesson, {**lesson.meta, "media": path})  # its text version to write
+    except (StudioError, DraftProblem):
+        drafts.discard(draft)
+        raise
+    if needs_copy:
+        transcode.queue(hub.db, draft.course_id, lesson.id, path, created_by)
+    return draft, lesson
