@@ -5,6 +5,7 @@ pictures put back into a PDF without any text layer."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from hub.library import library_generation
 from hub.plugins import manager_for
 from hub.plugins.ocr import reading
 from hub.search import SearchIndex, index_path
+from tests.conftest import tiny_pdf
 from tests.importing import weasy_pdf
 
 pytestmark = pytest.mark.skipif(not reading.available(), reason="needs tesseract and pdftoppm (Debian)")
@@ -111,3 +113,19 @@ def test_a_pdf_the_hub_cannot_open_is_recorded_and_not_retried(hub: Hub):
     jobs.run_queued(hub, {reading.KIND: reading.read_scanned_pdf})
     assert jobs.get_job(hub.db, job_id).state == "done"
     assert hub.db.execute("SELECT read_pages FROM pdf_ocr WHERE sha256 = ?", ["0" * 64]).fetchone() == (0,)
+
+
+def test_a_long_scans_text_is_shown_a_screenful_of_pages_at_a_time(hub: Hub, tmp_path: Path):
+    pdf = tmp_path / "scan.pdf"
+    pdf.write_bytes(tiny_pdf(""))
+    [result] = imports.run_import(hub, pdf, allow_unverified=True)
+    lesson = hub.course(result.course_id).lessons[0]
+    pages = [[number, f"words of page {number}"] for number in range(1, 46)]
+    hub.db.execute(
+        "INSERT INTO pdf_ocr (sha256, pages, read_pages, language, made_at) VALUES (?, ?, 45, 'eng', '')",
+        [lesson.media[0].sha256, json.dumps(pages)],
+    )
+    client = TestClient(create_app(hub, manager_for(hub, load_entry_points=False)))
+    last = client.get(f"/courses/{result.course_id}/{lesson.id}/scanned-text?part=3").text
+    assert "Part 3 of 3 of the text" in last and 'rel="prev"' in last
+    assert "words of page 41" in last and "words of page 40" not in last
