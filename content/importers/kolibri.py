@@ -17,8 +17,9 @@ Ids come from Kolibri's own node ids, which a channel keeps from version to vers
 re-import updates the same courses and lessons. A drive with several channels imports them
 all (one import, all or nothing); to take only one, import its `.sqlite3` file.
 
-Files are checked against the MD5 that names them while they are copied; a damaged one refuses
-the whole import (copy the channel again), while a missing one is only skipped.
+Files are checked against the MD5 that names them (media while they are copied, exercises and
+subtitles when they are read); a damaged one refuses the whole import (copy the channel again),
+while a missing one is only skipped.
 """
 
 from __future__ import annotations
@@ -229,6 +230,7 @@ def _plan_lesson(node: Node, plan: ChannelPlan) -> PlannedLesson | None:
         plan.skip(node, why)
         return None
     if lesson.kind == "quiz":
+        _check_intact(path, lesson.media, node)
         try:
             lesson.exercise = read_exercise(path, node.item_ids, node.mastery)
         except ContentError as error:
@@ -246,12 +248,26 @@ def _usable_caption(file: ChannelFile, plan: ChannelPlan, node: Node) -> bool:
     if path is None or path.stat().st_size > MAX_CAPTION_BYTES:
         plan.skip(node, "subtitles missing from the drive (the video comes without them)")
         return False
+    _check_intact(path, file, node)
     try:
         to_webvtt(path.read_bytes())
     except ContentError:
         plan.skip(node, "subtitles that are not WebVTT (the video comes without them)")
         return False
     return True
+
+
+def damaged(title: str, path: Path) -> ContentError:
+    return ContentError(
+        f"“{title}”: its file {path.name} is damaged (its contents do not match its name). "
+        "Nothing was imported; copy the channel from Kolibri again"
+    )
+
+
+def _check_intact(path: Path, file: ChannelFile, node: Node) -> None:
+    """Refuse a small file (an exercise, subtitles) whose bytes do not match the MD5 naming it."""
+    if hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest() != file.checksum:
+        raise damaged(node.title, path)
 
 
 def _pdf_problem(path: Path) -> str | None:
@@ -350,10 +366,7 @@ class _Copier:
 
         ref = writer.add_file(path, f"{file.checksum}.{file.extension}", media_type, moved, also=md5)
         if md5.hexdigest() != file.checksum:
-            raise ContentError(
-                f"“{title}”: its file {path.name} is damaged (its contents do not match its name). "
-                "Nothing was imported; copy the channel from Kolibri again"
-            )
+            raise damaged(title, path)
         self.done += ref["size"]
         return ref
 
@@ -376,10 +389,9 @@ def _lesson(lesson: PlannedLesson, course: PlannedCourse, writer: PackageWriter,
         data["poster"] = copier.add(writer, lesson.poster, node.title, _PICTURE[lesson.poster.extension])
     captions = []
     for file in lesson.captions:
-        raw = file.path(channel.storage).read_bytes()
-        if hashlib.md5(raw, usedforsecurity=False).hexdigest() != file.checksum:
-            raise ContentError(f"“{node.title}”: its subtitles are damaged; copy the channel again")
-        vtt = to_webvtt(raw)
+        path = file.path(channel.storage)
+        _check_intact(path, file, node)  # again: the drive may have changed since the preview
+        vtt = to_webvtt(path.read_bytes())
         language = _language(channel, file.language, course.language)
         label = channel.languages[file.language].name if file.language in channel.languages else language
         captions.append({"file": writer.add_bytes(vtt, f"{file.checksum}.vtt", "text/vtt"),

@@ -96,12 +96,15 @@ def _connect(database: Path) -> sqlite3.Connection:
     with database.open("rb") as handle:
         if handle.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
             raise _refuse(database, "it is not an SQLite database (damaged, or another kind of file)")
+        header = SQLITE_HEADER + handle.read(100 - len(SQLITE_HEADER))
+    # The header's own page count, valid when its "version valid for" matches the change counter.
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    if header[92:96] == header[24:28] and database.stat().st_size < page_size * pages:
+        raise _refuse(database, "the file is cut short (was its copy interrupted? copy it again)")
     connection = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
     try:
-        page_size, pages = (connection.execute(f"PRAGMA {name}").fetchone()[0] for name in
-                            ("page_size", "page_count"))  # fmt: skip
-        if database.stat().st_size < page_size * pages:
-            raise _refuse(database, "the file is cut short (was its copy interrupted? copy it again)")
         problem = connection.execute("PRAGMA quick_check").fetchone()[0]
         if problem != "ok":
             raise _refuse(database, f"the database is damaged ({problem[:200]}); copy it again")
