@@ -41,7 +41,7 @@ from content.importers.kolibri_channel import Channel, ChannelFile, Node, read_c
 from content.importers.kolibri_perseus import Exercise, read_exercise
 from content.importers.pdf import text_alternative
 from content.importers.writer import PackageWriter
-from content.model import LANGUAGE_PATTERN
+from content.model import LANGUAGE_PATTERN, slug
 from content.pdfcheck import pdf_action
 from content.pdfread import check_pdf, pdf_pages
 
@@ -114,6 +114,11 @@ class ChannelPlan:
 def ident(node_id: str) -> str:
     """An id-shaped name for a Kolibri node: its own 32 hex digits, else a hash of whatever it is."""
     return node_id if _HEX32.match(node_id) else key_hash(node_id, 32)
+
+
+def file_name(title: str, extension: str) -> str:
+    """A name a person can read for a downloaded file ("boiling-water.mp4"), not Kolibri's MD5."""
+    return f"{slug(title, 'file', max_length=40)}.{extension}"
 
 
 def course_id(node: Node) -> str:
@@ -364,7 +369,7 @@ class _Copier:
             if self.progress:
                 self.progress(start + done, self.total)
 
-        ref = writer.add_file(path, f"{file.checksum}.{file.extension}", media_type, moved, also=md5)
+        ref = writer.add_file(path, file_name(title, file.extension), media_type, moved, also=md5)
         if md5.hexdigest() != file.checksum:
             raise damaged(title, path)
         self.done += ref["size"]
@@ -394,7 +399,7 @@ def _lesson(lesson: PlannedLesson, course: PlannedCourse, writer: PackageWriter,
         vtt = to_webvtt(path.read_bytes())
         language = _language(channel, file.language, course.language)
         label = channel.languages[file.language].name if file.language in channel.languages else language
-        captions.append({"file": writer.add_bytes(vtt, f"{file.checksum}.vtt", "text/vtt"),
+        captions.append({"file": writer.add_bytes(vtt, file_name(node.title, f"{language}.vtt"), "text/vtt"),
                          "language": language, "label": label[:80]})  # fmt: skip
         if len(captions) == 1:
             words.append(_transcript(vtt))

@@ -100,6 +100,11 @@ def _question(item: object) -> tuple[dict[str, Any] | None, str]:
         return None, f"Perseus widget {kind[:40]!r}, which the hub's quizzes have no kind for"
     if mapped is None:
         return None, why
+    if mapped["type"] == "numeric":  # "[[☃ numeric-input 1]] litres": the words after the box are its unit
+        after = re.search(r"\[\[\u2603 " + re.escape(used[0]) + r"\]\][ \t]*([^\n\[]{1,30})$", content, re.M)
+        if after and after.group(1).strip():
+            mapped["unit"] = after.group(1).strip()
+            content = content[: after.start(1)] + content[after.end(1) :]
     prompt = _clean(content)[:2000]
     if not prompt:
         return None, "a question without words"

@@ -128,7 +128,8 @@ def test_topics_become_courses_in_a_pathway_and_resources_become_lessons(hub: Hu
     )  # fmt: skip
     assert radio.prompt == "How long should water boil to be safe to drink?"
     assert radio.explanation == "Bring the water to a rolling boil for one full minute."
-    assert (number.type, number.answer, number.tolerance) == ("numeric", 2, 0.5)
+    assert (number.type, number.answer, number.tolerance, number.unit) == ("numeric", 2, 0.5, "litres")
+    assert number.prompt == "How many litres of drinking water does one person need each day, at least?"
     assert quiz.pass_mark == pytest.approx(2 / 3, abs=0.001)  # Kolibri's "2 of 3" mastery
     (pathway,) = list_pathways(hub.db)
     assert pathway.title == "Clean water at home" and pathway.course_ids == [WATER, CHECK]
