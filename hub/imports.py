@@ -204,6 +204,7 @@ def run_import(
                 hub.db, hub.blobs, packages, origin=checked.preview.origin or IMPORT_ORIGIN,
                 progress=copying, allow_unverified=allow_unverified,
                 also=with_pathways if brought else None,
+                owned=all(package.is_relative_to(work) for package in packages),
             )  # fmt: skip
         finally:
             shutil.rmtree(work, ignore_errors=True)

@@ -72,15 +72,21 @@ class ImportResult:
     signer: Signer | None
 
 
-def _copy_blobs(package: Package, blobs: BlobStore, progress: Progress | None) -> None:
+def _copy_blobs(package: Package, blobs: BlobStore, progress: Progress | None, owned: bool = False) -> None:
+    """Copy the package's blobs into the store, checking each; `owned`: the package is the hub's own
+    work folder, whose files the store may take by hard link (BlobBatch.adopt_file)."""
     files = package.manifest.files()
     total, done = sum(f.size for f in files.values()), 0
     with blobs.batch() as batch:
         for sha256, ref in files.items():
             if not blobs.has(sha256):
                 try:
-                    with package.open_blob(sha256) as handle:
-                        batch.add_file(handle, sha256, ref.size)
+                    path = package.blob_path(sha256) if owned else None
+                    if path is not None:
+                        batch.adopt_file(path, sha256, ref.size)
+                    else:
+                        with package.open_blob(sha256) as handle:
+                            batch.add_file(handle, sha256, ref.size)
                 except ContentError as error:
                     raise ContentError(f"{ref.name!r}: {error}") from None
             done += ref.size
@@ -137,10 +143,13 @@ def import_packages(
     progress: Progress | None = None,
     allow_unverified: bool = False,
     also: Callable[[Database], None] | None = None,
+    owned: bool = False,
 ) -> list[ImportResult]:
     """Import several packages all or nothing (a Kolibri channel's courses): every package is
     checked and its blobs copied first, then all become visible in one transaction, together with
-    `also(db)` (the pathway that holds them). Refused as import_package refuses one package."""
+    `also(db)` (the pathway that holds them). Refused as import_package refuses one package.
+    `owned`: the packages are the hub's own work folders (a conversion), so their files may be
+    taken by hard link instead of copied."""
     with ExitStack() as stack:
         trusted = trusted_public_keys(db)
         packages = [stack.enter_context(open_package(path, trusted)) for path in paths]
@@ -149,7 +158,7 @@ def import_packages(
                 _refuse_unverified(package.signer)
             _check_replacement(db, package.manifest, package.signer)
         for package in packages:
-            _copy_blobs(package, blobs, progress)
+            _copy_blobs(package, blobs, progress, owned)
         with transaction(db):
             replaced = [_store_rows(db, package, origin, blobs) for package in packages]
             if also is not None:

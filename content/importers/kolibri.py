@@ -28,6 +28,7 @@ import hashlib
 import os
 import re
 import stat
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +67,8 @@ _KIND_REASONS = {
     "zim": "Kiwix pages inside a channel: import the ZIM file itself",
 }
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
+_PLANS: dict[tuple[object, ...], list[ChannelPlan]] = {}  # the last few plans made, by source
+_PLANS_LOCK = threading.Lock()
 
 
 @dataclass
@@ -437,6 +440,14 @@ class KolibriImporter:
 
     def _plans(self, path: Path, options: ImportOptions) -> list[ChannelPlan]:
         databases, storage = locate(path)
+        # The preview's plan serves the import that follows it (reading 1,000 nodes' PDFs and
+        # exercises twice took seconds): the same databases, unchanged, give the same plan. A file
+        # changed in storage since is still caught by its MD5 while it is copied.
+        key = (str(path.resolve()), options, tuple((str(d), d.stat().st_mtime_ns, d.stat().st_size)
+                                                   for d in databases))  # fmt: skip
+        with _PLANS_LOCK:
+            if key in _PLANS:
+                return _PLANS[key]
         plans = [plan_channel(read_channel(database, storage), options) for database in databases]
         ids = [course.id for plan in plans for course in plan.courses]
         if len(ids) != len(set(ids)):
@@ -448,6 +459,10 @@ class KolibriImporter:
                 f"{path.name}: nothing in it is something this hub can show. "
                 + " ".join(note for plan in plans for note in _notes(plan)[1:])
             )
+        with _PLANS_LOCK:
+            _PLANS[key] = plans
+            while len(_PLANS) > 4:
+                del _PLANS[next(iter(_PLANS))]
         return plans
 
     def preview(self, path: Path, options: ImportOptions) -> Preview:

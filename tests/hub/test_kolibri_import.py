@@ -308,3 +308,24 @@ def test_a_channel_with_nothing_the_hub_can_show_is_refused(hub: Hub, drive: Pat
     change(drive, "UPDATE content_contentnode SET kind = 'slideshow' WHERE kind != 'topic'")
     message = refusal(hub, drive)
     assert "nothing in it is something this hub can show" in message and "slideshows" in message
+
+
+def test_converted_files_are_taken_by_link_but_a_tutors_package_is_copied(
+    hub: Hub, drive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The blob store takes a conversion's work files by hard link (no second copy of a 1 GB
+    channel), never a tutor's own package files, which must not share their bytes with the store."""
+    monkeypatch.setattr(imports.shutil, "rmtree", lambda *args, **kwargs: None)  # keep the work folder
+    imports.run_import(hub, drive, allow_unverified=True)
+    video = lessons(hub, WATER)[0].media[0]
+    assert hub.blobs.path(video.sha256).stat().st_nlink == 2  # its work file's name, and the store's
+    package = tmp_path / "package"
+    author = write_course(tmp_path / "author", **{
+        "course.toml": SAMPLE_COURSE["course.toml"].replace("sample-course", "tutor-course"),
+        "media/clip.mp4": b"the tutor's own clip",
+    })  # fmt: skip
+    build_package(author, package)
+    imports.run_import(hub, package, allow_unverified=True)
+    clip = hashlib.sha256(b"the tutor's own clip").hexdigest()
+    assert hub.blobs.path(clip).stat().st_nlink == 1
+    assert (package / "blobs" / "sha256" / clip[:2] / clip).stat().st_nlink == 1
