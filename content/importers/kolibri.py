@@ -25,6 +25,7 @@ while a missing one is only skipped.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import re
 import stat
@@ -383,6 +384,8 @@ def _lesson(lesson: PlannedLesson, course: PlannedCourse, writer: PackageWriter,
             channel: Channel) -> dict[str, Any]:  # fmt: skip
     node = lesson.node
     data: dict[str, Any] = {"id": ident(node.id), "title": node.title, "kind": lesson.kind}
+    if node.seconds:
+        data["minutes"] = min(math.ceil(node.seconds / 60), 600)
     words = [node.description.strip()]
     if lesson.kind == "quiz" and lesson.exercise:
         data["questions"] = lesson.exercise.questions

@@ -63,6 +63,7 @@ class Node:
     coach_only: bool
     files: list[ChannelFile] = field(default_factory=list)
     children: list[Node] = field(default_factory=list)
+    seconds: int = 0  # how long a video or sound lasts (schema 5's duration; 0 when not known)
     mastery: str = ""  # an exercise's mastery model (JSON), from content_assessmentmetadata
     item_ids: str = ""  # ... and its questions' ids (JSON list), in order
 
@@ -205,9 +206,11 @@ def _read(connection: sqlite3.Connection, database: Path, storage: Path) -> Chan
     nodes: dict[str, Node] = {}
     parents: dict[str, str | None] = {}
     order: dict[str, tuple[float, int]] = {}
+    node_columns = {row[1] for row in connection.execute("PRAGMA table_info(content_contentnode)")}
+    duration = "duration" if "duration" in node_columns else "0"  # not in schemas before 5
     for row in connection.execute(
         "SELECT id, parent_id, title, kind, description, sort_order, lft, license_name, license_owner,"
-        " author, lang_id, coach_content FROM content_contentnode"
+        f" author, lang_id, coach_content, {duration} FROM content_contentnode"
     ):
         node_id = str(row[0])
         items, mastery = assessments.get(node_id, ("", ""))
@@ -215,7 +218,7 @@ def _read(connection: sqlite3.Connection, database: Path, storage: Path) -> Chan
             id=node_id, title=_text(row[2], 200) or "Untitled", kind=str(row[3] or ""),
             description=str(row[4] or "")[:2000], license=_text(row[7], 100),
             license_owner=_text(row[8], 200), author=_text(row[9], 200), language=row[10],
-            coach_only=bool(row[11]),
+            coach_only=bool(row[11]), seconds=max(int(row[12] or 0), 0),
             files=files.get(node_id, []), mastery=mastery, item_ids=items,
         )  # fmt: skip
         parents[node_id] = None if row[1] is None else str(row[1])

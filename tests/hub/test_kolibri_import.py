@@ -113,6 +113,7 @@ def test_topics_become_courses_in_a_pathway_and_resources_become_lessons(hub: Hu
     video, audio, pdf = lessons(hub, WATER)  # the PDF sat one topic deeper: flattened, in Kolibri's order
     assert (video.kind, audio.kind, pdf.kind) == ("video", "audio", "pdf")
     assert video.title == "Boiling water" and video.media[0].media_type == "video/mp4"
+    assert video.minutes == 1  # Kolibri's duration of 1 second, rounded up
     assert [(c.language, c.label) for c in video.captions] == [("en", "English"), ("fr", "Français")]
     assert video.poster is not None and video.poster.media_type == "image/png"
     assert "Boil the water for one minute." in video.text  # the subtitles are its text version
