@@ -61,6 +61,10 @@ def _check_hash(found: str, sha256: str) -> None:
         raise ContentError(f"file for {sha256[:12]}… does not match its hash (damaged?)")
 
 
+class _NoLink(Exception):
+    """A hard link cannot be made here: copy instead."""
+
+
 class BlobBatch:
     """Blobs written and verified one by one, then made durable and published together.
 
@@ -132,6 +136,32 @@ class BlobBatch:
                 raise ContentError(f"file for {sha256[:12]}… was cut short while it was copied")
             with part.open("rb") as written:
                 _check_hash(hashlib.file_digest(written, "sha256").hexdigest(), sha256)
+
+    def adopt_file(self, path: Path, sha256: str, size: int) -> None:
+        """Take a file the hub's own import just wrote into its work folder (on the store's disk,
+        removed when the import ends) by a hard link instead of a copy; its size and hash are
+        checked as a copy's are. Copies where no link can be made (another disk, no links).
+        Never for a tutor's own files: a link would share their bytes with the store."""
+        try:
+            with self._new_part(sha256) as part:
+                if part is None:
+                    return
+                if path.is_symlink():
+                    raise _NoLink
+                try:
+                    os.link(path, part, follow_symlinks=False)
+                except OSError:
+                    raise _NoLink from None
+                if part.stat().st_size != size:
+                    raise ContentError(f"file for {sha256[:12]}… has {part.stat().st_size} bytes, "
+                                       f"the manifest says {size}")  # fmt: skip
+                with part.open("rb") as written:
+                    _check_hash(hashlib.file_digest(written, "sha256").hexdigest(), sha256)
+            return
+        except _NoLink:
+            pass
+        with path.open("rb") as handle:
+            self.add_file(handle, sha256, size)
 
     @contextmanager
     def _new_part(self, sha256: str) -> Iterator[Path | None]:

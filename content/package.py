@@ -112,6 +112,12 @@ class Package:
         with member as handle:
             yield _CheckedMember(handle, name)  # type: ignore[misc]
 
+    def blob_path(self, sha256: str) -> Path | None:
+        """The blob's own file when the package is a plain folder (not a zip, not an author folder)."""
+        if self._zip is not None or self._author_files is not None:
+            return None
+        return safe_file(self.source, blob_relpath(sha256))
+
     def check_blobs(self) -> None:
         """Read every blob once and refuse the package if any is missing or altered."""
         for sha256, ref in self.manifest.files().items():

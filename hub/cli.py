@@ -234,7 +234,10 @@ def show_preview(checked: imports.HubPreview) -> None:
 def content_import(
     path: Annotated[
         Path,
-        typer.Argument(help="A package, an author folder, a ZIM, EPUB or PDF file, or a folder of PDFs."),
+        typer.Argument(
+            help="A package, an author folder, a ZIM, EPUB or PDF file, a folder of PDFs, or a Kolibri "
+            "channel (KOLIBRI_DATA, its content folder or a channel's .sqlite3)."
+        ),
     ],
     allow_unverified: Annotated[
         bool,

@@ -688,6 +688,12 @@ MIGRATIONS: tuple[str, ...] = (
         DELETE FROM pdf_ocr WHERE sha256 = OLD.sha256;
     END;
     """,
+    # 26: a pathway an import brought (a Kolibri channel: hub/pathways.py put_imported_pathway) keeps
+    # the source's own key for it, so importing the channel again updates it instead of adding one.
+    """
+    ALTER TABLE pathways ADD COLUMN import_key TEXT;
+    CREATE UNIQUE INDEX pathways_import_key ON pathways (import_key) WHERE import_key IS NOT NULL;
+    """,
 )
 
 

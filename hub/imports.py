@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlite_utils import Database
+
 from content.errors import ContentError
 from content.importers import SOURCE_SUFFIXES, ImportOptions, Preview, importer_for
 from content.importers.identity import key_hash
@@ -22,7 +24,7 @@ from content.model import parse_manifest
 from content.package import MANIFEST, manifest_bytes, open_package
 from content.paths import path_below
 from content.writers import WriterClaim
-from hub import library, library_keep, sources
+from hub import library, library_keep, pathways, sources
 from hub.home import WORK_FOLDER, Hub
 from hub.settings import load_settings
 
@@ -190,13 +192,20 @@ def run_import(
             if checked.renames:
                 for package in packages:
                     _rename(package, checked.renames)
-            return [
-                library.import_package(
-                    hub.db, hub.blobs, package, origin=IMPORT_ORIGIN, progress=copying,
-                    allow_unverified=allow_unverified,
-                )
-                for package in packages
-            ]  # fmt: skip
+            brought = checked.preview.pathways
+
+            def with_pathways(db: Database) -> None:
+                for plan in brought:
+                    ids = [checked.renames.get(course_id, course_id) for course_id in plan.course_ids]
+                    pathways.put_imported_pathway(db, plan.key, plan.title, ids)
+
+            # Several packages (a Kolibri channel's courses) come in together or not at all.
+            return library.import_packages(
+                hub.db, hub.blobs, packages, origin=checked.preview.origin or IMPORT_ORIGIN,
+                progress=copying, allow_unverified=allow_unverified,
+                also=with_pathways if brought else None,
+                owned=all(package.is_relative_to(work) for package in packages),
+            )  # fmt: skip
         finally:
             shutil.rmtree(work, ignore_errors=True)
 

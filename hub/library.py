@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -71,15 +72,21 @@ class ImportResult:
     signer: Signer | None
 
 
-def _copy_blobs(package: Package, blobs: BlobStore, progress: Progress | None) -> None:
+def _copy_blobs(package: Package, blobs: BlobStore, progress: Progress | None, owned: bool = False) -> None:
+    """Copy the package's blobs into the store, checking each; `owned`: the package is the hub's own
+    work folder, whose files the store may take by hard link (BlobBatch.adopt_file)."""
     files = package.manifest.files()
     total, done = sum(f.size for f in files.values()), 0
     with blobs.batch() as batch:
         for sha256, ref in files.items():
             if not blobs.has(sha256):
                 try:
-                    with package.open_blob(sha256) as handle:
-                        batch.add_file(handle, sha256, ref.size)
+                    path = package.blob_path(sha256) if owned else None
+                    if path is not None:
+                        batch.adopt_file(path, sha256, ref.size)
+                    else:
+                        with package.open_blob(sha256) as handle:
+                            batch.add_file(handle, sha256, ref.size)
                 except ContentError as error:
                     raise ContentError(f"{ref.name!r}: {error}") from None
             done += ref.size
@@ -122,15 +129,44 @@ def import_package(
     `allow_unverified` says a person chose to take it anyway; it is then marked unverified.
     A signature that is garbled or does not match is always refused.
     """
-    with open_package(path, trusted_public_keys(db)) as package:
-        manifest = package.manifest
-        course = manifest.course
-        if not allow_unverified:
-            _refuse_unverified(package.signer)
-        _check_replacement(db, manifest, package.signer)
-        _copy_blobs(package, blobs, progress)
-        replaced = _store_course(db, package, origin, blobs)
-    return ImportResult(course.id, course.version, course.title, replaced, package.signer)
+    return import_packages(
+        db, blobs, [path], origin=origin, progress=progress, allow_unverified=allow_unverified
+    )[0]
+
+
+def import_packages(
+    db: Database,
+    blobs: BlobStore,
+    paths: list[Path],
+    *,
+    origin: str = "local",
+    progress: Progress | None = None,
+    allow_unverified: bool = False,
+    also: Callable[[Database], None] | None = None,
+    owned: bool = False,
+) -> list[ImportResult]:
+    """Import several packages all or nothing (a Kolibri channel's courses): every package is
+    checked and its blobs copied first, then all become visible in one transaction, together with
+    `also(db)` (the pathway that holds them). Refused as import_package refuses one package.
+    `owned`: the packages are the hub's own work folders (a conversion), so their files may be
+    taken by hard link instead of copied."""
+    with ExitStack() as stack:
+        trusted = trusted_public_keys(db)
+        packages = [stack.enter_context(open_package(path, trusted)) for path in paths]
+        for package in packages:
+            if not allow_unverified:
+                _refuse_unverified(package.signer)
+            _check_replacement(db, package.manifest, package.signer)
+        for package in packages:
+            _copy_blobs(package, blobs, progress, owned)
+        with transaction(db):
+            replaced = [_store_rows(db, package, origin, blobs) for package in packages]
+            if also is not None:
+                also(db)
+    return [
+        ImportResult(p.manifest.course.id, p.manifest.course.version, p.manifest.course.title, r, p.signer)
+        for p, r in zip(packages, replaced, strict=True)
+    ]
 
 
 @dataclass(frozen=True)
@@ -210,50 +246,49 @@ def _check_replacement(db: Database, manifest: Manifest, signer: Signer | None) 
     return existing[0] if existing else None
 
 
-def _store_course(db: Database, package: Package, origin: str, blobs: BlobStore) -> int | None:
-    """Make the course version visible in one transaction; return the version it replaced."""
+def _store_rows(db: Database, package: Package, origin: str, blobs: BlobStore) -> int | None:
+    """Make the course version visible (inside the caller's transaction); return the version it replaced."""
     manifest, raw, signer = package.manifest, package.manifest_raw, package.signer
     course = manifest.course
-    with transaction(db):
-        replaced = _check_replacement(db, manifest, signer)  # again: another import may have committed
-        if any(not blobs.has(sha256) for sha256 in manifest.files()):  # a removal freed one meanwhile
-            raise ContentError("a file of this course was deleted while it was imported; import it again")
-        db.execute("DELETE FROM lessons WHERE course_id = ?", [course.id])
+    replaced = _check_replacement(db, manifest, signer)  # again: another import may have committed
+    if any(not blobs.has(sha256) for sha256 in manifest.files()):  # a removal freed one meanwhile
+        raise ContentError("a file of this course was deleted while it was imported; import it again")
+    db.execute("DELETE FROM lessons WHERE course_id = ?", [course.id])
+    db.execute(
+        "INSERT OR REPLACE INTO courses (id, version, title, summary, language, topics,"
+        " publisher, cover_sha256, lesson_count, manifest, manifest_sha256, origin, imported_at,"
+        " package_manifest, signature, signer_key_id, signer_key)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            course.id, course.version, course.title, course.summary, course.language,
+            json.dumps(course.topics), course.publisher,
+            course.cover.sha256 if course.cover else None, len(manifest.lessons),
+            course.model_dump_json(), hashlib.sha256(raw).hexdigest(), origin, now(),
+            raw, package.signature.decode() if package.signature else None,
+            signer.key_id if signer else None,
+            signer.verified_by.fingerprint if signer and signer.verified_by else None,
+        ],
+    )  # fmt: skip
+    db.conn.executemany(
+        "INSERT INTO lessons (course_id, id, position, title, kind, data) VALUES (?,?,?,?,?,?)",
+        [
+            (course.id, lesson.id, position, lesson.title, lesson.kind, lesson.model_dump_json())
+            for position, lesson in enumerate(manifest.lessons)
+        ],
+    )
+    blob_refs.count_course(db, course.id, manifest.files())  # its files' rows, and who uses each
+    db.execute("DELETE FROM removed_courses WHERE id = ?", [course.id])
+    if replaced is not None and replaced < course.version:  # for "updated since you finished it"
         db.execute(
-            "INSERT OR REPLACE INTO courses (id, version, title, summary, language, topics,"
-            " publisher, cover_sha256, lesson_count, manifest, manifest_sha256, origin, imported_at,"
-            " package_manifest, signature, signer_key_id, signer_key)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                course.id, course.version, course.title, course.summary, course.language,
-                json.dumps(course.topics), course.publisher,
-                course.cover.sha256 if course.cover else None, len(manifest.lessons),
-                course.model_dump_json(), hashlib.sha256(raw).hexdigest(), origin, now(),
-                raw, package.signature.decode() if package.signature else None,
-                signer.key_id if signer else None,
-                signer.verified_by.fingerprint if signer and signer.verified_by else None,
-            ],
-        )  # fmt: skip
-        db.conn.executemany(
-            "INSERT INTO lessons (course_id, id, position, title, kind, data) VALUES (?,?,?,?,?,?)",
-            [
-                (course.id, lesson.id, position, lesson.title, lesson.kind, lesson.model_dump_json())
-                for position, lesson in enumerate(manifest.lessons)
-            ],
+            "INSERT OR REPLACE INTO course_updates (course_id, version, replaced_version, applied_at)"
+            " VALUES (?, ?, ?, ?)",
+            [course.id, course.version, replaced, now()],
         )
-        blob_refs.count_course(db, course.id, manifest.files())  # its files' rows, and who uses each
-        db.execute("DELETE FROM removed_courses WHERE id = ?", [course.id])
-        if replaced is not None and replaced < course.version:  # for "updated since you finished it"
-            db.execute(
-                "INSERT OR REPLACE INTO course_updates (course_id, version, replaced_version, applied_at)"
-                " VALUES (?, ?, ?, ?)",
-                [course.id, course.version, replaced, now()],
-            )
-        db.execute(
-            "INSERT INTO settings (key, value) VALUES (?, '1') ON CONFLICT(key)"
-            " DO UPDATE SET value = CAST(value AS INTEGER) + 1",
-            [LIBRARY_GENERATION],
-        )
+    db.execute(
+        "INSERT INTO settings (key, value) VALUES (?, '1') ON CONFLICT(key)"
+        " DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+        [LIBRARY_GENERATION],
+    )
     return replaced
 
 

@@ -58,6 +58,28 @@ def rename_pathway(db: Database, pathway_id: int, title: str) -> None:
     db.execute("UPDATE pathways SET title = ? WHERE id = ?", [_clean_title(title), pathway_id])
 
 
+def put_imported_pathway(db: Database, key: str, title: str, course_ids: list[str]) -> int:
+    """Make or bring up to date the pathway an import brings (a Kolibri channel's courses in its
+    order), inside the import's own transaction: the same `key` is the same pathway, given the
+    source's title and order again. Pathways a tutor made are never touched."""
+    title = " ".join(title.split())[:MAX_TITLE] or key[:MAX_TITLE]
+    row = db.execute("SELECT id FROM pathways WHERE import_key = ?", [key]).fetchone()
+    if row:
+        pathway_id = int(row[0])
+        db.execute("UPDATE pathways SET title = ? WHERE id = ?", [title, pathway_id])
+        db.execute("DELETE FROM pathway_courses WHERE pathway_id = ?", [pathway_id])
+    else:
+        cursor = db.execute(
+            "INSERT INTO pathways (title, created_at, import_key) VALUES (?, ?, ?)", [title, now(), key]
+        )
+        pathway_id = int(cursor.lastrowid or 0)
+    db.conn.executemany(
+        "INSERT INTO pathway_courses (pathway_id, position, course_id) VALUES (?, ?, ?)",
+        [(pathway_id, position, course_id) for position, course_id in enumerate(dict.fromkeys(course_ids))],
+    )
+    return pathway_id
+
+
 def delete_pathway(db: Database, pathway_id: int) -> None:
     with transaction(db):
         db.execute("DELETE FROM pathway_courses WHERE pathway_id = ?", [pathway_id])

@@ -14,13 +14,16 @@ from sqlite_utils import Database
 from content.signing import PublicKey, parse_public_key
 from hub.i18n import N_, gettext
 
-VERIFIED, UNTRUSTED, STARTER, LOCAL = "verified", "untrusted", "starter", "local"
+VERIFIED, UNTRUSTED, STARTER, LOCAL, KOLIBRI = "verified", "untrusted", "starter", "local", "kolibri"
 SOURCE_LABELS = {
     VERIFIED: N_("Published by %(name)s · verified source"),
     UNTRUSTED: N_("Signed by a publisher this hub does not trust — not verified"),
     STARTER: N_("From the Commons Hub starter courses"),  # plain words, not a warning (issue 20)
     LOCAL: N_("Made locally, not verified"),
+    KOLIBRI: N_("Imported from a Kolibri channel, not verified"),
 }
+# How a course came in (courses.origin) when it tells residents more than "made locally".
+_UNSIGNED_ORIGINS = {"starter": STARTER, "kolibri": KOLIBRI}
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,7 @@ class TrustedKey:
 
 @dataclass(frozen=True)
 class Source:
-    """Where a course comes from, as residents are told: one of the four statuses above."""
+    """Where a course comes from, as residents are told: one of the statuses above."""
 
     status: str
     name: str  # the trusted key's name when verified, else the publisher the course names
@@ -48,7 +51,7 @@ def source_of(origin: str, publisher: str, signer_key_id: str | None, trusted_na
         return Source(VERIFIED, trusted_name, signer_key_id)
     if signer_key_id is not None:
         return Source(UNTRUSTED, publisher, signer_key_id)
-    return Source(STARTER if origin == "starter" else LOCAL, publisher, None)
+    return Source(_UNSIGNED_ORIGINS.get(origin, LOCAL), publisher, None)
 
 
 def trusted_keys(db: Database) -> list[TrustedKey]:

@@ -31,6 +31,15 @@ class CoursePreview:
     version: int = 1
 
 
+@dataclass(frozen=True)
+class PathwayPlan:
+    """A pathway a source brings with its courses (a Kolibri channel: its top topics, in order)."""
+
+    key: str  # the source's own name for it ("kolibri:<channel id>"), so a re-import updates it
+    title: str
+    course_ids: tuple[str, ...]
+
+
 @dataclass
 class Preview:
     """What an import will bring in, shown before anything changes."""
@@ -43,6 +52,8 @@ class Preview:
     signed: bool = False  # the source carries a signature (checked against the hub's trusted keys)
     notes: list[str] = field(default_factory=list)
     renamable: bool = False  # converted here (not a signed package), so its course may take another id
+    origin: str = ""  # how the hub marks what came in ("kolibri"); "" for a plain import
+    pathways: list[PathwayPlan] = field(default_factory=list)
 
 
 class Importer(Protocol):

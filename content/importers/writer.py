@@ -29,12 +29,17 @@ class PackageWriter:
         return self._store(hashlib.sha256(data).hexdigest(), len(data), name, media_type)
 
     def add_file(self, source: Path, name: str, media_type: str | None = None,
-                 progress: Any = None) -> dict[str, Any]:  # fmt: skip
-        """Copy a file in, hashing it on the way (one read; `progress(bytes done)` as it goes)."""
+                 progress: Any = None, also: Any = None) -> dict[str, Any]:  # fmt: skip
+        """Copy a file in, hashing it on the way (one read; `progress(bytes done)` as it goes).
+
+        `also`: another hashlib object fed the same bytes, for a source that names its files by
+        their hash (Kolibri's MD5) and is checked against it in the same read."""
         digest, size = hashlib.sha256(), 0
         with source.open("rb") as src, self._part.open("wb") as out:
             while chunk := src.read(CHUNK):
                 digest.update(chunk)
+                if also is not None:
+                    also.update(chunk)
                 out.write(chunk)
                 size += len(chunk)
                 if progress:

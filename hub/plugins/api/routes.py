@@ -30,7 +30,7 @@ router = APIRouter(prefix="/api/v1", tags=["api"])
 class SourceOut(BaseModel):
     """Where the course comes from, worked out from the keys the hub trusts right now."""
 
-    status: Literal["verified", "untrusted", "starter", "local"]
+    status: Literal["verified", "untrusted", "starter", "local", "kolibri"]
     name: str = Field(description="The trusted publisher when verified, else the publisher the course names")
     key_id: str | None = Field(description="The id of the key that signed the course (minisign's form)")
     label: str = Field(description="What residents read, in the request's language")
