@@ -40,6 +40,6 @@ def importer_for(path: Path) -> Importer:
             return importer
     raise ContentError(
         f"{path.name} is not something this hub can import. It takes a Commons Hub package (.zip or "
-        "folder), an author folder with course.toml, a ZIM, EPUB or PDF file, a folder or zip of PDFs, or a Kolibri "
-        "channel (KOLIBRI_DATA, its content folder, or a channel's .sqlite3 database)."
+        "folder), an author folder with course.toml, a ZIM, EPUB or PDF file, a folder or zip of PDFs, or a "
+        "Kolibri channel (KOLIBRI_DATA, its content folder, or a channel's .sqlite3 database)."
     )
