@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from content.apptext import app_text
 from content.markdown import plain_text
 from content.model import Lesson
 from content.text import pdf_text
@@ -75,8 +76,12 @@ def lesson_text(lesson: Lesson, language: str, read_file: Callable[[str], bytes 
     for image in lesson.images:
         main += [image.alt, image.caption]
     for ref in lesson.media:
-        data = read_file(ref.sha256) if ref.media_type == "application/pdf" else None
-        if data:
+        data = (
+            read_file(ref.sha256) if ref.media_type == "application/pdf" or lesson.kind == "html5" else None
+        )
+        if data and lesson.kind == "html5":
+            main.append(app_text(data, max_chars=MAX_TEXT_CHARS))  # the words the app shows
+        elif data:
             main.append(pdf_text(data, max_chars=MAX_TEXT_CHARS))
     parts = search_parts(language, "\n".join(t for t in main if t), MAX_TEXT_CHARS)  # hub/text_parts.py
     for caption in lesson.captions:

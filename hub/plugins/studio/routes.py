@@ -14,6 +14,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
+from content.appzip import check_app_zip
 from content.author import check_course, check_lesson
 from content.captions import MAX_CAPTION_BYTES, to_webvtt
 from content.errors import ContentError
@@ -41,7 +42,7 @@ MAX_TEXT = 200_000
 CATEGORIES = ("health", "skills")
 LEVELS = ("beginner", "intermediate", "advanced")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif")
-ACCEPT = {"video": "video/*", "audio": "audio/*", "pdf": "application/pdf"}
+ACCEPT = {"video": "video/*", "audio": "audio/*", "pdf": "application/pdf", "html5": ".zip,application/zip"}
 CHOICE_ROWS = 6
 
 
@@ -286,6 +287,15 @@ def _check_video(draft: Draft, path: str) -> None:
         raise DraftProblem(str(error)) from None
 
 
+def _check_app(draft: Draft, path: str) -> None:
+    """Refuse at once an app zip the import would refuse (content/appzip.py), keeping nothing of it."""
+    try:
+        check_app_zip(draft.root / path)
+    except ContentError as error:
+        (draft.root / path).unlink(missing_ok=True)
+        raise StudioError(N_("This file cannot be an app lesson: %(reason)s."), reason=str(error)) from None
+
+
 def _check_sound(draft: Draft, path: str) -> bool:
     """Refuse at once what is not a sound recording; whether it needs converting for phones."""
     try:
@@ -303,7 +313,11 @@ def _lesson_media(draft: Draft, lesson: DraftLesson, form: FormData) -> str:
         return drafts.existing_media(draft, _text(form, "pending_media", 300)) or ""
     if lesson.kind == "pdf" and not upload.filename.lower().endswith(".pdf"):
         raise StudioError(N_("Please choose a PDF file."))
+    if lesson.kind == "html5" and not upload.filename.lower().endswith(".zip"):
+        raise StudioError(N_("Please choose the app's .zip file (with its index.html inside)."))
     path = drafts.store_media(draft, upload.file, upload.filename)
+    if lesson.kind == "html5":
+        _check_app(draft, path)
     if lesson.kind == "video":
         _check_video(draft, path)
     if lesson.kind == "audio":
