@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.conftest import run_hub
@@ -152,4 +153,21 @@ def test_without_javascript_the_lesson_still_gives_its_text_version(browser: Bro
     page.goto(FRIENDLY)
     expect(page.get_by_text("put the handwashing steps in order")).to_be_visible()
     expect(page.get_by_role("link", name="Open full screen")).to_be_visible()
+    page.context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_the_app_lesson_page_has_no_serious_accessibility_problem(
+    browser: Browser, app_hub: Server, language: str, screenshot: Callable[[Page, str], Path]
+):
+    page, _ = phone(browser, app_hub)
+    page.context.add_cookies([{"name": "hub_lang", "value": language, "url": app_hub.url}])
+    page.goto(FRIENDLY)
+    expect(page.locator("html")).to_have_attribute("dir", "rtl" if language == "ar" else "ltr")
+    expect(page.frame_locator("iframe").locator("#status")).to_have_attribute("data-ran", "yes")
+    found = Axe().run(page).response["violations"]
+    serious = [f"{v['id']}: {v['help']}" for v in found if v["impact"] in ("serious", "critical")]
+    assert not serious, serious
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(page, f"html5-app-lesson-{language}")
     page.context.close()
