@@ -18,6 +18,7 @@ from hub.app import create_app, manager_for
 from hub.home import Hub
 from hub.learners import Role
 from hub.library import import_package
+from hub.plugins.apps.routes import OpenApps
 from hub.plugins.studio import drafts
 from hub.search import SearchIndex, index_path
 from tests.conftest import BrowserClient, resident, signed_in, write_course
@@ -229,3 +230,20 @@ def test_a_hostile_app_is_served_only_inside_its_sandbox(hub: Hub, tmp_path: Pat
     assert served.status_code == 200
     assert "set-cookie" not in served.headers
     assert served.headers["content-security-policy"].startswith("sandbox allow-scripts;")
+
+
+def test_open_app_zips_are_few_and_a_removed_ones_file_is_let_go(tmp_path: Path):
+    paths = []
+    for n in range(4):
+        paths.append(tmp_path / f"{n}.zip")
+        paths[-1].write_bytes(app_zip({"index.html": f"<p>{n}</p>"}))
+    apps = OpenApps(size=2)
+    first = apps.get(paths[0])
+    assert apps.get(paths[0]) is first  # kept open, not read again
+    apps.get(paths[1])
+    apps.get(paths[2])  # the oldest, 0, is closed to make room
+    assert len(apps) == 2 and first._zip.fp is None
+    second = apps.get(paths[1])
+    paths[1].unlink()  # its course was removed: the next opening lets its file go
+    apps.get(paths[3])
+    assert second._zip.fp is None and len(apps) == 2

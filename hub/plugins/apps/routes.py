@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import mimetypes
-from functools import lru_cache
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 from fastapi import APIRouter, Request
@@ -62,11 +63,41 @@ def media_type(name: str) -> str:
     return _TYPES.get(suffix) or mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
-@lru_cache(maxsize=16)
-def _open_app(path: Path) -> AppZip:
-    """An app zip, opened once and kept open: its list of files is read once, not per request.
-    (A blob never changes, so the hash in its path names its content for as long as it exists.)"""
-    return AppZip(path)
+class OpenApps:
+    """The app zips opened lately, kept open so a zip's list of files is read once, not per request.
+
+    At most `size`; the oldest is closed to make room, and so is any whose blob was removed (a
+    removed course's disk space comes back). Closing is safe while a file is still being sent:
+    zipfile keeps the file open until its last reader is done.
+    """
+
+    def __init__(self, size: int = 16) -> None:
+        self.size = size
+        self._open: OrderedDict[Path, AppZip] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, path: Path) -> AppZip:
+        with self._lock:
+            if path in self._open:
+                self._open.move_to_end(path)
+                return self._open[path]
+        app = AppZip(path)  # outside the lock: opening checks every member
+        with self._lock:
+            for gone in [p for p in self._open if not p.exists()]:
+                self._open.pop(gone).close()
+            if path in self._open:  # another request opened it meanwhile
+                app.close()
+                return self._open[path]
+            self._open[path] = app
+            while len(self._open) > self.size:
+                self._open.popitem(last=False)[1].close()
+            return app
+
+    def __len__(self) -> int:
+        return len(self._open)
+
+
+OPEN_APPS = OpenApps()
 
 
 @router.get(PREFIX + "/{sha256}", dependencies=[ANYONE])
@@ -80,7 +111,7 @@ def app_file(request: Request, sha256: str, path: str, hub: HubDep) -> Response:
     """A file of an HTML5 app this hub holds, sandboxed (see the plugin's docstring)."""
     info = stored_file(hub, sha256)
     try:
-        app = _open_app(hub.blobs.path(sha256)) if info else None  # AppZip checks it again
+        app = OPEN_APPS.get(hub.blobs.path(sha256)) if info else None  # AppZip checks it again
         found = app.find(path) if app else None
     except ContentError:
         app = found = None
