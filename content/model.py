@@ -40,10 +40,10 @@ def slug(text: str, fallback: str, max_length: int = 60) -> str:
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$"
 
-LessonKind = Literal["article", "video", "audio", "pdf", "images", "quiz", "zim"]
+LessonKind = Literal["article", "video", "audio", "pdf", "images", "quiz", "zim", "html5"]
 LESSON_KINDS: tuple[str, ...] = LessonKind.__args__  # type: ignore[attr-defined]
-MEDIA_KINDS = frozenset({"video", "audio", "pdf", "zim"})
-TEXT_ALTERNATIVE_KINDS = frozenset({"video", "audio", "pdf", "zim"})
+MEDIA_KINDS = frozenset({"video", "audio", "pdf", "zim", "html5"})
+TEXT_ALTERNATIVE_KINDS = frozenset({"video", "audio", "pdf", "zim", "html5"})
 # How a tutor's message names a lesson of each kind, and the file a media lesson needs.
 _A_LESSON = {
     "article": "an article",
@@ -53,8 +53,15 @@ _A_LESSON = {
     "zim": "a Kiwix lesson",
     "images": "a pictures lesson",
     "quiz": "a quiz",
+    "html5": "an HTML5 app lesson",
 }
-_ITS_FILE = {"video": "a video file", "audio": "a sound file", "pdf": "a PDF file", "zim": "a ZIM file"}
+_ITS_FILE = {
+    "video": "a video file",
+    "audio": "a sound file",
+    "pdf": "a PDF file",
+    "zim": "a ZIM file",
+    "html5": "the app's .zip file",
+}
 
 
 MAX_NUMBER = 1e12  # a quiz's numbers: answers and tolerances, far below where a float loses its way
@@ -150,6 +157,8 @@ class Lesson(_Strict):
             raise ValueError(f"a {kind} lesson has no questions")
         if kind == "zim" and (len(self.media) != 1 or not self.entry.strip() or "\x00" in self.entry):
             raise ValueError("a zim lesson needs one ZIM file and the path of its article (entry)")
+        if kind == "html5" and len(self.media) != 1:
+            raise ValueError("an HTML5 app lesson has one file: the app's .zip (with its index.html)")
         if kind != "zim" and self.entry:
             raise ValueError(f"a {kind} lesson has no entry")
         return self

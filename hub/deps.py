@@ -127,9 +127,13 @@ class ResponseHeadersMiddleware(HttpMiddleware):
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 cookies = scope.get("state", {}).get("pending_cookies", [])
+                own = message.get("headers", [])
+                # A route that sets one of these itself (lesson files, HTML5 apps) keeps its own: two
+                # policies both apply, and the pages' policy would stop an app's inline scripts.
+                set_by_route = {name.lower() for name, _ in own}
                 message["headers"] = [
-                    *message.get("headers", []),
-                    *SECURITY_HEADERS,
+                    *own,
+                    *(header for header in SECURITY_HEADERS if header[0] not in set_by_route),
                     *((b"set-cookie", cookie.encode()) for cookie in cookies),
                 ]
             await send(message)

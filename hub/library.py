@@ -18,6 +18,7 @@ from pathlib import Path
 from pydantic import ValidationError
 from sqlite_utils import Database
 
+from content.appzip import check_app_zip
 from content.blobs import BlobBatch, BlobStore
 from content.errors import ContentError
 from content.model import (
@@ -93,6 +94,7 @@ def _copy_blobs(package: Package, blobs: BlobStore, progress: Progress | None, o
             if progress:
                 progress(done, total)
         _refuse_active_pdfs(files.values(), batch)
+        _refuse_unsafe_apps(package.manifest.lessons, batch)
         batch.publish()
 
 
@@ -111,6 +113,19 @@ def _refuse_active_pdfs(files: Iterable[FileRef], batch: BlobBatch) -> None:
                 "the hub does not keep PDFs that run anything. Save it again without scripts "
                 "(for example print it to a new PDF) and import that"
             )
+
+
+def _refuse_unsafe_apps(lessons: Iterable[Lesson], batch: BlobBatch) -> None:
+    """Refuse an HTML5 app zip that is unsafe or unusable: a zip bomb, paths out of it, links, no
+    index.html (content/appzip.py)."""
+    for lesson in lessons:
+        if lesson.kind != "html5":
+            continue
+        ref = lesson.media[0]
+        try:
+            check_app_zip(batch.path_of(ref.sha256))
+        except ContentError as error:
+            raise ContentError(f"lesson {lesson.id!r}: {ref.name!r} is an HTML5 app, but {error}") from None
 
 
 def import_package(

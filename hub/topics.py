@@ -25,6 +25,7 @@ KIND_LABELS = {
     "images": N_("Pictures"),
     "quiz": N_("Quiz"),
     "zim": N_("Reading"),
+    "html5": N_("Activity"),
 }
 
 

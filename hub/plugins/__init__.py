@@ -29,6 +29,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("join", "hub.plugins.join"),
     ("search", "hub.plugins.search"),
     ("zim", "hub.plugins.zim"),
+    ("apps", "hub.plugins.apps"),
     ("imports", "hub.plugins.imports"),
     ("studio", "hub.plugins.studio"),
     ("bundles", "hub.plugins.bundles"),

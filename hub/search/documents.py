@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from content.apptext import app_text
 from content.markdown import plain_text
 from content.model import Lesson
 from content.text import pdf_text
@@ -81,8 +82,12 @@ def lesson_text(
     for image in lesson.images:
         main += [image.alt, image.caption]
     for ref in lesson.media:
-        data = read_file(ref.sha256) if ref.media_type == "application/pdf" else None
-        if data:
+        data = (
+            read_file(ref.sha256) if ref.media_type == "application/pdf" or lesson.kind == "html5" else None
+        )
+        if data and lesson.kind == "html5":
+            main.append(app_text(data, max_chars=MAX_TEXT_CHARS))  # the words the app shows
+        elif data:
             main.append(pdf_text(data, max_chars=MAX_TEXT_CHARS))
         main.append((scanned or {}).get(ref.sha256, ""))
     parts = search_parts(language, "\n".join(t for t in main if t), MAX_TEXT_CHARS)  # hub/text_parts.py

@@ -26,7 +26,10 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 # so the hub keeps no PDF that holds any (content/pdfcheck.py, checked at import).
 _DISPLAYED = re.compile(r"^(video|audio)/[\w.+-]+$|^image/(png|jpeg|gif|webp|avif|svg\+xml)$|^text/vtt$")
 _PDF = "application/pdf"
-SANDBOX = "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'"
+SANDBOX = (
+    "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'; "
+    "frame-ancestors 'self'"
+)
 
 
 def file_headers(media_type: str, name: str, *, download: bool = False) -> tuple[str, dict[str, str]]:

@@ -1,6 +1,7 @@
-"""A video or sound in a draft: refused at once when it is not one, and queued for the copy every
-phone plays (the background job "transcode"). Also how a video or sound brought to Import starts
-a draft course of its own: the tutor then writes what it says (its text version) and publishes."""
+"""A video, sound or app zip in a draft: refused at once when it is not one; a video or sound
+is queued for the copy every phone plays (the background job "transcode"). Also how a video or
+sound brought to Import starts a draft course of its own: the tutor then writes what it says (its
+text version) and publishes."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ import re
 from pathlib import Path
 from typing import BinaryIO
 
+from content.appzip import check_app_zip
+from content.errors import ContentError
 from hub.home import Hub
+from hub.i18n import N_
 from hub.jobs import JobError
 from hub.plugins.studio import drafts, transcode
 from hub.plugins.studio.drafts import Draft, DraftLesson, DraftProblem, StudioError
@@ -23,6 +27,15 @@ def check_video(draft: Draft, path: str) -> None:
     except JobError as error:
         (draft.root / path).unlink(missing_ok=True)
         raise DraftProblem(str(error)) from None
+
+
+def check_app(draft: Draft, path: str) -> None:
+    """Refuse at once an app zip the import would refuse (content/appzip.py), keeping nothing of it."""
+    try:
+        check_app_zip(draft.root / path)
+    except ContentError as error:
+        (draft.root / path).unlink(missing_ok=True)
+        raise StudioError(N_("This file cannot be an app lesson: %(reason)s."), reason=str(error)) from None
 
 
 def check_sound(draft: Draft, path: str) -> bool:

@@ -40,7 +40,7 @@ MAX_TEXT = 200_000
 CATEGORIES = ("health", "skills")
 LEVELS = ("beginner", "intermediate", "advanced")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif")
-ACCEPT = {"video": "video/*", "audio": "audio/*", "pdf": "application/pdf"}
+ACCEPT = {"video": "video/*", "audio": "audio/*", "pdf": "application/pdf", "html5": ".zip,application/zip"}
 CHOICE_ROWS = 6
 
 
@@ -283,7 +283,11 @@ def _lesson_media(draft: Draft, lesson: DraftLesson, form: FormData) -> str:
         return drafts.existing_media(draft, _text(form, "pending_media", 300)) or ""
     if lesson.kind == "pdf" and not upload.filename.lower().endswith(".pdf"):
         raise StudioError(N_("Please choose a PDF file."))
+    if lesson.kind == "html5" and not upload.filename.lower().endswith(".zip"):
+        raise StudioError(N_("Please choose the app's .zip file (with its index.html inside)."))
     path = drafts.store_media(draft, upload.file, upload.filename)
+    if lesson.kind == "html5":
+        media.check_app(draft, path)
     if lesson.kind == "video":
         media.check_video(draft, path)
     if lesson.kind == "audio":

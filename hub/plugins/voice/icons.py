@@ -14,6 +14,8 @@ _PATHS = {
     '<path d="M21 17l-6-6-9 9"/>',
     "quiz": '<circle cx="12" cy="12" r="9"/>'
     '<path d="M9.5 9a2.5 2.5 0 1 1 3.5 2.3c-.7.4-1 1-1 1.7M12 17h.01"/>',
+    "html5": '<rect x="3" y="4" width="18" height="16" rx="2"/>'
+    '<path d="M3 8h18M10 12l-2 2 2 2M14 12l2 2-2 2"/>',
 }
 _BOOK = '<path d="M4 4h7v16H4zM13 4h7v16h-7z"/>'
 
