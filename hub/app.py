@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -77,11 +78,15 @@ def create_app(hub: Hub, plugins: pluggy.PluginManager | None = None) -> FastAPI
     app.state.plugins = manager
     app.state.templates = build_environment(manager)
     apply_settings(app, load_settings(hub))
-    app.state.lesson_viewers = {
-        kind: template
-        for viewers in reversed(manager.hook.hub_lesson_viewers())
-        for kind, template in viewers.items()
-    }
+    # A kind whose plugin is switched off shows its text version (every media lesson has one).
+    app.state.lesson_viewers = defaultdict(
+        lambda: "lesson_switched_off.html",
+        {
+            kind: template
+            for viewers in reversed(manager.hook.hub_lesson_viewers())
+            for kind, template in viewers.items()
+        },
+    )
     app.state.routers = [router for routers in manager.hook.hub_routers(hub=hub) for router in routers]
     for router in app.state.routers:
         app.include_router(router)
