@@ -5,10 +5,11 @@ Mapping (see kolibri_channel.py for the database, kolibri_perseus.py for the que
   Kolibri's order) its lessons; resources directly at the channel's top form one more course
   named after the channel. The channel becomes a pathway of its courses, in order.
 - video (the low-resolution file when there is one, for phones; WebVTT subtitles as captions;
-  its thumbnail as poster), audio, PDF documents and exercises (Perseus questions the hub's
-  quiz kinds can hold) become lessons. Anything else is skipped and counted with its reason,
-  shown before the import: HTML5 apps and H5P, slideshows, EPUB documents, coach-only items,
-  files missing from the drive, damaged PDFs, unsupported questions.
+  its thumbnail as poster), audio, PDF documents, HTML5 apps (the html5 kind, played sandboxed)
+  and exercises (Perseus questions the hub's quiz kinds can hold) become lessons. Anything else
+  is skipped and counted with its reason, shown before the import: H5P, slideshows, EPUB
+  documents, coach-only items, files missing from the drive, damaged PDFs, unsafe app zips,
+  unsupported questions.
 - licence, author and copyright holder go into each lesson's text and the course's licence;
   the channel's author is the publisher. Nothing is signed: the hub marks it "imported from a
   Kolibri channel, not verified" and a tutor must choose to take it.
@@ -35,6 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from content.apptext import app_text
+from content.appzip import check_app_zip
 from content.captions import to_webvtt
 from content.errors import ContentError
 from content.importers.base import CoursePreview, ImportOptions, PathwayPlan, Preview, Progress
@@ -48,8 +51,7 @@ from content.pdfcheck import pdf_action
 from content.pdfread import check_pdf, pdf_pages
 
 ORIGIN = "kolibri"
-HTML5_REASON = "HTML5 apps arrive with the html5 lesson kind"
-H5P_REASON = "H5P activities arrive with the h5p lesson kind"
+H5P_REASON = "H5P activities have no lesson kind on this hub yet"
 MAX_CAPTION_BYTES = 1024**2
 PDF_TEXT_CHARS = 200_000
 _VIDEO = {"mp4": "video/mp4", "webm": "video/webm"}
@@ -61,8 +63,8 @@ _AUDIO = {
     "opus": "audio/ogg",
 }
 _PICTURE = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg"}
+_APP = {"zip": "application/zip"}
 _KIND_REASONS = {
-    "html5": HTML5_REASON,
     "h5p": H5P_REASON,
     "slideshow": "slideshows have no lesson kind on this hub",
     "zim": "Kiwix pages inside a channel: import the ZIM file itself",
@@ -225,6 +227,8 @@ def _plan_lesson(node: Node, plan: ChannelPlan) -> PlannedLesson | None:
             return None
     elif node.kind == "exercise":
         lesson = PlannedLesson(node, "quiz", _first(node, ("exercise",), {"perseus": ""}))
+    elif node.kind == "html5":
+        lesson = PlannedLesson(node, "html5", _first(node, ("html5_zip",), _APP))
     else:
         plan.skip(node, f"Kolibri {node.kind[:30] or 'untyped'} resources have no lesson kind on this hub")
         return None
@@ -236,6 +240,9 @@ def _plan_lesson(node: Node, plan: ChannelPlan) -> PlannedLesson | None:
         plan.skip(node, "its file is not on the drive (the channel was exported without it)")
         return None
     if lesson.kind == "pdf" and (why := _pdf_problem(path)):
+        plan.skip(node, why)
+        return None
+    if lesson.kind == "html5" and (why := _app_problem(path)):
         plan.skip(node, why)
         return None
     if lesson.kind == "quiz":
@@ -250,6 +257,15 @@ def _plan_lesson(node: Node, plan: ChannelPlan) -> PlannedLesson | None:
             plan.skip(node, "exercises with no question the hub's quizzes can hold")
             return None
     return lesson
+
+
+def _app_problem(path: Path) -> str | None:
+    """Why an HTML5 app of the channel cannot be a lesson (content/appzip.py's checks), or None."""
+    try:
+        check_app_zip(path)
+    except ContentError:
+        return "HTML5 apps whose zip is unsafe or has no index.html"
+    return None
 
 
 def _usable_caption(file: ChannelFile, plan: ChannelPlan, node: Node) -> bool:
@@ -391,11 +407,13 @@ def _lesson(lesson: PlannedLesson, course: PlannedCourse, writer: PackageWriter,
         data["questions"] = lesson.exercise.questions
         data["pass_mark"] = lesson.exercise.pass_mark
     else:
-        media_type = {**_VIDEO, **_AUDIO, "pdf": "application/pdf"}[lesson.media.extension]  # type: ignore[union-attr]
+        media_type = {**_VIDEO, **_AUDIO, **_APP, "pdf": "application/pdf"}[lesson.media.extension]  # type: ignore[union-attr]
         data["media"] = [copier.add(writer, lesson.media, node.title, media_type)]  # type: ignore[arg-type]
     if lesson.kind == "pdf":
         path = lesson.media.path(channel.storage)  # type: ignore[union-attr]
         words.append(text_alternative(path, pdf_pages(path, PDF_TEXT_CHARS)))
+    if lesson.kind == "html5":  # what the app shows, for those who cannot use it
+        words.append(app_text(lesson.media.path(channel.storage).read_bytes(), PDF_TEXT_CHARS))  # type: ignore[union-attr]
     if lesson.poster:
         data["poster"] = copier.add(writer, lesson.poster, node.title, _PICTURE[lesson.poster.extension])
     captions = []

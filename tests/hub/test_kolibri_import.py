@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from content.errors import ContentError
-from content.importers.kolibri import HTML5_REASON
 from content.model import Lesson
 from content.package import build_package
 from hub import imports, jobs, library
@@ -88,7 +87,7 @@ def test_the_command_line_shows_what_comes_in_and_what_is_skipped_then_imports(d
     assert result.returncode == 0, out + result.stderr
     assert "KOLIBRI_DATA: Kolibri channel" in out and "Making water safe" in out
     assert "Kolibri channel “Clean water at home”, version 3" in out
-    assert f"Skipped 1 item: {HTML5_REASON} (“Water game”)." in out
+    assert "“Water game”" not in out  # the channel's HTML5 app is a lesson, not skipped
     assert "Skipped 1 item: slideshows have no lesson kind on this hub (“Pictures of wells”)." in out
     assert "Skipped 1 item: its file is not on the drive (the channel was exported without it) " in out
     assert "Skipped 1 question: Perseus widget 'interactive-graph'" in out
@@ -122,7 +121,9 @@ def test_topics_become_courses_in_a_pathway_and_resources_become_lessons(hub: Hu
         "Licence: CC BY · Author: Youssef Amrani" in audio.text and audio.media[0].media_type == "audio/mpeg"
     )
     assert "Keep stored water covered" in pdf.text and pdf.media[0].media_type == "application/pdf"
-    (quiz,) = lessons(hub, CHECK)
+    quiz, game = lessons(hub, CHECK)
+    assert (game.kind, game.title, game.media[0].media_type) == ("html5", "Water game", "application/zip")
+    assert "Tap the clean glass." in game.text  # what the app shows is its text version
     radio, number = quiz.questions
     assert (radio.type, radio.choices, radio.answer) == (
         "single", ["Ten seconds", "One full minute", "It does not need to boil"], 1
@@ -180,7 +181,6 @@ def test_a_tutor_picks_the_drive_in_the_browser_sees_the_skipped_items_and_impor
     preview = tutor.get("/tutor/import/preview", params={"pick": "0:KOLIBRI_DATA"})
     assert preview.status_code == 200
     assert "Making water safe" in preview.text and "Pictures of wells" in preview.text
-    assert HTML5_REASON in preview.text
     started = tutor.post(
         "/tutor/import/start",
         data={"root": "0", "path": "KOLIBRI_DATA", "allow_unverified": "1", "csrf_token": CSRF},
@@ -188,6 +188,8 @@ def test_a_tutor_picks_the_drive_in_the_browser_sees_the_skipped_items_and_impor
     assert started.status_code == 200
     jobs.run_queued(hub, {"import": import_job})
     assert hub.course(WATER) is not None and hub.course(CHECK) is not None
+    game = tutor.get(f"/courses/{CHECK}/{lessons(hub, CHECK)[1].id}").text
+    assert '<iframe src="/apps/' in game and 'sandbox="allow-scripts"' in game  # the channel's app plays
 
 
 # Bad input: refused in words, nothing imported.
