@@ -6,6 +6,7 @@ import json
 import time
 from pathlib import Path
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from hub import jobs, library_keep
@@ -120,7 +121,8 @@ def test_missing_media_is_a_line_not_a_crash(client: TestClient, hub: Hub):
     assert "“clip.mp4” is missing on this hub: it was left out." in client.get(KEEP).text
 
 
-def test_a_course_removed_while_its_booklet_is_made_ends_the_job_cleanly(client: TestClient, hub: Hub):
+def test_a_course_removed_while_its_booklet_is_made_ends_the_job_cleanly(app: FastAPI, hub: Hub):
+    """`app`, not a started client: a started hub's job runner would add speech blobs meanwhile."""
     before = blob_files(hub)
     other = write_course(Path(hub.home.parent) / "other" / "other-course", **{"course.toml": _other_toml()})
     import_package(hub.db, hub.blobs, other, allow_unverified=True)
