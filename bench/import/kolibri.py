@@ -32,7 +32,6 @@ import platform
 import shutil
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,27 +39,18 @@ import uuid
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from timing import CHILD_PRELUDE, ROOT, timed_cp, timed_import
+
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import tiny_pdf  # noqa: E402
+from tests.conftest import tiny_pdf
 
 FIXTURE = ROOT / "tests" / "fixtures" / "kolibri" / "KOLIBRI_DATA" / "content" / "databases"
 TOPICS, VIDEOS, AUDIOS, PDFS, EXERCISES = 10, 20, 30, 29, 20
 
-CHILD = """
-import json, sys, time
-from pathlib import Path
-from hub.home import Hub
-from hub import imports
-
-def rss_mb(field):
-    for line in open("/proc/self/status"):
-        if line.startswith(field):
-            return int(line.split()[1]) / 1024
-
-hub = Hub(Path(sys.argv[2]))
-before = rss_mb("VmRSS")
+CHILD = (
+    CHILD_PRELUDE
+    + """
 start = time.perf_counter()
 results = imports.run_import(hub, Path(sys.argv[1]), allow_unverified=True)
 seconds = time.perf_counter() - start
@@ -68,6 +58,7 @@ lessons = hub.db.execute("SELECT count(*) FROM lessons").fetchone()[0]
 print(json.dumps({"seconds": seconds, "rss_before_mb": before, "peak_rss_mb": rss_mb("VmHWM"),
                   "courses": len(results), "lessons": lessons}))
 """
+)
 
 
 def _perseus(number: int) -> bytes:
@@ -169,25 +160,6 @@ def make_channel(root: Path, megabytes: int) -> tuple[int, int]:
     return writer.bytes, nodes
 
 
-def timed_cp(source: Path, dest: Path) -> tuple[float, float]:
-    os.sync()
-    start = time.perf_counter()
-    subprocess.run(["cp", "-r", str(source), str(dest)], check=True)
-    copied = time.perf_counter() - start
-    os.sync()
-    return copied, time.perf_counter() - start
-
-
-def timed_import(source: Path, home: Path) -> dict[str, float]:
-    os.sync()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-c", CHILD, str(source), str(home)], capture_output=True,
-                          text=True, env=env)  # fmt: skip
-    if done.returncode != 0:
-        sys.exit(f"the import failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -206,7 +178,7 @@ def main() -> None:
         for number in range(rounds):
             cp_seconds, cp_sync_seconds = timed_cp(work / "KOLIBRI_DATA" / "content", work / "copy")
             shutil.rmtree(work / "copy")
-            imported = timed_import(work / "KOLIBRI_DATA", work / "home")
+            imported = timed_import(CHILD, work / "KOLIBRI_DATA", work / "home")
             shutil.rmtree(work / "home")
             results.append({"cp_seconds": cp_seconds, "cp_sync_seconds": cp_sync_seconds, **imported})
             print(f"round {number + 1}: cp {cp_seconds:.2f} s (with sync {cp_sync_seconds:.2f} s), "

@@ -26,36 +26,27 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from timing import CHILD_PRELUDE, ROOT, timed_cp, timed_import
+
 sys.path.insert(0, str(ROOT))
 
-from content.importers.writer import PackageWriter  # noqa: E402
+from content.importers.writer import PackageWriter
 
-CHILD = """
-import json, resource, sys, time
-from pathlib import Path
-from hub.home import Hub
-from hub import imports
-
-def rss_mb(field):
-    for line in open("/proc/self/status"):
-        if line.startswith(field):
-            return int(line.split()[1]) / 1024
-
-hub = Hub(Path(sys.argv[2]))
-before = rss_mb("VmRSS")
+CHILD = (
+    CHILD_PRELUDE
+    + """
 start = time.perf_counter()
 [result] = imports.run_import(hub, Path(sys.argv[1]), allow_unverified=True)  # the package is unsigned
 seconds = time.perf_counter() - start
 print(json.dumps({"seconds": seconds, "rss_before_mb": before, "peak_rss_mb": rss_mb("VmHWM"),
                   "course": result.course_id}))
 """
+)
 
 
 def make_package(out: Path, total_mb: int) -> int:
@@ -87,27 +78,6 @@ def make_package(out: Path, total_mb: int) -> int:
     return sum(f.stat().st_size for f in (out / "blobs").rglob("*") if f.is_file())
 
 
-def timed_cp(source: Path, dest: Path) -> tuple[float, float]:
-    """Seconds for `cp -r`, and for `cp -r` followed by `sync` (a copy that survives a power cut,
-    as an import must)."""
-    os.sync()  # neither side pays for the other's dirty pages
-    start = time.perf_counter()
-    subprocess.run(["cp", "-r", str(source), str(dest)], check=True)
-    copied = time.perf_counter() - start
-    os.sync()
-    return copied, time.perf_counter() - start
-
-
-def timed_import(source: Path, home: Path) -> dict[str, float]:
-    os.sync()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-c", CHILD, str(source), str(home)], capture_output=True,
-                          text=True, env=env)  # fmt: skip
-    if done.returncode != 0:
-        sys.exit(f"the import failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -127,7 +97,7 @@ def main() -> None:
         for number in range(rounds):
             cp_seconds, cp_sync_seconds = timed_cp(package, work / "copy")
             shutil.rmtree(work / "copy")
-            imported = timed_import(package, work / "home")
+            imported = timed_import(CHILD, package, work / "home")
             shutil.rmtree(work / "home")
             results.append({"cp_seconds": cp_seconds, "cp_sync_seconds": cp_sync_seconds, **imported})
             peak, before = imported["peak_rss_mb"], imported["rss_before_mb"]

@@ -31,22 +31,13 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from timing import CHILD_PRELUDE, ROOT
 
-CHILD = """
-import json, sys, time
-from pathlib import Path
-from hub.home import Hub
-from hub import imports
+CHILD = (
+    CHILD_PRELUDE
+    + """
 from hub.search import SearchIndex, index_path
 
-def rss_mb(field):
-    for line in open("/proc/self/status"):
-        if line.startswith(field):
-            return int(line.split()[1]) / 1024
-
-hub = Hub(Path(sys.argv[2]))
-before = rss_mb("VmRSS")
 start = time.perf_counter()
 [result] = imports.run_import(hub, Path(sys.argv[1]), allow_unverified=True)
 imported = time.perf_counter() - start
@@ -60,6 +51,7 @@ print(json.dumps({"import_s": imported, "index_s": indexed, "rss_before_mb": bef
                   "peak_rss_mb": rss_mb("VmHWM"), "lessons": len(lessons),
                   "text_chars": sum(len(lesson.text) for lesson in lessons), "found": bool(found)}))
 """
+)
 
 PHRASE = (
     "clean water keeps families healthy boil it for one minute store it covered wash hands with soap "
