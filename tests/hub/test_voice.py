@@ -168,6 +168,7 @@ def test_speech_follows_the_course_version_and_goes_with_it(tmp_path: Path, cour
     import_package(hub.db, hub.blobs, course_folder, allow_unverified=True)
     assert making.queue_missing(hub) == 1 and making.queue_missing(hub) == 0  # not queued twice
     jobs.run_queued(hub, {making.KIND: making.make_course_speech})
+    assert making.queue_missing(hub) == 0  # made: nothing to queue
     rows = hub.db.execute("SELECT DISTINCT sha256 FROM lesson_speech").fetchall()
     assert rows and all(
         hub.db.execute("SELECT users FROM files WHERE sha256 = ?", r).fetchone()[0] >= 1 for r in rows
@@ -177,3 +178,11 @@ def test_speech_follows_the_course_version_and_goes_with_it(tmp_path: Path, cour
     remove_course(hub.db, hub.blobs, "sample-course")
     assert hub.db.execute("SELECT count(*) FROM lesson_speech").fetchone()[0] == 0
     assert all(not hub.blobs.has(r[0]) for r in rows)
+
+
+def test_a_course_whose_speech_failed_is_not_queued_again(tmp_path: Path, course_folder: Path) -> None:
+    hub = Hub(tmp_path / "home")
+    import_package(hub.db, hub.blobs, course_folder, allow_unverified=True)
+    assert making.queue_missing(hub) == 1
+    hub.db.execute("UPDATE jobs SET state = 'failed' WHERE kind = ?", [making.KIND])
+    assert making.queue_missing(hub) == 0  # a failure is shown, not retried at every library change

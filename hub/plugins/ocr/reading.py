@@ -68,8 +68,9 @@ def pdfs_to_read(hub: Hub) -> list[tuple[str, str]]:
         JOIN courses c ON c.id = cf.course_id
         WHERE f.media_type = 'application/pdf'
           AND NOT EXISTS (SELECT 1 FROM pdf_ocr o WHERE o.sha256 = f.sha256)
-          AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind = 'ocr' AND j.state != 'done'
-                          AND json_extract(j.params, '$.sha256') = f.sha256)
+          AND f.sha256 NOT IN (SELECT json_extract(params, '$.sha256') FROM jobs  -- read once, not per PDF
+                               WHERE kind = 'ocr' AND state != 'done'
+                                 AND json_extract(params, '$.sha256') IS NOT NULL)
         GROUP BY f.sha256 ORDER BY f.sha256
         """
     ).fetchall()

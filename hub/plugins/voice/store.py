@@ -104,18 +104,15 @@ def finish_course(db: Database, course_id: str, version: int) -> None:
 
 
 def courses_without_speech(db: Database) -> list[tuple[str, int]]:
-    """Courses (id, current version) whose speech is not made yet and not being made."""
+    """Courses (id, current version) whose speech is not made yet and not being made (nor failed).
+    Set differences, not a lookup in the jobs per course: the library and its jobs are read once."""
     rows = db.execute(
         """
-        SELECT c.id, c.version FROM courses c
-        WHERE NOT EXISTS (SELECT 1 FROM speech_courses s WHERE s.course_id = c.id AND s.version = c.version)
-          AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind = 'speech' AND j.state IN ('queued', 'running')
-                          AND json_extract(j.params, '$.course_id') = c.id
-                          AND json_extract(j.params, '$.version') = c.version)
-          AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind = 'speech' AND j.state = 'failed'
-                          AND json_extract(j.params, '$.course_id') = c.id
-                          AND json_extract(j.params, '$.version') = c.version)
-        ORDER BY c.id
+        SELECT id, version FROM courses
+        EXCEPT SELECT course_id, version FROM speech_courses
+        EXCEPT SELECT json_extract(params, '$.course_id'), json_extract(params, '$.version') FROM jobs
+               WHERE kind = 'speech' AND state != 'done'
+        ORDER BY 1
         """
     ).fetchall()
     return [(row[0], row[1]) for row in rows]
