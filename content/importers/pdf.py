@@ -107,12 +107,13 @@ def _pdf_source(path: Path, work: Path | None = None) -> Iterator[tuple[Path, in
         folder = Path(unpacked) / _title(path)
         folder.mkdir()
         for info in pdfs:
-            name = PurePosixPath(info.filename).name
-            target = folder / name
-            if target.exists():  # the same name in two folders of the zip: keep both
-                target = folder / f"{PurePosixPath(info.filename).parent.name}-{name}"
+            member = PurePosixPath(info.filename)
+            target, number = folder / member.name, 1
+            while target.exists():  # the same name in several folders of the zip: keep every one
+                number += 1
+                target = folder / f"{member.stem} ({number}){member.suffix}"
             try:
-                with archive.open(info) as source, target.open("wb") as out:
+                with archive.open(info) as source, target.open("xb") as out:
                     shutil.copyfileobj(source, out)
             except ZIP_READ_ERRORS as error:
                 raise ContentError(

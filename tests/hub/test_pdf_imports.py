@@ -154,3 +154,15 @@ def test_a_zip_of_pdfs_with_a_bad_member_is_refused_and_nothing_comes_in(
         archive.write(good, "good.pdf")
         archive.writestr(member, content if content is not None else good.read_bytes())
     assert said in refusal(hub, bundle)
+
+
+def test_pdfs_of_one_name_in_several_folders_of_a_zip_are_all_kept(hub: Hub, tmp_path: Path):
+    bundle = tmp_path / "clinics.zip"
+    with zipfile.ZipFile(bundle, "w") as archive:
+        for number, clinic in enumerate(("north", "east/north", "west/north"), start=1):
+            leaflet = weasy_pdf(tmp_path / f"{number}.pdf", [f"Clinic leaflet number {number}."])
+            archive.write(leaflet, f"{clinic}/leaflet.pdf")
+    [result] = imports.run_import(hub, bundle, allow_unverified=True)
+    lessons = hub.course(result.course_id).lessons
+    assert len(lessons) == 3
+    assert sorted(lesson.text.split("leaflet number ")[1][:1] for lesson in lessons) == ["1", "2", "3"]
