@@ -21,6 +21,7 @@ from hub.app import create_app, manager_for
 from hub.home import Hub
 from hub.learners import Role
 from tests import postgres
+from tests.pdf_bytes import pdf_from_objects
 from tests.processes import Server
 
 # Speech the hub makes is kept by voice and text in this folder (hub/plugins/voice/synth.py), so the
@@ -135,15 +136,7 @@ def tiny_pdf(text: str, catalog: bytes = b"", *more: bytes) -> bytes:
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
         *more,
     ]
-    out, offsets = bytearray(b"%PDF-1.4\n"), []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    return pdf_from_objects(objects)
 
 
 def run_hub(*args: str | Path, home: Path | None = None, stdin: str = "") -> subprocess.CompletedProcess[str]:

@@ -33,6 +33,9 @@ from pathlib import Path
 
 from timing import CHILD_PRELUDE, ROOT
 
+sys.path.insert(0, str(ROOT))
+from tests.pdf_bytes import pdf_from_objects
+
 CHILD = (
     CHILD_PRELUDE
     + """
@@ -84,19 +87,10 @@ def make_pdf(path: Path, pages: int) -> None:
     objects[0] = b"<< /Type /Catalog /Pages 2 0 R >>"
     objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(kids), pages)
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
-    out, offsets = bytearray(b"%PDF-1.4\n"), []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    path.write_bytes(bytes(out))
+    path.write_bytes(pdf_from_objects(objects))
 
 
 def make_zim(path: Path, articles: int) -> None:
-    sys.path.insert(0, str(ROOT))
     from tests.importing import make_zim as write_zim
 
     pages = {
