@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,3 +91,10 @@ def check_source(path: Path) -> int:
     if size > MAX_PACKAGE_BYTES:
         raise ContentError(f"{path.name} is larger than the {MAX_PACKAGE_BYTES // 1024**3} GB limit")
     return size
+
+
+def title_from_name(name: str) -> str:
+    """A title from a file's stem or a folder's name, as people number and join them:
+    "01-oral_rehydration" -> "Oral rehydration" ("" when nothing is left)."""
+    words = re.sub(r"[-_]+", " ", re.sub(r"^\d+[\s._-]+", "", name)).strip()
+    return (words[:1].upper() + words[1:])[:200]

@@ -32,6 +32,7 @@ from content.importers.base import (
     Preview,
     Progress,
     check_source,
+    title_from_name,
 )
 from content.importers.identity import hashed_id, stable_id, stable_ids
 from content.importers.writer import PackageWriter
@@ -124,9 +125,7 @@ def _pdf_source(path: Path, work: Path | None = None) -> Iterator[tuple[Path, in
 
 def _title(path: Path) -> str:
     """A title from a file or folder name: "01-oral_rehydration.pdf" -> "Oral rehydration"."""
-    name = path.stem if path.is_file() else path.name
-    words = re.sub(r"[-_]+", " ", re.sub(r"^\d+[\s._-]+", "", name)).strip()
-    return (words[:1].upper() + words[1:])[:200] or path.name[:200]
+    return title_from_name(path.stem if path.is_file() else path.name) or path.name[:200]
 
 
 def _escape(text: str) -> str:

@@ -51,6 +51,11 @@ def test_a_video_or_sound_given_to_import_becomes_a_studio_draft_to_complete(
     assert made.status_code == 303 and "from_import=1" in made.headers["location"]
     [draft] = drafts.list_drafts(hub)
     [lesson] = draft.lessons
+    assert (
+        draft.course["title"]
+        == lesson.meta["title"]
+        == {"video": "Hand washing", "audio": "Radio talk"}[kind]
+    )
     assert lesson.meta["kind"] == kind and (draft.root / lesson.meta["media"]).is_file()
     assert [job.state for job in transcode.unfinished_jobs(hub.db, draft.course_id)] == ["queued"]
     page = html.unescape(tutor.get(made.headers["location"]).text)

@@ -5,12 +5,12 @@ text version) and publishes."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import BinaryIO
 
 from content.appzip import check_app_zip
 from content.errors import ContentError
+from content.importers.base import title_from_name
 from hub.home import Hub
 from hub.i18n import N_
 from hub.jobs import JobError
@@ -48,21 +48,16 @@ def check_sound(draft: Draft, path: str) -> bool:
     return not played
 
 
-def title_from_file(name: str) -> str:
-    """ "02_hand-washing.mp4" -> "Hand washing"."""
-    words = re.sub(r"[-_.]+", " ", re.sub(r"^\d+[\s._-]+", "", Path(name).stem)).strip()
-    return (words[:1].upper() + words[1:])[:200] or "Recording"
-
-
 def draft_from_media(
     hub: Hub, stream: BinaryIO, file_name: str, language: str, publisher: str, created_by: str | None
 ) -> tuple[Draft, DraftLesson]:
     """A new draft course with one video or sound lesson holding what `stream` reads; its phone
     copy is queued. Nothing is left behind when the file is refused."""
     kind = "audio" if Path(file_name).suffix.lower() in SOUND_SUFFIXES else "video"
-    title = title_from_file(file_name)
-    course = {"title": title, "summary": "", "language": language, "publisher": publisher}
-    draft = drafts.create_draft(hub, {**course, "topics": ["health"], "level": "beginner"})
+    title = title_from_name(Path(file_name).stem) or "Recording"
+    course = {"title": title, "summary": "", "language": language, "publisher": publisher,
+              "topics": ["health"], "level": "beginner"}  # fmt: skip
+    draft = drafts.create_draft(hub, course)
     try:
         lesson = drafts.add_lesson(draft, kind, title)
         path = drafts.store_media(draft, stream, file_name)
