@@ -44,4 +44,4 @@ def hub_routers(hub: Hub) -> list[APIRouter]:
 def hub_template_globals() -> dict[str, Callable[..., Any]]:
     from hub.plugins.ocr import pages
 
-    return {"scanned_text": pages.scanned_text}
+    return {"scanned_pages_read": pages.scanned_pages_read}

@@ -11,15 +11,16 @@ from hub.access import LEARNING
 from hub.deps import HubDep
 from hub.i18n import gettext
 from hub.pages import render
-from hub.plugins.ocr.reading import scanned_pages
+from hub.plugins.ocr.reading import pages_read, scanned_pages
 
 router = APIRouter(tags=["scanned text"], include_in_schema=False)
 PAGES_PER_SCREEN = 20
 
 
-def scanned_text(request: Request, sha256: str) -> list[tuple[int, str]]:
-    """For templates: the text read from a PDF's scanned pages, (page number, text) in order."""
-    return scanned_pages(request.app.state.hub, sha256)
+def scanned_pages_read(request: Request, sha256: str) -> int:
+    """For the PDF lesson page: how many scanned pages have text to read (their text is not loaded:
+    a scanned book's can be a megabyte)."""
+    return pages_read(request.app.state.hub, sha256)
 
 
 @router.get(

@@ -137,3 +137,9 @@ def scanned_pages(hub: Hub, sha256: str) -> list[tuple[int, str]]:
     """The text the hub read from a PDF's scanned pages: (page number, text), in page order."""
     row = hub.db.execute("SELECT pages FROM pdf_ocr WHERE sha256 = ?", [sha256]).fetchone()
     return [(int(number), str(text)) for number, text in json.loads(row[0])] if row else []
+
+
+def pages_read(hub: Hub, sha256: str) -> int:
+    """How many of a PDF's scanned pages the hub read words on (0 if none, or not read yet)."""
+    row = hub.db.execute("SELECT read_pages FROM pdf_ocr WHERE sha256 = ?", [sha256]).fetchone()
+    return int(row[0]) if row else 0
