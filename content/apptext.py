@@ -7,9 +7,10 @@ search must never refuse a course the import already took.
 
 from __future__ import annotations
 
-import io
 import re
 from html.parser import HTMLParser
+from pathlib import Path
+from typing import BinaryIO
 
 from content.appzip import AppZip
 from content.errors import ContentError
@@ -56,10 +57,10 @@ def html_text(page: bytes) -> str:
     return _SPACES.sub(" ", " ".join(parser.words)).strip()
 
 
-def app_text(data: bytes, max_chars: int) -> str:
+def app_text(app_zip: Path | BinaryIO, max_chars: int) -> str:
     """The visible words of an app zip's HTML pages (index.html first), at most `max_chars`."""
     try:
-        with AppZip(io.BytesIO(data)) as app:
+        with AppZip(app_zip) as app:
             pages = sorted(
                 (f for f in app.files() if f.name.lower().endswith(_HTML_SUFFIXES)),
                 key=lambda f: (f.name != "index.html", f.name),

@@ -413,7 +413,7 @@ def _lesson(lesson: PlannedLesson, course: PlannedCourse, writer: PackageWriter,
         path = lesson.media.path(channel.storage)  # type: ignore[union-attr]
         words.append(text_alternative(path, pdf_pages(path, PDF_TEXT_CHARS)))
     if lesson.kind == "html5":  # what the app shows, for those who cannot use it
-        words.append(app_text(lesson.media.path(channel.storage).read_bytes(), PDF_TEXT_CHARS))  # type: ignore[union-attr]
+        words.append(app_text(lesson.media.path(channel.storage), PDF_TEXT_CHARS))  # type: ignore[union-attr]
     if lesson.poster:
         data["poster"] = copier.add(writer, lesson.poster, node.title, _PICTURE[lesson.poster.extension])
     captions = []

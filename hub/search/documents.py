@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import io
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -86,7 +87,7 @@ def lesson_text(
             read_file(ref.sha256) if ref.media_type == "application/pdf" or lesson.kind == "html5" else None
         )
         if data and lesson.kind == "html5":
-            main.append(app_text(data, max_chars=MAX_TEXT_CHARS))  # the words the app shows
+            main.append(app_text(io.BytesIO(data), max_chars=MAX_TEXT_CHARS))  # the words the app shows
         elif data:
             main.append(pdf_text(data, max_chars=MAX_TEXT_CHARS))
         main.append((scanned or {}).get(ref.sha256, ""))
