@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.middleware.gzip import GZipMiddleware
 
-from hub import __version__, i18n, jobs
+from hub import __version__, i18n, jobs, library_watch
 from hub.access import AccessDenied
 from hub.deps import LocaleMiddleware, ResponseHeadersMiddleware
 from hub.home import Hub
@@ -65,6 +65,7 @@ def create_app(hub: Hub, plugins: pluggy.PluginManager | None = None) -> FastAPI
         yield
         if runner:
             runner.stop()
+        library_watch.stop_watching(hub)
 
     app = FastAPI(
         title="Commons Hub",

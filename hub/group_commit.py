@@ -6,6 +6,9 @@ lesson view waiting for it. Here one writer thread takes every write waiting, ru
 savepoint of one transaction (one write that fails is undone alone and its caller gets the error),
 commits once, and only then wakes the callers: a write is acknowledged only when it is on disk, as
 before, and a power cut loses only writes nobody was told were kept.
+
+The thread ends after IDLE_SECONDS without writes and starts again with the next one: a thread that
+lived for ever would keep its hub (and the hub's library watchers) alive for ever too.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from hub.db import writer_lock
 
 T = TypeVar("T")
 MAX_BATCH = 64  # writes in one transaction at most, so none waits behind too many
+IDLE_SECONDS = 30.0
 
 
 @dataclass
@@ -44,24 +48,26 @@ class GroupCommit:
     def run(self, work: Callable[[Database], T]) -> T:
         """Run `work(db)` inside a write transaction; return once it is committed to disk."""
         write: _Write[T] = _Write(work)
-        self._ensure_thread()
-        self._queue.put(write)  # type: ignore[arg-type]
+        with self._start:  # the thread decides to end under this lock too: no write is left behind
+            self._queue.put(write)  # type: ignore[arg-type]
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, daemon=True, name="group-commit")
+                self._thread.start()
         write.done.wait()
         if write.error is not None:
             raise write.error
         return write.result  # type: ignore[return-value]
 
-    def _ensure_thread(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            return
-        with self._start:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._loop, daemon=True, name="group-commit")
-                self._thread.start()
-
     def _loop(self) -> None:
         while True:
-            batch = [self._queue.get()]
+            try:
+                batch = [self._queue.get(timeout=IDLE_SECONDS)]
+            except queue.Empty:
+                with self._start:
+                    if self._queue.empty():
+                        self._thread = None
+                        return
+                continue
             while len(batch) < MAX_BATCH:
                 try:
                     batch.append(self._queue.get_nowait())
@@ -70,9 +76,10 @@ class GroupCommit:
             self._commit(batch)
 
     def _commit(self, batch: list[_Write[object]]) -> None:
-        db, committed = self._database(), False
+        committed = False
         failure: BaseException = RuntimeError("the write was not saved")
         try:
+            db = self._database()  # inside the try: a database that cannot be opened fails the batch
             with writer_lock():
                 db.execute("BEGIN IMMEDIATE")
                 try:

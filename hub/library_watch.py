@@ -60,3 +60,9 @@ def watch(hub: Hub, name: str, queue_missing: QueueMissing) -> None:
     started = _watchers.setdefault(hub, {})
     if name not in started:
         started[name] = LibraryWatcher(hub, name, queue_missing)
+
+
+def stop_watching(hub: Hub) -> None:
+    """Stop every watcher of this hub (the server stops); a later start watches again."""
+    for watcher in _watchers.pop(hub, {}).values():
+        watcher.stop()

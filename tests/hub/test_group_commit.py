@@ -68,3 +68,33 @@ def test_a_failing_write_is_undone_alone_and_its_caller_hears_why(tmp_path: Path
         hub.writes.run(lambda db: 1 / 0)
     hub.writes.run(insert("after"))  # the writer goes on
     assert hub.db.execute("SELECT 1 FROM settings WHERE key = 'after'").fetchone()
+
+
+def test_a_database_that_cannot_be_opened_fails_the_write_and_the_writer_goes_on(tmp_path: Path):
+    hub = Hub(tmp_path / "home")
+    opened = hub.writes._database
+
+    def unopenable():
+        raise sqlite3.OperationalError("unable to open database file")
+
+    hub.writes._database = unopenable
+    with pytest.raises(sqlite3.OperationalError, match="unable to open"):  # answered, not left waiting
+        hub.writes.run(insert("lost"))
+    hub.writes._database = opened
+    hub.writes.run(insert("kept"))
+    assert hub.db.execute("SELECT 1 FROM settings WHERE key = 'kept'").fetchone()
+
+
+def test_the_writer_thread_ends_when_idle_and_the_next_write_starts_it_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr("hub.group_commit.IDLE_SECONDS", 0.2)
+    hub = Hub(tmp_path / "home")
+    hub.writes.run(insert("first"))
+    thread = hub.writes._thread
+    assert thread is not None
+    thread.join(5)
+    assert not thread.is_alive() and hub.writes._thread is None  # it no longer holds the hub alive
+    hub.writes.run(insert("second"))
+    assert {r[0] for r in hub.db.execute("SELECT key FROM settings WHERE key IN ('first', 'second')")} == {
+        "first", "second"}  # fmt: skip
