@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.middleware.gzip import GZipMiddleware
 
-from hub import __version__, i18n, jobs, library_watch
+from hub import __version__, background, i18n, jobs
 from hub.access import AccessDenied
 from hub.deps import LocaleMiddleware, ResponseHeadersMiddleware
 from hub.home import Hub
@@ -65,7 +65,7 @@ def create_app(hub: Hub, plugins: pluggy.PluginManager | None = None) -> FastAPI
         yield
         if runner:
             runner.stop()
-        library_watch.stop_watching(hub)
+        background.stop_all(hub)  # what hub_startup hooks began (hub/background.py)
 
     app = FastAPI(
         title="Commons Hub",

@@ -1,4 +1,5 @@
-"""Library watchers (hub/library_watch.py) follow the library while the server runs, and stop with it."""
+"""Background tasks (hub/background.py), the library watchers among them, run while the server runs
+and stop with it."""
 
 from __future__ import annotations
 
@@ -13,24 +14,32 @@ from hub.home import Hub
 from hub.library import LIBRARY_GENERATION
 
 
-def _watcher_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == "hub-watch-test"]
+def _wait_for(condition, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
-def test_a_watcher_queues_at_start_and_on_each_change_and_stops_with_the_server(hub: Hub, app: FastAPI):
+def test_a_watcher_queues_at_start_and_on_each_change_of_the_library(hub: Hub, app: FastAPI):
     calls: list[int] = []
     with TestClient(app):
         library_watch.watch(hub, "test", lambda h: calls.append(1) or 0)
         library_watch.watch(hub, "test", lambda h: calls.append(2) or 0)  # once per hub and name
-        deadline = time.monotonic() + 10
-        while not calls and time.monotonic() < deadline:
-            time.sleep(0.05)
+        _wait_for(lambda: len(calls) == 1)
         bump = "UPDATE settings SET value = CAST(value AS INTEGER) + 1 WHERE key = ?"
         hub.db.execute(bump, [LIBRARY_GENERATION])
-        while len(calls) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert calls == [1, 1]
-        assert len(_watcher_threads()) == 1
-    for thread in _watcher_threads():
+        _wait_for(lambda: len(calls) == 2)
+        time.sleep(2.5)  # another look at an unchanged library queues nothing
+    assert calls == [1, 1]
+
+
+def test_every_background_task_of_a_hub_stops_with_its_server(hub: Hub, app: FastAPI):
+    before = set(threading.enumerate())
+    with TestClient(app):
+        library_watch.watch(hub, "test", lambda h: 0)
+        started = [t for t in set(threading.enumerate()) - before if t.name.startswith("hub-")]
+        names = {t.name for t in started}
+        assert {"hub-retention", "hub-sync-schedule", "hub-watch-test"} <= names
+    for thread in started:
         thread.join(5)
-    assert _watcher_threads() == []
+    assert [t.name for t in started if t.is_alive()] == []

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING
 
-from hub import privacy
+from hub import background, privacy
 from hub.hookspecs import hookimpl
 from hub.i18n import gettext
 from hub.learners import Learner, Role
@@ -51,18 +50,13 @@ def hub_admin_pages(hub: Hub) -> list[AdminPage]:
     ]
 
 
-def _forget_old_guests_regularly(hub: Hub, stop: threading.Event) -> None:
-    while True:
-        privacy.forget_old_guests(hub.db, load_settings(hub).guest_retention_days)
-        if stop.wait(RETENTION_CHECK_SECONDS):
-            return
+def _forget_old_guests(hub: Hub) -> None:
+    privacy.forget_old_guests(hub.db, load_settings(hub).guest_retention_days)
 
 
 @hookimpl
 def hub_startup(hub: Hub) -> None:
-    threading.Thread(
-        target=_forget_old_guests_regularly, args=(hub, threading.Event()), daemon=True, name="retention"
-    ).start()
+    background.every(hub, "retention", RETENTION_CHECK_SECONDS, _forget_old_guests)
 
 
 @hookimpl

@@ -9,12 +9,10 @@ demand (`hub sync now`, the button on /admin/sync).
 from __future__ import annotations
 
 import hashlib
-import threading
-import weakref
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from hub import jobs
+from hub import background, jobs
 from hub.hookspecs import hookimpl
 from hub.i18n import gettext, ngettext, when
 from hub.learners import Role
@@ -85,17 +83,11 @@ def queue_sync(hub: Hub, created_by: str | None = None, *, asked: bool = False) 
         jobs.submit(hub.db, JOB_KIND, {}, created_by)
 
 
-def _schedule(hub_ref: weakref.ref[Hub]) -> None:
-    """Queue a sync whenever one is due; the job runner does the work, the UI never waits for it."""
-    stop = threading.Event()
-    while not stop.wait(CHECK_SECONDS):
-        hub = hub_ref()
-        if hub is None or not hub.home.is_dir():
-            return
-        due = next_sync_at(hub)
-        if due is not None and due <= datetime.now(UTC):
-            queue_sync(hub)
-        del hub
+def _queue_if_due(hub: Hub) -> None:
+    """Queue a sync if one is due; the job runner does the work, the UI never waits for it."""
+    due = next_sync_at(hub)
+    if due is not None and due <= datetime.now(UTC):
+        queue_sync(hub)
 
 
 @hookimpl
@@ -106,7 +98,7 @@ def hub_startup(hub: Hub) -> None:
     centre = client.centre_device(hub)
     if centre is not None:  # hubs enrolled before hand-overs by the centre learn whose to take
         hub.set_setting(ownership.AUTHORITY_SETTING, centre)
-    threading.Thread(target=_schedule, args=(weakref.ref(hub),), daemon=True, name="sync-schedule").start()
+    background.every(hub, "sync-schedule", CHECK_SECONDS, _queue_if_due, at_start=False)
 
 
 @hookimpl
