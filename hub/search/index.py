@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from whoosh import index
 from whoosh.writing import CLEAR
@@ -489,15 +489,14 @@ def _chunk_commit(first: bool) -> dict[str, Any]:
 def _writer_loop(index_ref: weakref.ref[SearchIndex], hub_ref: weakref.ref[Hub]) -> None:
     """Run writes and polls until the index is stopped or the hub and index are gone.
 
-    Only weak references are held between steps, so a hub that is thrown away (tests make many)
-    takes its writer thread with it.
+    The hub and the index are held only while a step runs, never while waiting for the next job:
+    a hub that is thrown away (tests make hundreds) is let go and takes its writer thread with it.
     """
     started, warmed = False, -1
+    job: _Job | Literal["poll"] | None = "poll"
     while True:
         search_index, hub = index_ref(), hub_ref()
-        if search_index is None or hub is None or search_index._stopping:
-            return
-        if not hub.home.is_dir():
+        if search_index is None or hub is None or search_index._stopping or not hub.home.is_dir():
             return
         try:
             if search_index._generation != warmed:
@@ -506,26 +505,27 @@ def _writer_loop(index_ref: weakref.ref[SearchIndex], hub_ref: weakref.ref[Hub])
             if not started:
                 started = True
                 search_index._first_steps(hub)
-                continue
-            try:
-                job = search_index._queue.get(timeout=search_index.poll_interval)
-            except queue.Empty:
+            elif job == "poll":
                 search_index._poll(hub)
-                continue
-            if job is None:
-                return
-            try:
-                job.future.set_result(job.action())
-            except BaseException as error:
-                job.future.set_exception(error)
+            elif job is not None:
+                try:
+                    job.future.set_result(job.action())
+                except BaseException as error:
+                    job.future.set_exception(error)
         except SearchBusy:
             pass  # another process holds the lock; the next poll looks again
         except Exception as error:
             if not hub.home.is_dir():
                 return
             search_index._recover(hub, error)
-        finally:
-            del search_index, hub
+        jobs, interval = search_index._queue, search_index.poll_interval
+        del search_index, hub, job
+        try:
+            job = jobs.get(timeout=interval)
+        except queue.Empty:
+            job = "poll"
+        if job is None:
+            return
 
 
 _registry: weakref.WeakKeyDictionary[Hub, SearchIndex] = weakref.WeakKeyDictionary()
