@@ -20,7 +20,7 @@ from content.signing import UnverifiedContent
 from hub import first_run, imports, keys_cli, library, library_cli
 from hub.address import hub_url, qr_text
 from hub.home import Hub, default_home
-from hub.plugins import ENABLED_SETTING, build_manager, default_enabled, installed_plugins, manager_for
+from hub.plugins import build_manager, enabled_plugins, installed_plugins, manager_for, switch_plugin
 from hub.server import WORKERS_VARIABLE
 from hub.service import service_app
 from hub.settings import CENTRAL_ROLE, ROLE_SETTING
@@ -296,7 +296,7 @@ def content_import(
 def plugins_list(home: HomeOption = None) -> None:
     """List installed plugins and whether each is enabled."""
     hub = open_hub(home)
-    enabled = set(hub.setting(ENABLED_SETTING) or default_enabled())
+    enabled = enabled_plugins(hub)
     table = Table("plugin", "enabled", "module")
     for name, plugin in installed_plugins().items():
         table.add_row(name, "yes" if name in enabled else "no", getattr(plugin, "__name__", "?"))
@@ -307,9 +307,7 @@ def _set_plugin(home: Path | None, name: str, on: bool) -> None:
     hub = open_hub(home)
     if name not in installed_plugins():
         raise fail(f"no plugin called {name!r} is installed (see `hub plugins list`)")
-    enabled = set(hub.setting(ENABLED_SETTING) or default_enabled())
-    enabled = enabled | {name} if on else enabled - {name}
-    hub.set_setting(ENABLED_SETTING, sorted(enabled))
+    switch_plugin(hub, name, on)
     console.print(f"Plugin {name} {'enabled' if on else 'disabled'}. Restart the hub to apply.")
 
 

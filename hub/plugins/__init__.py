@@ -1,9 +1,10 @@
 """The plugin manager. Built-in features are plugins too, listed in BUILTIN_PLUGINS.
 
-Installed is not enabled: the hub keeps the set of enabled plugin names in its settings
-(`hub plugins list|enable|disable`). Third-party plugins come from the entry-point
-group "hub". A plugin's hooks import its routes (and so FastAPI) inside the hook that needs
-them: the `hub` command line loads every plugin to collect its commands, and starts without.
+Installed is not enabled: built-in plugins are on and third-party plugins (from the entry-point
+group "hub") off, unless an admin switched them (`hub plugins list|enable|disable`). The hub keeps
+only those switches, so a built-in plugin that a later version adds is on everywhere. A plugin's
+hooks import its routes (and so FastAPI) inside the hook that needs them: the `hub` command line
+loads every plugin to collect its commands, and starts without.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("voice", "hub.plugins.voice"),
     ("ocr", "hub.plugins.ocr"),
 )
-ENABLED_SETTING = "plugins_enabled"
+SWITCHED_SETTING = "plugins_switched"  # {name: true | false}: what admins switched on or off
+ENABLED_SETTING = "plugins_enabled"  # before: the whole list of enabled names, read once and replaced
 
 
 def installed_plugins(load_entry_points: bool = True) -> dict[str, ModuleType]:
@@ -58,6 +60,28 @@ def default_enabled() -> list[str]:
     return [name for name, _ in BUILTIN_PLUGINS]
 
 
+def plugin_switches(hub: Hub) -> dict[str, bool]:
+    """The plugins an admin switched on or off on this hub (the rest are as default_enabled says)."""
+    switched = hub.setting(SWITCHED_SETTING)
+    if isinstance(switched, dict):
+        return {str(name): bool(on) for name, on in switched.items()}
+    listed = hub.setting(ENABLED_SETTING)
+    if not isinstance(listed, list):
+        return {}
+    # An older hub kept the whole enabled list: a built-in missing from it was switched off.
+    return {name: name in listed for name in {*default_enabled(), *listed}}
+
+
+def enabled_plugins(hub: Hub) -> set[str]:
+    switches = plugin_switches(hub)
+    return {name for name in {*default_enabled(), *switches} if switches.get(name, True)}
+
+
+def switch_plugin(hub: Hub, name: str, on: bool) -> None:
+    """Switch a plugin on or off for the next start of this hub."""
+    hub.set_setting(SWITCHED_SETTING, plugin_switches(hub) | {name: on})
+
+
 def build_manager(plugins: dict[str, object]) -> pluggy.PluginManager:
     """A manager with the hook specs and exactly these plugins registered."""
     manager = pluggy.PluginManager("hub")
@@ -69,7 +93,7 @@ def build_manager(plugins: dict[str, object]) -> pluggy.PluginManager:
 
 def manager_for(hub: Hub, load_entry_points: bool = True) -> pluggy.PluginManager:
     """The plugin manager holding the plugins this hub has enabled."""
-    enabled = set(hub.setting(ENABLED_SETTING) or default_enabled())
+    enabled = enabled_plugins(hub)
     installed = installed_plugins(load_entry_points)
     return build_manager({name: p for name, p in installed.items() if name in enabled})
 

@@ -18,7 +18,7 @@ from hub.app import create_app, manager_for
 from hub.home import Hub
 from hub.learners import Role
 from hub.library import import_package
-from hub.plugins import ENABLED_SETTING, default_enabled
+from hub.plugins import switch_plugin
 from hub.plugins.apps.routes import OpenApps
 from hub.plugins.studio import drafts
 from hub.search import SearchIndex, index_path
@@ -67,8 +67,7 @@ def test_the_lesson_page_shows_the_app_in_a_sandboxed_frame_with_its_text_versio
 
 
 def test_an_app_lesson_on_a_hub_that_switched_apps_off_shows_its_text_version(app_hub: Hub):
-    """A hub whose enabled plugins were saved before `apps` existed, or that turned it off."""
-    app_hub.set_setting(ENABLED_SETTING, [name for name in default_enabled() if name != "apps"])
+    switch_plugin(app_hub, "apps", False)
     page = app_client(app_hub).get(GAME)
     assert page.status_code == 200 and "<iframe" not in page.text
     assert "does not show this kind of lesson at the moment" in page.text

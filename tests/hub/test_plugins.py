@@ -12,7 +12,15 @@ from hub.home import Hub
 from hub.hookspecs import hookimpl
 from hub.library import import_package
 from hub.nav import NavItem
-from hub.plugins import BUILTIN_PLUGINS, ENABLED_SETTING, build_manager, installed_plugins, manager_for
+from hub.plugins import (
+    BUILTIN_PLUGINS,
+    ENABLED_SETTING,
+    build_manager,
+    enabled_plugins,
+    installed_plugins,
+    manager_for,
+    switch_plugin,
+)
 
 
 class GreetingPlugin:
@@ -48,7 +56,9 @@ def test_an_inline_plugin_adds_a_route_a_nav_item_and_startup_work(hub: Hub, cou
 
 
 def test_disabled_builtin_is_not_served(hub: Hub):
-    hub.set_setting(ENABLED_SETTING, ["api", "media"])
+    for name, _ in BUILTIN_PLUGINS:
+        if name not in ("api", "media"):
+            switch_plugin(hub, name, False)
     with TestClient(create_app(hub, manager_for(hub, load_entry_points=False))) as client:
         assert client.get("/").status_code == 404
         assert client.get("/api/v1/courses").json() == []
@@ -57,3 +67,19 @@ def test_disabled_builtin_is_not_served(hub: Hub):
 def test_every_builtin_is_enabled_on_a_fresh_hub(hub: Hub):
     manager = manager_for(hub, load_entry_points=False)
     assert {name for name, _ in manager.list_name_plugin()} == {name for name, _ in BUILTIN_PLUGINS}
+
+
+def test_a_builtin_plugin_a_later_version_adds_is_on_where_an_admin_switched_others(hub: Hub):
+    """Only the switches are kept: a new built-in is not off because it was not in a saved list."""
+    switch_plugin(hub, "coach", False)
+    switch_plugin(hub, "a-third-party-plugin", True)
+    assert hub.setting("plugins_switched") == {"coach": False, "a-third-party-plugin": True}
+    builtins = {name for name, _ in BUILTIN_PLUGINS}
+    assert enabled_plugins(hub) == builtins - {"coach"} | {"a-third-party-plugin"}
+
+
+def test_an_older_hubs_list_of_enabled_plugins_is_read_as_switches(hub: Hub):
+    hub.set_setting(ENABLED_SETTING, ["api", "media", "a-third-party-plugin"])
+    assert enabled_plugins(hub) == {"api", "media", "a-third-party-plugin"}
+    switch_plugin(hub, "search", True)
+    assert enabled_plugins(hub) == {"api", "media", "search", "a-third-party-plugin"}
