@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 from whoosh import index
 from whoosh.writing import CLEAR
 
@@ -30,8 +31,9 @@ from hub.search.documents import (
     read_course,
     vocabulary_document,
 )
-from hub.search.queries import SearchQueries, SegmentValues
+from hub.search.queries import SearchQueries
 from hub.search.results import SearchResults
+from hub.search.scoring import SegmentValues
 
 if TYPE_CHECKING:
     from hub.home import Hub
@@ -83,6 +85,7 @@ class SearchIndex(SearchQueries):
         self._segments: dict[str, SegmentValues] = {}
         self._segments_lock = threading.Lock()
         self._results: LruCache[SearchResults] = LruCache.configured("SEARCH")  # kept results (queries.py)
+        self._long_postings: LruCache[tuple[np.ndarray, np.ndarray]] = LruCache.configured("POSTINGS")
         self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._building = False

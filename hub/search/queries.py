@@ -1,40 +1,36 @@
-"""The read side of the index: plan a query, score it term at a time, count facets, make hits."""
+"""The read side of the index: plan a query, score it and count facets (scoring.py), make hits."""
 
 from __future__ import annotations
 
 import bisect
-import heapq
 import html
 import logging
 import threading
-from collections import Counter
-from dataclasses import dataclass, field
-from itertools import chain, pairwise
+from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
+import numpy as np
 from markupsafe import Markup
 from whoosh.automata.fsa import find_all_matches
 from whoosh.automata.lev import levenshtein_automaton
-from whoosh.util.text import utf8decode
 
 from hub.caches import LruCache
 from hub.search.analysis import ANALYZED, analysis_language, query_words
-from hub.search.codec import field_lengths, is_live, posting_ids, postings
+from hub.search.codec import is_live, posting_arrays, posting_ids
 from hub.search.results import (
-    FACETS,
     PAGE_SIZE,
     SNIPPET_CHARS,
-    FacetValue,
     SearchHit,
     SearchResults,
     empty_results,
     mark_words,
     shorten,
 )
+from hub.search.scoring import Alternatives, SegmentValues, best, count_facets, score
 
-BM25_B, BM25_K1 = 0.75, 1.2  # Whoosh's BM25F defaults
 PREFERRED_BOOST = 1.5
-ALL_WORDS_BONUS = 1.0
+LONG_POSTINGS = 1000  # documents: a posting list this long is kept decoded (_postings)
 MIN_PART = 3  # letters in each half of a compound word ("firstaid": first, aid)
 
 
@@ -43,27 +39,10 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class QueryPlan:
-    words: list[list[tuple[str, str, float]]]  # per query word: (field, term, boost) alternatives
+    words: list[Alternatives]  # per query word: (field, term, boost) alternatives
     required: list[int]  # the words (not stop words anywhere) a document gets a bonus for having all of
     terms: dict[str, set[str]]  # field -> analyzed terms, for highlighting
     suggestion: str | None
-
-
-@dataclass
-class SegmentValues:
-    """Per-segment facet values by document number (segments never change once written)."""
-
-    langs: list[str]
-    kinds: list[str]
-    topics: list[tuple[str, ...]]
-    lengths: dict[str, list[int]] = field(default_factory=dict)
-    words: list[str] | None = None
-
-    def spelling(self, leaf: Any) -> list[str]:
-        """The segment's spelling words, sorted (read once)."""
-        if self.words is None:
-            self.words = sorted(term.decode("utf-8") for term in leaf.lexicon("words"))
-        return self.words
 
 
 class SearchQueries:
@@ -75,6 +54,7 @@ class SearchQueries:
     _segments: dict[str, SegmentValues]
     _segments_lock: threading.Lock
     _results: LruCache[SearchResults]
+    _long_postings: LruCache[tuple[np.ndarray, np.ndarray]]
     _generation: int
     _suspect: bool
     preparing: bool
@@ -132,11 +112,11 @@ class SearchQueries:
         if plan is None:
             return empty_results(text, self.preparing, words)
         chosen = {"lang": language or None, "topic": topic or None, "kind": kind or None}
-        scored = self._score(searcher, plan)
-        facets, allowed = self._facets(scored, chosen)
-        total = len(allowed)
-        best = heapq.nlargest(page * limit, allowed)
-        hits = [self._hit(searcher, -docnum, score, plan) for score, docnum in best[(page - 1) * limit :]]
+        scored = score(searcher, plan.words, plan.required, self._segment, self._postings)
+        facets, scores, docs = count_facets(scored, chosen)
+        total = len(scores)
+        ranked = best(scores, docs, page * limit)
+        hits = [self._hit(searcher, docnum, value, plan) for value, docnum in ranked[(page - 1) * limit :]]
         return SearchResults(
             query=text,
             words=words,
@@ -343,112 +323,25 @@ class SearchQueries:
     def _segment(self, leaf: Any) -> SegmentValues:
         """The cached per-segment values of a segment reader (nothing for an empty index)."""
         if leaf.segment() is None:  # Whoosh's EmptyReader
-            return SegmentValues([], [], [], words=[])
+            return SegmentValues.read(leaf)
         segment_id = leaf.segment().segment_id()
         cached = self._segments.get(segment_id)
         if cached is not None:
             return cached
-        langs, kinds, topics = [], [], []
-        for value in leaf.column_reader("facets", translate=False):
-            lang, kind, *rest = utf8decode(value)[0].split("\x1f") if value else ("", "", "")
-            langs.append(lang)
-            kinds.append(kind)
-            topics.append(tuple(rest))
-        segment = SegmentValues(langs, kinds, topics)
+        segment = SegmentValues.read(leaf)
         with self._segments_lock:
             if len(self._segments) > 64:
                 self._segments.clear()
             self._segments[segment_id] = segment
         return segment
 
-    def _lengths(self, leaf: Any, segment: SegmentValues, field_name: str) -> list[int]:
-        """Each document's length in a field (as Whoosh stores it: one byte, log-scaled)."""
-        lengths = segment.lengths.get(field_name)
-        if lengths is None:
-            lengths = field_lengths(leaf, field_name)
-            segment.lengths[field_name] = lengths
-        return lengths
-
-    def _score(self, searcher: Any, plan: QueryPlan) -> list[tuple[SegmentValues, int, dict[int, float]]]:
-        """BM25 scores of every matching document, per segment: (facets, docnum offset, scores).
-
-        The same formula as Whoosh's BM25F (B=0.75, K1=1.2, global idf and average length), but
-        computed a posting block at a time instead of through a tree of matchers: a query whose
-        words occur in thousands of lessons is scored in milliseconds, and the same pass gives
-        the whole match set for the facet counts. A document holding every (non stop) word gets
-        their scores again as a bonus.
-        """
-        k1b = BM25_K1 * (1 - BM25_B)
-        names = {name for words in plan.words for name, _, _ in words}
-        stats = {name: BM25_K1 * BM25_B / (searcher.avg_field_length(name) or 1) for name in names}
-        result = []
-        for leaf, offset in searcher.reader().leaf_readers():
-            segment = self._segment(leaf)
-            per_word: list[dict[int, float]] = []
-            for words in plan.words:
-                acc: dict[int, float] = {}
-                get = acc.get
-                for name, term, boost in words:
-                    if (name, term) not in leaf:
-                        continue
-                    ids, weights = postings(leaf, name, term)
-                    lengths = self._lengths(leaf, segment, name)
-                    idfb = searcher.idf(name, term) * boost * (BM25_K1 + 1)
-                    kb = stats[name]
-                    for docnum, weight in zip(ids, weights, strict=True):
-                        acc[docnum] = get(docnum, 0.0) + idfb * weight / (weight + k1b + kb * lengths[docnum])
-                per_word.append(acc)
-            scores = dict(per_word[0]) if per_word else {}
-            get = scores.get
-            for acc in per_word[1:]:
-                for docnum, score in acc.items():
-                    scores[docnum] = get(docnum, 0.0) + score
-            if plan.required:
-                required = [per_word[i] for i in plan.required]
-                for docnum in set(required[0]).intersection(*required[1:]):
-                    scores[docnum] += ALL_WORDS_BONUS * sum(acc[docnum] for acc in required)
-            if scores:
-                result.append((segment, offset, scores))
-        return result
-
-    @staticmethod
-    def _facets(
-        scored: list[tuple[SegmentValues, int, dict[int, float]]], chosen: dict[str, str | None]
-    ) -> tuple[dict[str, list[FacetValue]], list[tuple[float, int]]]:
-        """Counts per facet value (each ignoring its own choice), and the allowed hits as
-        (score, -docnum): tuples that sort best first with ties in index order, compared in C."""
-        counts: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
-        allowed: list[tuple[float, int]] = []
-        want_lang, want_topic, want_kind = chosen["lang"], chosen["topic"], chosen["kind"]
-        for segment, offset, scores in scored:
-            langs, kinds, topics = segment.langs, segment.kinds, segment.topics
-            docs = list(scores)
-            if not (want_lang or want_kind or want_topic):
-                counts["lang"].update(map(langs.__getitem__, docs))
-                counts["kind"].update(map(kinds.__getitem__, docs))
-                counts["topic"].update(chain.from_iterable(map(topics.__getitem__, docs)))
-                allowed.extend(zip(scores.values(), [-offset - d for d in docs], strict=True))
-                continue
-            ok_lang = [not want_lang or langs[d] == want_lang for d in docs]
-            ok_kind = [not want_kind or kinds[d] == want_kind for d in docs]
-            ok_topic = [not want_topic or want_topic in topics[d] for d in docs]
-            oks = list(zip(docs, ok_lang, ok_kind, ok_topic, strict=True))
-            counts["lang"].update(langs[d] for d, _, k, t in oks if k and t)
-            counts["kind"].update(kinds[d] for d, la, _, t in oks if la and t)
-            counts["topic"].update(chain.from_iterable(topics[d] for d, la, k, _ in oks if la and k))
-            allowed.extend((scores[d], -offset - d) for d, la, k, t in oks if la and k and t)
-        facets = {}
-        for name in FACETS:
-            values = counts[name]
-            value = chosen[name]
-            if value and value not in values:
-                values[value] = 0
-            facets[name] = [
-                FacetValue(v, count, v == value)
-                for v, count in sorted(values.items(), key=lambda item: (-item[1], item[0]))
-                if v
-            ]
-        return facets, allowed
+    def _postings(self, leaf: Any, name: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """A term's postings in a segment as arrays; long lists are kept (the words most searched
+        for are the common ones, and theirs are the lists that take long to decode)."""
+        if leaf.segment() is None or leaf.doc_frequency(name, term) < LONG_POSTINGS:
+            return posting_arrays(leaf, name, term)
+        key = (leaf.segment().segment_id(), name, term)
+        return self._long_postings.get_or_make(key, lambda: posting_arrays(leaf, name, term))
 
     # Hits ------------------------------------------------------------------------------------
 
