@@ -72,7 +72,7 @@ def plan_for(detail: CourseDetail) -> Plan:
     for lesson in detail.lessons:
         plan.pages.append(Saved(f"{base}/{lesson.id}", PAGE_FRAME_BYTES + _text_bytes(lesson)))
         files = [(ref, plan.pictures) for ref in _pictures(lesson)]
-        if lesson.kind in MEDIA_KINDS and lesson.kind not in ("zim", "html5"):  # read from their own routes
+        if lesson.kind in MEDIA_KINDS and lesson.kind not in ("zim", "html5", "h5p"):  # read from their own routes
             files += [(ref, plan.media) for ref in lesson.media]
         for ref, into in files:
             if ref.sha256 not in seen:

@@ -1,0 +1,1 @@
+"""Built-in plugin: H5P activities (placeholder while building)."""
