@@ -1,0 +1,33 @@
+"""H5P files for the tests: the fixture activity (tests/fixtures/h5p/make_h5p.py) and an author
+folder that plays it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+FIXTURES = Path(__file__).parent / "fixtures" / "h5p"
+ACTIVITY = FIXTURES / "commons-choice.h5p"  # two questions on H5P.CommonsChoice 1.0
+MISSING_LIBRARY = FIXTURES / "missing-library.h5p"  # the same without H5P.CommonsStyle 1.0
+
+H5P_LESSON = """+++
+title = "Handwashing check"
+kind = "h5p"
+media = "media/activity.h5p"
++++
+Two questions on washing hands: how long to scrub (20 seconds) and when (before eating, after the toilet).
+"""
+
+
+def write_h5p_course(root: Path, h5p: bytes, course_id: str = "h5p-course") -> Path:
+    """An author folder with one article and one H5P lesson whose file is `h5p`."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "course.toml").write_text(
+        f'id = "{course_id}"\nversion = 1\ntitle = "Clean hands quiz"\nlanguage = "en"\n'
+        'topics = ["health"]\npublisher = "Test team"\n',
+        encoding="utf-8",
+    )
+    (root / "01-intro.md").write_text('+++\ntitle = "Intro"\nkind = "article"\n+++\nWhy we wash.\n', "utf-8")
+    (root / "02-check.md").write_text(H5P_LESSON, encoding="utf-8")
+    (root / "media").mkdir(exist_ok=True)
+    (root / "media" / "activity.h5p").write_bytes(h5p)
+    return root
