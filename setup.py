@@ -16,6 +16,7 @@ import shutil
 import tarfile
 import urllib.request
 from pathlib import Path
+from typing import ClassVar
 
 from setuptools import Command, setup
 from setuptools.command.build import build
@@ -55,7 +56,7 @@ def _unpack(data: bytes, into: Path) -> None:
 
 class BuildH5pPlayer(Command):
     description = f"fetch h5p-standalone {PLAYER_VERSION} into hub/plugins/h5p/player/"
-    user_options: list[tuple[str, str | None, str]] = []
+    user_options: ClassVar[list[tuple[str, str | None, str]]] = []
 
     def initialize_options(self) -> None:
         pass
