@@ -39,11 +39,13 @@ class H5pZip(CheckedZip):
 
 @dataclass(frozen=True)
 class H5pActivity:
-    """What the hub needs from an H5P file: its title, its main library and its words."""
+    """What the hub needs from an H5P file: its title, main library, language, licence and words."""
 
     title: str
     main_library: str
     content: Any  # content.json, parsed
+    language: str = ""
+    license: str = ""
 
 
 def _json(h5p: H5pZip, name: str, what: str) -> Any:
@@ -119,8 +121,14 @@ def read_h5p(h5p: H5pZip) -> H5pActivity:
     content = _json(h5p, CONTENT_JSON, "the activity's questions and texts")
     if not isinstance(content, dict):
         raise ContentError("this H5P file's content/content.json is not an object")
-    title = manifest.get("title")
-    return H5pActivity(title.strip() if isinstance(title, str) else "", main, content)
+    title, language, license = (manifest.get(key) for key in ("title", "language", "license"))
+    return H5pActivity(
+        title.strip() if isinstance(title, str) else "",
+        main,
+        content,
+        language if isinstance(language, str) else "",
+        license if isinstance(license, str) and license != "U" else "",  # "U": undisclosed
+    )
 
 
 def check_h5p(path: Path | BinaryIO) -> H5pActivity:
