@@ -3,6 +3,8 @@ folder that plays it."""
 
 from __future__ import annotations
 
+import io
+import zipfile
 from pathlib import Path
 
 FIXTURES = Path(__file__).parent / "fixtures" / "h5p"
@@ -31,3 +33,24 @@ def write_h5p_course(root: Path, h5p: bytes, course_id: str = "h5p-course") -> P
     (root / "media").mkdir(exist_ok=True)
     (root / "media" / "activity.h5p").write_bytes(h5p)
     return root
+
+
+def activity_files() -> dict[str, bytes]:
+    """The fixture activity's files by name."""
+    with zipfile.ZipFile(ACTIVITY) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def h5p_with(changed: dict[str, bytes | None]) -> bytes:
+    """The fixture activity with files replaced, added, or left out (None), by name."""
+    files = activity_files()
+    for name, data in changed.items():
+        if data is None:
+            files.pop(name)
+        else:
+            files[name] = data
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return out.getvalue()
