@@ -1,10 +1,12 @@
 // The lesson page's side of an H5P activity: the player page in the sandboxed frame posts each
 // score the activity reports; only messages from that frame are taken, checked, and kept through
 // the hub's API as a quiz attempt (hub/plugins/h5p/routes.py). The status line says whether it was.
+// (A <noscript> is not enough: a browser with scripts switched off may still parse as if on.)
 (function () {
   var frame = document.querySelector("iframe[data-h5p-score]");
   var status = document.getElementById("h5p-status");
   if (!frame || !status) { return; }
+  document.getElementById("h5p-needs-js").hidden = true;  // shown to browsers that run no script
   function cookie(name) {
     var found = document.cookie.split("; ").filter(function (c) { return c.indexOf(name + "=") === 0; })[0];
     return found ? decodeURIComponent(found.slice(name.length + 1)) : "";
