@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.conftest import run_hub
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
-from tests.e2e.helpers import sign_in
+from tests.e2e.helpers import sign_in, wait_until_true
 from tests.h5p import ACTIVITY, h5p_with, write_h5p_course
 from tests.html5 import HOSTILE_JS
 from tests.processes import Server, serve
@@ -126,6 +126,10 @@ def test_a_learner_plays_the_activity_on_a_phone_away_from_loopback_and_her_scor
     assert page.evaluate("document.documentElement.scrollWidth") <= 360  # nothing wider than the phone
     frame_width = page.evaluate("document.querySelector('iframe').getBoundingClientRect().width")
     assert 300 < frame_width <= 360
+    player = next(frame for frame in page.frames if "/h5p/play/" in frame.url)
+    fits = "document.documentElement.scrollHeight <= window.innerHeight + 1"
+    wait_until_true(page, "document.querySelector('iframe').style.blockSize !== ''")
+    assert player.evaluate(fits)  # the frame took the activity's height: nothing scrolls inside it
     screenshot(page, "h5p-played-phone")
     page.reload()
     expect(page.get_by_text("Your best score so far: 2 out of 2")).to_be_visible()

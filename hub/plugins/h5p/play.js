@@ -1,6 +1,6 @@
-// Starts h5p-standalone on this page's activity and tells the lesson page (the parent) each score
-// the activity reports: an xAPI "answered" or "completed" statement of the activity itself (not of
-// one of its sub-questions) with result.score. Kept inline and allowed by its hash (routes.py).
+// Starts h5p-standalone on this page's activity and tells the lesson page (the parent) its height
+// and each score the activity reports: an xAPI "answered" or "completed" statement of the activity
+// itself (not of one of its sub-questions) with result.score. Inline, allowed by its hash (routes.py).
 (function () {
   // The sandbox (no allow-same-origin) gives this page no storage, and H5P's core reads
   // localStorage as it starts: it gets a store in memory that is gone with the page.
@@ -33,8 +33,13 @@
     if (/[?&]subContentId=/.test(statement.object && statement.object.id || "")) { return; }
     window.parent.postMessage({ h5p: "score", score: score.raw, max: score.max }, "*");
   }
+  function tellHeight() {  // the lesson page fits its frame to the activity: no scrolling inside it
+    window.parent.postMessage({ h5p: "height", height: document.documentElement.scrollHeight }, "*");
+  }
   new H5PStandalone.H5P(root, options).then(function () {
     H5P.externalDispatcher.on("xAPI", report);
+    if (window.ResizeObserver) { new ResizeObserver(tellHeight).observe(document.body); }
+    tellHeight();
   }).catch(function (error) {
     root.textContent = root.getAttribute("data-failed");
     console.error(error);

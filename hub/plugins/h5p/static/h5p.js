@@ -1,6 +1,7 @@
 // The lesson page's side of an H5P activity: the player page in the sandboxed frame posts each
 // score the activity reports; only messages from that frame are taken, checked, and kept through
-// the hub's API as a quiz attempt (hub/plugins/h5p/routes.py). The status line says whether it was.
+// the hub's API as a quiz attempt (hub/plugins/h5p/routes.py); the frame takes the height it asks for.
+// The status line says whether a score was kept.
 // (A <noscript> is not enough: a browser with scripts switched off may still parse as if on.)
 (function () {
   var frame = document.querySelector("iframe[data-h5p-score]");
@@ -19,7 +20,13 @@
   }
   window.addEventListener("message", function (event) {
     var data = event.data;
-    if (event.source !== frame.contentWindow || !data || data.h5p !== "score") { return; }
+    if (event.source !== frame.contentWindow || !data) { return; }
+    if (data.h5p === "height" && typeof data.height === "number") {  // within reason: a page, not a wall
+      var borders = frame.offsetHeight - frame.clientHeight;
+      frame.style.blockSize = Math.min(Math.max(Math.ceil(data.height), 200), 4000) + borders + "px";
+      return;
+    }
+    if (data.h5p !== "score") { return; }
     var score = data.score, max = data.max;
     if (typeof score !== "number" || typeof max !== "number" || !(max > 0) || score < 0 || score > max) { return; }
     fetch(frame.getAttribute("data-h5p-score"), {
