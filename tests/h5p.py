@@ -7,6 +7,8 @@ import io
 import zipfile
 from pathlib import Path
 
+from tests.html5 import write_app_course
+
 FIXTURES = Path(__file__).parent / "fixtures" / "h5p"
 ACTIVITY = FIXTURES / "commons-choice.h5p"  # two questions on H5P.CommonsChoice 1.0
 MISSING_LIBRARY = FIXTURES / "missing-library.h5p"  # the same without H5P.CommonsStyle 1.0
@@ -22,17 +24,7 @@ Two questions on washing hands: how long to scrub (20 seconds) and when (before 
 
 def write_h5p_course(root: Path, h5p: bytes, course_id: str = "h5p-course") -> Path:
     """An author folder with one article and one H5P lesson whose file is `h5p`."""
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "course.toml").write_text(
-        f'id = "{course_id}"\nversion = 1\ntitle = "Clean hands quiz"\nlanguage = "en"\n'
-        'topics = ["health"]\npublisher = "Test team"\n',
-        encoding="utf-8",
-    )
-    (root / "01-intro.md").write_text('+++\ntitle = "Intro"\nkind = "article"\n+++\nWhy we wash.\n', "utf-8")
-    (root / "02-check.md").write_text(H5P_LESSON, encoding="utf-8")
-    (root / "media").mkdir(exist_ok=True)
-    (root / "media" / "activity.h5p").write_bytes(h5p)
-    return root
+    return write_app_course(root, h5p, course_id, "Clean hands quiz", ("02-check.md", H5P_LESSON))
 
 
 def activity_files() -> dict[str, bytes]:

@@ -18,12 +18,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.conftest import run_hub
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
-from tests.e2e.helpers import sign_in, wait_until_true
+from tests.e2e.helpers import serve_with, sign_in, wait_until_true
 from tests.h5p import ACTIVITY, h5p_with, write_h5p_course
 from tests.html5 import HOSTILE_JS
-from tests.processes import Server, serve
+from tests.processes import Server
 
 pytestmark = pytest.mark.e2e
 ADMIN = ("Ada Admin", "ada-password-1")
@@ -54,15 +53,12 @@ HOSTILE_LIBRARY = (
 def h5p_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A hub of its own with an admin, the fixture activity and a hostile one."""
     root = tmp_path_factory.mktemp("h5p")
-    home = root / "home"
-    made = run_hub("users", "add", ADMIN[0], "--role", "admin", "--secret", ADMIN[1], home=home)
-    assert made.returncode == 0, made.stdout + made.stderr
     hostile = h5p_with({"H5P.CommonsChoice-1.0/commons-choice.js": HOSTILE_LIBRARY.encode()})
-    for course_id, data in (("h5p-course", ACTIVITY.read_bytes()), ("evil-h5p", hostile)):
-        folder = write_h5p_course(root / course_id, data, course_id=course_id)
-        done = run_hub("content", "import", folder, "--allow-unverified", "--yes", home=home)
-        assert done.returncode == 0, done.stdout + done.stderr
-    server = serve(home)
+    folders = [
+        write_h5p_course(root / course_id, data, course_id=course_id)
+        for course_id, data in (("h5p-course", ACTIVITY.read_bytes()), ("evil-h5p", hostile))
+    ]
+    server = serve_with(root / "home", ADMIN, folders)
     yield server
     server.stop()
 

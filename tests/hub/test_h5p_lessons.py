@@ -18,7 +18,6 @@ from fastapi.testclient import TestClient
 
 from content.errors import ContentError
 from hub import imports, progress
-from hub.app import create_app, manager_for
 from hub.home import Hub
 from hub.learners import Role
 from hub.library import import_package
@@ -27,15 +26,12 @@ from hub.plugins.studio import drafts
 from hub.search import SearchIndex, index_path
 from tests.conftest import BrowserClient, resident, signed_in, write_course
 from tests.h5p import ACTIVITY, MISSING_LIBRARY, write_h5p_course
+from tests.hub.test_html5_apps import app_client
 from tests.hub.test_studio import EDITOR, add_lesson, new_course, save
 
 CHECK = "/courses/h5p-course/check"
 SCORE = "/api/v1/courses/h5p-course/lessons/check/score"
 UUID = "0f8fad5b-d9cb-469f-a165-70867728950e"
-
-
-def client(hub: Hub) -> TestClient:
-    return TestClient(create_app(hub, manager_for(hub, load_entry_points=False)), base_url="http://hub.test")
 
 
 @pytest.fixture
@@ -57,7 +53,7 @@ def content_base(hub: Hub) -> str:
 
 
 def test_the_lesson_page_frames_the_player_sandboxed_above_the_text_version(h5p_hub: Hub):
-    page = client(h5p_hub).get(CHECK)
+    page = app_client(h5p_hub).get(CHECK)
     assert page.status_code == 200
     frame = re.search(r"<iframe [^>]*>", page.text)[0]
     assert 'sandbox="allow-scripts"' in frame and "allow-same-origin" not in frame
@@ -69,7 +65,7 @@ def test_the_lesson_page_frames_the_player_sandboxed_above_the_text_version(h5p_
 
 
 def test_the_player_page_may_load_only_the_player_and_the_activitys_own_files(h5p_hub: Hub):
-    web = client(h5p_hub)
+    web = app_client(h5p_hub)
     played = web.get(play_url(web.get(CHECK).text))
     assert played.status_code == 200
     policy = played.headers["content-security-policy"]
@@ -87,7 +83,7 @@ def test_the_player_page_may_load_only_the_player_and_the_activitys_own_files(h5
 
 
 def test_the_activitys_files_come_from_its_h5p_file_readable_by_the_sandboxed_player(h5p_hub: Hub):
-    web = client(h5p_hub)
+    web = app_client(h5p_hub)
     base = content_base(h5p_hub)
     for path, kind in [("h5p.json", "application/json"), ("content/content.json", "application/json"),
                        ("H5P.CommonsChoice-1.0/commons-choice.js", "text/javascript"),
@@ -105,7 +101,7 @@ def test_the_activitys_files_come_from_its_h5p_file_readable_by_the_sandboxed_pl
 
 
 def test_the_players_files_are_served_for_its_version_only(h5p_hub: Hub):
-    web = client(h5p_hub)
+    web = app_client(h5p_hub)
     version = routes.player_version()
     assert version == "3.8.2"
     script = web.get(f"/h5p/player/{version}/main.bundle.js")
@@ -125,7 +121,7 @@ def test_without_its_player_the_lesson_page_says_so_and_shows_the_text(
 ):
     """A hub run from a source tree nobody built: the H5P lesson says so; the rest works."""
     monkeypatch.setattr(routes, "PLAYER_FOLDER", tmp_path / "no-player")
-    web = client(h5p_hub)
+    web = app_client(h5p_hub)
     page = web.get(CHECK)
     assert page.status_code == 200 and "<iframe" not in page.text
     assert "This hub was installed without its H5P player" in unescape(page.text)
