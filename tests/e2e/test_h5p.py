@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
@@ -183,4 +184,21 @@ def test_without_javascript_the_lesson_gives_its_text_version_and_says_why(brows
     expect(page.get_by_text("This activity needs JavaScript, which is off in this browser.")).to_be_visible()
     expect(page.get_by_text("how long to scrub (20 seconds)")).to_be_visible()
     expect(page.get_by_role("button", name="Done, finish the course")).to_be_visible()
+    page.context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_the_h5p_lesson_page_has_no_serious_accessibility_problem(
+    browser: Browser, h5p_hub: Server, language: str, screenshot: Callable[[Page, str], Path]
+):
+    page, _ = phone(browser, h5p_hub.url)
+    page.context.add_cookies([{"name": "hub_lang", "value": language, "url": h5p_hub.url}])
+    page.goto(CHECK)
+    expect(page.locator("html")).to_have_attribute("dir", "rtl" if language == "ar" else "ltr")
+    expect(page.frame_locator("iframe").locator("legend").first).to_be_visible()
+    found = Axe().run(page).response["violations"]
+    serious = [f"{v['id']}: {v['help']}" for v in found if v["impact"] in ("serious", "critical")]
+    assert not serious, serious
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(page, f"h5p-lesson-{language}")
     page.context.close()

@@ -42,7 +42,7 @@ def h5p_hub(hub: Hub, tmp_path: Path) -> Hub:
 
 
 def play_url(page: str) -> str:
-    match = re.search(r'<iframe src="(/h5p/play/[0-9a-f]{64})"', page)
+    match = re.search(r'<iframe src="(/h5p/play/[0-9a-f]{64}\?lang=en)"', page)
     assert match, "the lesson page has no H5P frame"
     return match[1]
 
@@ -128,7 +128,7 @@ def test_without_its_player_the_lesson_page_says_so_and_shows_the_text(
     assert "how long to scrub (20 seconds)" in page.text
     assert web.get("/courses/h5p-course/intro").status_code == 200
     sha256 = h5p_hub.course("h5p-course").lesson("check").media[0].sha256
-    assert web.get(f"/h5p/play/{sha256}").status_code == 404
+    assert web.get(f"/h5p/play/{sha256}?lang=en").status_code == 404
 
 
 def test_a_reported_score_becomes_an_attempt_and_the_lessons_progress(h5p_hub: Hub):
@@ -277,3 +277,11 @@ def test_a_kolibri_channels_h5p_nodes_become_h5p_lessons_and_incomplete_ones_are
     ]
     assert [lesson.title for lesson in found] == ["Hand check"]
     assert "How long should you scrub your hands with soap?" in found[0].text
+
+
+def test_the_player_page_takes_the_courses_language_and_direction_not_the_interfaces(h5p_hub: Hub):
+    web = app_client(h5p_hub)
+    web.cookies.set("hub_lang", "ar")
+    url = play_url(web.get(CHECK).text)
+    assert '<html lang="en" dir="ltr">' in web.get(url).text  # an English activity on an Arabic page
+    assert '<html lang="und"' in web.get(url.replace("lang=en", "lang=%22%3E%3Cscript%3E")).text

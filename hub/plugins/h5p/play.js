@@ -34,7 +34,8 @@
     window.parent.postMessage({ h5p: "score", score: score.raw, max: score.max }, "*");
   }
   function tellHeight() {  // the lesson page fits its frame to the activity: no scrolling inside it
-    window.parent.postMessage({ h5p: "height", height: document.documentElement.scrollHeight }, "*");
+    var height = Math.ceil(document.body.getBoundingClientRect().height);  // body: a flow root
+    window.parent.postMessage({ h5p: "height", height: height }, "*");
   }
   new H5PStandalone.H5P(root, options).then(function () {
     H5P.externalDispatcher.on("xAPI", report);

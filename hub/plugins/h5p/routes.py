@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +14,7 @@ from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field, model_validator
 
 from content.h5p import H5pZip
-from content.model import Lesson
+from content.model import LANGUAGE_PATTERN, Lesson
 from hub import progress
 from hub.access import ANYONE, LEARNING
 from hub.deps import CurrentLearner, Db, HubDep, learner_to_keep
@@ -40,11 +41,11 @@ def player_version() -> str | None:
     return stamp.read_text().strip() if stamp.is_file() else None
 
 
-def play_url(request: Request, lesson: Lesson) -> str | None:
-    """The page that plays an H5P lesson, or None while its file is not in the hub's store (a
-    studio draft's preview)."""
+def play_url(request: Request, lesson: Lesson, language: str) -> str | None:
+    """The page that plays an H5P lesson written in `language`, or None while its file is not in
+    the hub's store (a studio draft's preview)."""
     sha256 = lesson.media[0].sha256
-    return f"/h5p/play/{sha256}" if stored_file(request.app.state.hub, sha256) else None
+    return f"/h5p/play/{sha256}?lang={language}" if stored_file(request.app.state.hub, sha256) else None
 
 
 def player_policy(player: str, own: str) -> str:
@@ -61,14 +62,16 @@ def player_policy(player: str, own: str) -> str:
 
 
 @router.get("/h5p/play/{sha256}", dependencies=[ANYONE])
-def play(request: Request, sha256: str, hub: HubDep) -> Response:
-    """The page the lesson page frames: the player, started on one activity of this hub."""
+def play(request: Request, sha256: str, hub: HubDep, lang: str = "") -> Response:
+    """The page the lesson page frames: the player, started on one activity of this hub, in the
+    language (and so the direction) of its course, whatever the interface's."""
     version = player_version()
     if version is None or not stored_file(hub, sha256):
         raise HTTPException(404)
     base = str(request.base_url)
     player, own = f"{base}h5p/player/{version}/", f"{base}h5p/content/{sha256}/"
-    response = render(request, "h5p_player.html", player=player, own=own, script=PLAY_SCRIPT)
+    lang = lang if re.fullmatch(LANGUAGE_PATTERN, lang) else "und"
+    response = render(request, "h5p_player.html", player=player, own=own, script=PLAY_SCRIPT, lang=lang)
     response.headers["Content-Security-Policy"] = player_policy(player, own)
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
