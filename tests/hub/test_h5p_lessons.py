@@ -17,16 +17,18 @@ import pytest
 from fastapi.testclient import TestClient
 
 from content.errors import ContentError
-from hub import imports, progress
+from hub import imports, jobs, progress
 from hub.home import Hub
 from hub.learners import Role
 from hub.library import import_package
 from hub.plugins.h5p import routes
+from hub.plugins.imports import import_job
 from hub.plugins.studio import drafts
 from hub.search import SearchIndex, index_path
 from tests.conftest import BrowserClient, resident, signed_in, write_course
 from tests.h5p import ACTIVITY, MISSING_LIBRARY, write_h5p_course
 from tests.hub.test_html5_apps import app_client
+from tests.hub.test_imports import CSRF, client_for
 from tests.hub.test_studio import EDITOR, add_lesson, new_course, save
 
 CHECK = "/courses/h5p-course/check"
@@ -182,6 +184,23 @@ def test_an_h5p_file_imports_as_a_course_whose_text_is_the_activitys_words(hub: 
     assert (lesson.kind, course.course.license, course.course.language) == ("h5p", "CC BY 4.0", "en")
     assert "How long should you scrub your hands with soap?" in lesson.text
     assert "Right: sing a short song twice." in lesson.text
+
+
+def test_a_tutor_uploads_an_h5p_file_on_the_import_page_and_it_plays(hub: Hub):
+    tutor = client_for(hub, Role.TUTOR)
+    assert 'accept=".zip,.zim,.epub,.pdf,.h5p,' in tutor.get("/tutor/import").text
+    sent = tutor.post("/tutor/import/upload", files={"file": ("hands.h5p", ACTIVITY.read_bytes())},
+                      data={"csrf_token": CSRF}, follow_redirects=False)  # fmt: skip
+    assert sent.status_code == 303
+    token = re.search(r"upload=([0-9a-f]{32})", sent.headers["location"])[1]
+    preview = tutor.get(sent.headers["location"]).text
+    assert "Washing hands: a short check" in preview and "An H5P activity (H5P.CommonsChoice)" in preview
+    confirm = {"upload": token, "allow_unverified": "1", "csrf_token": CSRF}
+    started = tutor.post("/tutor/import/start", data=confirm, follow_redirects=False)
+    assert started.status_code == 303
+    assert jobs.run_queued(hub, {"import": import_job}) == 1
+    page = tutor.get("/courses/h5p-washing-hands-a-short-check/washing-hands-a-short-check")
+    assert tutor.get(play_url(page.text)).status_code == 200
 
 
 def test_an_incomplete_h5p_file_is_refused_in_words_and_nothing_changes(hub: Hub, tmp_path: Path):
