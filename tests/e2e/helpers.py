@@ -10,6 +10,7 @@ import tomllib
 from functools import cache
 from pathlib import Path
 
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Locator, Page, expect
 
 from content.author import read_author_folder
@@ -130,3 +131,9 @@ def serve_with(home: Path, admin: tuple[str, str], folders: list[Path]) -> Serve
         done = run_hub("content", "import", folder, "--allow-unverified", "--yes", home=home)
         assert done.returncode == 0, done.stdout + done.stderr
     return serve(home)
+
+
+def serious_problems(page: Page) -> list[str]:
+    """What axe finds serious or critical on the page as it is now, in words."""
+    found = Axe().run(page).response["violations"]
+    return [f"{v['id']}: {v['help']}" for v in found if v["impact"] in ("serious", "critical")]

@@ -15,11 +15,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.e2e.conftest import TIMEOUT_MS
-from tests.e2e.helpers import serve_with, sign_in, wait_until_true
+from tests.e2e.helpers import serious_problems, serve_with, sign_in, wait_until_true
 from tests.html5 import FRIENDLY_FILES, HOSTILE_FILES, app_zip, write_app_course
 from tests.processes import Server
 
@@ -161,8 +160,7 @@ def test_the_app_lesson_page_has_no_serious_accessibility_problem(
     page.goto(FRIENDLY)
     expect(page.locator("html")).to_have_attribute("dir", "rtl" if language == "ar" else "ltr")
     expect(page.frame_locator("iframe").locator("#status")).to_have_attribute("data-ran", "yes")
-    found = Axe().run(page).response["violations"]
-    serious = [f"{v['id']}: {v['help']}" for v in found if v["impact"] in ("serious", "critical")]
+    serious = serious_problems(page)
     assert not serious, serious
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     screenshot(page, f"html5-app-lesson-{language}")
