@@ -1,4 +1,5 @@
-"""HTML5 app lessons: a zip with an `index.html` at its root (or inside one top folder).
+"""Lessons that come as a zip: HTML5 apps (an `index.html` at the root or inside one top folder)
+and H5P activities (content/h5p.py builds on `CheckedZip`).
 
 An app zip comes from a publisher, an author or a tutor's upload, so it is checked before the
 hub keeps it (`check_app_zip`): it must be a readable zip, small enough once unpacked, not a
@@ -15,7 +16,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import BinaryIO, Self
 
 from content.errors import ContentError
 
@@ -32,61 +33,63 @@ _READ_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, 
 
 @dataclass(frozen=True)
 class AppFile:
-    """One file of an app: its name inside the zip and its size."""
+    """One file of an app (or an H5P activity): its name inside the zip and its size."""
 
     name: str
     size: int
 
 
-def _member_name(info: zipfile.ZipInfo) -> str:
-    """A member's name, refusing one that would land outside the app wherever it was unpacked."""
+def _member_name(info: zipfile.ZipInfo, noun: str) -> str:
+    """A member's name, refusing one that would land outside the zip wherever it was unpacked."""
     name = info.filename
     if not name or "\\" in name or "\x00" in name or name.startswith("/") or ":" in name.split("/")[0]:
         raise ContentError(
-            f"the app's file {name!r} has a name that is not allowed (it points outside the app)"
+            f"the {noun}'s file {name!r} has a name that is not allowed (it points outside the {noun})"
         )
     if ".." in PurePosixPath(name).parts:
-        raise ContentError(f"the app's file {name!r} points outside the app ('..' in its path)")
+        raise ContentError(f"the {noun}'s file {name!r} points outside the {noun} ('..' in its path)")
     return name
 
 
-def _checked_members(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
-    """Every file of the zip by name, once each is found safe to read (folders left out)."""
+def _checked_members(archive: zipfile.ZipFile, noun: str) -> dict[str, zipfile.ZipInfo]:
+    """Every file of the zip by name, once each is found safe to read (folders left out); `noun`
+    names the zip in messages ("app", "H5P activity")."""
     infos = archive.infolist()
     if len(infos) > MAX_APP_FILES:
         raise ContentError(
-            f"the app holds {len(infos):,} files, more than the {MAX_APP_FILES:,} a lesson may hold"
+            f"the {noun} holds {len(infos):,} files, more than the {MAX_APP_FILES:,} a lesson may hold"
         )
     files: dict[str, zipfile.ZipInfo] = {}
     seen: set[str] = set()
     total = packed = 0
     for info in infos:
-        name = _member_name(info)
+        name = _member_name(info, noun)
         if stat.S_ISLNK(info.external_attr >> 16):
-            raise ContentError(f"the app's file {name!r} is a symbolic link, which an app may not hold")
+            raise ContentError(f"the {noun}'s file {name!r} is a symbolic link, which a lesson may not hold")
         if name.rstrip("/").casefold() in seen:
-            raise ContentError(f"the app's file {name!r} appears twice in the zip")
+            raise ContentError(f"the {noun}'s file {name!r} appears twice in the zip")
         seen.add(name.rstrip("/").casefold())
         if info.is_dir():
             continue
         if info.flag_bits & 0x1:
-            raise ContentError(f"the app's file {name!r} is encrypted; an app zip may not have a password")
+            raise ContentError(f"the {noun}'s file {name!r} is encrypted; a lesson may not have a password")
         if info.compress_type not in _READABLE:
-            raise ContentError(f"the app's file {name!r} is compressed in a way this hub cannot read")
+            raise ContentError(f"the {noun}'s file {name!r} is compressed in a way this hub cannot read")
         if info.file_size > MAX_APP_FILE_BYTES:
             raise ContentError(
-                f"the app's file {name!r} unpacks to {info.file_size:,} bytes, more than the "
+                f"the {noun}'s file {name!r} unpacks to {info.file_size:,} bytes, more than the "
                 f"{MAX_APP_FILE_BYTES:,} one file may have"
             )
         if info.file_size > _RATIO_FREE_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-            raise ContentError(f"the app's file {name!r} is compressed suspiciously well (a zip bomb?)")
+            raise ContentError(f"the {noun}'s file {name!r} is compressed suspiciously well (a zip bomb?)")
         total += info.file_size
         packed += info.compress_size
         if total > MAX_APP_BYTES:
-            raise ContentError(f"the app unpacks to more than the {MAX_APP_BYTES:,} bytes a lesson may have")
+            limit = f"{MAX_APP_BYTES:,}"
+            raise ContentError(f"the {noun} unpacks to more than the {limit} bytes a lesson may have")
         files[name] = info
     if total > _RATIO_FREE_BYTES and total > MAX_RATIO * max(packed, 1):
-        raise ContentError("the app's files are compressed suspiciously well (a zip bomb?)")
+        raise ContentError(f"the {noun}'s files are compressed suspiciously well (a zip bomb?)")
     return files
 
 
@@ -104,34 +107,40 @@ def app_root(names: list[str]) -> str:
     )
 
 
-class AppZip:
-    """An app zip, opened once and checked; its files are read by their path below the app's root."""
+class CheckedZip:
+    """A lesson's zip, opened once and checked (see the module's docstring); its files are read by
+    their path below its root. Subclasses say what the zip is and where its root is."""
+
+    NOUN = "zip"  # how messages name it
+    NOT_A_ZIP = "it is not a zip file"
 
     def __init__(self, path: Path | BinaryIO) -> None:
         try:
             self._zip = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError):
-            raise ContentError(
-                "it is not a zip file (an HTML5 app comes as a .zip with an index.html)"
-            ) from None
+            raise ContentError(self.NOT_A_ZIP) from None
         try:
-            self._files = _checked_members(self._zip)
-            self.root = app_root(list(self._files))
+            self._files = _checked_members(self._zip, self.NOUN)
+            self.root = self.find_root(list(self._files))
         except BaseException:
             self._zip.close()
             raise
 
+    def find_root(self, names: list[str]) -> str:
+        """The folder below which the lesson's files are found ("" for the top of the zip)."""
+        return ""
+
     def close(self) -> None:
         self._zip.close()
 
-    def __enter__(self) -> AppZip:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
     def files(self) -> list[AppFile]:
-        """The app's files below its root, by their path there."""
+        """The files below the root, by their path there."""
         return [
             AppFile(name[len(self.root) :], info.file_size)
             for name, info in self._files.items()
@@ -139,7 +148,7 @@ class AppZip:
         ]
 
     def find(self, path: str) -> AppFile | None:
-        """The file at `path` below the app's root ("" or a folder means its index.html), or None."""
+        """The file at `path` below the root ("" or a folder means its index.html), or None."""
         if path == "" or path.endswith("/"):
             path += INDEX
         info = self._files.get(self.root + path)
@@ -156,18 +165,28 @@ class AppZip:
                 while chunk := handle.read(size):
                     yield chunk
         except _READ_ERRORS as error:
-            raise ContentError(f"the app's file {path!r} is damaged ({error})") from None
+            raise ContentError(f"the {self.NOUN}'s file {path!r} is damaged ({error})") from None
 
     def _read_member(self, name: str) -> bytes:
         try:
             return self._zip.read(self._files[name])
         except _READ_ERRORS as error:
-            raise ContentError(f"the app's file {name!r} is damaged ({error})") from None
+            raise ContentError(f"the {self.NOUN}'s file {name!r} is damaged ({error})") from None
 
     def read_everything(self) -> None:
         """Read every file once: a bad CRC or a broken deflate stream is refused now, not later."""
         for name in self._files:
             self._read_member(name)
+
+
+class AppZip(CheckedZip):
+    """An HTML5 app's zip: its root is where its index.html is."""
+
+    NOUN = "app"
+    NOT_A_ZIP = "it is not a zip file (an HTML5 app comes as a .zip with an index.html)"
+
+    def find_root(self, names: list[str]) -> str:
+        return app_root(names)
 
 
 def check_app_zip(path: Path) -> None:

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from content.blobs import hash_file
 from content.decoding import load_toml
 from content.errors import ContentError
+from content.h5p import h5p_text
 from content.model import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -29,6 +30,7 @@ from content.paths import decode_text, media_type_for, read_small_file, safe_fil
 
 _LESSON_FILE = re.compile(r"^(?:\d+[-_])?(?P<id>[a-z0-9][a-z0-9-]*)\.md$")
 _COURSE_FILE_FIELDS = {"cover"}
+H5P_TEXT_CHARS = 200_000  # an H5P lesson's own words, when its author wrote no text version
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,9 @@ def _lesson_entry(where: str, text: str, files: _FileCollector) -> dict[str, Any
         entry["poster"] = files.ref(meta["poster"], where)
     entry["captions"] = [{**c, "file": files.ref(c.get("file"), where)} for c in meta.get("captions", [])]
     entry["images"] = [{**i, "file": files.ref(i.get("file"), where)} for i in meta.get("images", [])]
+    if meta.get("kind") == "h5p" and not body.strip() and len(entry["media"]) == 1:
+        # An H5P activity without a written text version gets its own words (questions, answers).
+        entry["text"] = h5p_text(files.files[entry["media"][0]["sha256"]], H5P_TEXT_CHARS)
     return entry
 
 

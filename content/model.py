@@ -40,10 +40,10 @@ def slug(text: str, fallback: str, max_length: int = 60) -> str:
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$"
 
-LessonKind = Literal["article", "video", "audio", "pdf", "images", "quiz", "zim", "html5"]
+LessonKind = Literal["article", "video", "audio", "pdf", "images", "quiz", "zim", "html5", "h5p"]
 LESSON_KINDS: tuple[str, ...] = LessonKind.__args__  # type: ignore[attr-defined]
-MEDIA_KINDS = frozenset({"video", "audio", "pdf", "zim", "html5"})
-TEXT_ALTERNATIVE_KINDS = frozenset({"video", "audio", "pdf", "zim", "html5"})
+MEDIA_KINDS = frozenset({"video", "audio", "pdf", "zim", "html5", "h5p"})
+TEXT_ALTERNATIVE_KINDS = frozenset({"video", "audio", "pdf", "zim", "html5", "h5p"})
 # How a tutor's message names a lesson of each kind, and the file a media lesson needs.
 _A_LESSON = {
     "article": "an article",
@@ -54,6 +54,7 @@ _A_LESSON = {
     "images": "a pictures lesson",
     "quiz": "a quiz",
     "html5": "an HTML5 app lesson",
+    "h5p": "an H5P activity",
 }
 _ITS_FILE = {
     "video": "a video file",
@@ -61,6 +62,7 @@ _ITS_FILE = {
     "pdf": "a PDF file",
     "zim": "a ZIM file",
     "html5": "the app's .zip file",
+    "h5p": "the activity's .h5p file",
 }
 
 
@@ -159,6 +161,8 @@ class Lesson(_Strict):
             raise ValueError("a zim lesson needs one ZIM file and the path of its article (entry)")
         if kind == "html5" and len(self.media) != 1:
             raise ValueError("an HTML5 app lesson has one file: the app's .zip (with its index.html)")
+        if kind == "h5p" and len(self.media) != 1:
+            raise ValueError("an H5P activity has one file: its .h5p file")
         if kind != "zim" and self.entry:
             raise ValueError(f"a {kind} lesson has no entry")
         return self

@@ -17,6 +17,7 @@ _MEDIA_TYPES = {
     ".mp3": "audio/mpeg",
     ".m4a": "audio/mp4",
     ".pdf": "application/pdf",
+    ".h5p": "application/zip",  # an H5P activity: a zip (content/h5p.py)
     ".png": "image/png",
     ".jpg": "image/jpeg",
     ".jpeg": "image/jpeg",

@@ -21,6 +21,7 @@ from sqlite_utils import Database
 from content.appzip import check_app_zip
 from content.blobs import BlobBatch, BlobStore
 from content.errors import ContentError
+from content.h5p import check_h5p
 from content.model import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -115,17 +116,21 @@ def _refuse_active_pdfs(files: Iterable[FileRef], batch: BlobBatch) -> None:
             )
 
 
+_ZIP_CHECKS = {"html5": ("an HTML5 app", check_app_zip), "h5p": ("an H5P activity", check_h5p)}
+
+
 def _refuse_unsafe_apps(lessons: Iterable[Lesson], batch: BlobBatch) -> None:
-    """Refuse an HTML5 app zip that is unsafe or unusable: a zip bomb, paths out of it, links, no
-    index.html (content/appzip.py)."""
+    """Refuse an HTML5 app zip or an H5P file that is unsafe or unusable: a zip bomb, paths out of
+    it, links, no index.html (content/appzip.py), libraries missing (content/h5p.py)."""
     for lesson in lessons:
-        if lesson.kind != "html5":
+        if lesson.kind not in _ZIP_CHECKS:
             continue
+        what, check = _ZIP_CHECKS[lesson.kind]
         ref = lesson.media[0]
         try:
-            check_app_zip(batch.path_of(ref.sha256))
+            check(batch.path_of(ref.sha256))
         except ContentError as error:
-            raise ContentError(f"lesson {lesson.id!r}: {ref.name!r} is an HTML5 app, but {error}") from None
+            raise ContentError(f"lesson {lesson.id!r}: {ref.name!r} is {what}, but {error}") from None
 
 
 def import_package(

@@ -151,16 +151,34 @@ def record_quiz(
 
     With `given_id` (the attempt id the quiz form carried) the attempt is kept once however often
     it is sent."""
+    answers = json.dumps([r.given for r in result.results])
+    record_score(
+        db, learner_id, course_id, lesson_id, (result.score, result.total), result.passed, answers, given_id
+    )
+
+
+def record_score(
+    db: Database,
+    learner_id: str,
+    course_id: str,
+    lesson_id: str,
+    score: tuple[int, int],
+    passed: bool,
+    answers: str = "[]",
+    given_id: str = "",
+) -> None:
+    """Keep an attempt scored `score` = (points, out of) with its `answers` (JSON): a quiz's, or an
+    H5P activity's (whose answers the hub does not see); the lesson's progress becomes the scaled
+    score, done when passed. With `given_id` the attempt is kept once however often it is sent."""
     attempt_id = attempt_id_for(learner_id, given_id) if given_id else str(uuid.uuid4())
-    attempt = Attempt(
-        attempt_id, learner_id, course_id, lesson_id, result.score, result.total, result.passed,
-        json.dumps([r.given for r in result.results]), now(),
-    )  # fmt: skip
+    points, total = score
+    attempt = Attempt(attempt_id, learner_id, course_id, lesson_id, points, total, passed, answers, now())
     with transaction(db):
         if given_id and db.execute("SELECT 1 FROM quiz_attempts WHERE id = ?", [attempt_id]).fetchone():
             return
         store.record(db, attempt_change(attempt))
-        _record(db, learner_id, course_id, lesson_id, 1.0 if result.passed else result.fraction * 0.99, 0)
+        fraction = points / total if total else 0.0
+        _record(db, learner_id, course_id, lesson_id, 1.0 if passed else fraction * 0.99, 0)
 
 
 def best_attempt(db: Database, learner_id: str, course_id: str, lesson_id: str) -> tuple[int, int] | None:

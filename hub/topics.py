@@ -26,6 +26,7 @@ KIND_LABELS = {
     "quiz": N_("Quiz"),
     "zim": N_("Reading"),
     "html5": N_("Activity"),
+    "h5p": N_("H5P activity"),
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import stat
 import zipfile
 from pathlib import Path
@@ -119,16 +120,24 @@ The app asks you to put the handwashing steps in order: wet, soap, scrub, rinse,
 """
 
 
-def write_app_course(root: Path, app: bytes, course_id: str = "app-course") -> Path:
-    """An author folder with one article and one HTML5 app lesson whose zip is `app`."""
+def write_app_course(
+    root: Path,
+    app: bytes,
+    course_id: str = "app-course",
+    title: str = "Clean hands games",
+    lesson: tuple[str, str] = ("02-game.md", APP_LESSON),
+) -> Path:
+    """An author folder with one article and one lesson (file name, Markdown) whose one media file
+    (`media/<the name its front matter gives>`) is `app`: an HTML5 app's zip unless told."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "course.toml").write_text(
-        f'id = "{course_id}"\nversion = 1\ntitle = "Clean hands games"\nlanguage = "en"\n'
+        f'id = "{course_id}"\nversion = 1\ntitle = "{title}"\nlanguage = "en"\n'
         'topics = ["health"]\npublisher = "Test team"\n',
         encoding="utf-8",
     )
     (root / "01-intro.md").write_text('+++\ntitle = "Intro"\nkind = "article"\n+++\nWhy we wash.\n', "utf-8")
-    (root / "02-game.md").write_text(APP_LESSON, encoding="utf-8")
-    (root / "media").mkdir(exist_ok=True)
-    (root / "media" / "app.zip").write_bytes(app)
+    (root / lesson[0]).write_text(lesson[1], encoding="utf-8")
+    media = root / re.search(r'^media = "(.+)"$', lesson[1], re.M)[1]  # type: ignore[index]
+    media.parent.mkdir(exist_ok=True)
+    media.write_bytes(app)
     return root

@@ -1,5 +1,6 @@
-"""Importers: turn what a tutor brings (a package, an author folder, a ZIM, an EPUB, PDFs, a Kolibri
-channel) into packages that `hub.library.import_package` checks and imports in one place.
+"""Importers: turn what a tutor brings (a package, an author folder, a ZIM, an EPUB, an H5P file,
+PDFs, a Kolibri channel) into packages that `hub.library.import_package` checks and imports in one
+place.
 
 Each format is a small module behind the `Importer` interface (content/importers/base.py):
 detect a path, preview what will come in, convert it into packages in a work folder.
@@ -13,6 +14,7 @@ from content.errors import ContentError
 from content.importers.author import AuthorFolderImporter
 from content.importers.base import CoursePreview, Importer, ImportOptions, Preview, check_source
 from content.importers.epub import EpubImporter
+from content.importers.h5p import H5pImporter
 from content.importers.kolibri import KolibriImporter
 from content.importers.package import PackageImporter
 from content.importers.pdf import PdfImporter
@@ -26,10 +28,11 @@ IMPORTERS: tuple[Importer, ...] = (
     PackageImporter(),
     ZimImporter(),
     EpubImporter(),
+    H5pImporter(),
     KolibriImporter(),
     PdfImporter(),
 )
-SOURCE_SUFFIXES = frozenset({".zip", ".zim", ".epub", ".pdf", ".sqlite3"})
+SOURCE_SUFFIXES = frozenset({".zip", ".zim", ".epub", ".pdf", ".h5p", ".sqlite3"})
 
 
 def importer_for(path: Path) -> Importer:
@@ -40,6 +43,6 @@ def importer_for(path: Path) -> Importer:
             return importer
     raise ContentError(
         f"{path.name} is not something this hub can import. It takes a Commons Hub package (.zip or "
-        "folder), an author folder with course.toml, a ZIM, EPUB or PDF file, a folder or zip of PDFs, or a "
-        "Kolibri channel (KOLIBRI_DATA, its content folder, or a channel's .sqlite3 database)."
+        "folder), an author folder with course.toml, a ZIM, EPUB, PDF or H5P file, a folder or zip of "
+        "PDFs, or a Kolibri channel (KOLIBRI_DATA, its content folder, or a channel's .sqlite3 database)."
     )

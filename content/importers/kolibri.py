@@ -5,11 +5,11 @@ Mapping (see kolibri_channel.py for the database, kolibri_perseus.py for the que
   Kolibri's order) its lessons; resources directly at the channel's top form one more course
   named after the channel. The channel becomes a pathway of its courses, in order.
 - video (the low-resolution file when there is one, for phones; WebVTT subtitles as captions;
-  its thumbnail as poster), audio, PDF documents, HTML5 apps (the html5 kind, played sandboxed)
-  and exercises (Perseus questions the hub's quiz kinds can hold) become lessons. Anything else
-  is skipped and counted with its reason, shown before the import: H5P, slideshows, EPUB
-  documents, coach-only items, files missing from the drive, damaged PDFs, unsafe app zips,
-  unsupported questions.
+  its thumbnail as poster), audio, PDF documents, HTML5 apps (the html5 kind, played sandboxed),
+  H5P activities (the h5p kind) and exercises (Perseus questions the hub's quiz kinds can hold)
+  become lessons. Anything else is skipped and counted with its reason, shown before the
+  import: slideshows, EPUB documents, coach-only items, files missing from the drive, damaged
+  PDFs, unsafe app zips, H5P files without their libraries, unsupported questions.
 - licence, author and copyright holder go into each lesson's text and the course's licence;
   the channel's author is the publisher. Nothing is signed: the hub marks it "imported from a
   Kolibri channel, not verified" and a tutor must choose to take it.
@@ -40,6 +40,7 @@ from content.apptext import app_text
 from content.appzip import check_app_zip
 from content.captions import to_webvtt
 from content.errors import ContentError
+from content.h5p import check_h5p, h5p_text
 from content.importers.base import CoursePreview, ImportOptions, PathwayPlan, Preview, Progress
 from content.importers.identity import key_hash
 from content.importers.kolibri_channel import Channel, ChannelFile, Node, read_channel
@@ -51,7 +52,6 @@ from content.pdfcheck import pdf_action
 from content.pdfread import check_pdf, pdf_pages
 
 ORIGIN = "kolibri"
-H5P_REASON = "H5P activities have no lesson kind on this hub yet"
 MAX_CAPTION_BYTES = 1024**2
 PDF_TEXT_CHARS = 200_000
 _VIDEO = {"mp4": "video/mp4", "webm": "video/webm"}
@@ -64,8 +64,8 @@ _AUDIO = {
 }
 _PICTURE = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg"}
 _APP = {"zip": "application/zip"}
+_H5P = {"h5p": "application/zip"}
 _KIND_REASONS = {
-    "h5p": H5P_REASON,
     "slideshow": "slideshows have no lesson kind on this hub",
     "zim": "Kiwix pages inside a channel: import the ZIM file itself",
 }
@@ -77,7 +77,7 @@ _PLANS_LOCK = threading.Lock()
 @dataclass
 class PlannedLesson:
     node: Node
-    kind: str  # video, audio, pdf or quiz
+    kind: str  # video, audio, pdf, quiz, html5 or h5p
     media: ChannelFile | None = None
     captions: list[ChannelFile] = field(default_factory=list)
     poster: ChannelFile | None = None
@@ -229,6 +229,8 @@ def _plan_lesson(node: Node, plan: ChannelPlan) -> PlannedLesson | None:
         lesson = PlannedLesson(node, "quiz", _first(node, ("exercise",), {"perseus": ""}))
     elif node.kind == "html5":
         lesson = PlannedLesson(node, "html5", _first(node, ("html5_zip",), _APP))
+    elif node.kind == "h5p":
+        lesson = PlannedLesson(node, "h5p", _first(node, ("h5p",), _H5P))
     else:
         plan.skip(node, f"Kolibri {node.kind[:30] or 'untyped'} resources have no lesson kind on this hub")
         return None
@@ -242,7 +244,7 @@ def _plan_lesson(node: Node, plan: ChannelPlan) -> PlannedLesson | None:
     if lesson.kind == "pdf" and (why := _pdf_problem(path)):
         plan.skip(node, why)
         return None
-    if lesson.kind == "html5" and (why := _app_problem(path)):
+    if lesson.kind in ("html5", "h5p") and (why := _zip_problem(lesson.kind, path)):
         plan.skip(node, why)
         return None
     if lesson.kind == "quiz":
@@ -259,12 +261,17 @@ def _plan_lesson(node: Node, plan: ChannelPlan) -> PlannedLesson | None:
     return lesson
 
 
-def _app_problem(path: Path) -> str | None:
-    """Why an HTML5 app of the channel cannot be a lesson (content/appzip.py's checks), or None."""
+def _zip_problem(kind: str, path: Path) -> str | None:
+    """Why an HTML5 app or an H5P activity of the channel cannot be a lesson (content/appzip.py's
+    and content/h5p.py's checks), or None."""
     try:
-        check_app_zip(path)
+        check_app_zip(path) if kind == "html5" else check_h5p(path)
     except ContentError:
-        return "HTML5 apps whose zip is unsafe or has no index.html"
+        return (
+            "HTML5 apps whose zip is unsafe or has no index.html"
+            if kind == "html5"
+            else "H5P activities whose file is unsafe or lacks the libraries it needs"
+        )
     return None
 
 
@@ -407,13 +414,15 @@ def _lesson(lesson: PlannedLesson, course: PlannedCourse, writer: PackageWriter,
         data["questions"] = lesson.exercise.questions
         data["pass_mark"] = lesson.exercise.pass_mark
     else:
-        media_type = {**_VIDEO, **_AUDIO, **_APP, "pdf": "application/pdf"}[lesson.media.extension]  # type: ignore[union-attr]
+        media_type = {**_VIDEO, **_AUDIO, **_APP, **_H5P, "pdf": "application/pdf"}[lesson.media.extension]  # type: ignore[union-attr]
         data["media"] = [copier.add(writer, lesson.media, node.title, media_type)]  # type: ignore[arg-type]
     if lesson.kind == "pdf":
         path = lesson.media.path(channel.storage)  # type: ignore[union-attr]
         words.append(text_alternative(path, pdf_pages(path, PDF_TEXT_CHARS)))
     if lesson.kind == "html5":  # what the app shows, for those who cannot use it
         words.append(app_text(lesson.media.path(channel.storage), PDF_TEXT_CHARS))  # type: ignore[union-attr]
+    if lesson.kind == "h5p":  # its questions, answers and feedback, for those who cannot play it
+        words.append(h5p_text(lesson.media.path(channel.storage), PDF_TEXT_CHARS))  # type: ignore[union-attr]
     if lesson.poster:
         data["poster"] = copier.add(writer, lesson.poster, node.title, _PICTURE[lesson.poster.extension])
     captions = []

@@ -31,6 +31,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("search", "hub.plugins.search"),
     ("zim", "hub.plugins.zim"),
     ("apps", "hub.plugins.apps"),
+    ("h5p", "hub.plugins.h5p"),
     ("imports", "hub.plugins.imports"),
     ("studio", "hub.plugins.studio"),
     ("bundles", "hub.plugins.bundles"),

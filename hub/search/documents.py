@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from content.apptext import app_text
+from content.h5p import h5p_text
 from content.markdown import plain_text
 from content.model import Lesson
 from content.text import pdf_text
@@ -83,11 +84,12 @@ def lesson_text(
     for image in lesson.images:
         main += [image.alt, image.caption]
     for ref in lesson.media:
-        data = (
-            read_file(ref.sha256) if ref.media_type == "application/pdf" or lesson.kind == "html5" else None
-        )
+        zipped = lesson.kind in ("html5", "h5p")
+        data = read_file(ref.sha256) if ref.media_type == "application/pdf" or zipped else None
         if data and lesson.kind == "html5":
             main.append(app_text(io.BytesIO(data), max_chars=MAX_TEXT_CHARS))  # the words the app shows
+        elif data and lesson.kind == "h5p":  # its questions, answers and feedback
+            main.append(h5p_text(io.BytesIO(data), max_chars=MAX_TEXT_CHARS))
         elif data:
             main.append(pdf_text(data, max_chars=MAX_TEXT_CHARS))
         main.append((scanned or {}).get(ref.sha256, ""))

@@ -10,10 +10,13 @@ import tomllib
 from functools import cache
 from pathlib import Path
 
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Locator, Page, expect
 
 from content.author import read_author_folder
 from content.model import Manifest, Question
+from tests.conftest import run_hub
+from tests.processes import Server, serve
 
 STARTER = Path(__file__).resolve().parents[2] / "content" / "starter"
 
@@ -118,3 +121,19 @@ def wait_until_true(page: Page, expression: str, timeout_ms: int = 5_000) -> Non
     while not page.evaluate(expression):
         assert time.monotonic() < deadline, f"waited {timeout_ms} ms for {expression}"
         time.sleep(0.1)
+
+
+def serve_with(home: Path, admin: tuple[str, str], folders: list[Path]) -> Server:
+    """`hub serve` on a new home with an admin (name, secret) and the author folders imported."""
+    made = run_hub("users", "add", admin[0], "--role", "admin", "--secret", admin[1], home=home)
+    assert made.returncode == 0, made.stdout + made.stderr
+    for folder in folders:
+        done = run_hub("content", "import", folder, "--allow-unverified", "--yes", home=home)
+        assert done.returncode == 0, done.stdout + done.stderr
+    return serve(home)
+
+
+def serious_problems(page: Page) -> list[str]:
+    """What axe finds serious or critical on the page as it is now, in words."""
+    found = Axe().run(page).response["violations"]
+    return [f"{v['id']}: {v['help']}" for v in found if v["impact"] in ("serious", "critical")]

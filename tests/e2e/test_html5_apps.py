@@ -15,14 +15,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.conftest import run_hub
 from tests.e2e.conftest import TIMEOUT_MS
-from tests.e2e.helpers import sign_in, wait_until_true
+from tests.e2e.helpers import serious_problems, serve_with, sign_in, wait_until_true
 from tests.html5 import FRIENDLY_FILES, HOSTILE_FILES, app_zip, write_app_course
-from tests.processes import Server, serve
+from tests.processes import Server
 
 pytestmark = pytest.mark.e2e
 ADMIN = ("Ada Admin", "ada-password-1")
@@ -38,14 +36,11 @@ NEVER_ANSWERED = (
 def app_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A hub of its own with an admin, a hostile app lesson and a friendly one."""
     root = tmp_path_factory.mktemp("apps")
-    home = root / "home"
-    made = run_hub("users", "add", ADMIN[0], "--role", "admin", "--secret", ADMIN[1], home=home)
-    assert made.returncode == 0, made.stdout + made.stderr
-    for course_id, files in (("evil-course", HOSTILE_FILES), ("app-course", FRIENDLY_FILES)):
-        folder = write_app_course(root / course_id, app_zip(files), course_id=course_id)
-        done = run_hub("content", "import", folder, "--allow-unverified", "--yes", home=home)
-        assert done.returncode == 0, done.stdout + done.stderr
-    server = serve(home)
+    folders = [
+        write_app_course(root / course_id, app_zip(files), course_id=course_id)
+        for course_id, files in (("evil-course", HOSTILE_FILES), ("app-course", FRIENDLY_FILES))
+    ]
+    server = serve_with(root / "home", ADMIN, folders)
     yield server
     server.stop()
 
@@ -165,8 +160,7 @@ def test_the_app_lesson_page_has_no_serious_accessibility_problem(
     page.goto(FRIENDLY)
     expect(page.locator("html")).to_have_attribute("dir", "rtl" if language == "ar" else "ltr")
     expect(page.frame_locator("iframe").locator("#status")).to_have_attribute("data-ran", "yes")
-    found = Axe().run(page).response["violations"]
-    serious = [f"{v['id']}: {v['help']}" for v in found if v["impact"] in ("serious", "critical")]
+    serious = serious_problems(page)
     assert not serious, serious
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     screenshot(page, f"html5-app-lesson-{language}")

@@ -19,7 +19,7 @@ from hub.home import Hub
 from hub.learners import Role
 from hub.library import import_package
 from hub.plugins import switch_plugin
-from hub.plugins.apps.routes import OpenApps
+from hub.plugins.apps.routes import OpenZips
 from hub.plugins.studio import drafts
 from hub.search import SearchIndex, index_path
 from tests.conftest import BrowserClient, resident, signed_in, write_course
@@ -246,7 +246,7 @@ def test_open_app_zips_are_few_and_a_removed_ones_file_is_let_go(tmp_path: Path)
     for n in range(4):
         paths.append(tmp_path / f"{n}.zip")
         paths[-1].write_bytes(app_zip({"index.html": f"<p>{n}</p>"}))
-    apps = OpenApps(size=2)
+    apps = OpenZips(size=2)
     first = apps.get(paths[0])
     assert apps.get(paths[0]) is first  # kept open, not read again
     apps.get(paths[1])

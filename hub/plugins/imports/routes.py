@@ -82,7 +82,7 @@ def _safe_name(filename: str) -> str:
         raise ImportRefused(
             gettext(
                 "%(name)s is not something the hub imports. Choose a Commons Hub package (.zip), a ZIM, "
-                "an EPUB or a PDF file."
+                "an EPUB, a PDF or an H5P file."
             )
             % {"name": name}
         )

@@ -72,7 +72,8 @@ def plan_for(detail: CourseDetail) -> Plan:
     for lesson in detail.lessons:
         plan.pages.append(Saved(f"{base}/{lesson.id}", PAGE_FRAME_BYTES + _text_bytes(lesson)))
         files = [(ref, plan.pictures) for ref in _pictures(lesson)]
-        if lesson.kind in MEDIA_KINDS and lesson.kind not in ("zim", "html5"):  # read from their own routes
+        # zim, html5 and h5p lessons are read from their own routes, not saved as files
+        if lesson.kind in MEDIA_KINDS and lesson.kind not in ("zim", "html5", "h5p"):
             files += [(ref, plan.media) for ref in lesson.media]
         for ref, into in files:
             if ref.sha256 not in seen:

@@ -1,15 +1,17 @@
-"""A video, sound or app zip in a draft: refused at once when it is not one; a video or sound
+"""A video, sound, app zip or H5P file in a draft: refused at once when it is not one; a video or sound
 is queued for the copy every phone plays (the background job "transcode"). Also how a video or
 sound brought to Import starts a draft course of its own: the tutor then writes what it says (its
 text version) and publishes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
 from content.appzip import check_app_zip
 from content.errors import ContentError
+from content.h5p import check_h5p
 from content.importers.base import title_from_name
 from hub.home import Hub
 from hub.i18n import N_
@@ -29,13 +31,21 @@ def check_video(draft: Draft, path: str) -> None:
         raise DraftProblem(str(error)) from None
 
 
-def check_app(draft: Draft, path: str) -> None:
-    """Refuse at once an app zip the import would refuse (content/appzip.py), keeping nothing of it."""
+_ZIP_CHECKS: dict[str, tuple[Callable[[Path], object], str]] = {
+    "html5": (check_app_zip, N_("This file cannot be an app lesson: %(reason)s.")),
+    "h5p": (check_h5p, N_("This file cannot be an H5P activity: %(reason)s.")),
+}
+
+
+def check_zipped(draft: Draft, kind: str, path: str) -> None:
+    """Refuse at once an app zip or an H5P file the import would refuse (content/appzip.py,
+    content/h5p.py), keeping nothing of it."""
+    check, refusal = _ZIP_CHECKS[kind]
     try:
-        check_app_zip(draft.root / path)
+        check(draft.root / path)
     except ContentError as error:
         (draft.root / path).unlink(missing_ok=True)
-        raise StudioError(N_("This file cannot be an app lesson: %(reason)s."), reason=str(error)) from None
+        raise StudioError(refusal, reason=str(error)) from None
 
 
 def check_sound(draft: Draft, path: str) -> bool:

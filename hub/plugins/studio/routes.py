@@ -40,7 +40,10 @@ MAX_TEXT = 200_000
 CATEGORIES = ("health", "skills")
 LEVELS = ("beginner", "intermediate", "advanced")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif")
-ACCEPT = {"video": "video/*", "audio": "audio/*", "pdf": "application/pdf", "html5": ".zip,application/zip"}
+ACCEPT = {
+    "video": "video/*", "audio": "audio/*", "pdf": "application/pdf",
+    "html5": ".zip,application/zip", "h5p": ".h5p",
+}  # fmt: skip
 CHOICE_ROWS = 6
 
 
@@ -285,9 +288,11 @@ def _lesson_media(draft: Draft, lesson: DraftLesson, form: FormData) -> str:
         raise StudioError(N_("Please choose a PDF file."))
     if lesson.kind == "html5" and not upload.filename.lower().endswith(".zip"):
         raise StudioError(N_("Please choose the app's .zip file (with its index.html inside)."))
+    if lesson.kind == "h5p" and not upload.filename.lower().endswith(".h5p"):
+        raise StudioError(N_("Please choose the activity's .h5p file."))
     path = drafts.store_media(draft, upload.file, upload.filename)
-    if lesson.kind == "html5":
-        media.check_app(draft, path)
+    if lesson.kind in ("html5", "h5p"):
+        media.check_zipped(draft, lesson.kind, path)
     if lesson.kind == "video":
         media.check_video(draft, path)
     if lesson.kind == "audio":

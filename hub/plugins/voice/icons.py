@@ -17,6 +17,7 @@ _PATHS = {
     "html5": '<rect x="3" y="4" width="18" height="16" rx="2"/>'
     '<path d="M3 8h18M10 12l-2 2 2 2M14 12l2 2-2 2"/>',
 }
+_PATHS["h5p"] = _PATHS["html5"]  # an activity either way: the learner need not know which format
 _BOOK = '<path d="M4 4h7v16H4zM13 4h7v16h-7z"/>'
 
 
