@@ -51,10 +51,13 @@ def play_url(request: Request, lesson: Lesson, language: str) -> str | None:
 def player_policy(player: str, own: str) -> str:
     """The player page's Content-Security-Policy: `player` and `own` (the activity's folder) are
     absolute URLs. Scripts, styles, fonts and pictures from those two only, the page's own inline
-    script by its hash, and fetch only the activity's own files (h5p.json, content.json, library.json)."""
+    script by its hash, and fetch only the activity's own files (h5p.json, content.json, library.json).
+    `'unsafe-eval'`, as for HTML5 apps: some H5P libraries build functions from text, and in this
+    sandbox an evaluated string reaches nothing the activity's own scripts could not."""
     return (
         "sandbox allow-scripts; default-src 'none'; "
-        f"script-src {player} {own} {_script_hash(PLAY_SCRIPT)}; style-src {player} {own} 'unsafe-inline'; "
+        f"script-src {player} {own} {_script_hash(PLAY_SCRIPT)} 'unsafe-eval'; "
+        f"style-src {player} {own} 'unsafe-inline'; "
         f"img-src {player} {own} data: blob:; media-src {own} data: blob:; font-src {player} {own} data:; "
         f"connect-src {own}; frame-src {own}; worker-src 'none'; object-src 'none'; "
         "form-action 'none'; base-uri 'none'; frame-ancestors 'self'"
