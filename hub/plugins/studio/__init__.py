@@ -28,9 +28,9 @@ STUDIO = "/tutor/studio"  # where the studio's pages live
 
 @hookimpl
 def hub_routers(hub: Hub) -> list[APIRouter]:
-    from hub.plugins.studio import pathway_routes, routes, translate_routes
+    from hub.plugins.studio import item_routes, pathway_routes, routes, translate_routes
 
-    return [routes.router, pathway_routes.router, translate_routes.router]
+    return [routes.router, item_routes.router, pathway_routes.router, translate_routes.router]
 
 
 @hookimpl
