@@ -8,6 +8,10 @@ are real: every course has a cover-less card, a summary, topics, and three Markd
 about 150 words in its language (en, fr, es, ar in turn), so pages, search and progress work
 on them exactly as on imported courses. The search index is then built from hub.db as
 `hub search rebuild` does.
+
+The voice and OCR plugins are switched off on these hubs: the hub would make speech for every
+generated course in the background, for hours at 10,000 courses, and every figure taken meanwhile
+would measure that job as much as the pages (bench/voice measures what making speech costs).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from content.package import manifest_bytes
 from hub.db import transaction
 from hub.home import Hub
 from hub.library import LIBRARY_GENERATION, now
+from hub.plugins import switch_plugin
 
 LANGUAGES = ("en", "fr", "es", "ar")
 WORDS = {
@@ -84,6 +89,8 @@ def course_manifest(number: int) -> Manifest:
 def generate(home: Path, total: int) -> Hub:
     """A hub at `home` holding the starter courses and generated ones up to `total` courses."""
     hub = Hub(home)
+    for plugin in ("voice", "ocr"):
+        switch_plugin(hub, plugin, False)
     hub.import_starter()
     db = hub.db
     have = db.execute("SELECT count(*) FROM courses").fetchone()[0]
