@@ -194,3 +194,17 @@ def test_kept_search_results_give_way_to_a_changed_index(tmp_path: Path):
     found = index.search("soap")
     assert found.total > 0 and found.hits[0].course_id == "sample-course"
     assert index.search("soap", language="fr").total == 0  # filters are part of what is kept
+
+
+@pytest.mark.parametrize(("configured", "threads"), [("", 16), ("4", 4), ("none", 16)])
+def test_the_worker_threads_are_bounded_by_configuration(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch, configured: str, threads: int
+):
+    """Each worker thread keeps its own database connection and search reader: their number is the
+    server's, not the load's."""
+    import anyio.to_thread
+
+    monkeypatch.setenv("HUB_WORKER_THREADS", configured)
+    with TestClient(create_app(hub, manager_for(hub, load_entry_points=False))) as client:
+        limiter = client.portal.call(anyio.to_thread.current_default_thread_limiter)
+        assert limiter.total_tokens == threads
