@@ -28,7 +28,7 @@ from hub.plugins import manager_for, plugin_folder
 from hub.settings import HubSettings, load_settings
 
 CORE_STATIC = Path(__file__).parent / "static"
-DEFAULT_WORKER_THREADS = 16
+DEFAULT_WORKER_THREADS = 12
 
 
 def apply_settings(app: FastAPI, settings: HubSettings) -> None:
@@ -58,7 +58,7 @@ async def invalid_request(request: Request, error: Exception) -> Response:
 
 
 def worker_threads() -> int:
-    """How many requests' route functions run at once: HUB_WORKER_THREADS, else 16.
+    """How many requests' route functions run at once: HUB_WORKER_THREADS, else 12.
 
     Plain `def` routes run in worker threads, and each thread that served a request keeps its own
     SQLite connection and search reader. Starlette's default of 40 threads cost a 10,000-course hub

@@ -196,7 +196,7 @@ def test_kept_search_results_give_way_to_a_changed_index(tmp_path: Path):
     assert index.search("soap", language="fr").total == 0  # filters are part of what is kept
 
 
-@pytest.mark.parametrize(("configured", "threads"), [("", 16), ("4", 4), ("none", 16)])
+@pytest.mark.parametrize(("configured", "threads"), [("", 12), ("4", 4), ("none", 12)])
 def test_the_worker_threads_are_bounded_by_configuration(
     hub: Hub, monkeypatch: pytest.MonkeyPatch, configured: str, threads: int
 ):
