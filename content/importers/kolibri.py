@@ -32,6 +32,7 @@ import re
 import stat
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -244,7 +245,7 @@ def _plan_lesson(node: Node, plan: ChannelPlan) -> PlannedLesson | None:
     if lesson.kind == "pdf" and (why := _pdf_problem(path)):
         plan.skip(node, why)
         return None
-    if lesson.kind in ("html5", "h5p") and (why := _zip_problem(lesson.kind, path)):
+    if lesson.kind in _ZIPPED and (why := _zip_problem(lesson.kind, path)):
         plan.skip(node, why)
         return None
     if lesson.kind == "quiz":
@@ -261,17 +262,20 @@ def _plan_lesson(node: Node, plan: ChannelPlan) -> PlannedLesson | None:
     return lesson
 
 
+_ZIPPED: dict[str, tuple[Callable[[Path], object], str]] = {
+    "html5": (check_app_zip, "HTML5 apps whose zip is unsafe or has no index.html"),
+    "h5p": (check_h5p, "H5P activities whose file is unsafe or lacks the libraries it needs"),
+}
+
+
 def _zip_problem(kind: str, path: Path) -> str | None:
     """Why an HTML5 app or an H5P activity of the channel cannot be a lesson (content/appzip.py's
     and content/h5p.py's checks), or None."""
+    check, reason = _ZIPPED[kind]
     try:
-        check_app_zip(path) if kind == "html5" else check_h5p(path)
+        check(path)
     except ContentError:
-        return (
-            "HTML5 apps whose zip is unsafe or has no index.html"
-            if kind == "html5"
-            else "H5P activities whose file is unsafe or lacks the libraries it needs"
-        )
+        return reason
     return None
 
 

@@ -49,14 +49,14 @@ Plain words only
     ``"``, ``*``, ``~``, ``(``, ``:``, ``AND``, ``OR`` and ``NOT`` are just characters or words.
 
 Scoring, facets, highlights
-    Whoosh's BM25F formula, computed term at a time over posting blocks (Whoosh's matcher tree
-    costs ~10 µs per matching document in Python; a common word matches thousands). A document
-    with every (non stop) word gets a bonus. The same pass yields every match, and facet counts
-    (language, topic, kind) come from a per-segment cache of each document's values; a chosen
-    facet's own counts ignore that choice, so the other values stay visible. Snippets are the
-    220-character window with the most distinct matches, marked ``<b class="match">`` with
-    everything else HTML-escaped (``mark_words``; Whoosh's highlighter gave the same marks but
-    took most of a query's time).
+    Whoosh's BM25F formula, computed a term's whole posting list at a time in numpy
+    (``scoring.py``; Whoosh's matcher tree costs ~10 µs per matching document in Python, and a
+    common word matches thousands). A document with every (non stop) word gets a bonus. The same
+    pass yields every match, and facet counts (language, topic, kind) are counted over per-segment
+    codes of each document's values; a chosen facet's own counts ignore that choice, so the other
+    values stay visible. Snippets are the 220-character window with the most distinct matches,
+    marked ``<b class="match">`` with everything else HTML-escaped (``mark_words``; Whoosh's
+    highlighter gave the same marks but took most of a query's time).
 
 Threads and processes
     Whoosh allows one writer per index. Each ``SearchIndex`` has one writer thread fed by a
