@@ -126,7 +126,7 @@ class Server:
         """Seconds from launch to the first HTTP 200 on `path` (polled every 5 ms).
 
         On the way it notes (in `phases`) when the process replaced itself with another
-        program (exec, as `hub serve` does to start the lean server) and when the port first
+        program (exec, as `hub serve` did before issue 21) and when the port first
         accepted a connection; the time from there to the 200 is the first request.
         """
         deadline = self.launched_at + timeout

@@ -7,8 +7,8 @@ says little about an "after" measured now. This launches `hub serve` from each c
 turn (ABAB…, the order flipped every round; one unmeasured launch each first warms the page
 cache), each on its own home made by that checkout's `hub init`, with PYTHONPATH and the
 working directory set to the checkout. Per launch, as bench/run.py measures it: seconds to
-the first 200 on `/`, the CLI part (until `hub serve` execs the server), and VmRSS once the
-server is idle. Prints medians and writes bench/results/start-compare-<timestamp>.json.
+the first 200 on `/`, to the port's first connection, the CLI part (until `hub serve` execs
+a server, as it did before issue 21; "-" when it does not), and VmRSS once the server is idle. Prints medians and writes bench/results/start-compare-<timestamp>.json.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import run
 
-FIGURES = ("first_200_s", "exec_s", "VmRSS", "RssAnon", "RssFile")
+FIGURES = ("first_200_s", "listening_s", "exec_s", "VmRSS", "RssAnon", "RssFile")
 
 
 def launch(checkout: Path, home: Path, logs: Path, tag: str, settle_s: float) -> dict[str, float]:
@@ -68,13 +68,14 @@ def main() -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     medians = {
-        name: {key: round(statistics.median(r[key] for r in rows), 3) for key in FIGURES}
+        name: {key: round(statistics.median(r[key] for r in rows), 3) if all(key in r for r in rows) else "-"
+               for key in FIGURES}  # fmt: skip
         for name, rows in runs.items()
     }
     print(f"{'':8}" + "".join(f"{key:>13}" for key in FIGURES))
     for name, figures in medians.items():
         print(f"{name:8}" + "".join(f"{figures[key]:>13}" for key in FIGURES))
-    print("(medians of", args.rounds, "launches; seconds to the first 200 and to the exec, MB of memory)")
+    print("(medians of", args.rounds, "launches; seconds to the first 200, to listening and to the exec; MB)")
     run.RESULTS.mkdir(parents=True, exist_ok=True)
     out = run.RESULTS / f"start-compare-{datetime.now().strftime('%Y%m%dT%H%M%S')}.json"
     result = {"checkouts": {k: str(v) for k, v in checkouts.items()}, "medians": medians, "runs": runs}

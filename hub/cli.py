@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import ssl
 import sys
 from enum import StrEnum
@@ -17,11 +16,10 @@ from rich.table import Table
 from content.errors import ContentError
 from content.package import build_package, write_package
 from content.signing import UnverifiedContent
-from hub import first_run, imports, keys_cli, library, library_cli
+from hub import first_run, imports, keys_cli, library, library_cli, server
 from hub.address import hub_url, qr_text
 from hub.home import Hub, default_home
 from hub.plugins import build_manager, enabled_plugins, installed_plugins, manager_for, switch_plugin
-from hub.server import WORKERS_VARIABLE
 from hub.service import service_app
 from hub.settings import CENTRAL_ROLE, ROLE_SETTING
 from sync import storage
@@ -154,8 +152,7 @@ def serve(
     console.print(f"Data folder: {hub.home}. Press Ctrl+C to stop.")
     show_setup_code(hub, url)
     sys.stdout.flush()
-    os.environ[WORKERS_VARIABLE] = str(workers)
-    os.execv(sys.executable, [sys.executable, "-m", "hub.server", str(hub.home), host, str(port), *tls])
+    server.run(hub, host, port, *tls, workers=workers)
 
 
 @content_app.command("list")

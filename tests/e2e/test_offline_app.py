@@ -42,8 +42,8 @@ PHONE_COPY = "You are reading a copy saved on this phone"
 # The hub's server with its version number set, as an older or newer hub would run.
 SERVE = (
     "import sys; from pathlib import Path; import hub; hub.__version__ = sys.argv[1]; "
-    "from hub.server import run; "
-    "run(Path(sys.argv[2]), '127.0.0.1', int(sys.argv[3]), sys.argv[4], sys.argv[5])"
+    "from hub.home import Hub; from hub.server import run; "
+    "run(Hub(Path(sys.argv[2])), '127.0.0.1', int(sys.argv[3]), sys.argv[4], sys.argv[5])"
 )
 
 
