@@ -22,6 +22,7 @@ DEFAULT_SIZES = {
     "CARDS": 2048,  # rendered course cards: (course, version, language, size) -> HTML
     "COURSES": 256,  # opened courses (their manifest and lessons), most recently opened kept
     "LESSON_HTML": 512,  # lessons' Markdown rendered to HTML, per lesson text
+    "SPEECH_PARTS": 512,  # the parts of a lesson the hub reads aloud, per lesson text
     "SEARCH": 256,  # search results, per query, filters, reader's language and page
     "POSTINGS": 64,  # long posting lists decoded for scoring (at most about 100 KB each at 10,000 courses)
 }
