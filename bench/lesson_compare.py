@@ -28,11 +28,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent / "library_scale"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import run  # noqa: E402
-from library_scale import run as scale  # noqa: E402
+import run
+from library_scale import run as scale
 
 COURSE = "hand-hygiene-en"
 LESSONS = [f"/courses/{COURSE}/{lesson}" for lesson in ("why-hands", "when-to-wash", "how-to-wash")]
+VIEWS, FIGURES = ("lesson_rotating", "lesson_write"), ("rps", "p50_ms", "p95_ms")
 
 
 def one_round(checkout: Path, home: Path, logs: Path, tag: str, args: argparse.Namespace) -> dict:
@@ -78,12 +79,12 @@ def main() -> int:
         shutil.rmtree(work, ignore_errors=True)
     medians = {
         name: {
-            view: {key: round(statistics.median(r[view][key] for r in rows), 1) for key in ("rps", "p50_ms", "p95_ms")}
-            for view in ("lesson_rotating", "lesson_write")
+            view: {key: round(statistics.median(r[view][key] for r in rows), 1) for key in FIGURES}
+            for view in VIEWS
         }
         for name, rows in rounds.items()
     }
-    for view in ("lesson_rotating", "lesson_write"):
+    for view in VIEWS:
         before, after = medians["before"][view], medians["after"][view]
         print(f"{view}: before {before['rps']} req/s (p95 {before['p95_ms']} ms), after {after['rps']} req/s "
               f"(p95 {after['p95_ms']} ms): {after['rps'] / max(before['rps'], 0.1):.2f}x")  # fmt: skip

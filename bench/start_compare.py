@@ -8,7 +8,8 @@ turn (ABAB…, the order flipped every round; one unmeasured launch each first w
 cache), each on its own home made by that checkout's `hub init`, with PYTHONPATH and the
 working directory set to the checkout. Per launch, as bench/run.py measures it: seconds to
 the first 200 on `/`, to the port's first connection, the CLI part (until `hub serve` execs
-a server, as it did before issue 21; "-" when it does not), and VmRSS once the server is idle. Prints medians and writes bench/results/start-compare-<timestamp>.json.
+a server, as it did before issue 21; "-" when it does not), and VmRSS once the server is
+idle. Prints medians and writes bench/results/start-compare-<timestamp>.json.
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ def launch(checkout: Path, home: Path, logs: Path, tag: str, settle_s: float) ->
         server.stop()
 
 
+def _median(rows: list[dict[str, float]], key: str) -> float | str:
+    return round(statistics.median(r[key] for r in rows), 3) if all(key in r for r in rows) else "-"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("before", type=Path, help="checkout measured as 'before'")
@@ -67,11 +72,7 @@ def main() -> int:
                     runs[name].append(figures)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    medians = {
-        name: {key: round(statistics.median(r[key] for r in rows), 3) if all(key in r for r in rows) else "-"
-               for key in FIGURES}  # fmt: skip
-        for name, rows in runs.items()
-    }
+    medians = {name: {key: _median(rows, key) for key in FIGURES} for name, rows in runs.items()}
     print(f"{'':8}" + "".join(f"{key:>13}" for key in FIGURES))
     for name, figures in medians.items():
         print(f"{name:8}" + "".join(f"{figures[key]:>13}" for key in FIGURES))
