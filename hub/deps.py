@@ -20,21 +20,24 @@ DEVICE_COOKIE = "hub_device"  # which accounts signed in on this browser before 
 SESSION_MAX_AGE = 400 * 24 * 3600  # browsers cap cookies at about 400 days
 
 
-def get_hub(request: Request) -> Hub:
+# These dependencies are `async def`: FastAPI runs a plain `def` dependency in a worker thread,
+# and the hops there and back for every request were a fifth of a lesson view's time. They do no
+# I/O but one indexed read (the session's learner), which in WAL mode never waits for a writer.
+async def get_hub(request: Request) -> Hub:
     return request.app.state.hub
 
 
 HubDep = Annotated[Hub, Depends(get_hub)]
 
 
-def get_db(hub: HubDep) -> Database:
+async def get_db(hub: HubDep) -> Database:
     return ThreadDatabase(hub)  # type: ignore[return-value]
 
 
 Db = Annotated[Database, Depends(get_db)]
 
 
-def current_learner(request: Request, db: Db) -> Learner | None:
+async def current_learner(request: Request, db: Db) -> Learner | None:
     """The learner this browser's session cookie holds, if any."""
     token = request.cookies.get(SESSION_COOKIE)
     learner = learners.learner_for_token(db, token) if token else None

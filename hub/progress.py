@@ -89,6 +89,13 @@ def _record(
     store.record(db, lesson_change(key, state, own))
 
 
+def is_reload(db: Database, learner_id: str, course_id: str, lesson_id: str) -> bool:
+    """Whether opening this lesson now would change nothing kept (the lesson opened last, again
+    soon). Read before any write, so a reload waits for no group commit; `record_in` checks again
+    inside its transaction."""
+    return _changes_nothing(db, (learner_id, course_id, lesson_id), 0.0, now())
+
+
 def record_in(
     db: Database, learner_id: str, course_id: str, lesson_id: str, progress: float, seconds: int = 0
 ) -> None:

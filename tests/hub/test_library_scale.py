@@ -160,6 +160,22 @@ def test_a_lesson_view_logs_a_change_only_when_something_changed(app: FastAPI, h
     assert done[0] is not None
 
 
+def test_reloading_a_lesson_queues_no_write(app: FastAPI, hub: Hub, monkeypatch: pytest.MonkeyPatch):
+    """A reload changes nothing, so it does not wait for the group commit either."""
+    phone, _ = resident(hub)
+    lesson, other = "/courses/sample-course/read-me", "/courses/sample-course/check"
+    queued = []
+    run = hub.writes.run
+    monkeypatch.setattr(hub.writes, "run", lambda work: queued.append(work) or run(work))
+    with phone:
+        phone.get(lesson)
+        phone.get(lesson)
+        phone.get(lesson)
+        assert len(queued) == 1
+        phone.get(other)
+        assert len(queued) == 2
+
+
 def test_a_lesson_shows_its_new_text_after_an_update(app: FastAPI, hub: Hub, tmp_path: Path):
     from hub.library import import_package
     from tests.conftest import write_course

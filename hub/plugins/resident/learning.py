@@ -209,7 +209,8 @@ def lesson_page(
     state, best = None, None
     saving = "x-hub-saving" in request.headers  # the phone saving the course is not a visit
     if learner is not None and not saving:  # someone kept: note the visit; a first visit makes no account
-        hub.writes.run(lambda db: progress.record_in(db, learner.id, course_id, lesson_id, 0.0))
+        if not progress.is_reload(hub.db, learner.id, course_id, lesson_id):
+            hub.writes.run(lambda db: progress.record_in(db, learner.id, course_id, lesson_id, 0.0))
         state = progress.for_course(hub.db, learner.id, course_id).get(lesson_id)
         best = progress.best_attempt(hub.db, learner.id, course_id, lesson_id)
     return render(
