@@ -24,6 +24,7 @@ DEFAULT_SIZES = {
     "LESSON_HTML": 512,  # lessons' Markdown rendered to HTML, per lesson text
     "SPEECH_PARTS": 512,  # the parts of a lesson the hub reads aloud, per lesson text
     "SEARCH": 256,  # search results, per query, filters, reader's language and page
+    "ZIM_FILES": 4096,  # what each ZIM entry copied for nginx is (hub/plugins/zim/copies.py)
     "POSTINGS": 64,  # long posting lists decoded for scoring (at most about 100 KB each at 10,000 courses)
 }
 

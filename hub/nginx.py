@@ -5,7 +5,8 @@ disk (Range requests 0.12-0.23x, 64 KB ranges 0.01x). With nginx in front, the h
 every request for a lesson file, so its own checks (a hash it holds, a course not withdrawn, the
 headers of hub/plugins/media) stay the only way in; it then answers with no body and an
 `X-Accel-Redirect` to an internal location that nginx serves from the blob folder, with Range
-and sendfile. That location is `internal`: a phone cannot ask for it directly.
+and sendfile. That location is `internal`: a phone cannot ask for it directly. A ZIM's pictures and
+videos go the same way, from copies the hub makes of them (hub/plugins/zim/copies.py).
 
 The hub behind nginx listens on loopback only and learns of it from HUB_ACCEL_BLOBS (the internal
 location's prefix), which the service sets; a hub without it sends the bytes itself. nginx runs as
@@ -22,22 +23,36 @@ from content.blobs import blob_relpath
 
 ACCEL_VARIABLE = "HUB_ACCEL_BLOBS"
 INTERNAL_PREFIX = "/_hub_blobs/"
+ZIM_INTERNAL_PREFIX = "/_hub_zim/"  # copies of ZIM entries (hub/plugins/zim/copies.py)
+ZIM_COPIES = "zim-files"
+
+
+def behind_nginx() -> bool:
+    return bool(os.environ.get(ACCEL_VARIABLE, ""))
 
 
 def accel_location(sha256: str) -> str | None:
     """The internal address nginx serves this blob from, when the hub runs behind nginx."""
-    prefix = os.environ.get(ACCEL_VARIABLE, "")
-    if not prefix:
+    if not behind_nginx():
         return None
-    return prefix + blob_relpath(sha256).removeprefix("blobs/")
+    return os.environ[ACCEL_VARIABLE] + blob_relpath(sha256).removeprefix("blobs/")
 
 
 def render_config(home: Path, port: int, backend_port: int, run_dir: Path, host: str = "") -> str:
-    """An nginx.conf serving the hub at `port`, lesson files from `home`/blobs, the rest from the
-    hub on 127.0.0.1:`backend_port`. Logs go to stderr (the journal); `run_dir` keeps its pid and
-    temporary files, so it runs as an unprivileged user."""
+    """An nginx.conf serving the hub at `port`, lesson files from `home`/blobs and copies of ZIM
+    entries from `home`/zim-files, the rest from the hub on 127.0.0.1:`backend_port`. Logs go to
+    stderr (the journal); `run_dir` keeps its pid and temporary files, so it runs as an
+    unprivileged user."""
     listen = f"{host}:{port}" if host else str(port)
     blobs = home / "blobs"
+    sent_after_checks = """internal;
+            types { }
+            default_type application/octet-stream;
+            # nginx keeps the hub's Content-Type, Content-Disposition and Cache-Control; these it
+            # would drop, so they are copied from the hub's answer.
+            add_header Content-Security-Policy $upstream_http_content_security_policy always;
+            add_header X-Content-Type-Options nosniff always;
+            add_header Referrer-Policy same-origin always;"""
     return f"""# Written by `hub service install --with-nginx` (hub/nginx.py).
 worker_processes 1;
 pid {run_dir}/nginx.pid;
@@ -70,15 +85,12 @@ http {{
         }}
         # Only reached through the hub's X-Accel-Redirect, after its checks.
         location {INTERNAL_PREFIX} {{
-            internal;
             alias {blobs}/;
-            types {{ }}
-            default_type application/octet-stream;
-            # nginx keeps the hub's Content-Type, Content-Disposition and Cache-Control; these it
-            # would drop, so they are copied from the hub's answer.
-            add_header Content-Security-Policy $upstream_http_content_security_policy always;
-            add_header X-Content-Type-Options nosniff always;
-            add_header Referrer-Policy same-origin always;
+            {sent_after_checks}
+        }}
+        location {ZIM_INTERNAL_PREFIX} {{
+            alias {home / ZIM_COPIES}/;
+            {sent_after_checks}
         }}
     }}
 }}

@@ -14,12 +14,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hub import nginx, service
+from content.zim import ZIM_MEDIA_TYPE
+from hub import imports, nginx, service
 from hub.home import Hub
 from hub.library import import_package
 from hub.service import ServiceConfig, install, render_unit, uninstall
 from tests.conftest import write_course
 from tests.hub.test_service import HOME, PYTHON, Recorder, systemd_root  # noqa: F401 (a fixture)
+from tests.importing import PNG, make_zim
 from tests.processes import Server, free_port, serve, wait_until
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -35,6 +37,7 @@ def hub_behind_nginx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     import_package(
         hub.db, hub.blobs, write_course(tmp_path / "author" / "sample-course"), allow_unverified=True
     )
+    imports.run_import(hub, make_zim(tmp_path / "wikimed.zim"), allow_unverified=True)
     del hub
     monkeypatch.setenv(nginx.ACCEL_VARIABLE, nginx.INTERNAL_PREFIX)
     server = serve(home)
@@ -101,6 +104,38 @@ def test_nginx_serves_no_file_the_hub_did_not_let_through(hub_behind_nginx: tupl
     escape = httpx.get(f"{url}/media/..%2f..%2fhub.db/x")
     assert escape.status_code in (400, 404)  # nginx or the hub refuses it; nothing is read
     assert httpx.get(url + "/courses/sample-course").status_code == 200  # pages pass through
+
+
+def _zim_sha256(home: Path) -> str:
+    hub = Hub(home)
+    return hub.db.execute("SELECT sha256 FROM files WHERE media_type = ?", [ZIM_MEDIA_TYPE]).fetchone()[0]
+
+
+@needs_nginx
+def test_nginx_sends_zim_pictures_from_a_copy_after_the_hub_checked_them(
+    hub_behind_nginx: tuple[Server, str],
+):
+    server, url = hub_behind_nginx
+    path = f"/zim/{_zim_sha256(server.home)}/I/net.png"
+
+    from_hub = httpx.get(server.url + path)  # the hub copies the entry once and says where it is
+    location = from_hub.headers["x-accel-redirect"]
+    assert from_hub.content == b"" and location.startswith(nginx.ZIM_INTERNAL_PREFIX)
+    copy = server.home / nginx.ZIM_COPIES / location.removeprefix(nginx.ZIM_INTERNAL_PREFIX)
+    assert copy.read_bytes() == PNG
+
+    picture = httpx.get(url + path)
+    assert picture.status_code == 200 and picture.content == PNG
+    assert picture.headers["content-type"] == "image/png"
+    assert "immutable" in picture.headers["cache-control"]
+    assert picture.headers["x-content-type-options"] == "nosniff"
+    part = httpx.get(url + path, headers={"Range": "bytes=1-3"})
+    assert part.status_code == 206 and part.content == PNG[1:4]
+
+    article = httpx.get(url + f"/zim/{_zim_sha256(server.home)}/Home")  # articles stay with the hub
+    assert article.status_code == 200 and "x-accel-redirect" not in article.headers
+    assert httpx.get(url + location).status_code == 404  # never straight from nginx
+    assert httpx.get(url + f"/zim/{'0' * 64}/I/net.png").status_code == 404
 
 
 def test_install_with_nginx_puts_the_hub_behind_it(systemd_root: Path):  # noqa: F811

@@ -14,8 +14,10 @@ from hub.access import LEARNING
 from hub.deps import HubDep
 from hub.home import Hub
 from hub.i18n import gettext, text_direction
+from hub.nginx import behind_nginx
 from hub.pages import render
 from hub.plugins.media.routes import IMMUTABLE, file_headers, stored_file
+from hub.plugins.zim.copies import copies_in
 
 router = APIRouter(tags=["zim"], include_in_schema=False)
 SERVED_TYPES = ("image/", "video/", "audio/", "text/vtt")  # what an article shows from its ZIM
@@ -65,7 +67,10 @@ def lesson_article(request: Request, lesson: Lesson) -> Markup:
 @router.get("/zim/{sha256}/{entry_path:path}", dependencies=[LEARNING])
 def zim_page(request: Request, sha256: str, entry_path: str, hub: HubDep) -> Response:
     """An article of a stored ZIM as a page, in its own language and direction, or one of its
-    images, videos, sounds or caption files."""
+    images, videos, sounds or caption files (sent by nginx when the hub is behind it)."""
+    copies = copies_in(hub.home) if behind_nginx() else None
+    if copies and (copy := copies.known(sha256, entry_path)) and stored_file(hub, sha256):
+        return _sent_by_nginx(copy.location, copy.mimetype, copy.name)
     entry = zim_entry(hub, sha256, entry_path)
     if entry is not None and entry.redirect_to:
         return RedirectResponse(entry_url(zim_prefix(sha256), entry.redirect_to), status_code=302)
@@ -76,7 +81,16 @@ def zim_page(request: Request, sha256: str, entry_path: str, hub: HubDep) -> Res
         return render(request, "zim_article.html", title=entry.title or entry.path, article=html,
                       article_lang=language, article_dir=direction)  # fmt: skip
     if entry is not None and mimetype.startswith(SERVED_TYPES):
+        if copies:
+            copy = copies.keep(sha256, entry_path, entry, mimetype)
+            return _sent_by_nginx(copy.location, copy.mimetype, copy.name)
         media_type, headers = file_headers(mimetype, posixpath.basename(entry.path))
         return Response(entry.content, media_type=media_type, headers=headers | {"Cache-Control": IMMUTABLE})
     message = gettext("There is no such article on this hub.")
     return render(request, "not_found.html", status_code=404, message=message)
+
+
+def _sent_by_nginx(location: str, mimetype: str, name: str) -> Response:
+    media_type, headers = file_headers(mimetype, name)
+    headers |= {"Cache-Control": IMMUTABLE, "X-Accel-Redirect": location}
+    return Response(media_type=media_type, headers=headers)
