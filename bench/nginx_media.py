@@ -32,6 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import httpx
 import run
 
 from hub import nginx
@@ -53,7 +54,8 @@ def wrk(url: str, seconds: float, script: Path | None = None) -> float:
 def start_nginx(config: Path, text: str) -> subprocess.Popen:
     config.write_text(text)
     extra = " user root;" if os.geteuid() == 0 else ""
-    process = subprocess.Popen([NGINX, "-c", str(config), "-g", f"daemon off;{extra}"], stderr=subprocess.DEVNULL)
+    argv = [NGINX, "-c", str(config), "-g", f"daemon off;{extra}"]
+    process = subprocess.Popen(argv, stderr=subprocess.DEVNULL)
     time.sleep(0.5)
     return process
 
@@ -61,8 +63,10 @@ def start_nginx(config: Path, text: str) -> subprocess.Popen:
 def alone_config(home: Path, port: int, run_dir: Path) -> str:
     """nginx with no hub behind it: the blob folder and the ZIM copies as plain static files."""
     front = nginx.render_config(home, port, 9, run_dir, host="127.0.0.1")
-    return front.replace("internal;", "").replace(nginx.INTERNAL_PREFIX, "/blobs/").replace(
-        nginx.ZIM_INTERNAL_PREFIX, "/zim-files/"
+    return (
+        front.replace("internal;", "")
+        .replace(nginx.INTERNAL_PREFIX, "/blobs/")
+        .replace(nginx.ZIM_INTERNAL_PREFIX, "/zim-files/")
     )
 
 
@@ -73,7 +77,8 @@ def main() -> int:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="hub-nginx-media-"))
     home = work / "home"
-    subprocess.run([sys.executable, "-m", "hub", "init", "--home", str(home)], check=True, capture_output=True)
+    init = [sys.executable, "-m", "hub", "init", "--home", str(home)]
+    subprocess.run(init, check=True, capture_output=True)
     from hub import imports
 
     hub = Hub(home)
@@ -102,20 +107,18 @@ def main() -> int:
         processes.append(start_nginx(work / "alone.conf", alone_config(home, alone_port, work / "alone")))
         media = f"/media/{video[0]}/{video[1]}"
         picture = f"/zim/{zim}/I/net.png"
-        copy = subprocess.run(["curl", "-s", "-D", "-", "-o", "/dev/null", f"http://127.0.0.1:{behind.port}{picture}"],
-                              capture_output=True, text=True).stdout  # fmt: skip
-        location = next(ln.split(": ", 1)[1].strip() for ln in copy.splitlines() if ln.lower().startswith("x-accel"))
+        answer = httpx.get(f"http://127.0.0.1:{behind.port}{picture}")  # the hub makes the picture's copy
+        copy = answer.headers["x-accel-redirect"].replace(nginx.ZIM_INTERNAL_PREFIX, "/zim-files/")
         blob = f"/blobs/sha256/{video[0][:2]}/{video[0]}"
+        video_urls = {"through nginx": f"{front_port}{media}", "nginx alone": f"{alone_port}{blob}",
+                      "hub alone": f"{alone_hub.port}{media}"}  # fmt: skip
         cases = {
-            "video, whole": {"through nginx": f"{front_port}{media}", "nginx alone": f"{alone_port}{blob}",
-                             "hub alone": f"{alone_hub.port}{media}"},
-            "video, 64 KB range": {"through nginx": f"{front_port}{media}", "nginx alone": f"{alone_port}{blob}",
-                                   "hub alone": f"{alone_hub.port}{media}"},
-            "ZIM picture": {"through nginx": f"{front_port}{picture}",
-                            "nginx alone": f"{alone_port}{location.replace(nginx.ZIM_INTERNAL_PREFIX, '/zim-files/')}",
+            "video, whole": video_urls,
+            "video, 64 KB range": video_urls,
+            "ZIM picture": {"through nginx": f"{front_port}{picture}", "nginx alone": f"{alone_port}{copy}",
                             "hub alone": f"{alone_hub.port}{picture}"},
         }  # fmt: skip
-        figures: dict[str, dict[str, list[float]]] = {case: {who: [] for who in urls} for case, urls in cases.items()}
+        figures = {case: {who: [] for who in urls} for case, urls in cases.items()}
         for round_ in range(args.rounds):
             for case, urls in cases.items():
                 order = list(urls.items())
@@ -127,7 +130,8 @@ def main() -> int:
         for process in processes:
             process.stop() if isinstance(process, run.Server) else process.terminate()
         shutil.rmtree(work, ignore_errors=True)
-    medians = {case: {who: round(statistics.median(v), 1) for who, v in rows.items()} for case, rows in figures.items()}
+    medians = {case: {who: round(statistics.median(v), 1) for who, v in rows.items()}
+               for case, rows in figures.items()}  # fmt: skip
     for case, rows in medians.items():
         ratio = rows["through nginx"] / rows["nginx alone"]
         print(f"{case}: through nginx {rows['through nginx']} req/s, nginx alone {rows['nginx alone']}, "

@@ -25,6 +25,7 @@ from hub.learners import count_admins
 from hub.limits import BodyLimitMiddleware, BodyTooLarge, too_large
 from hub.pages import build_environment, render
 from hub.plugins import manager_for, plugin_folder
+from hub.route_index import RouteIndex
 from hub.settings import HubSettings, load_settings
 
 CORE_STATIC = Path(__file__).parent / "static"
@@ -118,6 +119,7 @@ def create_app(hub: Hub, plugins: pluggy.PluginManager | None = None) -> FastAPI
         if folder:
             app.mount(f"/static/{name}", HashedStaticFiles(directory=folder), name=f"static-{name}")
             static_url.folders[name] = Path(folder)
+    app.router.routes.insert(0, RouteIndex(app.router.routes))
     app.add_middleware(BodyLimitMiddleware)  # inside the others, so its 413 page gets their headers
     app.add_middleware(ResponseHeadersMiddleware)
     app.add_exception_handler(AccessDenied, access_denied)
