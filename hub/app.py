@@ -29,6 +29,7 @@ from hub.route_index import RouteIndex
 from hub.settings import HubSettings, load_settings
 
 CORE_STATIC = Path(__file__).parent / "static"
+COMPILED_TEMPLATES = "compiled-templates"  # in the hub's data folder (hub/pages.py)
 DEFAULT_WORKER_THREADS = 12
 
 
@@ -93,7 +94,7 @@ def create_app(hub: Hub, plugins: pluggy.PluginManager | None = None) -> FastAPI
     )
     app.state.hub = hub
     app.state.plugins = manager
-    app.state.templates = build_environment(manager)
+    app.state.templates = build_environment(manager, hub.home / COMPILED_TEMPLATES)
     apply_settings(app, load_settings(hub))
     # A kind whose plugin is switched off shows its text version (every media lesson has one).
     app.state.lesson_viewers = defaultdict(

@@ -61,10 +61,14 @@ def _page_ngettext(singular: str, plural: str, n: int) -> str:
     return escape(text) if i18n.current_translations.get() is not None else text
 
 
-def build_environment(manager: pluggy.PluginManager) -> jinja2.Environment:
+def build_environment(manager: pluggy.PluginManager, compiled: Path) -> jinja2.Environment:
+    """The pages' Jinja environment; templates are kept compiled in the folder `compiled` (Jinja
+    checks each against its source), so a restarted hub does not compile its pages again."""
     folders = [plugin_folder(p, "templates") for p in manager.get_plugins()]
+    compiled.mkdir(exist_ok=True)
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader([*(f for f in folders if f), CORE_TEMPLATES]),
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)),
         autoescape=True,
         extensions=["jinja2.ext.i18n"],
         auto_reload=False,
