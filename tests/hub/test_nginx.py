@@ -106,6 +106,24 @@ def test_nginx_serves_no_file_the_hub_did_not_let_through(hub_behind_nginx: tupl
     assert httpx.get(url + "/courses/sample-course").status_code == 200  # pages pass through
 
 
+@needs_nginx
+def test_nginx_keeps_the_hubs_yes_to_a_file_for_a_few_seconds(hub_behind_nginx: tuple[Server, str]):
+    """A video's many Range requests cost the hub one answer: with the hub stopped, nginx still sends
+    the file it said yes to (for CHECK_SECONDS), and nothing it did not."""
+    server, url = hub_behind_nginx
+    page = httpx.get(url + "/courses/sample-course/watch").text
+    path = re.search(r'<source src="(/media/[0-9a-f]{64}/clip.mp4)"', page)[1]  # type: ignore[index]
+    first = httpx.get(url + path)
+    assert first.status_code == 200
+    server.stop()
+    again = httpx.get(url + path, headers={"Range": "bytes=4-7"})
+    assert again.status_code == 206 and again.content == b"ftyp"
+    assert again.headers["content-type"] == "video/mp4"
+    assert again.headers["content-security-policy"].startswith("sandbox")
+    assert httpx.get(url + path + "?download=1").status_code >= 500  # never asked: the hub must say
+    assert nginx.CHECK_SECONDS <= 10
+
+
 def _zim_sha256(home: Path) -> str:
     hub = Hub(home)
     return hub.db.execute("SELECT sha256 FROM files WHERE media_type = ?", [ZIM_MEDIA_TYPE]).fetchone()[0]
