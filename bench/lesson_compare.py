@@ -16,19 +16,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
-from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "library_scale"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import run
+from checkouts import alternate, use_checkout, write_result
 from library_scale import run as scale
 
 COURSE = "hand-hygiene-en"
@@ -37,17 +33,18 @@ VIEWS, FIGURES = ("lesson_rotating", "lesson_write"), ("rps", "p50_ms", "p95_ms"
 
 
 def one_round(checkout: Path, home: Path, logs: Path, tag: str, args: argparse.Namespace) -> dict:
-    run.ROOT = checkout  # bench/run.py starts servers in ROOT; `python -m hub` then imports its hub
-    os.environ["PYTHONPATH"] = str(checkout)
+    use_checkout(checkout)
     server = run.hub_server(home, run.free_port(), logs, tag)
     server.start()
     try:
         server.wait_ready()
         cookie = scale.learner_cookie(server.port, COURSE, "why-hands")
-        return {
+        figures = {
             "lesson_rotating": scale.measure(server, LESSONS, 20, args, cookie),
             "lesson_write": scale.measure(server, LESSONS[:1], 20, args, cookie),
         }
+        print(tag, json.dumps(figures), flush=True)
+        return figures
     finally:
         server.stop()
 
@@ -62,21 +59,7 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=2)
     args = parser.parse_args()
     checkouts = {"before": args.before.resolve(), "after": args.after.resolve()}
-    work = Path(tempfile.mkdtemp(prefix="hub-lesson-compare-"))
-    rounds: dict[str, list[dict]] = {name: [] for name in checkouts}
-    try:
-        for name, checkout in checkouts.items():
-            init = [sys.executable, "-m", "hub", "init", "--home", str(work / name)]
-            env = {**os.environ, "PYTHONPATH": str(checkout)}
-            subprocess.run(init, cwd=checkout, env=env, check=True, capture_output=True)
-        for round_ in range(args.rounds):
-            order = list(checkouts.items())
-            for name, checkout in order if round_ % 2 == 0 else reversed(order):
-                figures = one_round(checkout, work / name, work / "logs", f"{name}{round_}", args)
-                print(name, round_, json.dumps(figures), flush=True)
-                rounds[name].append(figures)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    rounds = alternate(checkouts, args.rounds, lambda *place: one_round(*place, args))
     medians = {
         name: {
             view: {key: round(statistics.median(r[view][key] for r in rows), 1) for key in FIGURES}
@@ -88,11 +71,7 @@ def main() -> int:
         before, after = medians["before"][view], medians["after"][view]
         print(f"{view}: before {before['rps']} req/s (p95 {before['p95_ms']} ms), after {after['rps']} req/s "
               f"(p95 {after['p95_ms']} ms): {after['rps'] / max(before['rps'], 0.1):.2f}x")  # fmt: skip
-    run.RESULTS.mkdir(parents=True, exist_ok=True)
-    out = run.RESULTS / f"lesson-compare-{datetime.now().strftime('%Y%m%dT%H%M%S')}.json"
-    result = {"checkouts": {k: str(v) for k, v in checkouts.items()}, "medians": medians, "rounds": rounds}
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"Wrote {out}")
+    write_result("lesson-compare", checkouts, {"medians": medians, "rounds": rounds})
     return 0
 
 

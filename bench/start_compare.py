@@ -15,25 +15,19 @@ idle. Prints medians and writes bench/results/start-compare-<timestamp>.json.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 
 import run
+from checkouts import alternate, use_checkout, write_result
 
 FIGURES = ("first_200_s", "listening_s", "exec_s", "VmRSS", "RssAnon", "RssFile")
 
 
 def launch(checkout: Path, home: Path, logs: Path, tag: str, settle_s: float) -> dict[str, float]:
-    run.ROOT = checkout  # bench/run.py starts servers in ROOT; `python -m hub` then imports its hub
-    os.environ["PYTHONPATH"] = str(checkout)
+    use_checkout(checkout)
     server = run.hub_server(home, run.free_port(), logs, tag)
     server.start()
     try:
@@ -57,31 +51,18 @@ def main() -> int:
     parser.add_argument("--settle", type=float, default=2.0, help="seconds idle before reading VmRSS")
     args = parser.parse_args()
     checkouts = {"before": args.before.resolve(), "after": args.after.resolve()}
-    work = Path(tempfile.mkdtemp(prefix="hub-start-compare-"))
-    runs: dict[str, list[dict[str, float]]] = {name: [] for name in checkouts}
-    try:
-        for name, checkout in checkouts.items():
-            init = [sys.executable, "-m", "hub", "init", "--home", str(work / name)]
-            env = {**os.environ, "PYTHONPATH": str(checkout)}
-            subprocess.run(init, cwd=checkout, env=env, check=True, capture_output=True)
-        for round_ in range(args.rounds + 1):
-            order = list(checkouts.items())
-            for name, checkout in order if round_ % 2 == 0 else reversed(order):
-                figures = launch(checkout, work / name, work / "logs", f"{name}{round_}", args.settle)
-                if round_:
-                    runs[name].append(figures)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    runs = alternate(
+        checkouts,
+        args.rounds + 1,
+        lambda checkout, home, logs, tag: launch(checkout, home, logs, tag, args.settle),
+    )
+    runs = {name: rows[1:] for name, rows in runs.items()}  # the first launch of each warms the page cache
     medians = {name: {key: _median(rows, key) for key in FIGURES} for name, rows in runs.items()}
     print(f"{'':8}" + "".join(f"{key:>13}" for key in FIGURES))
     for name, figures in medians.items():
         print(f"{name:8}" + "".join(f"{figures[key]:>13}" for key in FIGURES))
     print("(medians of", args.rounds, "launches; seconds to the first 200, to listening and to the exec; MB)")
-    run.RESULTS.mkdir(parents=True, exist_ok=True)
-    out = run.RESULTS / f"start-compare-{datetime.now().strftime('%Y%m%dT%H%M%S')}.json"
-    result = {"checkouts": {k: str(v) for k, v in checkouts.items()}, "medians": medians, "runs": runs}
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"Wrote {out}")
+    write_result("start-compare", checkouts, {"medians": medians, "runs": runs})
     return 0
 
 
