@@ -76,6 +76,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=4)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="hub-nginx-media-"))
+    # nginx's own files in memory, as the service keeps them (systemd's RuntimeDirectory, in /run)
+    runtime = Path(tempfile.mkdtemp(prefix="hub-nginx-media-", dir="/dev/shm"))
     home = work / "home"
     init = [sys.executable, "-m", "hub", "init", "--home", str(home)]
     subprocess.run(init, check=True, capture_output=True)
@@ -100,11 +102,11 @@ def main() -> int:
             processes.append(server)
             server.wait_ready()
         front_port, alone_port = run.free_port(), run.free_port()
-        (work / "front").mkdir()
-        (work / "alone").mkdir()
-        front = nginx.render_config(home, front_port, behind.port, work / "front", host="127.0.0.1")
+        (runtime / "front").mkdir()
+        (runtime / "alone").mkdir()
+        front = nginx.render_config(home, front_port, behind.port, runtime / "front", host="127.0.0.1")
         processes.append(start_nginx(work / "front.conf", front))
-        processes.append(start_nginx(work / "alone.conf", alone_config(home, alone_port, work / "alone")))
+        processes.append(start_nginx(work / "alone.conf", alone_config(home, alone_port, runtime / "alone")))
         media = f"/media/{video[0]}/{video[1]}"
         picture = f"/zim/{zim}/I/net.png"
         answer = httpx.get(f"http://127.0.0.1:{behind.port}{picture}")  # the hub makes the picture's copy
@@ -130,6 +132,7 @@ def main() -> int:
         for process in processes:
             process.stop() if isinstance(process, run.Server) else process.terminate()
         shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(runtime, ignore_errors=True)
     medians = {case: {who: round(statistics.median(v), 1) for who, v in rows.items()}
                for case, rows in figures.items()}  # fmt: skip
     for case, rows in medians.items():
