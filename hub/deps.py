@@ -21,7 +21,7 @@ SESSION_MAX_AGE = 400 * 24 * 3600  # browsers cap cookies at about 400 days
 
 
 # These dependencies are `async def`: FastAPI runs a plain `def` dependency in a worker thread,
-# and the hops there and back for every request were a fifth of a lesson view's time. They do no
+# and the hops there and back cost every request (0.3 ms of a 4.1 ms lesson view). They do no
 # I/O but one indexed read (the session's learner), which in WAL mode never waits for a writer.
 async def get_hub(request: Request) -> Hub:
     return request.app.state.hub
