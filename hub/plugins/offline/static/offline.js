@@ -179,5 +179,12 @@
   }).then(function () {
     var onHub = document.querySelector('[data-when="hub"]:not([hidden])');
     return onHub ? flush().then(refresh) : null;
-  }).catch(function () {}).then(show).then(function () { root.setAttribute("data-offline-app", "ready"); });
+  }).catch(function () {}).then(show).then(function () {
+    root.setAttribute("data-offline-app", "ready");
+    // A newer worker that installed while this page's work went through the old one may still
+    // be waiting: Chromium does not always try its activation again once that work is done.
+    return navigator.serviceWorker.getRegistration("/").then(function (registration) {
+      if (registration && registration.waiting) registration.waiting.postMessage("activate");
+    });
+  }).catch(function () {});
 })();

@@ -31,6 +31,7 @@ self.addEventListener("activate", function (event) {
 
 self.addEventListener("message", function (event) {
   if (event.data === "version") event.source.postMessage({ version: VERSION });
+  if (event.data === "activate") self.skipWaiting();  // offline.js, for a worker left waiting
 });
 
 self.addEventListener("fetch", function (event) {
