@@ -73,9 +73,9 @@ def create_private(path: Path) -> None:
 class ThreadDatabase:
     """The hub database as seen from whichever thread touches it.
 
-    FastAPI resolves each sync dependency in a worker thread of its own, so a connection
-    fetched in a dependency would be used by the endpoint's thread too; this stand-in looks
-    up the calling thread's connection on every use instead.
+    The `Db` dependency is resolved on the event loop's thread (hub/deps.py) and a plain `def`
+    route runs in a worker thread, so a connection fetched in the dependency would be used by
+    another thread; this stand-in looks up the calling thread's connection on every use instead.
     """
 
     def __init__(self, hub: Hub) -> None:
