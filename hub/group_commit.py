@@ -13,10 +13,12 @@ lived for ever would keep its hub (and the hub's library watchers) alive for eve
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import queue
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from sqlite_utils import Database
@@ -31,9 +33,14 @@ IDLE_SECONDS = 30.0
 @dataclass
 class _Write(Generic[T]):
     work: Callable[[Database], T]
-    done: threading.Event = field(default_factory=threading.Event)
+    done: Callable[[], None]  # called by the writer thread once the write is committed or failed
     result: T | None = None
     error: BaseException | None = None
+
+    def outcome(self) -> T:
+        if self.error is not None:
+            raise self.error
+        return self.result  # type: ignore[return-value]
 
 
 class GroupCommit:
@@ -47,16 +54,32 @@ class GroupCommit:
 
     def run(self, work: Callable[[Database], T]) -> T:
         """Run `work(db)` inside a write transaction; return once it is committed to disk."""
-        write: _Write[T] = _Write(work)
+        committed = threading.Event()
+        write: _Write[T] = _Write(work, committed.set)
+        self._submit(write)
+        committed.wait()
+        return write.outcome()
+
+    async def run_async(self, work: Callable[[Database], T]) -> T:
+        """`run` for a route on the event loop: it awaits the commit, and the loop serves others meanwhile."""
+        loop = asyncio.get_running_loop()
+        committed = loop.create_future()
+
+        def wake() -> None:
+            if not committed.done():  # the request may have been cancelled (its phone went away)
+                committed.set_result(None)
+
+        write: _Write[T] = _Write(work, lambda: loop.call_soon_threadsafe(wake))
+        self._submit(write)
+        await committed
+        return write.outcome()
+
+    def _submit(self, write: _Write[T]) -> None:
         with self._start:  # the thread decides to end under this lock too: no write is left behind
             self._queue.put(write)  # type: ignore[arg-type]
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, daemon=True, name="group-commit")
                 self._thread.start()
-        write.done.wait()
-        if write.error is not None:
-            raise write.error
-        return write.result  # type: ignore[return-value]
 
     def _loop(self) -> None:
         while True:
@@ -103,4 +126,5 @@ class GroupCommit:
             for write in batch:
                 if not committed:
                     write.error = write.error or failure
-                write.done.set()
+                with contextlib.suppress(RuntimeError):  # a loop that closed while its request waited
+                    write.done()

@@ -3,6 +3,7 @@ is answered only after the commit, and a write that fails is undone alone."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 import time
@@ -98,3 +99,56 @@ def test_the_writer_thread_ends_when_idle_and_the_next_write_starts_it_again(
     hub.writes.run(insert("second"))
     assert {r[0] for r in hub.db.execute("SELECT key FROM settings WHERE key IN ('first', 'second')")} == {
         "first", "second"}  # fmt: skip
+
+
+def test_a_route_on_the_event_loop_awaits_its_commit_and_the_loop_serves_others_meanwhile(tmp_path: Path):
+    hub = Hub(tmp_path / "home")
+    hub.writes.run(insert("taken"))
+    ticks: list[str] = []
+
+    async def main() -> tuple[list[object], list[str]]:
+        async def ticker() -> None:
+            while True:
+                ticks.append("tick")
+                await asyncio.sleep(0.02)
+
+        ticking = asyncio.create_task(ticker())
+        lock = writer_lock()
+        lock.__enter__()  # another writer holds the database: the saves wait behind it
+        saves = asyncio.gather(
+            *(hub.writes.run_async(insert(key)) for key in ("a", "taken", "b")), return_exceptions=True
+        )
+        await asyncio.sleep(0.3)
+        seen_while_held = list(ticks)
+        lock.__exit__(None, None, None)
+        outcomes = await asyncio.wait_for(saves, 10)
+        ticking.cancel()
+        return outcomes, seen_while_held
+
+    outcomes, seen_while_held = asyncio.run(main())
+    assert len(seen_while_held) >= 5  # the loop went on while the writes waited
+    assert not isinstance(outcomes[0], Exception) and not isinstance(outcomes[2], Exception)
+    assert isinstance(outcomes[1], sqlite3.IntegrityError)  # undone alone; its caller hears why
+    keys = {r[0] for r in hub.db.execute("SELECT key FROM settings WHERE key IN ('a', 'b')")}
+    assert keys == {"a", "b"}
+
+
+def test_a_write_whose_caller_went_away_is_still_committed_and_the_writer_goes_on(tmp_path: Path):
+    """A phone that drops its request while its save waits: the save is kept (it was asked for), and
+    telling a cancelled request, or a loop that has closed, does not stop the writer."""
+    hub = Hub(tmp_path / "home")
+
+    async def main() -> None:
+        save = asyncio.ensure_future(hub.writes.run_async(insert("dropped")))
+        await asyncio.sleep(0.1)
+        save.cancel()
+        await asyncio.sleep(0)
+
+    with writer_lock():  # the writer waits here until the loop that asked has closed
+        asyncio.run(main())
+    later = threading.Thread(target=hub.writes.run, args=(insert("next"),))
+    later.start()
+    later.join(10)
+    assert not later.is_alive()  # answered: the writer did not die waking a closed loop
+    keys = {r[0] for r in hub.db.execute("SELECT key FROM settings WHERE key IN ('dropped', 'next')")}
+    assert keys == {"dropped", "next"}

@@ -196,10 +196,17 @@ def media_url(sha256: str, name: str) -> str:
 
 
 @router.get("/courses/{course_id}/{lesson_id}", response_class=HTMLResponse, dependencies=[LEARNING])
-def lesson_page(
+async def lesson_page(
     request: Request, course_id: str, lesson_id: str, hub: HubDep, learner: CurrentLearner, part: int = 1
 ) -> HTMLResponse:
-    """A lesson; `part` is which part of a long text version to show (hub/text_parts.py)."""
+    """A lesson; `part` is which part of a long text version to show (hub/text_parts.py).
+
+    The busiest page runs on the event loop, not in a worker thread: its reads are WAL reads that
+    never wait for a writer, and its one write is awaited from the group commit, so the loop serves
+    other phones meanwhile. A worker thread per view, and the GIL handed between a dozen of them,
+    cost about a third of the hub's CPU under load (bench/lesson_compare.py). It must never take
+    the writer lock itself: that would stop the loop behind a commit.
+    """
     if retracted := retracted_page(request, hub, course_id):
         return retracted
     detail = hub.course(course_id)
@@ -210,7 +217,7 @@ def lesson_page(
     saving = "x-hub-saving" in request.headers  # the phone saving the course is not a visit
     if learner is not None and not saving:  # someone kept: note the visit; a first visit makes no account
         if not progress.is_reload(hub.db, learner.id, course_id, lesson_id):
-            hub.writes.run(lambda db: progress.record_in(db, learner.id, course_id, lesson_id, 0.0))
+            await hub.writes.run_async(lambda db: progress.record_in(db, learner.id, course_id, lesson_id, 0))
         state = progress.for_course(hub.db, learner.id, course_id).get(lesson_id)
         best = progress.best_attempt(hub.db, learner.id, course_id, lesson_id)
     return render(
