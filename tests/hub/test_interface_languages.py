@@ -182,6 +182,13 @@ def test_a_language_babel_does_not_know_still_serves_dates_and_numbers(hub: Hub,
     switch_on(web, "rom", "es")
     page = as_reader(web, "rom").get("/admin/library")
     assert page.status_code == 200 and '<html lang="rom" dir="ltr"' in page.text
+    keys = as_reader(web, "rom").get("/admin/keys")  # its days go through format_day
+    assert keys.status_code == 200 and '<html lang="rom" dir="ltr"' in keys.text
+    reading_romani = i18n.current_locale.set("rom")
+    try:
+        assert i18n.format_day("2026-11-16") == "Nov 16, 2026"  # in English: Babel knows no "rom"
+    finally:
+        i18n.current_locale.reset(reading_romani)
 
 
 def test_right_to_left_by_script_not_by_a_list():
