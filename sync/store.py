@@ -130,7 +130,7 @@ def is_forgotten(db: Database, learner_id: str) -> bool:
 def record(db: Database, change: dict[str, Any]) -> int:
     """Write a change of this device: next counter, kept in the log, merged in. Return the counter."""
     own = device_id(db)
-    counter = knowledge(db).get(own, 0) + 1
+    counter = knowledge(db, [own]).get(own, 0) + 1  # one row: a centre knows every hub
     ownership.claim(db, own, change)
     _keep(db, own, counter, change, None)
     return counter

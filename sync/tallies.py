@@ -124,9 +124,10 @@ def _count_lesson(db: Database, device: str, change: dict[str, Any]) -> None:
         "SELECT lessons_completed FROM tally_learner_courses WHERE learner_id = ? AND course_id = ?",
         [learner, course],
     ).fetchone()
-    if row is not None:
-        _add_to_histogram(db, hub, course, row[0], -1)
-    _add_to_histogram(db, hub, course, (row[0] if row else 0) + completed, 1)
+    if row is None or completed:  # she moves to another bucket (a lesson started moves no one)
+        if row is not None:
+            _add_to_histogram(db, hub, course, row[0], -1)
+        _add_to_histogram(db, hub, course, (row[0] if row else 0) + completed, 1)
     db.execute(
         "INSERT INTO tally_learner_courses (learner_id, course_id, lessons_started, lessons_completed)"
         " VALUES (?, ?, ?, ?) ON CONFLICT (learner_id, course_id) DO UPDATE SET"
@@ -139,7 +140,8 @@ def _count_lesson(db: Database, device: str, change: dict[str, Any]) -> None:
         " lessons_completed = lessons_completed + ? WHERE learner_id = ?",
         [started, completed, learner],
     )
-    _add_to_hub(db, hub, lessons_completed=completed)
+    if completed:
+        _add_to_hub(db, hub, lessons_completed=completed)
 
 
 def _count_attempt(db: Database, device: str, change: dict[str, Any]) -> None:
