@@ -37,10 +37,12 @@ async def get_db(hub: HubDep) -> Database:
 Db = Annotated[Database, Depends(get_db)]
 
 
-async def current_learner(request: Request, db: Db) -> Learner | None:
-    """The learner this browser's session cookie holds, if any."""
+async def current_learner(request: Request) -> Learner | None:
+    """The learner this browser's session cookie holds, if any. (It reads the hub's database
+    itself, not through `Db`: every page asks for it, and FastAPI solving two more dependencies
+    for it cost more than the lookup.)"""
     token = request.cookies.get(SESSION_COOKIE)
-    learner = learners.learner_for_token(db, token) if token else None
+    learner = learners.learner_for_token(request.app.state.hub.db, token) if token else None
     request.state.learner = learner
     return learner
 

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 def is_secure(request: Request) -> bool:
     """Whether the phone sees this page in a secure context, where a service worker may run."""
-    return request.url.scheme == "https"
+    return request.scope["scheme"] == "https"  # what request.url says, without building a URL
 
 
 @hookimpl
