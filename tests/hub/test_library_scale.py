@@ -4,18 +4,22 @@ when something changed. Speed is bench/library_scale's business, not these tests
 
 from __future__ import annotations
 
+import asyncio
 import re
+import threading
 from collections import Counter
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from bench.library_scale.generate import generate
-from hub import i18n
+from hub import i18n, learners
 from hub.app import create_app
 from hub.caches import LruCache
+from hub.db import writer_lock
 from hub.home import Hub
 from hub.plugins import manager_for
 from hub.plugins.resident.learning import COURSES_PAGE_SIZE, HOME_CARDS, HOME_OTHER_CARDS
@@ -174,6 +178,44 @@ def test_reloading_a_lesson_queues_no_write(app: FastAPI, hub: Hub, monkeypatch:
         assert len(queued) == 1
         phone.get(other)
         assert len(queued) == 2
+
+
+def test_a_lesson_view_waiting_for_its_save_leaves_the_hub_serving_others(app: FastAPI, hub: Hub):
+    """The lesson page runs on the event loop and awaits its save: while another writer holds the
+    database, other phones are answered, and the view answers once its save is on disk."""
+    _, learner_id = resident(hub)
+    token = learners.start_session(hub.db, learner_id)
+    lesson = "/courses/sample-course/read-me"
+
+    held, release = threading.Event(), threading.Event()
+
+    def another_writer() -> None:  # an import, say, holding the database
+        with writer_lock():
+            held.set()
+            release.wait(2)  # a lesson view that blocked the loop would be stuck here till then
+
+    async def visit() -> tuple[int, bool, int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as phone:
+            phone.cookies.set("hub_session", token)
+            viewing = asyncio.create_task(phone.get(lesson))
+            await asyncio.sleep(0.3)
+            other = await asyncio.wait_for(phone.get("/courses/sample-course"), 10)
+            waiting = not viewing.done()
+            release.set()
+            view = await asyncio.wait_for(viewing, 10)
+            return other.status_code, waiting, view.status_code
+
+    writer = threading.Thread(target=another_writer)
+    writer.start()
+    held.wait(5)
+    other_status, view_was_waiting, view_status = asyncio.run(visit())
+    writer.join(5)
+    assert other_status == 200 and view_was_waiting and view_status == 200
+    kept = hub.db.execute(
+        "SELECT 1 FROM progress WHERE learner_id = ? AND lesson_id = 'read-me'", [learner_id]
+    ).fetchone()
+    assert kept is not None
 
 
 def test_a_lesson_shows_its_new_text_after_an_update(app: FastAPI, hub: Hub, tmp_path: Path):
