@@ -94,10 +94,9 @@ def text_direction(language: str) -> str:
 
 
 @cache
-@cache
 def babel_locale(code: str) -> Locale:
     """The locale to format dates and numbers in: `code`, or English where Babel does not know it.
-    Kept per code: parsing one on every file size and date of a page was 2 % of a lesson view."""
+    A Locale, not its name: Babel parsed the name again for every file size and date of a page."""
     try:
         return Locale.parse(code.replace("-", "_"))
     except (ValueError, TypeError, UnknownLocaleError):
