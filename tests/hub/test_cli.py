@@ -90,7 +90,7 @@ def test_plugins_can_be_disabled_and_enabled(tmp_path: Path):
 
 
 def test_serve_prepares_the_hub_without_loading_what_only_the_server_or_signing_needs(initialised: Path):
-    """`hub serve` runs these steps before it execs the server: FastAPI and cryptography would only
+    """`hub serve` runs these steps before it builds the server: FastAPI and cryptography would only
     slow every start down (plugins import their routes in their hooks; the device key is read lazily)."""
     script = (
         "import sys\n"

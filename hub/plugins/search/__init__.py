@@ -28,12 +28,15 @@ def hub_startup(hub: Hub) -> None:
 @hookimpl
 def hub_prepare(hub: Hub) -> None:
     """Build a missing index here, so the server starts with search ready and without the
-    PDF-reading libraries indexing needs (about 20 MB the serving process would keep)."""
+    PDF-reading libraries indexing needs (about 20 MB the serving process would keep). An index
+    on disk is read back and checked once, by its writer thread while the hub already serves
+    (checking it here too made every start wait as long as the library is large); one found
+    damaged there is rebuilt there."""
     from hub.plugins.search import commands
     from hub.search import index_for
 
     index = index_for(hub, start=False)
-    if not index.open():
+    if not index.on_disk():
         commands.rebuild_with_progress(index, hub)
 
 
