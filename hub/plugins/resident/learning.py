@@ -1,4 +1,14 @@
-"""Finding courses and working through their lessons."""
+"""Finding courses and working through their lessons.
+
+The pages residents load most (home, the course list, a course, a lesson) are `async def`: they
+run on the event loop, not in a worker thread. Their reads are WAL reads that never wait for a
+writer, and a lesson view's one write is awaited from the group commit, so the loop serves other
+phones meanwhile. A worker thread per page, and the GIL handed between a dozen of them, cost about
+a third of the hub's CPU under load (2.2x the lesson views, bench/lesson_compare.py; about 1.7x
+the home and course pages). A page on the loop must never take the writer lock: the loop would
+stop behind a commit. What it computes holds the GIL as it would in a thread (the catalogue,
+rebuilt once per library change, 0.09 s at 10,000 courses).
+"""
 
 from __future__ import annotations
 
@@ -96,7 +106,7 @@ COURSES_PAGE_SIZE = 30
 
 
 @router.get("/", response_class=HTMLResponse, dependencies=[ANYONE])
-def home(request: Request, hub: HubDep, learner: CurrentLearner) -> HTMLResponse:
+async def home(request: Request, hub: HubDep, learner: CurrentLearner) -> HTMLResponse:
     language = request.state.language
     catalogue = hub.catalogue()
     items = continue_items(hub, learner.id) if learner else []
@@ -123,7 +133,9 @@ def page_number(text: str) -> int:
 
 
 @router.get("/courses", response_class=HTMLResponse, dependencies=[ANYONE])
-def browse(request: Request, hub: HubDep, topic: str = "", lang: str = "", page: str = "") -> HTMLResponse:
+async def browse(
+    request: Request, hub: HubDep, topic: str = "", lang: str = "", page: str = ""
+) -> HTMLResponse:
     """The course list, in the reader's language unless she asks for all (`lang=all`) or another;
     COURSES_PAGE_SIZE courses a page, with links to the pages before and after (no script needed)."""
     catalogue = hub.catalogue()
@@ -149,7 +161,7 @@ def browse(request: Request, hub: HubDep, topic: str = "", lang: str = "", page:
 
 
 @router.get("/courses/{course_id}", response_class=HTMLResponse, dependencies=[ANYONE])
-def course_page(request: Request, course_id: str, hub: HubDep, learner: CurrentLearner) -> HTMLResponse:
+async def course_page(request: Request, course_id: str, hub: HubDep, learner: CurrentLearner) -> HTMLResponse:
     detail = hub.course(course_id)
     if detail is None:
         return not_found(request, gettext("There is no such course on this hub."))
@@ -199,14 +211,8 @@ def media_url(sha256: str, name: str) -> str:
 async def lesson_page(
     request: Request, course_id: str, lesson_id: str, hub: HubDep, learner: CurrentLearner, part: int = 1
 ) -> HTMLResponse:
-    """A lesson; `part` is which part of a long text version to show (hub/text_parts.py).
-
-    The busiest page runs on the event loop, not in a worker thread: its reads are WAL reads that
-    never wait for a writer, and its one write is awaited from the group commit, so the loop serves
-    other phones meanwhile. A worker thread per view, and the GIL handed between a dozen of them,
-    cost about a third of the hub's CPU under load (bench/lesson_compare.py). It must never take
-    the writer lock itself: that would stop the loop behind a commit.
-    """
+    """A lesson; `part` is which part of a long text version to show (hub/text_parts.py). On the
+    event loop (see the module's doc): its save is awaited, never written here."""
     if retracted := retracted_page(request, hub, course_id):
         return retracted
     detail = hub.course(course_id)
