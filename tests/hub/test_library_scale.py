@@ -154,6 +154,8 @@ def test_a_lesson_view_logs_a_change_only_when_something_changed(app: FastAPI, h
         assert changes(hub) == first
         phone.get(other)  # another lesson: where she is changed
         assert changes(hub) == first + 1
+        body = hub.db.execute("SELECT body FROM changes ORDER BY rowid DESC LIMIT 1").fetchone()[0]
+        assert '"progress":0.0' in body  # the change every hub syncs, as a view always wrote it
         phone.get(lesson)  # and back
         assert changes(hub) == first + 2
         assert phone.post(f"{lesson}/done", follow_redirects=False).status_code == 303  # progress changed

@@ -223,7 +223,8 @@ async def lesson_page(
     saving = "x-hub-saving" in request.headers  # the phone saving the course is not a visit
     if learner is not None and not saving:  # someone kept: note the visit; a first visit makes no account
         if not progress.is_reload(hub.db, learner.id, course_id, lesson_id):
-            await hub.writes.run_async(lambda db: progress.record_in(db, learner.id, course_id, lesson_id, 0))
+            visit = (learner.id, course_id, lesson_id)
+            await hub.writes.run_async(lambda db: progress.record_in(db, *visit, 0.0))
         state = progress.for_course(hub.db, learner.id, course_id).get(lesson_id)
         best = progress.best_attempt(hub.db, learner.id, course_id, lesson_id)
     return render(
