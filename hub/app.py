@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import anyio.to_thread
 import pluggy
@@ -25,7 +26,7 @@ from hub.learners import count_admins
 from hub.limits import BodyLimitMiddleware, BodyTooLarge, too_large
 from hub.pages import build_environment, render
 from hub.plugins import manager_for, plugin_folder
-from hub.route_index import RouteIndex
+from hub.route_index import DeferredRoutes, OnDemand, RouteIndex, every_route
 from hub.settings import HubSettings, load_settings
 
 CORE_STATIC = Path(__file__).parent / "static"
@@ -105,13 +106,17 @@ def create_app(hub: Hub, plugins: pluggy.PluginManager | None = None) -> FastAPI
             for kind, template in viewers.items()
         },
     )
-    app.state.routers = [router for routers in manager.hook.hub_routers(hub=hub) for router in routers]
     # The routers' routes, not the routers: FastAPI analyses each route's signature when it is
     # declared, and an included router's routes all over again at the first request (0.12 s of
     # a warm start, and a second copy of every route in memory). Plugin routers carry no prefix,
-    # dependencies or tags of their own at inclusion, so their routes serve as declared.
-    for router in app.state.routers:
-        app.router.routes.extend(router.routes)
+    # dependencies or tags of their own at inclusion, so their routes serve as declared. Routers
+    # a plugin returns OnDemand are declared at the first request that needs them (route_index).
+    for routers in manager.hook.hub_routers(hub=hub):
+        for router in routers:
+            if isinstance(router, OnDemand):
+                app.router.routes.append(DeferredRoutes(router))
+            else:
+                app.router.routes.extend(router.routes)
     static_url = app.state.templates.globals["static_url"]
     app.mount("/static/hub", HashedStaticFiles(directory=CORE_STATIC), name="static")
     static_url.folders["hub"] = CORE_STATIC
@@ -121,6 +126,12 @@ def create_app(hub: Hub, plugins: pluggy.PluginManager | None = None) -> FastAPI
             app.mount(f"/static/{name}", HashedStaticFiles(directory=folder), name=f"static-{name}")
             static_url.folders[name] = Path(folder)
     app.router.routes.insert(0, RouteIndex(app.router.routes))
+
+    def openapi_of_every_route() -> dict[str, Any]:
+        every_route(app)  # the schema lists routes nobody has asked for yet too
+        return FastAPI.openapi(app)
+
+    app.openapi = openapi_of_every_route  # type: ignore[method-assign]
     app.add_middleware(BodyLimitMiddleware)  # inside the others, so its 413 page gets their headers
     app.add_middleware(ResponseHeadersMiddleware)
     app.add_exception_handler(AccessDenied, access_denied)

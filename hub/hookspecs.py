@@ -14,14 +14,15 @@ if TYPE_CHECKING:
     from hub.home import Hub
     from hub.jobs import JobFunction
     from hub.nav import AdminPage, NavItem
+    from hub.route_index import OnDemand
 
 hookspec = pluggy.HookspecMarker("hub")
 hookimpl = pluggy.HookimplMarker("hub")
 
 
 @hookspec
-def hub_routers(hub: Hub) -> list[APIRouter]:
-    """Return the routers this plugin adds to the web app."""
+def hub_routers(hub: Hub) -> list[APIRouter | OnDemand]:
+    """Return the routers this plugin adds to the web app (OnDemand: built at their first request)."""
 
 
 @hookspec

@@ -8,14 +8,68 @@ and those that begin with a parameter, in their original order, so the first rou
 matches is the same one the full scan would find. When none of them matches completely it
 declines, and the full scan behind it does what it always did (405 for a wrong method, a
 redirect for a missing slash, 404).
+
+The index also builds routes on demand. FastAPI analyses a route's signature when the route is
+declared (1–2 ms each), and most of the hub's routes are staff pages a resident never opens:
+declaring them all took 0.2 s of every start. A plugin returns its routers as `OnDemand`, with
+the first segments their paths begin with; the app keeps a `DeferredRoutes` in their place, and
+the first request under one of those segments builds them there, so the order, and with it
+which route wins, is the same as if they had been declared at start.
 """
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute, Match
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import Receive, Scope, Send
 
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+    from starlette.applications import Starlette
+    from starlette.datastructures import URLPath
+
 _MATCHED = "hub.route_index.matched"
+
+
+@dataclass(frozen=True)
+class OnDemand:
+    """A plugin's routers, built at the first request whose path begins with one of `segments`
+    ("admin" for /admin/…); `routers` imports and returns them."""
+
+    segments: tuple[str, ...]
+    routers: Callable[[], list[APIRouter]]
+
+
+class DeferredRoutes(BaseRoute):
+    """Where an `OnDemand`'s routes go in the app's list once built; it matches nothing itself."""
+
+    def __init__(self, on_demand: OnDemand) -> None:
+        self.on_demand = on_demand
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        return Match.NONE, {}
+
+    def url_path_for(self, name: str, /, **path_params: object) -> URLPath:
+        raise NoMatchFound(name, path_params)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise RuntimeError("deferred routes are built before a request reaches them")
+
+    def build(self) -> list[BaseRoute]:
+        """Its routes, checked to lie under the segments it was declared with."""
+        routes = [route for router in self.on_demand.routers() for route in router.routes]
+        for route in routes:
+            if _route_segment(route) not in self.on_demand.segments:
+                path = getattr(route, "path", route)
+                raise RuntimeError(
+                    f"the route {path} is not under the segments its plugin declared for it "
+                    f"({', '.join(sorted(self.on_demand.segments))}): add its first segment"
+                )
+        return routes
 
 
 def _first_segment(path: str) -> str:
@@ -39,13 +93,18 @@ class RouteIndex(BaseRoute):
         self._built_for = -1  # how many routes the groups were made from
         self._groups: dict[str, list[BaseRoute]] = {}
         self._anywhere: list[BaseRoute] = []  # routes that may match whatever the first segment
+        self._deferred: dict[str, list[DeferredRoutes]] = {}
+        self._building = threading.Lock()
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] != "http" or scope.get("root_path"):  # a mounted app: the full scan knows
             return Match.NONE, {}
         if self._built_for != len(self._routes):
             self._build()
-        for route in self._groups.get(_first_segment(scope["path"]), self._anywhere):
+        first = _first_segment(scope["path"])
+        if first in self._deferred:
+            self.build_deferred(self._deferred[first])
+        for route in self._groups.get(first, self._anywhere):
             match, child_scope = route.matches(scope)
             if match == Match.FULL:
                 return Match.FULL, {**child_scope, _MATCHED: route}
@@ -54,8 +113,29 @@ class RouteIndex(BaseRoute):
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         await scope[_MATCHED].handle(scope, receive, send)
 
+    def build_deferred(self, deferred: Iterable[DeferredRoutes]) -> None:
+        """Build these deferred routes in their places (once: a second caller finds them gone).
+
+        It runs on the event loop at a segment's first request: importing a plugin's route
+        modules holds every request up once, for tens of milliseconds."""
+        with self._building:
+            try:
+                for placeholder in deferred:
+                    at = next((i for i, route in enumerate(self._routes) if route is placeholder), None)
+                    if at is not None:
+                        self._routes[at : at + 1] = placeholder.build()
+            finally:
+                self._build()
+
     def _build(self) -> None:
-        segments = [(route, _route_segment(route)) for route in self._routes if route is not self]
+        self._deferred = {}
+        segments = []
+        for route in self._routes:
+            if isinstance(route, DeferredRoutes):
+                for segment in route.on_demand.segments:
+                    self._deferred.setdefault(segment, []).append(route)
+            elif route is not self:
+                segments.append((route, _route_segment(route)))
         groups: dict[str, list[BaseRoute]] = {first: [] for _, first in segments if first is not None}
         for route, first in segments:  # in the routes' own order, so precedence is kept
             for group in groups.values() if first is None else (groups[first],):
@@ -63,3 +143,13 @@ class RouteIndex(BaseRoute):
         self._groups = groups
         self._anywhere = [route for route, first in segments if first is None]
         self._built_for = len(self._routes)
+
+
+def every_route(app: Starlette) -> list[BaseRoute]:
+    """The app's routes with every deferred one built: for the API's schema and the routes table."""
+    routes = app.router.routes
+    deferred = [route for route in routes if isinstance(route, DeferredRoutes)]
+    if deferred:
+        index = next(route for route in routes if isinstance(route, RouteIndex))
+        index.build_deferred(deferred)
+    return routes

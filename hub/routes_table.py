@@ -10,6 +10,7 @@ from fastapi.routing import APIRoute
 
 from hub.access import required_role
 from hub.learners import Role
+from hub.route_index import every_route
 
 WHO = {
     Role.GUEST: "anyone (guests too)",
@@ -22,7 +23,7 @@ WHO = {
 def route_roles(app: FastAPI) -> list[tuple[str, str, Role | None, Role | None]]:
     """(method, path, role, stricter role when a setting is off) for every route."""
     rows = []
-    for route in (r for router in app.state.routers for r in router.routes):
+    for route in every_route(app):
         if isinstance(route, APIRoute):
             role = required_role(route)
             stricter = None

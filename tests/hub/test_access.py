@@ -19,6 +19,7 @@ from hub.app import create_app
 from hub.home import Hub
 from hub.learners import Role
 from hub.plugins import manager_for
+from hub.route_index import every_route
 from hub.routes_table import markdown_table, route_roles
 from tests.conftest import BrowserClient, hub_with_accounts
 
@@ -110,9 +111,7 @@ def test_docs_route_table_is_current():
 def test_required_role_reads_the_declaration():
     hub = Hub(Path(tempfile.mkdtemp()))
     app = create_app(hub, manager_for(hub, load_entry_points=False))
-    admin_routes = [
-        r for router in app.state.routers for r in router.routes if getattr(r, "path", "") == "/admin"
-    ]
+    admin_routes = [r for r in every_route(app) if getattr(r, "path", "") == "/admin"]
     assert required_role(admin_routes[0]) == Role.ADMIN
 
 

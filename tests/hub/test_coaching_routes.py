@@ -15,14 +15,14 @@ from hub.coaching.bulk import Entry
 from hub.home import Hub
 from hub.learners import Role
 from hub.pathways import add_course, create_pathway
+from hub.route_index import every_route
 from tests.conftest import BrowserClient, signed_in
 
 
 def class_routes(app: FastAPI) -> list[tuple[str, str]]:
     return sorted(
         (method, route.path)
-        for router in app.state.routers
-        for route in router.routes
+        for route in every_route(app)
         if isinstance(route, APIRoute) and route.path.startswith("/tutor/classes/{class_id}")
         for method in route.methods
     )

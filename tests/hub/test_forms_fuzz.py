@@ -30,6 +30,7 @@ from hub.app import create_app
 from hub.home import Hub
 from hub.learners import Role
 from hub.plugins import manager_for
+from hub.route_index import every_route
 from tests.conftest import BrowserClient, hub_with_accounts
 
 ROLES = (Role.GUEST, Role.LEARNER, Role.TUTOR, Role.ADMIN)
@@ -50,7 +51,7 @@ NOT_COMPARED = {"sign_in_limits"}  # a refused sign-in counts a failure: that is
 
 def form_routes(app: FastAPI) -> dict[str, tuple[Role, ...]]:
     """Each form route's path, with the roles allowed through it (the others are test_access's)."""
-    routes = (r for router in app.state.routers for r in router.routes if isinstance(r, APIRoute))
+    routes = (r for r in every_route(app) if isinstance(r, APIRoute))
     return {
         r.path: tuple(who for who in ROLES if who.rank >= (required_role(r) or Role.ADMIN).rank)
         for r in routes

@@ -1,15 +1,23 @@
 """The route index (hub/route_index.py) finds, for any request, the route the full scan would:
-the first in the app's order that matches, or none, leaving 405s, redirects and 404s to the scan."""
+the first in the app's order that matches, or none, leaving 405s, redirects and 404s to the scan.
+It builds a plugin's routes at the first request under their segments, in their declared places."""
 
 from __future__ import annotations
 
 import re
 
-from fastapi import FastAPI
+import pytest
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import PlainTextResponse
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import Match
 
-from hub.route_index import RouteIndex
+from hub.app import create_app
+from hub.home import Hub
+from hub.hookspecs import hookimpl
+from hub.plugins import build_manager, installed_plugins
+from hub.route_index import OnDemand, RouteIndex, every_route
 
 PARAMETER = re.compile(r"\{[^}]+\}")
 
@@ -17,7 +25,7 @@ PARAMETER = re.compile(r"\{[^}]+\}")
 def sample_paths(app: FastAPI) -> set[str]:
     """Every route's path with its parameters filled in several ways, plus some no route has."""
     paths = {"/", "/nowhere", "/courses", "/courses/", "/static/hub/nothing.css", "/admin/x/y/z"}
-    for route in app.router.routes:
+    for route in every_route(app):
         path = getattr(route, "path", "")
         for filler in ("new", "sample-course", "a/b", "0" * 64):
             paths.add(PARAMETER.sub(filler, path) or "/")
@@ -53,3 +61,68 @@ def test_wrong_methods_and_unknown_pages_are_answered_as_before(app: FastAPI):
         assert client.get("/courses/sample-course").status_code == 200
         assert client.delete("/courses/sample-course").status_code == 405
         assert client.get("/no/such/page").status_code == 404
+
+
+def declared_routes(app: FastAPI) -> list[APIRoute]:
+    return [route for route in app.router.routes if isinstance(route, APIRoute)]
+
+
+def test_a_hub_starts_with_no_plugin_route_declared_and_builds_a_segment_at_its_first_request(
+    app: FastAPI,
+):
+    assert declared_routes(app) == []
+    with TestClient(app) as client:
+        assert client.get("/admin/users", follow_redirects=False).status_code == 303  # to set-up
+        built = {route.path for route in declared_routes(app)}
+        assert "/admin/users" in built
+        assert "/tutor" in built  # the admin plugin declares /admin and /tutor together
+        assert not any(path.startswith("/tutor/studio") for path in built)  # the studio's: only /tutor
+        assert "/" not in built
+        assert client.get("/tutor/studio", follow_redirects=False).status_code in (303, 401)
+        assert "/tutor/studio" in {route.path for route in declared_routes(app)}
+
+
+def test_routes_built_in_any_order_stand_where_they_were_declared(app: FastAPI):
+    with TestClient(app) as client:
+        for path in ("/tutor", "/api/v1/courses", "/me", "/courses/sample-course", "/"):
+            client.get(path, follow_redirects=False)
+    declared = [
+        route
+        for items in app.state.plugins.hook.hub_routers(hub=app.state.hub)
+        for on_demand in items
+        for router in on_demand.routers()
+        for route in router.routes
+    ]
+    assert [id(route) for route in declared_routes(app)] != [
+        id(route) for route in declared
+    ]  # some still to do
+    assert [id(route) for route in every_route(app) if isinstance(route, APIRoute)] == [
+        id(route) for route in declared
+    ]
+
+
+def test_the_api_schema_lists_routes_nobody_has_asked_for_yet(app: FastAPI):
+    with TestClient(app) as client:
+        paths = client.get("/api/v1/openapi.json").json()["paths"]
+    assert "/api/v1/courses" in paths
+    assert "/media/{sha256}/{name}" in paths  # the media plugin's, under /media
+
+
+class MisdeclaredPlugin:
+    router = APIRouter()
+
+    @staticmethod
+    @router.get("/elsewhere", response_class=PlainTextResponse)
+    def elsewhere() -> str:
+        return "not under /here"
+
+    @hookimpl
+    def hub_routers(self, hub: Hub) -> list[OnDemand]:
+        return [OnDemand(("here",), lambda: [self.router])]
+
+
+def test_a_route_outside_the_segments_its_plugin_declared_is_named_in_the_error(hub: Hub):
+    plugins = {**installed_plugins(load_entry_points=False), "misdeclared": MisdeclaredPlugin()}
+    app = create_app(hub, build_manager(plugins))
+    with pytest.raises(RuntimeError, match="/elsewhere is not under the segments its plugin declared"):
+        every_route(app)

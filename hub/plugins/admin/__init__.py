@@ -9,6 +9,7 @@ from hub.hookspecs import hookimpl
 from hub.i18n import gettext
 from hub.learners import Learner, Role
 from hub.nav import AdminPage, NavItem
+from hub.route_index import OnDemand
 from hub.settings import load_settings
 
 if TYPE_CHECKING:
@@ -21,7 +22,11 @@ RETENTION_CHECK_SECONDS = 3600
 
 
 @hookimpl
-def hub_routers(hub: Hub) -> list[APIRouter]:
+def hub_routers(hub: Hub) -> list[OnDemand]:
+    return [OnDemand(("admin", "tutor"), _routers)]
+
+
+def _routers() -> list[APIRouter]:
     from hub.plugins.admin import keys, languages, routes
 
     return [routes.router, keys.router, languages.router]

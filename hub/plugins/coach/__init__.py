@@ -10,6 +10,7 @@ from hub.hookspecs import hookimpl
 from hub.i18n import gettext
 from hub.learners import Learner, Role
 from hub.nav import NavItem
+from hub.route_index import OnDemand
 
 if TYPE_CHECKING:
     from fastapi import APIRouter, Request
@@ -18,7 +19,11 @@ if TYPE_CHECKING:
 
 
 @hookimpl
-def hub_routers(hub: Hub) -> list[APIRouter]:
+def hub_routers(hub: Hub) -> list[OnDemand]:
+    return [OnDemand(("classes", "me", "tutor"), _routers)]
+
+
+def _routers() -> list[APIRouter]:
     from hub.plugins.coach import assigning, classes, reports, roster, taking
 
     return [classes.router, roster.router, assigning.router, taking.router, reports.router]

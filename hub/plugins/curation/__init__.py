@@ -15,6 +15,7 @@ from hub import reviews, updates
 from hub.hookspecs import hookimpl
 from hub.i18n import gettext, ngettext
 from hub.nav import AdminPage
+from hub.route_index import OnDemand
 
 if TYPE_CHECKING:
     import typer
@@ -24,7 +25,11 @@ if TYPE_CHECKING:
 
 
 @hookimpl
-def hub_routers(hub: Hub) -> list[APIRouter]:
+def hub_routers(hub: Hub) -> list[OnDemand]:
+    return [OnDemand(("admin", "tutor"), _routers)]
+
+
+def _routers() -> list[APIRouter]:
     from hub.plugins.curation import routes
 
     return [routes.router]

@@ -12,6 +12,7 @@ from content.writers import remove_abandoned
 from hub import imports
 from hub.hookspecs import hookimpl
 from hub.jobs import JobError, JobFunction, Report
+from hub.route_index import OnDemand
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
@@ -65,7 +66,11 @@ def clear_stale_uploads(hub: Hub) -> int:
 
 
 @hookimpl
-def hub_routers(hub: Hub) -> list[APIRouter]:
+def hub_routers(hub: Hub) -> list[OnDemand]:
+    return [OnDemand(("tutor",), _routers)]
+
+
+def _routers() -> list[APIRouter]:
     from hub.plugins.imports import routes
 
     return [routes.router]

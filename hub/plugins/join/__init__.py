@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from hub.hookspecs import hookimpl
+from hub.route_index import OnDemand
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
@@ -13,7 +14,11 @@ if TYPE_CHECKING:
 
 
 @hookimpl
-def hub_routers(hub: Hub) -> list[APIRouter]:
+def hub_routers(hub: Hub) -> list[OnDemand]:
+    return [OnDemand(("join",), _routers)]
+
+
+def _routers() -> list[APIRouter]:
     from hub.plugins.join import routes
 
     return [routes.router]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from hub.hookspecs import hookimpl
+from hub.route_index import OnDemand
 
 if TYPE_CHECKING:
     import typer
@@ -17,7 +18,11 @@ if TYPE_CHECKING:
 
 
 @hookimpl
-def hub_routers(hub: Hub) -> list[APIRouter]:
+def hub_routers(hub: Hub) -> list[OnDemand]:
+    return [OnDemand(("keep",), _routers)]
+
+
+def _routers() -> list[APIRouter]:
     from hub.plugins.keep import routes
 
     return [routes.router]

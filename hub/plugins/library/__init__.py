@@ -10,6 +10,7 @@ from hub import blob_refs, library_keep
 from hub.hookspecs import hookimpl
 from hub.i18n import file_size, gettext
 from hub.nav import AdminPage
+from hub.route_index import OnDemand
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
@@ -18,7 +19,11 @@ if TYPE_CHECKING:
 
 
 @hookimpl
-def hub_routers(hub: Hub) -> list[APIRouter]:
+def hub_routers(hub: Hub) -> list[OnDemand]:
+    return [OnDemand(("admin",), _routers)]
+
+
+def _routers() -> list[APIRouter]:
     from hub.plugins.library import routes
 
     return [routes.router]

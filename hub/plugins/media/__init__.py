@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from hub.hookspecs import hookimpl
+from hub.route_index import OnDemand
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
@@ -16,7 +17,11 @@ if TYPE_CHECKING:
 
 
 @hookimpl
-def hub_routers(hub: Hub) -> list[APIRouter]:
+def hub_routers(hub: Hub) -> list[OnDemand]:
+    return [OnDemand(("media",), _routers)]
+
+
+def _routers() -> list[APIRouter]:
     from hub.plugins.media import routes
 
     return [routes.router]

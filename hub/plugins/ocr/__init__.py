@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from hub.hookspecs import hookimpl
+from hub.route_index import OnDemand
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
@@ -34,7 +35,11 @@ def hub_job_kinds() -> dict[str, JobFunction]:
 
 
 @hookimpl
-def hub_routers(hub: Hub) -> list[APIRouter]:
+def hub_routers(hub: Hub) -> list[OnDemand]:
+    return [OnDemand(("courses",), _routers)]
+
+
+def _routers() -> list[APIRouter]:
     from hub.plugins.ocr import pages
 
     return [pages.router]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from hub.hookspecs import hookimpl
 from hub.i18n import gettext
 from hub.nav import NavItem
+from hub.route_index import OnDemand
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -30,7 +31,11 @@ def is_secure(request: Request) -> bool:
 
 
 @hookimpl
-def hub_routers(hub: Hub) -> list[APIRouter]:
+def hub_routers(hub: Hub) -> list[OnDemand]:
+    return [OnDemand(("api", "manifest.webmanifest", "offline", "sw.js"), _routers)]
+
+
+def _routers() -> list[APIRouter]:
     from hub.plugins.offline import routes
 
     return [routes.router]

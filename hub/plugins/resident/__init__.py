@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from hub.hookspecs import hookimpl
 from hub.i18n import gettext
 from hub.nav import NavItem
+from hub.route_index import OnDemand
 
 if TYPE_CHECKING:
     from fastapi import APIRouter, Request
@@ -15,7 +16,11 @@ if TYPE_CHECKING:
 
 
 @hookimpl
-def hub_routers(hub: Hub) -> list[APIRouter]:
+def hub_routers(hub: Hub) -> list[OnDemand]:
+    return [OnDemand(("", "courses", "language", "me", "signin", "signout"), _routers)]
+
+
+def _routers() -> list[APIRouter]:
     from hub.plugins.resident import learning, profile
 
     return [learning.router, profile.router]

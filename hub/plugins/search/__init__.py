@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from hub.home import Hub
 from hub.hookspecs import hookimpl
+from hub.route_index import OnDemand
 
 if TYPE_CHECKING:
     import typer
@@ -41,7 +42,11 @@ def hub_prepare(hub: Hub) -> None:
 
 
 @hookimpl
-def hub_routers(hub: Hub) -> list[APIRouter]:
+def hub_routers(hub: Hub) -> list[OnDemand]:
+    return [OnDemand(("api", "search"), _routers)]
+
+
+def _routers() -> list[APIRouter]:
     from hub.plugins.search import routes
 
     return [routes.router, routes.api_router]

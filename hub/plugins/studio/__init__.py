@@ -16,6 +16,7 @@ from hub.hookspecs import hookimpl
 from hub.i18n import gettext
 from hub.learners import Learner, Role
 from hub.nav import NavItem
+from hub.route_index import OnDemand
 
 if TYPE_CHECKING:
     from fastapi import APIRouter, Request
@@ -27,7 +28,11 @@ STUDIO = "/tutor/studio"  # where the studio's pages live
 
 
 @hookimpl
-def hub_routers(hub: Hub) -> list[APIRouter]:
+def hub_routers(hub: Hub) -> list[OnDemand]:
+    return [OnDemand(("tutor",), _routers)]
+
+
+def _routers() -> list[APIRouter]:
     from hub.plugins.studio import item_routes, pathway_routes, routes, translate_routes
 
     return [routes.router, item_routes.router, pathway_routes.router, translate_routes.router]

@@ -17,6 +17,7 @@ from hub.hookspecs import hookimpl
 from hub.i18n import gettext, ngettext, when
 from hub.learners import Role
 from hub.nav import AdminPage, NavItem
+from hub.route_index import OnDemand
 from hub.settings import CENTRAL_ROLE, ROLE_SETTING
 
 if TYPE_CHECKING:
@@ -107,7 +108,11 @@ def hub_job_kinds() -> dict[str, jobs.JobFunction]:
 
 
 @hookimpl
-def hub_routers(hub: Hub) -> list[APIRouter]:
+def hub_routers(hub: Hub) -> list[OnDemand]:
+    return [OnDemand(("admin", "api", "tutor"), _routers)]
+
+
+def _routers() -> list[APIRouter]:
     from hub.plugins.sync import admin, api, overview
 
     return [api.router, admin.router, overview.router]

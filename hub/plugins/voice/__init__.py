@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from hub.hookspecs import hookimpl
+from hub.route_index import OnDemand
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
@@ -40,7 +41,11 @@ def hub_job_kinds() -> dict[str, JobFunction]:
 
 
 @hookimpl
-def hub_routers(hub: Hub) -> list[APIRouter]:
+def hub_routers(hub: Hub) -> list[OnDemand]:
+    return [OnDemand(("simple-mode", "tutor"), _routers)]
+
+
+def _routers() -> list[APIRouter]:
     from hub.plugins.voice import routes, simple
 
     return [routes.router, simple.router]
