@@ -21,12 +21,13 @@ from hub import __version__, background, i18n, jobs
 from hub.access import AccessDenied
 from hub.deps import LocaleMiddleware, ResponseHeadersMiddleware
 from hub.home import Hub
+from hub.hookspecs import OnDemand
 from hub.http_cache import NOT_COMPRESSED, HashedStaticFiles, PageCacheMiddleware
 from hub.learners import count_admins
 from hub.limits import BodyLimitMiddleware, BodyTooLarge, too_large
 from hub.pages import build_environment, render
 from hub.plugins import manager_for, plugin_folder
-from hub.route_index import DeferredRoutes, OnDemand, RouteIndex, every_route
+from hub.route_index import DeferredRoutes, RouteIndex, every_route
 from hub.settings import HubSettings, load_settings
 
 CORE_STATIC = Path(__file__).parent / "static"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -14,10 +15,18 @@ if TYPE_CHECKING:
     from hub.home import Hub
     from hub.jobs import JobFunction
     from hub.nav import AdminPage, NavItem
-    from hub.route_index import OnDemand
 
 hookspec = pluggy.HookspecMarker("hub")
 hookimpl = pluggy.HookimplMarker("hub")
+
+
+@dataclass(frozen=True)
+class OnDemand:
+    """A plugin's routers, built at the first request whose path begins with one of `segments`
+    ("admin" for /admin/…); `routers` imports and returns them (hub/route_index.py)."""
+
+    segments: tuple[str, ...]
+    routers: Callable[[], list[APIRouter]]
 
 
 @hookspec

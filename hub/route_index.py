@@ -20,28 +20,19 @@ which route wins, is the same as if they had been declared at start.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import Receive, Scope, Send
 
+from hub.hookspecs import OnDemand
+
 if TYPE_CHECKING:
-    from fastapi import APIRouter
     from starlette.applications import Starlette
     from starlette.datastructures import URLPath
 
 _MATCHED = "hub.route_index.matched"
-
-
-@dataclass(frozen=True)
-class OnDemand:
-    """A plugin's routers, built at the first request whose path begins with one of `segments`
-    ("admin" for /admin/…); `routers` imports and returns them."""
-
-    segments: tuple[str, ...]
-    routers: Callable[[], list[APIRouter]]
 
 
 class DeferredRoutes(BaseRoute):

@@ -15,9 +15,9 @@ from starlette.routing import Match
 
 from hub.app import create_app
 from hub.home import Hub
-from hub.hookspecs import hookimpl
+from hub.hookspecs import OnDemand, hookimpl
 from hub.plugins import build_manager, installed_plugins
-from hub.route_index import OnDemand, RouteIndex, every_route
+from hub.route_index import RouteIndex, every_route
 
 PARAMETER = re.compile(r"\{[^}]+\}")
 

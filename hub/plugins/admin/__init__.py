@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from hub import background, privacy
-from hub.hookspecs import hookimpl
+from hub.hookspecs import OnDemand, hookimpl
 from hub.i18n import gettext
 from hub.learners import Learner, Role
 from hub.nav import AdminPage, NavItem
-from hub.route_index import OnDemand
 from hub.settings import load_settings
 
 if TYPE_CHECKING:

@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hub.home import Hub
-from hub.hookspecs import hookimpl
+from hub.hookspecs import OnDemand, hookimpl
 from hub.i18n import gettext
 from hub.nav import AdminPage
-from hub.route_index import OnDemand
 
 if TYPE_CHECKING:
     import typer

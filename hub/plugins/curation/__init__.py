@@ -12,10 +12,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from hub import reviews, updates
-from hub.hookspecs import hookimpl
+from hub.hookspecs import OnDemand, hookimpl
 from hub.i18n import gettext, ngettext
 from hub.nav import AdminPage
-from hub.route_index import OnDemand
 
 if TYPE_CHECKING:
     import typer

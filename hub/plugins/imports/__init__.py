@@ -10,9 +10,8 @@ from typing import TYPE_CHECKING, Any
 from content.errors import ContentError
 from content.writers import remove_abandoned
 from hub import imports
-from hub.hookspecs import hookimpl
+from hub.hookspecs import OnDemand, hookimpl
 from hub.jobs import JobError, JobFunction, Report
-from hub.route_index import OnDemand
 
 if TYPE_CHECKING:
     from fastapi import APIRouter

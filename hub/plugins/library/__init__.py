@@ -7,10 +7,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from hub import blob_refs, library_keep
-from hub.hookspecs import hookimpl
+from hub.hookspecs import OnDemand, hookimpl
 from hub.i18n import file_size, gettext
 from hub.nav import AdminPage
-from hub.route_index import OnDemand
 
 if TYPE_CHECKING:
     from fastapi import APIRouter

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from hub.hookspecs import hookimpl
-from hub.route_index import OnDemand
+from hub.hookspecs import OnDemand, hookimpl
 
 if TYPE_CHECKING:
     from fastapi import APIRouter

@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from hub.hookspecs import hookimpl
-from hub.route_index import OnDemand
+from hub.hookspecs import OnDemand, hookimpl
 
 if TYPE_CHECKING:
     from fastapi import APIRouter

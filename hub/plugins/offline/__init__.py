@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from hub.hookspecs import hookimpl
+from hub.hookspecs import OnDemand, hookimpl
 from hub.i18n import gettext
 from hub.nav import NavItem
-from hub.route_index import OnDemand
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -11,8 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from hub.home import Hub
-from hub.hookspecs import hookimpl
-from hub.route_index import OnDemand
+from hub.hookspecs import OnDemand, hookimpl
 
 if TYPE_CHECKING:
     import typer

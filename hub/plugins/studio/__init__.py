@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from hub.hookspecs import hookimpl
+from hub.hookspecs import OnDemand, hookimpl
 from hub.i18n import gettext
 from hub.learners import Learner, Role
 from hub.nav import NavItem
-from hub.route_index import OnDemand
 
 if TYPE_CHECKING:
     from fastapi import APIRouter, Request

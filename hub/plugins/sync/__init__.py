@@ -13,11 +13,10 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from hub import background, jobs
-from hub.hookspecs import hookimpl
+from hub.hookspecs import OnDemand, hookimpl
 from hub.i18n import gettext, ngettext, when
 from hub.learners import Role
 from hub.nav import AdminPage, NavItem
-from hub.route_index import OnDemand
 from hub.settings import CENTRAL_ROLE, ROLE_SETTING
 
 if TYPE_CHECKING:
