@@ -31,6 +31,7 @@ from hub.search.documents import (
     read_course,
     vocabulary_document,
 )
+from hub.search.indexed import read_record, write_record
 from hub.search.queries import SearchQueries
 from hub.search.results import SearchResults
 from hub.search.scoring import SegmentValues
@@ -124,21 +125,17 @@ class SearchIndex(SearchQueries):
                     for docnum in {0, count // 2, count - 1} if count else ():
                         leaf.stored_fields(docnum)
                     self._segment(leaf)
-                    for name in ("course", "kind"):
-                        list(leaf.lexicon(name))
-                    for name in ("words", *(f"text_{lang}" for lang in ANALYZED)):
+                    for name in ("course", "kind", "words", *(f"text_{lang}" for lang in ANALYZED)):
                         for term in leaf.lexicon(name):
                             postings(leaf, name, term.decode("utf-8"))
                             break
-                indexed = {
-                    d["course"]: d["sha"] for d in searcher.documents(kind=COURSE_KIND) if d.get("sha")
-                }
+                indexed, generation = self._indexed_in(searcher), searcher.reader().generation()
         except Exception as error:  # any damage at all means: rebuild
             log.info("search index at %s cannot be used (%s: %s)", self.path, type(error).__name__, error)
             return False
         self._ix = ix
         self._indexed = indexed
-        self._seen_index_generation = ix.latest_generation()
+        self._seen_index_generation = generation
         self._changed()
         self._ready.set()
         return True
@@ -199,6 +196,7 @@ class SearchIndex(SearchQueries):
                 self._create()
             with self._write_lock():
                 done, indexed = self._write_all(courses, total, progress)
+                write_record(self.path, self._ix.latest_generation(), indexed)
             self._indexed = indexed
             self._seen_index_generation = self._ix.latest_generation()
             self._changed()
@@ -309,6 +307,8 @@ class SearchIndex(SearchQueries):
             indexed.pop(course_id, None)
         indexed.update({c.id: c.sha256 for c in wanted})
         self._indexed = indexed
+        if writer.generation == self._seen_index_generation + 1:  # no other program wrote in between
+            write_record(self.path, writer.generation, indexed)
         self._seen_index_generation = self._ix.latest_generation()
         self._changed()
         return added
@@ -354,7 +354,16 @@ class SearchIndex(SearchQueries):
 
     def _read_indexed(self) -> dict[str, str]:
         with self._ix.searcher() as searcher:
-            return {d["course"]: d["sha"] for d in searcher.documents(kind=COURSE_KIND) if d.get("sha")}
+            return self._indexed_in(searcher)
+
+    def _indexed_in(self, searcher: Any) -> dict[str, str]:
+        """Course id → manifest sha256 of what this searcher's generation holds (hub/search/indexed.py)."""
+        generation = searcher.reader().generation()
+        found = read_record(self.path, generation)
+        if found is None:
+            found = {d["course"]: d["sha"] for d in searcher.documents(kind=COURSE_KIND) if d.get("sha")}
+            write_record(self.path, generation, found)
+        return found
 
     # The writer thread -----------------------------------------------------------------------
 
