@@ -188,6 +188,13 @@ class Hub:
             self._catalogue = (generation, cards, catalogue)
         return catalogue
 
+    def kept_catalogue(self) -> Catalogue | None:
+        """The catalogue as last built if the library has not changed since, without building one."""
+        generation, cards, catalogue = self._catalogue
+        if catalogue is None or catalogue.source is not cards:
+            return None
+        return catalogue if generation == library.library_generation(self.db) else None
+
     def course(self, course_id: str) -> library.CourseDetail | None:
         """A course with its lessons; the most recently opened are kept (HUB_CACHE_COURSES of them)."""
         generation = library.library_generation(self.db)

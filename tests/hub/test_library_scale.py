@@ -19,6 +19,7 @@ from bench.library_scale.generate import generate
 from hub import i18n, learners
 from hub.app import create_app
 from hub.caches import LruCache
+from hub.catalogue import Catalogue
 from hub.db import writer_lock
 from hub.home import Hub
 from hub.plugins import manager_for
@@ -218,6 +219,34 @@ def test_a_lesson_view_waiting_for_its_save_leaves_the_hub_serving_others(app: F
         "SELECT 1 FROM progress WHERE learner_id = ? AND lesson_id = 'read-me'", [learner_id]
     ).fetchone()
     assert kept is not None
+
+
+def test_after_a_library_change_the_catalogue_is_built_off_the_event_loop(
+    app: FastAPI, hub: Hub, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    """Building it takes 0.09 s at 10,000 courses: on the loop, every phone would wait meanwhile."""
+    from hub.library import import_package
+    from tests.conftest import write_course
+
+    built_on_the_loop = []
+
+    def recording(cards: list) -> Catalogue:
+        try:
+            asyncio.get_running_loop()
+            built_on_the_loop.append(True)
+        except RuntimeError:
+            built_on_the_loop.append(False)
+        return Catalogue(cards)
+
+    monkeypatch.setattr("hub.home.Catalogue", recording)
+    with TestClient(app) as client:
+        assert client.get("/").status_code == 200
+        folder = write_course(tmp_path / "another")
+        toml = folder / "course.toml"
+        toml.write_text(toml.read_text().replace('id = "sample-course"', 'id = "another-course"'))
+        import_package(hub.db, hub.blobs, folder, allow_unverified=True)
+        assert "/courses/another-course" in client.get("/courses").text
+    assert built_on_the_loop == [False, False]
 
 
 def test_a_lesson_shows_its_new_text_after_an_update(app: FastAPI, hub: Hub, tmp_path: Path):

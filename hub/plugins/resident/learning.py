@@ -6,8 +6,8 @@ writer, and a lesson view's one write is awaited from the group commit, so the l
 phones meanwhile. A worker thread per page, and the GIL handed between a dozen of them, cost about
 a third of the hub's CPU under load (2.2x the lesson views, bench/lesson_compare.py; about 1.7x
 the home and course pages). A page on the loop must never take the writer lock: the loop would
-stop behind a commit. What it computes holds the GIL as it would in a thread (the catalogue,
-rebuilt once per library change, 0.09 s at 10,000 courses).
+stop behind a commit. Nor should it compute for long: the catalogue, rebuilt once per library
+change (0.09 s at 10,000 courses), is built in a worker thread (`catalogue_of`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
+import anyio.to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -23,7 +24,7 @@ from content.model import Lesson
 from content.quiz import grade
 from hub import progress, retractions, updates
 from hub.access import ANYONE, LEARNING
-from hub.catalogue import page_of
+from hub.catalogue import Catalogue, page_of
 from hub.course_translations import lesson_in, translations_of
 from hub.deps import CurrentLearner, Db, HubDep, learner_to_keep
 from hub.home import Hub
@@ -99,6 +100,12 @@ def pathway_steps(hub: Hub, learner_id: str | None) -> list[tuple[Pathway, list[
     return shown
 
 
+async def catalogue_of(hub: Hub) -> Catalogue:
+    """The hub's catalogue; after a library change it is built in a worker thread, so that the loop
+    goes on answering other phones meanwhile."""
+    return hub.kept_catalogue() or await anyio.to_thread.run_sync(hub.catalogue)
+
+
 # Cards the home page shows in the reader's language, and in other languages; the rest are a link
 # away (/courses pages them), so the page costs the same with 17 courses or 10,000.
 HOME_CARDS, HOME_OTHER_CARDS = 12, 6
@@ -108,7 +115,7 @@ COURSES_PAGE_SIZE = 30
 @router.get("/", response_class=HTMLResponse, dependencies=[ANYONE])
 async def home(request: Request, hub: HubDep, learner: CurrentLearner) -> HTMLResponse:
     language = request.state.language
-    catalogue = hub.catalogue()
+    catalogue = await catalogue_of(hub)
     items = continue_items(hub, learner.id) if learner else []
     mine, others = catalogue.chosen(language), catalogue.others(language)
     return render(
@@ -138,7 +145,7 @@ async def browse(
 ) -> HTMLResponse:
     """The course list, in the reader's language unless she asks for all (`lang=all`) or another;
     COURSES_PAGE_SIZE courses a page, with links to the pages before and after (no script needed)."""
-    catalogue = hub.catalogue()
+    catalogue = await catalogue_of(hub)
     if not lang:
         lang = request.state.language if request.state.language in catalogue.languages else ALL_LANGUAGES
     if lang == ALL_LANGUAGES:
