@@ -16,14 +16,14 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from bench.library_scale.generate import generate
-from hub import i18n, learners
+from hub import i18n, learners, progress
 from hub.app import create_app
 from hub.caches import LruCache
 from hub.catalogue import Catalogue
 from hub.db import writer_lock
 from hub.home import Hub
 from hub.plugins import manager_for
-from hub.plugins.resident.learning import COURSES_PAGE_SIZE, HOME_CARDS, HOME_OTHER_CARDS
+from hub.plugins.resident.learning import COURSES_PAGE_SIZE, HOME_CARDS, HOME_CONTINUING, HOME_OTHER_CARDS
 from tests.conftest import resident
 
 TOTAL = 17 + 4 * COURSES_PAGE_SIZE + 7  # several pages in every language, the last one short
@@ -103,6 +103,32 @@ def test_home_shows_a_bounded_number_of_cards_and_links_to_the_rest(web: TestCli
     assert len(cards) == HOME_CARDS + HOME_OTHER_CARDS
     assert all(c.endswith("-es") for c in cards[:HOME_CARDS])
     assert 'href="/courses?lang=es"' in home.text and 'href="/courses?lang=all"' in home.text
+
+
+def test_home_opens_no_more_of_her_courses_than_it_shows(big_hub: Hub, monkeypatch: pytest.MonkeyPatch):
+    """However many courses she has been through, home shows the HOME_CONTINUING most recent she has
+    not finished, and opens only those (and the finished ones in between) to find them."""
+    browser, learner_id = resident(big_hub, "Wanjiru")
+    opened_ids = course_ids(big_hub)[:8]
+    for at, course_id in enumerate(opened_ids):  # oldest first; the second newest she finished
+        lessons = big_hub.course(course_id).lessons
+        for lesson in lessons if at == 6 else lessons[:1]:
+            progress.record(big_hub.db, learner_id, course_id, lesson.id, 1.0)
+        big_hub.db.execute(
+            "UPDATE progress SET last_opened_at = ? WHERE learner_id = ? AND course_id = ?",
+            [f"2026-12-0{at + 1}T10:00:00", learner_id, course_id],
+        )
+    opened: list[str] = []
+    real_course = Hub.course
+    monkeypatch.setattr(
+        Hub, "course", lambda hub, course_id: opened.append(course_id) or real_course(hub, course_id)
+    )
+    with browser:
+        home = browser.get("/").text
+    continuing = [c for c in re.findall(r'href="/courses/([^"/]+)/[^"]+"', home) if c in opened_ids]
+    newest_unfinished = [opened_ids[7], opened_ids[5], opened_ids[4]]
+    assert list(dict.fromkeys(continuing))[:HOME_CONTINUING] == newest_unfinished
+    assert [c for c in opened if c in opened_ids] == [opened_ids[7], opened_ids[6], *newest_unfinished[1:]]
 
 
 def lessons_label(language: str, count: int) -> str:

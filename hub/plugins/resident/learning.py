@@ -60,8 +60,10 @@ class ContinueItem:
     next_lesson: Lesson | None
 
 
-def continue_items(hub: Hub, learner_id: str) -> list[ContinueItem]:
-    """The learner's courses, most recently opened first, with the next lesson to take."""
+def continue_items(hub: Hub, learner_id: str, unfinished: int | None = None) -> list[ContinueItem]:
+    """The learner's courses, most recently opened first, with the next lesson to take; with
+    `unfinished`, only the first that many she has not finished (home shows a few, and opens
+    no more of her courses than it shows however many she has been through)."""
     items = []
     for activity in progress.recent_courses(hub.db, learner_id):
         detail = hub.course(activity.course_id)
@@ -72,7 +74,11 @@ def continue_items(hub: Hub, learner_id: str) -> list[ContinueItem]:
         card = hub.catalogue().by_id.get(activity.course_id)
         if card is None:  # retracted: shown as a notice instead (hub/retractions.py)
             continue
+        if unfinished is not None and next_lesson is None:
+            continue
         items.append(ContinueItem(card, sum(p.done for p in done.values()), next_lesson))
+        if len(items) == unfinished:
+            break
     return items
 
 
@@ -109,6 +115,7 @@ async def catalogue_of(hub: Hub) -> Catalogue:
 # Cards the home page shows in the reader's language, and in other languages; the rest are a link
 # away (/courses pages them), so the page costs the same with 17 courses or 10,000.
 HOME_CARDS, HOME_OTHER_CARDS = 12, 6
+HOME_CONTINUING = 3  # her courses under way
 COURSES_PAGE_SIZE = 30
 
 
@@ -116,12 +123,11 @@ COURSES_PAGE_SIZE = 30
 async def home(request: Request, hub: HubDep, learner: CurrentLearner) -> HTMLResponse:
     language = request.state.language
     catalogue = await catalogue_of(hub)
-    items = continue_items(hub, learner.id) if learner else []
     mine, others = catalogue.chosen(language), catalogue.others(language)
     return render(
         request,
         "home.html",
-        continuing=[i for i in items if i.next_lesson is not None][:3],
+        continuing=continue_items(hub, learner.id, unfinished=HOME_CONTINUING) if learner else [],
         retracted=retractions.notices_for(hub.db, learner.id) if learner else [],
         pathways=pathway_steps(hub, learner.id if learner else None),
         mine=mine[:HOME_CARDS],
