@@ -19,14 +19,17 @@ WATCH_SECONDS = 2.0
 QueueMissing = Callable[["Hub"], int]
 
 
-def watch(hub: Hub, name: str, queue_missing: QueueMissing) -> None:
-    """Start the watcher `name` for this hub in this process (once)."""
+def watch(hub: Hub, name: str, queue_missing: QueueMissing, available: Callable[[], bool]) -> None:
+    """Start the watcher `name` for this hub in this process (once). Whether the machine can make
+    what it queues (`available`: it may run a program, tesseract or espeak-ng, to find out) is
+    asked in the watcher's thread, so a starting hub does not wait for it."""
     seen = {"generation": -1}
 
     def when_changed(hub: Hub) -> None:
         generation = library_generation(hub.db)
         if generation != seen["generation"]:
-            queue_missing(hub)
+            if available():
+                queue_missing(hub)
             seen["generation"] = generation
 
     background.every(hub, f"watch-{name}", WATCH_SECONDS, when_changed)

@@ -86,8 +86,7 @@ def queue_missing(hub: Hub) -> int:
 
 
 def watch(hub: Hub) -> None:
-    if available():
-        library_watch.watch(hub, KIND, queue_missing)
+    library_watch.watch(hub, KIND, queue_missing, available)
 
 
 def _read_page(pdf: Path, number: int, language: str, work: Path, keep_going: Callable[[], None]) -> str:

@@ -94,5 +94,4 @@ def queue_missing(hub: Hub) -> int:
 
 def watch(hub: Hub) -> None:
     """Queue speech for courses without it, now and whenever the library changes (this process)."""
-    if synth.available():
-        library_watch.watch(hub, KIND, queue_missing)
+    library_watch.watch(hub, KIND, queue_missing, synth.available)
