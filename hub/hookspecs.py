@@ -28,6 +28,11 @@ class OnDemand:
     segments: tuple[str, ...]
     routers: Callable[[], list[APIRouter]]
 
+    def __post_init__(self) -> None:
+        segments = self.segments
+        if not isinstance(segments, tuple) or not all(isinstance(s, str) and "/" not in s for s in segments):
+            raise TypeError(f"OnDemand takes a tuple of path segments such as ('admin',), not {segments!r}")
+
 
 @hookspec
 def hub_routers(hub: Hub) -> list[APIRouter | OnDemand]:

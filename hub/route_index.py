@@ -19,8 +19,10 @@ which route wins, is the same as if they had been declared at start.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from starlette.routing import BaseRoute, Match, NoMatchFound
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     from starlette.datastructures import URLPath
 
 _MATCHED = "hub.route_index.matched"
+log = logging.getLogger(__name__)
 
 
 class DeferredRoutes(BaseRoute):
@@ -64,7 +67,7 @@ class DeferredRoutes(BaseRoute):
 
 
 def _first_segment(path: str) -> str:
-    return path.split("/", 2)[1]
+    return path.partition("/")[2].partition("/")[0]
 
 
 def _route_segment(route: BaseRoute) -> str | None:
@@ -76,26 +79,38 @@ def _route_segment(route: BaseRoute) -> str | None:
     return None if "{" in first else first
 
 
+@dataclass(frozen=True)
+class _Groups:
+    """The routes arranged by first segment, made whole and then put in place at once: requests
+    on the loop read them while a worker thread (the API's schema page) may be building."""
+
+    built_for: int  # how many routes they were made from
+    by_segment: dict[str, list[BaseRoute]]
+    anywhere: list[BaseRoute]  # routes that may match whatever the first segment
+    deferred: dict[str, list[DeferredRoutes]]
+
+
 class RouteIndex(BaseRoute):
     """The app's routes grouped by the first segment of their path (see the module's doc)."""
 
     def __init__(self, routes: list[BaseRoute]) -> None:
         self._routes = routes  # the router's own list, this index among them
-        self._built_for = -1  # how many routes the groups were made from
-        self._groups: dict[str, list[BaseRoute]] = {}
-        self._anywhere: list[BaseRoute] = []  # routes that may match whatever the first segment
-        self._deferred: dict[str, list[DeferredRoutes]] = {}
+        self._groups = _Groups(-1, {}, [], {})
         self._building = threading.Lock()
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] != "http" or scope.get("root_path"):  # a mounted app: the full scan knows
+        if scope["type"] != "http":
             return Match.NONE, {}
-        if self._built_for != len(self._routes):
-            self._build()
+        groups = self._current()
+        if scope.get("root_path"):  # a mounted app: the full scan knows, once every route is there
+            if groups.deferred:
+                self.build_deferred([d for ds in groups.deferred.values() for d in ds])
+            return Match.NONE, {}
         first = _first_segment(scope["path"])
-        if first in self._deferred:
-            self.build_deferred(self._deferred[first])
-        for route in self._groups.get(first, self._anywhere):
+        if first in groups.deferred:
+            self.build_deferred(groups.deferred[first])
+            groups = self._groups
+        for route in groups.by_segment.get(first, groups.anywhere):
             match, child_scope = route.matches(scope)
             if match == Match.FULL:
                 return Match.FULL, {**child_scope, _MATCHED: route}
@@ -105,35 +120,47 @@ class RouteIndex(BaseRoute):
         await scope[_MATCHED].handle(scope, receive, send)
 
     def build_deferred(self, deferred: Iterable[DeferredRoutes]) -> None:
-        """Build these deferred routes in their places (once: a second caller finds them gone).
+        """Build these deferred routes in their places (once: a later caller finds them gone).
 
-        It runs on the event loop at a segment's first request: importing a plugin's route
-        modules holds every request up once, for tens of milliseconds."""
+        At a segment's first request this runs on the event loop: importing a plugin's route
+        modules holds every request up once, for tens of milliseconds. A plugin whose routes
+        cannot be built is logged and left out; the others, and the rest of the hub, serve."""
         with self._building:
-            try:
-                for placeholder in deferred:
-                    at = next((i for i, route in enumerate(self._routes) if route is placeholder), None)
-                    if at is not None:
-                        self._routes[at : at + 1] = placeholder.build()
-            finally:
-                self._build()
+            for placeholder in deferred:
+                at = next((i for i, route in enumerate(self._routes) if route is placeholder), None)
+                if at is None:
+                    continue
+                try:
+                    routes = placeholder.build()
+                except Exception:
+                    log.exception("the routes of a plugin could not be built; its pages are left out")
+                    routes = []
+                self._routes[at : at + 1] = routes
+            self._groups = self._arranged()
 
-    def _build(self) -> None:
-        self._deferred = {}
+    def _current(self) -> _Groups:
+        """The groups, made again when routes were added since (a test or plugin adding one late)."""
+        groups = self._groups
+        if groups.built_for != len(self._routes):
+            with self._building:
+                groups = self._groups = self._arranged()
+        return groups
+
+    def _arranged(self) -> _Groups:
+        deferred: dict[str, list[DeferredRoutes]] = {}
         segments = []
         for route in self._routes:
             if isinstance(route, DeferredRoutes):
                 for segment in route.on_demand.segments:
-                    self._deferred.setdefault(segment, []).append(route)
+                    deferred.setdefault(segment, []).append(route)
             elif route is not self:
                 segments.append((route, _route_segment(route)))
-        groups: dict[str, list[BaseRoute]] = {first: [] for _, first in segments if first is not None}
+        by_segment: dict[str, list[BaseRoute]] = {first: [] for _, first in segments if first is not None}
         for route, first in segments:  # in the routes' own order, so precedence is kept
-            for group in groups.values() if first is None else (groups[first],):
+            for group in by_segment.values() if first is None else (by_segment[first],):
                 group.append(route)
-        self._groups = groups
-        self._anywhere = [route for route, first in segments if first is None]
-        self._built_for = len(self._routes)
+        anywhere = [route for route, first in segments if first is None]
+        return _Groups(len(self._routes), by_segment, anywhere, deferred)
 
 
 def every_route(app: Starlette) -> list[BaseRoute]:

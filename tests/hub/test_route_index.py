@@ -118,11 +118,40 @@ class MisdeclaredPlugin:
 
     @hookimpl
     def hub_routers(self, hub: Hub) -> list[OnDemand]:
-        return [OnDemand(("here",), lambda: [self.router])]
+        return [OnDemand(("here", "admin"), lambda: [self.router])]
 
 
-def test_a_route_outside_the_segments_its_plugin_declared_is_named_in_the_error(hub: Hub):
+def test_a_plugin_whose_routes_cannot_be_built_is_logged_and_left_out_and_the_rest_serve(
+    hub: Hub, caplog: pytest.LogCaptureFixture
+):
     plugins = {**installed_plugins(load_entry_points=False), "misdeclared": MisdeclaredPlugin()}
     app = create_app(hub, build_manager(plugins))
-    with pytest.raises(RuntimeError, match="/elsewhere is not under the segments its plugin declared"):
-        every_route(app)
+    with TestClient(app) as client:
+        assert client.get("/admin/users", follow_redirects=False).status_code == 303  # the admin's own
+        assert "/elsewhere is not under the segments its plugin declared" in caplog.text
+        assert client.get("/elsewhere").status_code == 404
+        assert client.get("/").status_code == 200
+    assert "/elsewhere" not in {getattr(route, "path", "") for route in every_route(app)}
+
+
+def test_segments_must_be_a_tuple_not_a_string_that_would_read_as_letters():
+    with pytest.raises(TypeError, match="tuple of path segments"):
+        OnDemand("admin", list)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="tuple of path segments"):
+        OnDemand(("admin/users",), list)
+
+
+def test_the_first_request_under_a_segment_gets_its_405_or_redirect_as_before(app: FastAPI):
+    with TestClient(app) as client:
+        assert client.delete("/admin/users").status_code == 405
+        slash = client.get("/search/", follow_redirects=False)
+        assert slash.status_code == 307 and slash.headers["location"].endswith("/search")
+
+
+def test_a_hub_mounted_under_a_prefix_builds_its_routes_too(app: FastAPI):
+    """Under a root path the index steps aside for the full scan, which then finds every route built."""
+    outer = FastAPI()
+    outer.mount("/hub", app)
+    with TestClient(outer) as client:
+        assert client.get("/hub/search?q=soap").status_code == 200
+        assert client.get("/hub/courses/sample-course").status_code == 200
