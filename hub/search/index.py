@@ -129,13 +129,13 @@ class SearchIndex(SearchQueries):
                         for term in leaf.lexicon(name):
                             postings(leaf, name, term.decode("utf-8"))
                             break
-                indexed, generation = self._indexed_in(searcher), searcher.reader().generation()
+                indexed, generation = self._indexed_in(searcher)
         except Exception as error:  # any damage at all means: rebuild
             log.info("search index at %s cannot be used (%s: %s)", self.path, type(error).__name__, error)
             return False
         self._ix = ix
         self._indexed = indexed
-        self._seen_index_generation = generation
+        self._seen_index_generation = -1 if generation is None else generation  # None: look at the next poll
         self._changed()
         self._ready.set()
         return True
@@ -196,9 +196,10 @@ class SearchIndex(SearchQueries):
                 self._create()
             with self._write_lock():
                 done, indexed = self._write_all(courses, total, progress)
-                write_record(self.path, self._ix.latest_generation(), indexed)
+                generation = self._ix.latest_generation()  # its last commit's: nobody else can write
+                write_record(self.path, generation, indexed)
             self._indexed = indexed
-            self._seen_index_generation = self._ix.latest_generation()
+            self._seen_index_generation = generation
             self._changed()
             self._ready.set()
             return done
@@ -309,7 +310,9 @@ class SearchIndex(SearchQueries):
         self._indexed = indexed
         if writer.generation == self._seen_index_generation + 1:  # no other program wrote in between
             write_record(self.path, writer.generation, indexed)
-        self._seen_index_generation = self._ix.latest_generation()
+            self._seen_index_generation = writer.generation
+        # Otherwise the map may miss what another program wrote: the next poll sees its generation
+        # and reads the map from the index again.
         self._changed()
         return added
 
@@ -354,16 +357,18 @@ class SearchIndex(SearchQueries):
 
     def _read_indexed(self) -> dict[str, str]:
         with self._ix.searcher() as searcher:
-            return self._indexed_in(searcher)
+            return self._indexed_in(searcher)[0]
 
-    def _indexed_in(self, searcher: Any) -> dict[str, str]:
-        """Course id → manifest sha256 of what this searcher's generation holds (hub/search/indexed.py)."""
+    def _indexed_in(self, searcher: Any) -> tuple[dict[str, str], int | None]:
+        """Course id → manifest sha256 of what this searcher holds (hub/search/indexed.py), and the
+        generation it reads: None for an index without segments, which Whoosh reads without one."""
         generation = searcher.reader().generation()
-        found = read_record(self.path, generation)
+        found = read_record(self.path, generation) if generation is not None else None
         if found is None:
             found = {d["course"]: d["sha"] for d in searcher.documents(kind=COURSE_KIND) if d.get("sha")}
-            write_record(self.path, generation, found)
-        return found
+            if generation is not None:
+                write_record(self.path, generation, found)
+        return found, generation
 
     # The writer thread -----------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import tempfile
 from pathlib import Path
 
 RECORD_FILE = "indexed-courses.json"
@@ -37,10 +38,15 @@ def read_record(folder: Path, generation: int) -> dict[str, str] | None:
 def write_record(folder: Path, generation: int, courses: dict[str, str]) -> None:
     """Keep the map for this generation (whole or not at all: written aside, then renamed)."""
     path = folder / RECORD_FILE
-    part = path.with_name(f"{RECORD_FILE}.{os.getpid()}.part")
+    part: Path | None = None
     try:
-        part.write_text(json.dumps({"generation": generation, "courses": courses}), encoding="utf-8")
+        with tempfile.NamedTemporaryFile(
+            "w", dir=folder, suffix=".part", delete=False, encoding="utf-8"
+        ) as out:
+            part = Path(out.name)
+            json.dump({"generation": generation, "courses": courses}, out)
         os.replace(part, path)
     except OSError as error:  # only the next start is slower: it reads the map from the index
         log.warning("could not keep %s: %s", path, error)
-        part.unlink(missing_ok=True)
+        if part is not None:
+            part.unlink(missing_ok=True)

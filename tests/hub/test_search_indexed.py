@@ -108,3 +108,33 @@ def test_a_record_short_of_a_course_costs_a_second_look_never_a_wrong_result(ind
     index.stop()
     assert before > 0
     assert index.search("axolotl").total == before
+
+
+def test_a_commit_after_another_program_wrote_leaves_no_record_claiming_what_it_did_not_see(indexed_hub: Hub):
+    """The server's writer commits on top of a `hub search` in another terminal that removed a
+    course, before its poll has seen that: its map still lists the course, so it must not keep it."""
+    hub = indexed_hub
+    server = SearchIndex(index_path(hub), poll_interval=3600)  # no poll during the test
+    server.start(hub)
+    assert server.wait_ready(DEADLINE)
+    other = SearchIndex(index_path(hub))  # another process: writes in its own thread
+    assert other.open()
+    other.remove_course("second-course")
+    server.remove_course("no-such-course")  # two commits of the server's before it polls:
+    server.remove_course("nor-this-one")  # the second used to keep its stale map as the record
+    server.stop()
+    restarted = started(hub)  # reads what the index holds, finds the course missing, puts it back
+    restarted.stop()
+    assert restarted.search("axolotl").total > 0
+
+
+def test_an_index_without_segments_opens_and_takes_courses_imported_meanwhile(
+    hub: Hub, tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    started(hub).stop()  # an empty library: an index with no segment at all
+    folder = write_course(tmp_path / "new", course_with("quetzal", course_id="first-course"))
+    import_package(hub.db, hub.blobs, folder, allow_unverified=True)
+    index = started(hub)
+    wait_for(lambda: index.search("quetzal").total > 0)
+    index.stop()
+    assert "Traceback" not in caplog.text and "TypeError" not in caplog.text
