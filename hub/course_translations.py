@@ -10,7 +10,7 @@ from __future__ import annotations
 import weakref
 
 from hub import library
-from hub.catalogue import sort_key
+from hub.catalogue import Catalogue, sort_key
 from hub.home import Hub
 from hub.library import CourseCard
 
@@ -34,9 +34,10 @@ def _all_links(hub: Hub) -> dict[str, set[str]]:
     return cached[1]
 
 
-def translations_of(hub: Hub, course_id: str) -> list[CourseCard]:
-    """The visible courses linked to this one as translations, in either direction."""
-    cards = hub.catalogue().by_id
+def translations_of(hub: Hub, course_id: str, catalogue: Catalogue | None = None) -> list[CourseCard]:
+    """The visible courses linked to this one as translations, in either direction (from
+    `catalogue` when the caller has it: a page on the event loop builds none)."""
+    cards = (catalogue or hub.catalogue()).by_id
     linked = [cards[c] for c in _all_links(hub).get(course_id, ()) if c in cards and c != course_id]
     return sorted(linked, key=sort_key)
 

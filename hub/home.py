@@ -104,6 +104,7 @@ class Hub:
         self._open_sync_database()
         self.remove_leftovers()
         self._catalogue: tuple[int, list[library.CourseCard], Catalogue | None] = (-1, [], None)
+        self._catalogue_lock = threading.Lock()
         self._details: LruCache[tuple[int, library.CourseDetail]] = LruCache.configured("COURSES")
         self.writes = GroupCommit(lambda: self.db)  # progress saves, flushed together
 
@@ -174,19 +175,29 @@ class Hub:
 
     def courses(self) -> list[library.CourseCard]:
         """Every course, cached until the next import."""
+        return self._listed()[1]
+
+    def _listed(self) -> tuple[int, list[library.CourseCard]]:
+        """The library generation and every course as of it (the list read once per generation)."""
         generation = library.library_generation(self.db)
-        if self._catalogue[0] != generation:
-            self._catalogue = (generation, library.list_courses(self.db), None)
-        return self._catalogue[1]
+        kept = self._catalogue
+        if kept[0] != generation:
+            kept = self._catalogue = (generation, library.list_courses(self.db), None)
+        return kept[0], kept[1]
 
     def catalogue(self) -> Catalogue:
-        """Every course arranged for pages and lookups (hub/catalogue.py), until the next import."""
-        cards = self.courses()
-        generation, _, catalogue = self._catalogue
-        if catalogue is None or catalogue.source is not cards:
-            catalogue = Catalogue(cards)
-            self._catalogue = (generation, cards, catalogue)
-        return catalogue
+        """Every course arranged for pages and lookups (hub/catalogue.py), until the next import.
+        After a change one thread builds it; others asking meanwhile wait for that one's."""
+        kept = self.kept_catalogue()
+        if kept is not None:
+            return kept
+        with self._catalogue_lock:
+            generation, cards = self._listed()
+            _, listed, catalogue = self._catalogue
+            if catalogue is None or listed is not cards or catalogue.source is not cards:
+                catalogue = Catalogue(cards)
+                self._catalogue = (generation, cards, catalogue)
+            return catalogue
 
     def kept_catalogue(self) -> Catalogue | None:
         """The catalogue as last built if the library has not changed since, without building one."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -264,15 +265,47 @@ def test_after_a_library_change_the_catalogue_is_built_off_the_event_loop(
             built_on_the_loop.append(False)
         return Catalogue(cards)
 
+    def import_another(course_id: str) -> None:
+        folder = write_course(tmp_path / course_id)
+        toml = folder / "course.toml"
+        toml.write_text(toml.read_text().replace('id = "sample-course"', f'id = "{course_id}"'))
+        import_package(hub.db, hub.blobs, folder, allow_unverified=True)
+
     monkeypatch.setattr("hub.home.Catalogue", recording)
     with TestClient(app) as client:
         assert client.get("/").status_code == 200
-        folder = write_course(tmp_path / "another")
-        toml = folder / "course.toml"
-        toml.write_text(toml.read_text().replace('id = "sample-course"', 'id = "another-course"'))
-        import_package(hub.db, hub.blobs, folder, allow_unverified=True)
+        import_another("another-course")
         assert "/courses/another-course" in client.get("/courses").text
-    assert built_on_the_loop == [False, False]
+        import_another("a-third-course")
+        assert client.get("/courses/a-third-course").status_code == 200  # the first page after a change
+        import_another("a-fourth-course")
+        assert client.get("/courses/a-fourth-course/read-me").status_code == 200
+    assert built_on_the_loop == [False, False, False, False]
+
+
+def test_threads_asking_for_the_catalogue_after_a_change_share_one_build(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+):
+    builds = []
+
+    def slow(cards: list) -> Catalogue:
+        builds.append(1)
+        time.sleep(0.2)  # as 10,000 courses take on a slow machine
+        return Catalogue(cards)
+
+    monkeypatch.setattr("hub.home.Catalogue", slow)
+    start = threading.Barrier(6)
+
+    def ask() -> None:
+        start.wait()
+        hub.catalogue()
+
+    askers = [threading.Thread(target=ask) for _ in range(6)]
+    for thread in askers:
+        thread.start()
+    for thread in askers:
+        thread.join(10)
+    assert len(builds) == 1
 
 
 def test_a_lesson_shows_its_new_text_after_an_update(app: FastAPI, hub: Hub, tmp_path: Path):

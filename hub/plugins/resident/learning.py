@@ -183,7 +183,7 @@ async def course_page(request: Request, course_id: str, hub: HubDep, learner: Cu
     done = progress.for_course(hub.db, learner.id, course_id) if learner else {}
     updated = updates.updated_since_finished(hub.db, learner.id, [course_id]) if learner else {}
     next_lesson = next((ls for ls in detail.lessons if ls.id not in done or not done[ls.id].done), None)
-    translations = translations_of(hub, course_id)
+    translations = translations_of(hub, course_id, await catalogue_of(hub))
     return render(
         request,
         "course.html",
@@ -240,6 +240,7 @@ async def lesson_page(
             await hub.writes.run_async(lambda db: progress.record_in(db, *visit, 0.0))
         state = progress.for_course(hub.db, learner.id, course_id).get(lesson_id)
         best = progress.best_attempt(hub.db, learner.id, course_id, lesson_id)
+    translations = translations_of(hub, course_id, await catalogue_of(hub))
     return render(
         request,
         "lesson.html",
@@ -248,7 +249,7 @@ async def lesson_page(
         state=state,
         best=best,
         result=None,
-        other_languages=[(t, lesson_in(hub, t.id, lesson_id)) for t in translations_of(hub, course_id)],
+        other_languages=[(t, lesson_in(hub, t.id, lesson_id)) for t in translations],
         **lesson_context(detail, lesson, part),
     )
 
