@@ -87,6 +87,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+OTHER_PAGES = ("/admin/users", "/tutor", "/tutor/studio", "/search?q=soap", "/keep", "/join", "/offline")
+
+
 def get(port: int, path: str, cookie: str | None = None) -> tuple[int, list[tuple[str, str]]]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
@@ -121,7 +124,7 @@ def main() -> int:
     hub = Hub(home)
     steps.mark("Hub(home): open the database")
     app = create_app(hub)
-    steps.mark("create_app: plugins, routes, template environment")
+    steps.mark("create_app: plugins, template environment (routes: at their first request)")
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
@@ -138,7 +141,7 @@ def main() -> int:
                 i18n.language_name(code)
             steps.mark(f"language_name() for {', '.join(languages)}")
             get(port, "/")
-            steps.mark("first GET / (templates compiled, thread pool started)")
+            steps.mark("first GET / (its routes built, templates compiled)")
             for _ in range(50):
                 get(port, "/")
             steps.mark("50 more GET /")
@@ -149,6 +152,9 @@ def main() -> int:
             get(port, "/courses/hand-hygiene-en/why-hands", cookie)
             get(port, "/", cookie)
             steps.mark("first course, lesson, API and learner pages")
+            for path in OTHER_PAGES:
+                get(port, path)
+            steps.mark("staff and other plugins' pages (their routes built)")
             # Concurrency grows the thread pool; each worker thread opens its own SQLite connection.
             workers = [
                 threading.Thread(target=lambda: [get(port, "/", cookie) for _ in range(25)])
