@@ -41,7 +41,7 @@ def write_record(folder: Path, generation: int, courses: dict[str, str]) -> None
     part: Path | None = None
     try:
         with tempfile.NamedTemporaryFile(
-            "w", dir=folder, suffix=".part", delete=False, encoding="utf-8"
+            "w", dir=folder, prefix=f"{RECORD_FILE}.", suffix=".part", delete=False, encoding="utf-8"
         ) as out:
             part = Path(out.name)
             json.dump({"generation": generation, "courses": courses}, out)
