@@ -24,6 +24,7 @@ from hub.catalogue import Catalogue
 from hub.db import writer_lock
 from hub.home import Hub
 from hub.plugins import manager_for
+from hub.plugins.offline.routes import SAVABLE_PAGE_SIZE
 from hub.plugins.resident.learning import COURSES_PAGE_SIZE, HOME_CARDS, HOME_CONTINUING, HOME_OTHER_CARDS
 from tests.conftest import resident
 
@@ -96,6 +97,23 @@ def test_api_lists_a_page_by_default_and_refuses_a_made_up_cursor(web: TestClien
     refused = web.get("/api/v1/courses?after=not-a-cursor!")
     assert refused.status_code == 400 and "cursor" in refused.json()["detail"]
     assert web.get("/api/v1/courses?limit=100000").status_code == 422
+
+
+def test_the_courses_a_phone_may_save_come_a_page_at_a_time_each_once(big_hub: Hub):
+    """/offline works out what saving each course shown takes: a page of them, not the library."""
+    phone = TestClient(
+        create_app(big_hub, manager_for(big_hub, load_entry_points=False)), base_url="https://hub.test"
+    )
+    seen, url = [], "/offline"
+    with phone:
+        while url:
+            page = phone.get(url, headers={"Accept-Language": "fr"}).text
+            shown = re.findall(r'data-offline-course="([^"]+)"', page)
+            assert 0 < len(shown) <= SAVABLE_PAGE_SIZE
+            seen += shown
+            following = re.search(r'<a href="([^"]+)#savable" rel="next">', page)
+            url = following.group(1).replace("&amp;", "&") if following else ""
+    assert sorted(seen) == course_ids(big_hub, "fr") and len(seen) == len(set(seen))
 
 
 def test_home_shows_a_bounded_number_of_cards_and_links_to_the_rest(web: TestClient):

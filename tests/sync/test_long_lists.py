@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from hub.catalogue import page_number
 from hub.db import transaction
 from hub.home import Hub
 from hub.learners import Role
 from hub.plugins.sync import overview
 from hub.plugins.sync.admin import enrolled_page
-from hub.plugins.sync.paging import PAGE_SIZE, page_number
+from hub.plugins.sync.paging import PAGE_SIZE
 from hub.settings import CENTRAL_ROLE, ROLE_SETTING
 from sync import store
 from tests.conftest import signed_in
@@ -87,6 +88,8 @@ def test_admin_sync_lists_the_enrolled_hubs_a_page_at_a_time(centre: Hub) -> Non
 
 def test_a_page_that_is_not_a_number_shows_the_first_and_one_past_the_end_the_last(centre: Hub) -> None:
     assert [page_number(asked) for asked in (None, "", "abc", "-2", "0", "2.5", "3")] == [1, 1, 1, 1, 1, 1, 3]
+    odd = ("²", "٣", "9" * 5000, " 7 ")  # int() raised on the first and the third: a 500
+    assert [page_number(asked) for asked in odd] == [1, 1, 1, 7]
     tutor = signed_in(centre, Role.TUTOR)
     assert _cards(tutor.get("/tutor/hubs?hubs_page=abc").text)[0] == "Hub 000"
     assert _cards(tutor.get("/tutor/hubs?hubs_page=99").text)[0] == "Hub 100"

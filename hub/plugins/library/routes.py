@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from hub import library_choice, library_keep
 from hub.access import ADMIN
+from hub.catalogue import page_number
 from hub.deps import HubDep
 from hub.home import Hub
 from hub.i18n import gettext
@@ -16,12 +17,8 @@ from hub.topics import topic_label
 router = APIRouter(tags=["admin pages"], include_in_schema=False)
 
 
-def _page_number(asked: str) -> int:
-    return int(asked) if asked.isdigit() and 0 < int(asked) < 10**9 else 1
-
-
 def library_page(request: Request, hub: Hub, status_code: int = 200, **extra: object) -> HTMLResponse:
-    page = _page_number(request.query_params.get("page", ""))
+    page = page_number(request.query_params.get("page"))
     view = library_keep.storage(hub.db, hub.home, page)
     context = {"removed": None, "error": None, **extra}
     return render(request, "library.html", status_code=status_code, view=view, **context)

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 import hub as hub_package
 from hub import retractions
 from hub.access import ANYONE
+from hub.catalogue import page_number, page_of
 from hub.deps import HubDep
 from hub.home import Hub
 from hub.pages import render
@@ -23,6 +24,7 @@ router = APIRouter(tags=["offline app"], include_in_schema=False)
 STATIC = Path(__file__).parent / "static"
 COURSES_CACHE = "commons-hub-courses-v1"  # saved courses; its own version, so a hub update keeps them
 NO_STORE = {"Cache-Control": "no-cache"}
+SAVABLE_PAGE_SIZE = 20
 
 
 def offline_plan(request: Request, course_id: str) -> Plan | None:
@@ -93,11 +95,13 @@ def course_plan(course_id: str, hub: HubDep) -> dict[str, object]:
 
 
 @router.get("/offline", response_class=HTMLResponse, dependencies=[ANYONE])
-def on_this_phone(request: Request, hub: HubDep) -> HTMLResponse:
-    """Courses saved on this phone, and the courses in the resident's language she may save."""
+def on_this_phone(request: Request, hub: HubDep, page: str = "") -> HTMLResponse:
+    """Courses saved on this phone, and the courses in the resident's language she may save,
+    SAVABLE_PAGE_SIZE a page (each card works out what saving its course takes)."""
     language = request.scope.get("state", {}).get("language", "en")
-    courses = [c for c in hub.courses() if c.language.split("-")[0] == language] or hub.courses()
-    return render(request, "offline.html", courses=courses, secure=is_secure(request))
+    catalogue = hub.catalogue()
+    shown = page_of(catalogue.chosen(language) or catalogue.cards, page_number(page), SAVABLE_PAGE_SIZE)
+    return render(request, "offline.html", courses=shown.cards, shown=shown, secure=is_secure(request))
 
 
 @router.get("/offline/kept", response_class=HTMLResponse, dependencies=[ANYONE])

@@ -24,7 +24,7 @@ from content.model import Lesson
 from content.quiz import grade
 from hub import progress, retractions, updates
 from hub.access import ANYONE, LEARNING
-from hub.catalogue import Catalogue, page_of
+from hub.catalogue import Catalogue, page_number, page_of
 from hub.course_translations import lesson_in, translations_of
 from hub.deps import CurrentLearner, Db, HubDep, learner_to_keep
 from hub.home import Hub
@@ -138,11 +138,6 @@ async def home(request: Request, hub: HubDep, learner: CurrentLearner) -> HTMLRe
         topic_label=topic_label,
         all_languages=ALL_LANGUAGES,
     )
-
-
-def page_number(text: str) -> int:
-    """The page a `page=` parameter asks for; 1 for anything that is not a whole number."""
-    return int(text) if text.isdigit() and len(text) < 7 else 1
 
 
 @router.get("/courses", response_class=HTMLResponse, dependencies=[ANYONE])

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
 from hub.access import ANYONE
+from hub.catalogue import page_number
 from hub.deps import CurrentLearner, HubDep
 from hub.home import Hub
 from hub.pages import render
@@ -19,11 +20,7 @@ router = APIRouter(tags=["search"], include_in_schema=False)
 api_router = APIRouter(prefix="/api/v1", tags=["search"])
 
 
-def _page_number(value: str) -> int:
-    try:
-        return min(max(int(value), 1), 1000)
-    except ValueError:
-        return 1
+MAX_PAGE = 1000  # deeper pages are not worth scoring for
 
 
 def run_search(
@@ -35,7 +32,7 @@ def run_search(
         topic=topic or None,
         kind=kind or None,
         prefer=request.scope.get("state", {}).get("language"),
-        page=_page_number(page),
+        page=min(page_number(page), MAX_PAGE),
     )
 
 

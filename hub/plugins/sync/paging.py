@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from hub.catalogue import page_number
+
 Row = TypeVar("Row")
 PAGE_SIZE = 50
 
@@ -26,12 +28,6 @@ class Page(Generic[Row]):
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.size))
-
-
-def page_number(asked: str | None) -> int:
-    """The page a query string asks for: 1 unless it is a whole number of at least 1."""
-    text = (asked or "").strip()
-    return int(text) if text.isdigit() and 0 < int(text) < 10**9 else 1
 
 
 def one_page(
