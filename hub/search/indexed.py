@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
+
+from content.author_writer import write_atomic
 
 RECORD_FILE = "indexed-courses.json"
 
@@ -36,17 +36,9 @@ def read_record(folder: Path, generation: int) -> dict[str, str] | None:
 
 
 def write_record(folder: Path, generation: int, courses: dict[str, str]) -> None:
-    """Keep the map for this generation (whole or not at all: written aside, then renamed)."""
+    """Keep the map for this generation, whole or not at all."""
     path = folder / RECORD_FILE
-    part: Path | None = None
     try:
-        with tempfile.NamedTemporaryFile(
-            "w", dir=folder, prefix=f"{RECORD_FILE}.", suffix=".part", delete=False, encoding="utf-8"
-        ) as out:
-            part = Path(out.name)
-            json.dump({"generation": generation, "courses": courses}, out)
-        os.replace(part, path)
+        write_atomic(path, json.dumps({"generation": generation, "courses": courses}))
     except OSError as error:  # only the next start is slower: it reads the map from the index
         log.warning("could not keep %s: %s", path, error)
-        if part is not None:
-            part.unlink(missing_ok=True)
