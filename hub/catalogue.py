@@ -136,7 +136,7 @@ def page_number(asked: str | None) -> int:
     """The page a query string asks for: 1 unless it is a whole number from 1 to 999,999,999
     (written in ASCII digits: int() refuses some other digits, and very long numbers)."""
     text = (asked or "").strip()
-    return int(text) if text.isascii() and text.isdigit() and 0 < len(text) < 10 and int(text) > 0 else 1
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 and int(text) > 0 else 1
 
 
 def page_of(cards: list[CourseCard], number: int, size: int) -> Page:

@@ -193,16 +193,16 @@ class Hub:
             return kept
         with self._catalogue_lock:
             generation, cards = self._listed()
-            _, listed, catalogue = self._catalogue
-            if catalogue is None or listed is not cards or catalogue.source is not cards:
+            _, listed, catalogue = self._catalogue  # a catalogue is kept only beside its own list
+            if catalogue is None or listed is not cards:
                 catalogue = Catalogue(cards)
                 self._catalogue = (generation, cards, catalogue)
             return catalogue
 
     def kept_catalogue(self) -> Catalogue | None:
         """The catalogue as last built if the library has not changed since, without building one."""
-        generation, cards, catalogue = self._catalogue
-        if catalogue is None or catalogue.source is not cards:
+        generation, _, catalogue = self._catalogue
+        if catalogue is None:
             return None
         return catalogue if generation == library.library_generation(self.db) else None
 

@@ -64,14 +64,14 @@ def continue_items(hub: Hub, learner_id: str, unfinished: int | None = None) -> 
     """The learner's courses, most recently opened first, with the next lesson to take; with
     `unfinished`, only the first that many she has not finished (home shows a few, and opens
     no more of her courses than it shows however many she has been through)."""
-    items = []
+    items, cards = [], hub.catalogue().by_id
     for activity in progress.recent_courses(hub.db, learner_id):
         detail = hub.course(activity.course_id)
         if detail is None:
             continue
         done = progress.for_course(hub.db, learner_id, activity.course_id)
         next_lesson = next((ls for ls in detail.lessons if ls.id not in done or not done[ls.id].done), None)
-        card = hub.catalogue().by_id.get(activity.course_id)
+        card = cards.get(activity.course_id)
         if card is None:  # retracted: shown as a notice instead (hub/retractions.py)
             continue
         if unfinished is not None and next_lesson is None:
